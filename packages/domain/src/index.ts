@@ -1,0 +1,24 @@
+export {
+  ErrorCode,
+  PksError,
+  InputError,
+  InputErrors,
+  NotFoundError,
+  ConflictError,
+  ForbiddenError,
+  UnauthenticatedError,
+  QuotaExceededError,
+  InternalError,
+  ExitCode,
+  isPksError,
+  invariant,
+  httpStatusByCode,
+  httpStatusOf,
+  exitCodeOf,
+  errorExtensionsOf,
+} from './errors.js';
+export type { PksErrorOptions, InputErrorOptions } from './errors.js';
+export { LastAction, LastActionState, CLUSTER_NAME_MAX_LENGTH, validateClusterName } from './cluster.js';
+export { validateHostname } from './hostname.js';
+export { MASTER_INSTANCE_COUNTS } from './plan.js';
+export type { Plan, MasterInstances, DrainSettings, InstanceGroupSizing } from './plan.js';
