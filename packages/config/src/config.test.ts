@@ -1,0 +1,272 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError, InputErrors } from '@openpks/domain';
+import { loadConfig, parseConfig } from './config.js';
+
+function writeConfig(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pks-config-'));
+  const path = join(dir, 'pks.yaml');
+  writeFileSync(path, yaml);
+  return path;
+}
+
+function configError(load: () => unknown): InputErrors {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof InputErrors) return error;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('built-in defaults', () => {
+  const config = loadConfig({ env: {}, cwd: '/srv/pks' });
+
+  it('ships the small, medium and large plans with 1, 3 and 5 masters', () => {
+    expect(
+      config.plans.map((p) => [p.name, p.master.instances, p.worker.instances, p.worker.maxInstances]),
+    ).toEqual([
+      ['small', 1, 3, 10],
+      ['medium', 3, 3, 50],
+      ['large', 5, 5, 100],
+    ]);
+  });
+
+  it('gives every plan a stable UUID, drain settings and VM types', () => {
+    const again = loadConfig({ env: {} });
+    expect(config.plans[0]!.id).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(again.plans.map((p) => p.id)).toEqual(config.plans.map((p) => p.id));
+    expect(new Set(config.plans.map((p) => p.id)).size).toBe(3);
+    expect(config.plans[0]!.drain).toEqual({
+      kubeletDrainTimeout: 0,
+      kubeletDrainGracePeriod: 10,
+      kubeletDrainForce: false,
+      kubeletDrainIgnoreDaemonsets: true,
+      kubeletDrainDeleteLocalData: true,
+      kubeletDrainForceNode: false,
+    });
+    expect(config.plans[2]!.worker.vmType).toBe('xlarge');
+  });
+
+  it('binds every role to loopback on its PKS port, with an embedded Director and NSX', () => {
+    expect(config.roles).toEqual({
+      uaa: { host: '127.0.0.1', port: 8443 },
+      api: { host: '127.0.0.1', port: 9021 },
+      broker: { host: '127.0.0.1', port: 8080 },
+      director: { host: '127.0.0.1', port: 25555 },
+      nsx: { host: '127.0.0.1', port: 8444 },
+    });
+    expect(config.director).toEqual({ type: 'embedded', workers: 5 });
+    expect(config.nsx).toEqual({ type: 'embedded' });
+    expect(config.dataDir).toBe('/srv/pks/.pks-data');
+    expect(config.uaa.accessTokenValidity).toBe(600);
+    expect(config.uaa.refreshTokenValidity).toBe(21600);
+    expect(config.source).toBe('built-in defaults');
+  });
+});
+
+describe('pks.yaml', () => {
+  it('reads plans, targets and paths relative to the file', () => {
+    const path = writeConfig(`
+data_dir: data
+director:
+  type: remote
+  url: https://10.0.0.6:25555
+  ca_file: certs/director-ca.pem
+  client_id: pks_director
+  client_secret: s3cret
+nsx:
+  type: manager
+  url: https://nsx.corp.local
+  username: admin
+  password: nsx-pass
+plans:
+  dev:
+    master: { instances: 1 }
+    worker: { instances: 2, max_instances: 4, azs: [az1, az2] }
+    allow_privileged: true
+    kubelet_drain_timeout: 15
+`);
+    const config = loadConfig({ path, env: {} });
+    const dir = join(path, '..');
+    expect(config.source).toBe(path);
+    expect(config.dataDir).toBe(join(dir, 'data'));
+    expect(config.director).toEqual({
+      type: 'remote',
+      url: 'https://10.0.0.6:25555',
+      caFile: join(dir, 'certs/director-ca.pem'),
+      clientId: 'pks_director',
+      clientSecret: 's3cret',
+    });
+    expect(config.nsx).toMatchObject({ type: 'manager', username: 'admin' });
+    expect(config.plans).toHaveLength(1);
+    expect(config.plans[0]).toMatchObject({
+      name: 'dev',
+      allowPrivileged: true,
+      worker: { instances: 2, maxInstances: 4, azs: ['az1', 'az2'], maxInFlight: 4 },
+      drain: { kubeletDrainTimeout: 15 },
+    });
+  });
+
+  it('takes its path from PKS_CONFIG', () => {
+    const path = writeConfig('external_host: pks.example.com\n');
+    expect(loadConfig({ env: { PKS_CONFIG: path } }).externalHost).toBe('pks.example.com');
+  });
+
+  it('names a missing file', () => {
+    expect(() => loadConfig({ path: '/nonexistent/pks.yaml', env: {} })).toThrowError(
+      /cannot read config file \/nonexistent\/pks.yaml/,
+    );
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const path = writeConfig('plans:\n  small: [\n');
+    const error = configError(() => loadConfig({ path, env: {} }));
+    expect(error.message).toContain('is not valid YAML');
+    expect(error.errors[0]!.message).toMatch(/line \d+, column \d+/);
+  });
+});
+
+describe('configuration errors name the field and what is allowed', () => {
+  it('rejects a plan whose master count is not 1, 3 or 5', () => {
+    const error = configError(() =>
+      parseConfig({
+        plans: { odd: { master: { instances: 2 }, worker: { instances: 1, max_instances: 3 } } },
+      }),
+    );
+    expect(error.errors.map((e) => e.field)).toEqual(['plans.odd.master.instances']);
+    expect(error.message).toContain('must be one of 1, 3, 5');
+  });
+
+  it('rejects a plan whose default workers exceed its maximum', () => {
+    const error = configError(() =>
+      parseConfig({
+        plans: { small: { master: { instances: 1 }, worker: { instances: 12, max_instances: 10 } } },
+      }),
+    );
+    expect(error.errors[0]!.field).toBe('plans.small.worker.instances');
+    expect(error.errors[0]!.message).toContain('must not exceed worker.max_instances (10); got 12');
+  });
+
+  it('rejects a plan without workers and says the field is required', () => {
+    const error = configError(() => parseConfig({ plans: { small: { master: { instances: 1 } } } }));
+    expect(error.errors[0]!.field).toBe('plans.small.worker');
+    expect(error.errors[0]!.message).toMatch(/^is required/);
+  });
+
+  it('rejects bad plan names and drain values out of range', () => {
+    const error = configError(() =>
+      parseConfig({
+        plans: {
+          Big_Plan: { master: { instances: 1 }, worker: { instances: 1, max_instances: 1 } },
+          ok: {
+            master: { instances: 1 },
+            worker: { instances: 1, max_instances: 1 },
+            kubelet_drain_timeout: 2000,
+          },
+        },
+      }),
+    );
+    expect(error.errors.map((e) => e.field).sort()).toEqual([
+      'plans.Big_Plan',
+      'plans.ok.kubelet_drain_timeout',
+    ]);
+    expect(error.message).toContain('must be 0–1440 minutes');
+  });
+
+  it('rejects a port out of range and points at the environment variable too', () => {
+    const error = configError(() => parseConfig({ roles: { api: { port: 70000 } } }));
+    expect(error.errors[0]!.field).toBe('roles.api.port');
+    expect(error.errors[0]!.message).toBe(
+      'must be between 0 and 65535 (0 picks a free port) (got 70000) — set in pks.yaml or PKS_API_PORT',
+    );
+  });
+
+  it('rejects a port that is not a number', () => {
+    const error = configError(() => loadConfig({ env: { PKS_UAA_PORT: 'eighty' } }));
+    expect(error.errors[0]!.field).toBe('roles.uaa.port');
+    expect(error.errors[0]!.message).toContain('got "eighty"');
+  });
+
+  it('rejects unknown keys, at any depth, by name', () => {
+    const error = configError(() =>
+      parseConfig({
+        lisen: 1,
+        roles: { api: { prot: 1 } },
+        plans: { small: { master: { instances: 1, cpus: 4 }, worker: { instances: 1, max_instances: 1 } } },
+      }),
+    );
+    expect(error.errors.map((e) => [e.field, e.message])).toEqual(
+      expect.arrayContaining([
+        ['lisen', 'unknown key "lisen"'],
+        ['roles.api.prot', 'unknown key "prot"'],
+        ['plans.small.master.cpus', 'unknown key "cpus"'],
+      ]),
+    );
+    expect(error.errors[0]).toBeInstanceOf(InputError);
+  });
+
+  it('rejects an unknown Director type and lists the allowed ones', () => {
+    const error = configError(() => parseConfig({ director: { type: 'vsphere' } }));
+    expect(error.errors[0]!.field).toBe('director.type');
+    expect(error.message).toContain('"embedded" or "remote"');
+  });
+
+  it('requires the remote Director URL and client', () => {
+    const error = configError(() => parseConfig({ director: { type: 'remote', url: 'not a url' } }));
+    expect(error.errors.map((e) => e.field).sort()).toEqual([
+      'director.client_id',
+      'director.client_secret',
+      'director.url',
+    ]);
+  });
+
+  it('requires operator-supplied TLS files together', () => {
+    const error = configError(() => parseConfig({ tls: { cert_file: 'server.pem' } }));
+    expect(error.errors[0]!.field).toBe('tls');
+    expect(error.message).toContain('must be given together');
+  });
+
+  it('refuses a configuration where no plan is active', () => {
+    const error = configError(() =>
+      parseConfig({
+        plans: {
+          small: { active: false, master: { instances: 1 }, worker: { instances: 1, max_instances: 1 } },
+        },
+      }),
+    );
+    expect(error.message).toContain('at least one plan must be active');
+  });
+});
+
+describe('environment overrides', () => {
+  it('override the data directory, database, admin password, host and ports', () => {
+    const config = loadConfig({
+      cwd: '/home/op',
+      env: {
+        PKS_DATA_DIR: 'state',
+        DATABASE_URL: 'postgres://pks@db:5432/pks',
+        PKS_ADMIN_PASSWORD: 'correct horse',
+        PKS_HOST: '0.0.0.0',
+        PKS_API_PORT: '0',
+        PKS_UAA_PORT: '9443',
+      },
+    });
+    expect(config.dataDir).toBe('/home/op/state');
+    expect(config.database.url).toBe('postgres://pks@db:5432/pks');
+    expect(config.uaa.adminPassword).toBe('correct horse');
+    expect(config.roles.api).toEqual({ host: '0.0.0.0', port: 0 });
+    expect(config.roles.uaa).toEqual({ host: '0.0.0.0', port: 9443 });
+    expect(config.roles.broker).toEqual({ host: '0.0.0.0', port: 8080 });
+  });
+
+  it('win over the file', () => {
+    const path = writeConfig('roles:\n  api:\n    port: 9000\n');
+    expect(loadConfig({ path, env: { PKS_API_PORT: '9100' } }).roles.api.port).toBe(9100);
+  });
+});

@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { MASTER_INSTANCE_COUNTS, type Plan } from '@openpks/domain';
+import { DEFAULT_PORTS, ROLES, type Role } from './roles.js';
+
+// pks.yaml speaks snake_case, like the PKS tile, the PKS API and BOSH manifests; the typed config the
+// rest of the code receives is camelCase.
+
+const port = z
+  .number({ error: 'must be a port number' })
+  .int({ error: 'must be a whole number' })
+  .min(0, { error: 'must be between 0 and 65535 (0 picks a free port)' })
+  .max(65535, { error: 'must be between 0 and 65535 (0 picks a free port)' });
+
+const host = z.string().min(1, { error: 'must be a host name or IP address to bind' });
+
+const listen = (role: Role) =>
+  z.strictObject({ host: host.default('127.0.0.1'), port: port.default(DEFAULT_PORTS[role]) }).prefault({});
+
+const nonEmpty = (what: string) => z.string().min(1, { error: `must be a non-empty ${what}` });
+const url = (what: string) => z.url({ error: `must be an absolute URL (${what})` });
+
+const azs = z.array(nonEmpty('availability zone name')).min(1, { error: 'must list at least one AZ' });
+
+const masterCount = z.union(
+  MASTER_INSTANCE_COUNTS.map((n) => z.literal(n)),
+  { error: `must be one of ${MASTER_INSTANCE_COUNTS.join(', ')} (etcd needs an odd quorum)` },
+);
+
+const drainTimeout = z
+  .number()
+  .int()
+  .min(0, { error: 'must be 0–1440 minutes (0 waits without limit)' })
+  .max(1440, { error: 'must be 0–1440 minutes (0 waits without limit)' });
+const drainGrace = z
+  .number()
+  .int()
+  .min(-1, { error: "must be -1–86400 seconds (-1 uses each pod's own grace period)" })
+  .max(86400, { error: "must be -1–86400 seconds (-1 uses each pod's own grace period)" });
+
+const planSchema = z
+  .strictObject({
+    id: z.uuid({ error: 'must be a UUID' }).optional(),
+    description: z.string().default(''),
+    active: z.boolean().default(true),
+    master: z.strictObject({
+      instances: masterCount,
+      vm_type: nonEmpty('VM type').default('medium'),
+      persistent_disk_type: nonEmpty('disk type').default('10240'),
+      azs: azs.default(['z1']),
+    }),
+    worker: z.strictObject({
+      instances: z.number().int().min(1, { error: 'must be at least 1 worker' }),
+      max_instances: z.number().int().min(1, { error: 'must be at least 1 worker' }),
+      vm_type: nonEmpty('VM type').default('medium'),
+      persistent_disk_type: nonEmpty('disk type').default('10240'),
+      azs: azs.default(['z1']),
+      max_in_flight: z.number().int().min(1, { error: 'must be at least 1' }).default(4),
+    }),
+    errand_vm_type: nonEmpty('VM type').default('micro'),
+    allow_privileged: z.boolean().default(false),
+    admission_plugins: z
+      .strictObject({
+        pod_security_policy: z.boolean().default(false),
+        deny_escalating_exec: z.boolean().default(false),
+        security_context_deny: z.boolean().default(false),
+      })
+      .prefault({}),
+    kubelet: z
+      .strictObject({
+        system_reserved: z.string().default('memory=250Mi, cpu=150m'),
+        eviction_hard: z
+          .string()
+          .default('memory.available=100Mi, nodefs.available=10%, nodefs.inodesFree=5%'),
+      })
+      .prefault({}),
+    kubelet_drain_timeout: drainTimeout.default(0),
+    kubelet_drain_grace_period: drainGrace.default(10),
+    kubelet_drain_force: z.boolean().default(false),
+    kubelet_drain_ignore_daemonsets: z.boolean().default(true),
+    kubelet_drain_delete_local_data: z.boolean().default(true),
+    kubelet_drain_force_node: z.boolean().default(false),
+    addons: z.string().default(''),
+  })
+  .superRefine((plan, ctx) => {
+    if (plan.worker.instances > plan.worker.max_instances) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['worker', 'instances'],
+        message: `must not exceed worker.max_instances (${plan.worker.max_instances}); got ${plan.worker.instances}`,
+      });
+    }
+  });
+
+type PlanInput = z.input<typeof planSchema>;
+
+export const DEFAULT_PLANS: Record<string, PlanInput> = {
+  small: {
+    description:
+      'Example: This plan will configure a lightweight kubernetes cluster. Not recommended for production workloads.',
+    master: { instances: 1, vm_type: 'medium', persistent_disk_type: '10240' },
+    worker: { instances: 3, max_instances: 10, vm_type: 'medium', persistent_disk_type: '51200' },
+  },
+  medium: {
+    description:
+      'Example: This plan will configure a medium sized kubernetes cluster, suitable for more pods.',
+    master: { instances: 3, vm_type: 'large', persistent_disk_type: '10240' },
+    worker: { instances: 3, max_instances: 50, vm_type: 'large', persistent_disk_type: '102400' },
+  },
+  large: {
+    description:
+      'Example: This plan will configure a large kubernetes cluster for resource heavy workloads, or a high number of workloads.',
+    master: { instances: 5, vm_type: 'xlarge', persistent_disk_type: '10240' },
+    worker: { instances: 5, max_instances: 100, vm_type: 'xlarge', persistent_disk_type: '102400' },
+  },
+};
+
+const PLAN_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+const directorSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('embedded'),
+      workers: z.number().int().min(1, { error: 'must be at least 1 worker' }).max(64).default(5),
+    }),
+    z.strictObject({
+      type: z.literal('remote'),
+      url: url('the BOSH Director, e.g. https://10.0.0.6:25555'),
+      ca_file: nonEmpty('path to the Director CA certificate').optional(),
+      client_id: nonEmpty('UAA client id'),
+      client_secret: nonEmpty('UAA client secret'),
+    }),
+  ],
+  { error: 'type must be "embedded" or "remote"' },
+);
+
+const nsxSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('embedded') }),
+    z.strictObject({
+      type: z.literal('manager'),
+      url: url('the NSX Manager, e.g. https://nsx.example.com'),
+      username: nonEmpty('user name'),
+      password: nonEmpty('password'),
+      ca_file: nonEmpty('path to the NSX Manager CA certificate').optional(),
+    }),
+  ],
+  { error: 'type must be "embedded" or "manager"' },
+);
+
+export const fileSchema = z.strictObject({
+  data_dir: nonEmpty('directory path').optional(),
+  external_host: host.default('localhost'),
+  database: z.strictObject({ url: nonEmpty('postgres:// URL').optional() }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      pretty: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    })
+    .prefault({}),
+  roles: z
+    .strictObject(
+      Object.fromEntries(ROLES.map((role) => [role, listen(role)])) as Record<
+        Role,
+        ReturnType<typeof listen>
+      >,
+    )
+    .prefault({}),
+  tls: z
+    .strictObject({
+      hostnames: z.array(nonEmpty('host name')).default([]),
+      cert_file: nonEmpty('path').optional(),
+      key_file: nonEmpty('path').optional(),
+      ca_file: nonEmpty('path').optional(),
+    })
+    .refine((tls) => [tls.cert_file, tls.key_file, tls.ca_file].filter(Boolean).length % 3 === 0, {
+      error: 'cert_file, key_file and ca_file must be given together (or none of them, to generate a CA)',
+    })
+    .prefault({}),
+  uaa: z
+    .strictObject({
+      access_token_validity: z.number().int().min(60, { error: 'must be at least 60 seconds' }).default(600),
+      refresh_token_validity: z
+        .number()
+        .int()
+        .min(60, { error: 'must be at least 60 seconds' })
+        .default(21600),
+      console_redirect_uris: z
+        .array(url('a redirect URI of the console'))
+        .default(['http://localhost:3000/api/auth/callback/uaa']),
+    })
+    .prefault({}),
+  director: directorSchema.prefault({ type: 'embedded' }),
+  nsx: nsxSchema.prefault({ type: 'embedded' }),
+  plans: z
+    .record(z.string(), planSchema)
+    .superRefine((plans, ctx) => {
+      const names = Object.keys(plans);
+      if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'must define at least one plan' });
+      for (const name of names) {
+        if (!PLAN_NAME.test(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `plan name "${name}" must be 1-40 lowercase letters, digits and -, starting with a letter`,
+          });
+        }
+      }
+      if (names.length > 0 && !Object.values(plans).some((p) => p.active)) {
+        ctx.addIssue({ code: 'custom', message: 'at least one plan must be active' });
+      }
+      const ids = new Map<string, string>();
+      for (const [name, plan] of Object.entries(plans)) {
+        if (!plan.id) continue;
+        const other = ids.get(plan.id);
+        if (other)
+          ctx.addIssue({
+            code: 'custom',
+            path: [name, 'id'],
+            message: `duplicates the id of plan "${other}"`,
+          });
+        ids.set(plan.id, name);
+      }
+    })
+    .prefault(DEFAULT_PLANS),
+});
+
+export type PksConfigFile = z.output<typeof fileSchema>;
+
+/** A stable UUID for a plan without an explicit id, so OSB plan ids survive restarts (name-based, v5-style). */
+export function planIdFor(name: string): string {
+  const hash = createHash('sha1').update(`openpks/plan/${name}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function toPlan(name: string, p: z.output<typeof planSchema>): Plan {
+  return {
+    id: p.id ?? planIdFor(name),
+    name,
+    description: p.description,
+    active: p.active,
+    master: {
+      instances: p.master.instances,
+      vmType: p.master.vm_type,
+      persistentDiskType: p.master.persistent_disk_type,
+      azs: p.master.azs,
+    },
+    worker: {
+      instances: p.worker.instances,
+      maxInstances: p.worker.max_instances,
+      vmType: p.worker.vm_type,
+      persistentDiskType: p.worker.persistent_disk_type,
+      azs: p.worker.azs,
+      maxInFlight: p.worker.max_in_flight,
+    },
+    errandVmType: p.errand_vm_type,
+    allowPrivileged: p.allow_privileged,
+    admissionPlugins: {
+      podSecurityPolicy: p.admission_plugins.pod_security_policy,
+      denyEscalatingExec: p.admission_plugins.deny_escalating_exec,
+      securityContextDeny: p.admission_plugins.security_context_deny,
+    },
+    kubelet: { systemReserved: p.kubelet.system_reserved, evictionHard: p.kubelet.eviction_hard },
+    drain: {
+      kubeletDrainTimeout: p.kubelet_drain_timeout,
+      kubeletDrainGracePeriod: p.kubelet_drain_grace_period,
+      kubeletDrainForce: p.kubelet_drain_force,
+      kubeletDrainIgnoreDaemonsets: p.kubelet_drain_ignore_daemonsets,
+      kubeletDrainDeleteLocalData: p.kubelet_drain_delete_local_data,
+      kubeletDrainForceNode: p.kubelet_drain_force_node,
+    },
+    addons: p.addons,
+  };
+}
