@@ -1,0 +1,62 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { InputError, InternalError } from '@openpks/domain';
+import type { DataDirectory } from './dataDirectory.js';
+
+const VERSION = 'v1';
+const KEY_FILE = 'secrets/encryption.key';
+
+/**
+ * Encrypts secrets at rest (cluster CA keys, client secrets, binding credentials, signing keys) with
+ * AES-256-GCM. Sealed values are self-describing strings `v1.<iv>.<tag>.<ciphertext>` (base64url), so a
+ * column or file holding one needs no other metadata. `context` binds a value to where it belongs
+ * (e.g. `uaa.signing-key`), so a sealed value copied to another place fails to open.
+ */
+export class SecretBox {
+  constructor(private readonly key: Buffer) {
+    if (key.length !== 32) throw new InternalError(`SecretBox needs a 32-byte key, got ${key.length} bytes`);
+  }
+
+  /** The box keyed by the data directory's encryption key, created on first use. */
+  static async fromDataDirectory(dataDir: DataDirectory): Promise<SecretBox> {
+    const stored = await dataDir.loadOrCreateSecret(KEY_FILE, () => randomBytes(32).toString('base64'));
+    const key = Buffer.from(stored.toString('utf8').trim(), 'base64');
+    if (key.length !== 32) {
+      throw new InputError(KEY_FILE, `${dataDir.path(KEY_FILE)} does not hold a base64 256-bit key`, {
+        allowed: '44 characters of base64 (32 bytes); delete it only if nothing was encrypted with it yet',
+      });
+    }
+    return new SecretBox(key);
+  }
+
+  seal(plaintext: string | Buffer, context = ''): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(context));
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    return [VERSION, iv, tag, ciphertext]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join('.');
+  }
+
+  open(sealed: string, context = ''): Buffer {
+    const [version, iv, tag, ciphertext] = sealed.split('.');
+    if (version !== VERSION || iv === undefined || tag === undefined || ciphertext === undefined) {
+      throw new InternalError('sealed secret is malformed or of an unknown version');
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(Buffer.from(context));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
+    } catch (error) {
+      throw new InternalError('sealed secret failed authentication (wrong key, wrong context or tampered)', {
+        cause: error,
+      });
+    }
+  }
+
+  openString(sealed: string, context = ''): string {
+    return this.open(sealed, context).toString('utf8');
+  }
+}
