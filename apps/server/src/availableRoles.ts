@@ -1,0 +1,7 @@
+import type { RoleModule } from '@openpks/role';
+
+/**
+ * The roles this build of pks-server can run. Each arrives with its component (uaa, director, broker,
+ * api, nsx); `--roles all` starts every one listed here.
+ */
+export const availableRoles: readonly RoleModule[] = [];

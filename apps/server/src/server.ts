@@ -1,0 +1,135 @@
+import { generatePassword, DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
+import { openDatabase, type Database } from '@openpks/db';
+import type { PksConfig, Role } from '@openpks/config';
+import type { Logger, RoleModule, RunningRole } from '@openpks/role';
+import { ProcessEndpoints } from './endpoints.js';
+import { orderRoles } from './roleOrder.js';
+
+export const ADMIN_PASSWORD_FILE = 'secrets/admin-password';
+
+export interface StartServerOptions {
+  config: PksConfig;
+  /** The role modules this build offers. */
+  available: readonly RoleModule[];
+  /** The roles to start (already validated against `available`). */
+  roles: readonly Role[];
+  logger: Logger;
+}
+
+export interface StartedRole {
+  name: Role;
+  url: string;
+  banner: Record<string, string>;
+}
+
+export interface RunningServer {
+  roles: StartedRole[];
+  caPath: string;
+  dataDir: string;
+  database: string;
+  admin: { username: string; password: string; passwordSource: string };
+  /** Stops the roles in reverse start order, then closes the database and releases the data directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the chosen roles in one process. Everything they share is prepared once here: the data
+ * directory (locked against a second server), the TLS authority, the secret box, the admin password
+ * and the database. A role that fails to start stops the ones already started.
+ */
+export async function startServer({
+  config,
+  available,
+  roles,
+  logger,
+}: StartServerOptions): Promise<RunningServer> {
+  const dataDir = await DataDirectory.open(config.dataDir);
+  const unlock = await dataDir.lock('pks-server');
+  const cleanups: (() => Promise<void>)[] = [unlock];
+  const started: { module: RoleModule; running: RunningRole }[] = [];
+  let db: Database | undefined;
+
+  const stopAll = async () => {
+    for (const { module, running } of started.splice(0).reverse()) {
+      try {
+        await running.stop();
+        logger.info({ role: module.name }, 'role stopped');
+      } catch (error) {
+        logger.error({ err: error, role: module.name }, 'role did not stop cleanly');
+      }
+    }
+    if (db) await db.close();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+
+  try {
+    const tls = await TlsAuthority.load(dataDir, {
+      hostnames: [config.externalHost, ...config.tls.hostnames],
+      ...(config.tls.certFile && config.tls.keyFile && config.tls.caFile
+        ? {
+            operatorSupplied: {
+              certFile: config.tls.certFile,
+              keyFile: config.tls.keyFile,
+              caFile: config.tls.caFile,
+            },
+          }
+        : {}),
+    });
+    const secrets = await SecretBox.fromDataDirectory(dataDir);
+    const adminPassword =
+      config.uaa.adminPassword ??
+      (await dataDir.loadOrCreateSecret(ADMIN_PASSWORD_FILE, () => generatePassword()))
+        .toString('utf8')
+        .trim();
+    db = await openDatabase({ url: config.database.url, dataDir: dataDir.root, logger });
+    const endpoints = new ProcessEndpoints(config);
+
+    for (const module of orderRoles(available, roles)) {
+      const roleLogger = logger.child({ role: module.name });
+      const running = await module.start(config, {
+        dataDir,
+        tls,
+        secrets,
+        db,
+        logger: roleLogger,
+        endpoints,
+        adminPassword,
+      });
+      started.push({ module, running });
+      endpoints.register(module.name, running.url);
+      roleLogger.info({ url: running.url }, 'role started');
+    }
+
+    return {
+      roles: started.map(({ module, running }) => ({
+        name: module.name,
+        url: running.url,
+        banner: running.banner ?? {},
+      })),
+      caPath: tls.caPath,
+      dataDir: dataDir.root,
+      database: config.database.url
+        ? redactUrl(config.database.url)
+        : `embedded PGlite in ${dataDir.path('pgdata')}`,
+      admin: {
+        username: 'admin',
+        password: adminPassword,
+        passwordSource: config.uaa.adminPassword ? 'PKS_ADMIN_PASSWORD' : dataDir.path(ADMIN_PASSWORD_FILE),
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '*****';
+    return parsed.toString();
+  } catch {
+    return 'postgres (unparseable DATABASE_URL)';
+  }
+}
