@@ -1,0 +1,233 @@
+import type { IncomingMessage } from 'node:http';
+import type { UaaContext } from '../context.js';
+import { authenticateUser } from '../authentication.js';
+import { randomToken, safeEqual, sha256Hex } from '../crypto.js';
+import { UaaError } from '../errors.js';
+import { cookie, parseCookies, readForm, redirect, sendHtml } from '../http/io.js';
+import type { Router } from '../http/router.js';
+import { homePage, loginPage, messagePage } from '../loginPage.js';
+import { findClient } from '../store/clients.js';
+import { deleteSession, findSession, insertAuthorizationCode, insertSession } from '../store/tokens.js';
+import { findUserById, type UserRow } from '../store/users.js';
+import { GrantType, parseScopeParameter, userGroupNames, userTokenScopes } from '../tokenService.js';
+
+const SESSION_COOKIE = 'uaa_session';
+/** UAA's name for its double-submit CSRF cookie and form field. */
+const CSRF_COOKIE = 'X-Uaa-Csrf';
+const CODE_VALIDITY_SECONDS = 300;
+
+/** Browser login: `/login`, `/login.do`, `/logout.do`, and `/oauth/authorize` (authorization code + PKCE). */
+export function loginRoutes(router: Router, ctx: UaaContext): void {
+  router.on('GET', '/login', ({ res, url }) => {
+    const redirectTo = safeLocalRedirect(url.searchParams.get('redirect'));
+    const csrf = randomToken(24);
+    sendHtml(res, 200, loginPage({ csrfToken: csrf, ...(redirectTo ? { redirect: redirectTo } : {}) }), {
+      'Set-Cookie': cookie(CSRF_COOKIE, csrf),
+    });
+  });
+
+  router.on('POST', '/login.do', async ({ req, res }) => {
+    const form = await readForm(req, { query: false });
+    const redirectTo = safeLocalRedirect(form.get('form_redirect_uri') ?? null);
+    const csrfCookie = parseCookies(req).get(CSRF_COOKIE);
+    const csrfField = form.get(CSRF_COOKIE);
+    const fresh = randomToken(24);
+    const again = (status: number, error: string, username?: string) =>
+      sendHtml(
+        res,
+        status,
+        loginPage({
+          csrfToken: fresh,
+          error,
+          ...(redirectTo ? { redirect: redirectTo } : {}),
+          ...(username ? { username } : {}),
+        }),
+        { 'Set-Cookie': cookie(CSRF_COOKIE, fresh) },
+      );
+    if (!csrfCookie || !csrfField || !safeEqual(csrfCookie, csrfField)) {
+      again(403, 'Your sign-in form expired or was not sent from this page. Please try again.');
+      return;
+    }
+    const username = form.get('username') ?? '';
+    let user: UserRow;
+    try {
+      user = await authenticateUser(ctx, username, form.get('password') ?? '');
+    } catch (error) {
+      if (error instanceof UaaError && error.status === 401) {
+        // Locked, deactivated or needing a new password is worth saying; a wrong password is not told apart.
+        const shown =
+          error.description === 'Bad credentials'
+            ? 'Unable to verify email or password. Please try again.'
+            : error.description;
+        again(401, shown, username);
+        return;
+      }
+      throw error;
+    }
+    const sessionId = randomToken(32);
+    const now = ctx.clock.now();
+    await insertSession(ctx.db, {
+      session_hash: sha256Hex(sessionId),
+      user_id: user.id,
+      auth_time: now,
+      expires_at: new Date(now.getTime() + ctx.sessionValidity * 1000),
+    });
+    ctx.logger.info({ user_id: user.id }, 'user signed in');
+    redirect(res, redirectTo ?? '/', {
+      'Set-Cookie': [cookie(SESSION_COOKIE, sessionId), cookie(CSRF_COOKIE, '', { maxAge: 0 })],
+    });
+  });
+
+  router.on('GET', '/', async ({ req, res }) => {
+    const session = await currentSession(ctx, req);
+    const user = session && (await findUserById(ctx.db, session.user_id));
+    if (!user) {
+      redirect(res, '/login');
+      return;
+    }
+    const csrf = randomToken(24);
+    sendHtml(res, 200, homePage(user.username, csrf), { 'Set-Cookie': cookie(CSRF_COOKIE, csrf) });
+  });
+
+  router.on(['GET', 'POST'], '/logout.do', async ({ req, res }) => {
+    const form = await readForm(req);
+    const sessionId = parseCookies(req).get(SESSION_COOKIE);
+    if (sessionId) await deleteSession(ctx.db, sha256Hex(sessionId));
+    const target = form.get('post_logout_redirect_uri') ?? form.get('redirect');
+    const clientId = form.get('client_id');
+    let location = '/login?logout=true';
+    if (target && clientId) {
+      const client = await findClient(ctx.db, clientId);
+      if (client?.redirect_uri.some((uri) => sameRedirectTarget(uri, target))) location = target;
+    }
+    redirect(res, location, { 'Set-Cookie': cookie(SESSION_COOKIE, '', { maxAge: 0 }) });
+  });
+
+  router.on('GET', '/oauth/authorize', async ({ req, res, url }) => {
+    const q = url.searchParams;
+    const clientId = q.get('client_id');
+    const client = clientId ? await findClient(ctx.db, clientId) : undefined;
+    if (!client) {
+      sendHtml(
+        res,
+        400,
+        messagePage('Invalid request', `No client with requested id: ${clientId ?? '(none)'}`),
+      );
+      return;
+    }
+    // A redirect URI must be one the client registered; an unknown one gets an error page, never a redirect.
+    const redirectParam = q.get('redirect_uri');
+    const redirectUri = redirectParam ?? (client.redirect_uri.length === 1 ? client.redirect_uri[0]! : null);
+    if (!redirectUri || !client.redirect_uri.includes(redirectUri)) {
+      sendHtml(
+        res,
+        400,
+        messagePage(
+          'Invalid redirect',
+          `Invalid redirect ${redirectParam ?? '(none)'} did not match one of the registered values`,
+        ),
+      );
+      return;
+    }
+    const state = q.get('state');
+    const fail = (error: string, description: string) => {
+      const target = new URL(redirectUri);
+      target.searchParams.set('error', error);
+      target.searchParams.set('error_description', description);
+      if (state !== null) target.searchParams.set('state', state);
+      redirect(res, target.href);
+    };
+    if (q.get('response_type') !== 'code') {
+      fail('unsupported_response_type', 'Only response_type=code is supported');
+      return;
+    }
+    if (!client.authorized_grant_types.includes(GrantType.AUTHORIZATION_CODE)) {
+      fail('unauthorized_client', 'Unauthorized grant type: authorization_code');
+      return;
+    }
+    const challenge = q.get('code_challenge');
+    const method = q.get('code_challenge_method') ?? (challenge ? 'plain' : null);
+    if (
+      challenge !== null &&
+      (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge) || (method !== 'S256' && method !== 'plain'))
+    ) {
+      fail(
+        'invalid_request',
+        'Code challenge or its method is invalid (use S256 with a 43-128 character challenge)',
+      );
+      return;
+    }
+    if (challenge === null && client.secret_hash === null) {
+      fail('invalid_request', 'Code challenge required.');
+      return;
+    }
+
+    const session = await currentSession(ctx, req);
+    const user = session && (await findUserById(ctx.db, session.user_id));
+    const prompt = q.get('prompt') ?? '';
+    if (!session || !user || !user.active || prompt.split(' ').includes('login')) {
+      if (prompt === 'none') {
+        fail('login_required', 'The user is not signed in');
+        return;
+      }
+      const back = new URL(url.href);
+      back.searchParams.delete('prompt');
+      redirect(res, `/login?redirect=${encodeURIComponent(`${back.pathname}${back.search}`)}`);
+      return;
+    }
+
+    let scopes: string[];
+    try {
+      scopes = userTokenScopes(
+        client,
+        await userGroupNames(ctx.db, user.id),
+        parseScopeParameter(q.get('scope') ?? undefined),
+      );
+    } catch (error) {
+      if (error instanceof UaaError) {
+        fail(error.error, error.description);
+        return;
+      }
+      throw error;
+    }
+    const code = randomToken(24);
+    await insertAuthorizationCode(ctx.db, {
+      code_hash: sha256Hex(code),
+      client_id: client.client_id,
+      user_id: user.id,
+      redirect_uri: redirectParam,
+      scope: scopes,
+      code_challenge: challenge,
+      code_challenge_method: challenge ? method : null,
+      nonce: q.get('nonce'),
+      auth_time: session.auth_time,
+      expires_at: new Date(ctx.clock.now().getTime() + CODE_VALIDITY_SECONDS * 1000),
+    });
+    const target = new URL(redirectUri);
+    target.searchParams.set('code', code);
+    if (state !== null) target.searchParams.set('state', state);
+    redirect(res, target.href);
+  });
+}
+
+async function currentSession(ctx: UaaContext, req: IncomingMessage) {
+  const sessionId = parseCookies(req).get(SESSION_COOKIE);
+  if (!sessionId) return undefined;
+  return findSession(ctx.db, sha256Hex(sessionId), ctx.clock.now());
+}
+
+/** Only local paths are followed after login, so `/login` can never be used as an open redirect. */
+function safeLocalRedirect(value: string | null): string | undefined {
+  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return undefined;
+  return value;
+}
+
+function sameRedirectTarget(registered: string, target: string): boolean {
+  try {
+    const a = new URL(registered);
+    const b = new URL(target);
+    return a.origin === b.origin;
+  } catch {
+    return false;
+  }
+}
