@@ -1,7 +1,8 @@
 import type { RoleModule } from '@openpks/role';
+import { uaaRole } from '@openpks/uaa';
 
 /**
  * The roles this build of pks-server can run. Each arrives with its component (uaa, director, broker,
  * api, nsx); `--roles all` starts every one listed here.
  */
-export const availableRoles: readonly RoleModule[] = [];
+export const availableRoles: readonly RoleModule[] = [uaaRole];

@@ -1,0 +1,2 @@
+export { runAdminCli } from './adminCli.js';
+export type { AdminCliIo } from './adminCli.js';

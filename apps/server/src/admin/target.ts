@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ADMIN_CLIENT_SECRET_FILE, UAA_URL_FILE, UaaClientId } from '@openpks/uaa';
+import type { UaaTarget } from './uaaAdminClient.js';
+
+/** Where the generated CA sits in the data directory (TlsAuthority's layout). */
+const CA_FILE = 'tls/ca.crt';
+
+export interface TargetOptions {
+  dataDir?: string;
+  url?: string;
+  caCert?: string;
+  clientSecret?: string;
+}
+
+/** A target that cannot be found: the message says what to pass instead. */
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+}
+
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    const text = (await readFile(path, 'utf8')).trim();
+    return text === '' ? undefined : text;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TargetError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The UAA to talk to and how: flags first, then the environment, then what pks-server left in the data
+ * directory (the UAA's URL, the installation's CA and the generated `admin` client secret).
+ */
+export async function resolveTarget(
+  options: TargetOptions,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<UaaTarget> {
+  const dataDir = resolve(cwd, options.dataDir ?? (env.PKS_DATA_DIR || './.pks-data'));
+  const url = options.url ?? (env.PKS_UAA_URL || (await readIfPresent(resolve(dataDir, UAA_URL_FILE))));
+  if (!url) {
+    throw new TargetError(
+      `no UAA URL: ${resolve(dataDir, UAA_URL_FILE)} does not exist (start pks-server with the uaa role first, or pass --url / set PKS_UAA_URL, or --data-dir)`,
+    );
+  }
+  if (!/^https:\/\//.test(url)) throw new TargetError(`the UAA URL must be https://…, got ${url}`);
+  let caPem: string | undefined;
+  if (options.caCert) {
+    caPem = await readIfPresent(resolve(cwd, options.caCert));
+    if (!caPem) throw new TargetError(`--ca-cert ${options.caCert} does not exist or is empty`);
+  } else {
+    caPem = await readIfPresent(resolve(dataDir, CA_FILE));
+  }
+  const clientSecret =
+    options.clientSecret ??
+    (env.PKS_UAA_ADMIN_CLIENT_SECRET || (await readIfPresent(resolve(dataDir, ADMIN_CLIENT_SECRET_FILE))));
+  if (!clientSecret) {
+    throw new TargetError(
+      `no admin client secret: ${resolve(dataDir, ADMIN_CLIENT_SECRET_FILE)} does not exist (pass --client-secret or set PKS_UAA_ADMIN_CLIENT_SECRET)`,
+    );
+  }
+  return { url, caPem, clientId: UaaClientId.ADMIN, clientSecret };
+}
