@@ -103,7 +103,8 @@ export function sendHtml(
     // Inline styles only; no scripts and no external assets. No `form-action`: browsers apply it to the
     // whole redirect chain of a submission, and signing in ends with a redirect to the client's
     // registered redirect URI on another origin (the console), which `form-action 'self'` blocks.
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+    'Content-Security-Policy':
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
     'Referrer-Policy': 'no-referrer',
     ...headers,
   });
