@@ -12,15 +12,15 @@ export const uaaRole: RoleModule = {
       dataDir: deps.dataDir,
       secrets: deps.secrets,
       tls: deps.tls,
-      logger: deps.logger.child({ role: 'uaa' }),
+      // pks-server already binds `role` to the logger it hands each role.
+      logger: deps.logger,
       adminPassword: deps.adminPassword,
     });
     return {
       url: server.url,
       banner: {
         'UAA issuer': server.issuer,
-        'UAA admin user': 'admin',
-        'UAA admin client secret file': deps.dataDir.path(ADMIN_CLIENT_SECRET_FILE),
+        'UAA admin client': `admin (secret in ${deps.dataDir.path(ADMIN_CLIENT_SECRET_FILE)})`,
       },
       stop: () => server.stop(),
     };
