@@ -46,7 +46,7 @@ describe('the uaa role', () => {
     expect(first.url).not.toMatch(/:8443$/);
     expect(first.banner).toMatchObject({
       'UAA issuer': `${first.url}/oauth/token`,
-      'UAA admin user': 'admin',
+      'UAA admin client': `admin (secret in ${deps.dataDir.path(ADMIN_CLIENT_SECRET_FILE)})`,
     });
     expect(Object.values(first.banner!).join(' ')).not.toContain('the-admin-password');
     expect((await stat(deps.dataDir.path(ADMIN_CLIENT_SECRET_FILE))).mode & 0o777).toBe(0o600);
