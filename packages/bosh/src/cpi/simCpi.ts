@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@openpks/db';
+import { InputError } from '@openpks/domain';
+import { CpiError, type Cpi, type CpiInfo, type NetworkSettings } from './cpi.js';
+
+export const CPI_METHODS = [
+  'info',
+  'create_stemcell',
+  'delete_stemcell',
+  'create_vm',
+  'delete_vm',
+  'has_vm',
+  'reboot_vm',
+  'set_vm_metadata',
+  'create_disk',
+  'delete_disk',
+  'has_disk',
+  'attach_disk',
+  'detach_disk',
+] as const;
+export type CpiMethod = (typeof CPI_METHODS)[number];
+
+/** One injected fault of the sim CPI. */
+export interface SimFault {
+  method: CpiMethod;
+  /** Only calls for VMs of this instance group count (create_vm and set_vm_metadata know the group). */
+  instanceGroup?: string;
+  /** Fail the nth matching call (1-based), counted from when the fault was injected. */
+  nth?: number;
+  /** Fail each matching call with this probability (0..1). */
+  probability?: number;
+  /** Instead of failing, never answer: the Director's CPI timeout ends the task `timeout`. */
+  hang?: boolean;
+  /** The error message (default names the method and says it was injected). */
+  message?: string;
+  /** How many times it fires (default: once with `nth`, every time otherwise). */
+  times?: number;
+}
+
+export interface SimCpiOptions {
+  /** The address range VM IPs come from, as a CIDR inside 127.0.0.0/8 (default 127.1.0.0/16). */
+  ipRange?: string;
+  /** Latency of every call in ms, or per method. */
+  latencyMs?: number | Partial<Record<CpiMethod, number>>;
+  faults?: readonly SimFault[];
+  /** The random source for probabilistic faults (tests pass a seeded one). */
+  random?: () => number;
+}
+
+interface ActiveFault extends SimFault {
+  seen: number;
+  fired: number;
+}
+
+export interface SimVm {
+  cid: string;
+  agentId: string;
+  ip: string;
+  deployment: string | null;
+  instanceGroup: string | null;
+  metadata: Record<string, string>;
+}
+
+export const DEFAULT_SIM_IP_RANGE = '127.1.0.0/16';
+
+/**
+ * The sim CPI: the only simulated part of the embedded Director. VMs and disks are rows in the
+ * `director` schema, IPs come from a persisted pool of loopback addresses, every call can be slowed and
+ * any call can be made to fail or hang, so the Director's failure paths are exercised for real.
+ */
+export class SimCpi implements Cpi {
+  readonly name = 'sim';
+  readonly #db: Database;
+  readonly #range: { first: number; last: number; cidr: string };
+  readonly #latency: number | Partial<Record<CpiMethod, number>>;
+  readonly #random: () => number;
+  #faults: ActiveFault[] = [];
+  readonly #hanging = new Set<() => void>();
+
+  constructor(db: Database, options: SimCpiOptions = {}) {
+    this.#db = db;
+    this.#range = parseRange(options.ipRange ?? DEFAULT_SIM_IP_RANGE);
+    this.#latency = options.latencyMs ?? 0;
+    this.#random = options.random ?? Math.random;
+    for (const fault of options.faults ?? []) this.injectFault(fault);
+  }
+
+  get ipRange(): string {
+    return this.#range.cidr;
+  }
+
+  injectFault(fault: SimFault): void {
+    if (!(CPI_METHODS as readonly string[]).includes(fault.method)) {
+      throw new InputError('faults.method', `unknown CPI method '${fault.method}'`, {
+        allowed: CPI_METHODS.join(', '),
+      });
+    }
+    this.#faults.push({ ...fault, seen: 0, fired: 0 });
+  }
+
+  clearFaults(): void {
+    this.#faults = [];
+    this.releaseHangs();
+  }
+
+  /** Lets hanging calls go (they then fail), so nothing dangles after a test or a stop. */
+  releaseHangs(): void {
+    for (const release of this.#hanging) release();
+    this.#hanging.clear();
+  }
+
+  async #call(method: CpiMethod, instanceGroup?: string | null): Promise<void> {
+    const latency = typeof this.#latency === 'number' ? this.#latency : (this.#latency[method] ?? 0);
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    for (const fault of this.#faults) {
+      if (fault.method !== method) continue;
+      if (fault.instanceGroup !== undefined && fault.instanceGroup !== instanceGroup) continue;
+      fault.seen += 1;
+      const limit = fault.times ?? (fault.nth !== undefined ? 1 : Infinity);
+      if (fault.fired >= limit) continue;
+      const hit =
+        fault.nth !== undefined
+          ? fault.seen === fault.nth || (fault.fired > 0 && fault.seen > fault.nth)
+          : fault.probability !== undefined
+            ? this.#random() < fault.probability
+            : true;
+      if (!hit) continue;
+      fault.fired += 1;
+      if (fault.hang) {
+        await new Promise<void>((resolve) => this.#hanging.add(resolve));
+        throw new CpiError(
+          method,
+          'Bosh::Clouds::CloudError',
+          `sim CPI: '${method}' was released from a hang`,
+        );
+      }
+      throw new CpiError(
+        method,
+        'Bosh::Clouds::VMCreationFailed',
+        fault.message ??
+          `sim CPI: injected failure of '${method}'${instanceGroup ? ` for instance group '${instanceGroup}'` : ''}`,
+        false,
+      );
+    }
+  }
+
+  async info(): Promise<CpiInfo> {
+    await this.#call('info');
+    return { api_version: 2, stemcell_formats: ['sim-raw'] };
+  }
+
+  async create_stemcell(_imagePath: string, _cloudProperties: Record<string, unknown>): Promise<string> {
+    await this.#call('create_stemcell');
+    return `sim-stemcell-${randomUUID()}`;
+  }
+
+  async delete_stemcell(_stemcellCid: string): Promise<void> {
+    await this.#call('delete_stemcell');
+  }
+
+  async create_vm(
+    agentId: string,
+    stemcellCid: string,
+    cloudProperties: Record<string, unknown>,
+    networks: Record<string, NetworkSettings>,
+    _diskCids: string[],
+    env: Record<string, unknown>,
+  ): Promise<[string, Record<string, NetworkSettings>]> {
+    const groups = ((env.bosh as { groups?: unknown } | undefined)?.groups ?? []) as string[];
+    const deployment = groups[1] ?? null;
+    const instanceGroup = groups[2] ?? null;
+    await this.#call('create_vm', instanceGroup);
+    const cid = `sim-vm-${randomUUID()}`;
+    const ip = await this.#db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('director.sim_ips'))");
+      const { rows } = await tx.query<{ ip: string }>('SELECT ip FROM director.sim_ips');
+      const taken = new Set(rows.map((row) => row.ip));
+      for (let n = this.#range.first; n <= this.#range.last; n++) {
+        const candidate = toIp(n);
+        if (taken.has(candidate)) continue;
+        await tx.query('INSERT INTO director.sim_ips (ip, vm_cid) VALUES ($1, $2)', [candidate, cid]);
+        return candidate;
+      }
+      throw new CpiError(
+        'create_vm',
+        'Bosh::Clouds::VMCreationFailed',
+        `sim CPI: no free IP address left in ${this.#range.cidr}`,
+      );
+    });
+    await this.#db.query(
+      `INSERT INTO director.sim_vms (cid, agent_id, ip, deployment, instance_group, stemcell_cid, cloud_properties, env)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        cid,
+        agentId,
+        ip,
+        deployment,
+        instanceGroup,
+        stemcellCid,
+        JSON.stringify(cloudProperties),
+        JSON.stringify(env),
+      ],
+    );
+    const assigned: Record<string, NetworkSettings> = {};
+    for (const [name, settings] of Object.entries(networks)) {
+      assigned[name] = {
+        ...settings,
+        type: 'manual',
+        ip,
+        netmask: this.#netmask(),
+        gateway: toIp(this.#range.first - 1),
+      };
+    }
+    return [cid, assigned];
+  }
+
+  #netmask(): string {
+    const bits = Number(this.#range.cidr.split('/')[1]);
+    return toIp(bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
+  }
+
+  async delete_vm(vmCid: string): Promise<void> {
+    await this.#call('delete_vm', await this.#groupOf(vmCid));
+    await this.#db.transaction(async (tx) => {
+      await tx.query('DELETE FROM director.sim_vms WHERE cid = $1', [vmCid]);
+      await tx.query('DELETE FROM director.sim_ips WHERE vm_cid = $1', [vmCid]);
+      await tx.query('UPDATE director.sim_disks SET vm_cid = NULL WHERE vm_cid = $1', [vmCid]);
+    });
+  }
+
+  async has_vm(vmCid: string): Promise<boolean> {
+    await this.#call('has_vm');
+    const { rowCount } = await this.#db.query('SELECT 1 FROM director.sim_vms WHERE cid = $1', [vmCid]);
+    return rowCount > 0;
+  }
+
+  async reboot_vm(vmCid: string): Promise<void> {
+    await this.#call('reboot_vm', await this.#groupOf(vmCid));
+    await this.#requireVm('reboot_vm', vmCid);
+  }
+
+  async set_vm_metadata(vmCid: string, metadata: Record<string, string>): Promise<void> {
+    await this.#call('set_vm_metadata', metadata.instance_group ?? (await this.#groupOf(vmCid)));
+    await this.#requireVm('set_vm_metadata', vmCid);
+    await this.#db.query('UPDATE director.sim_vms SET metadata = $2 WHERE cid = $1', [
+      vmCid,
+      JSON.stringify(metadata),
+    ]);
+  }
+
+  async create_disk(
+    sizeMb: number,
+    _cloudProperties: Record<string, unknown>,
+    vmLocality: string | null,
+  ): Promise<string> {
+    await this.#call('create_disk', vmLocality ? await this.#groupOf(vmLocality) : null);
+    const cid = `sim-disk-${randomUUID()}`;
+    await this.#db.query('INSERT INTO director.sim_disks (cid, size_mb) VALUES ($1, $2)', [cid, sizeMb]);
+    return cid;
+  }
+
+  async delete_disk(diskCid: string): Promise<void> {
+    await this.#call('delete_disk');
+    await this.#db.query('DELETE FROM director.sim_disks WHERE cid = $1', [diskCid]);
+  }
+
+  async has_disk(diskCid: string): Promise<boolean> {
+    await this.#call('has_disk');
+    const { rowCount } = await this.#db.query('SELECT 1 FROM director.sim_disks WHERE cid = $1', [diskCid]);
+    return rowCount > 0;
+  }
+
+  async attach_disk(vmCid: string, diskCid: string): Promise<unknown> {
+    await this.#call('attach_disk', await this.#groupOf(vmCid));
+    await this.#requireVm('attach_disk', vmCid);
+    await this.#db.query('UPDATE director.sim_disks SET vm_cid = $2 WHERE cid = $1', [diskCid, vmCid]);
+    return { path: '/dev/sdc' };
+  }
+
+  async detach_disk(vmCid: string, diskCid: string): Promise<void> {
+    await this.#call('detach_disk', await this.#groupOf(vmCid));
+    await this.#db.query('UPDATE director.sim_disks SET vm_cid = NULL WHERE cid = $1 AND vm_cid = $2', [
+      diskCid,
+      vmCid,
+    ]);
+  }
+
+  /** The sim's VM records (for tests and the sim agent). */
+  async vms(deployment?: string): Promise<SimVm[]> {
+    const { rows } = await this.#db.query<{
+      cid: string;
+      agent_id: string;
+      ip: string;
+      deployment: string | null;
+      instance_group: string | null;
+      metadata: Record<string, string> | null;
+    }>(
+      `SELECT cid, agent_id, ip, deployment, instance_group, metadata FROM director.sim_vms
+       ${deployment === undefined ? '' : 'WHERE deployment = $1'} ORDER BY created_at, cid`,
+      deployment === undefined ? [] : [deployment],
+    );
+    return rows.map((row) => ({
+      cid: row.cid,
+      agentId: row.agent_id,
+      ip: row.ip,
+      deployment: row.deployment,
+      instanceGroup: row.instance_group,
+      metadata: row.metadata ?? {},
+    }));
+  }
+
+  async #groupOf(vmCid: string): Promise<string | null> {
+    const { rows } = await this.#db.query<{ instance_group: string | null }>(
+      'SELECT instance_group FROM director.sim_vms WHERE cid = $1',
+      [vmCid],
+    );
+    return rows[0]?.instance_group ?? null;
+  }
+
+  async #requireVm(method: string, vmCid: string): Promise<void> {
+    const { rowCount } = await this.#db.query('SELECT 1 FROM director.sim_vms WHERE cid = $1', [vmCid]);
+    if (rowCount === 0) throw new CpiError(method, 'Bosh::Clouds::VMNotFound', `VM '${vmCid}' not found`);
+  }
+}
+
+function toIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+function fromIp(ip: string): number {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return NaN;
+  return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
+}
+
+/** The usable addresses of a CIDR: the first is kept as the gateway, the last as broadcast. */
+function parseRange(cidr: string): { first: number; last: number; cidr: string } {
+  const [address, bitsText] = cidr.split('/');
+  const bits = Number(bitsText);
+  const base = fromIp(address ?? '');
+  if (!Number.isInteger(bits) || bits < 8 || bits > 30 || Number.isNaN(base) || base >>> 24 !== 127) {
+    throw new InputError('sim.ip_range', `'${cidr}' is not a loopback CIDR the sim CPI can use`, {
+      allowed: 'a CIDR inside 127.0.0.0/8 with a prefix of /8 to /30, e.g. 127.1.0.0/16',
+    });
+  }
+  const size = 2 ** (32 - bits);
+  const network = base - (base % size);
+  return { first: network + 2, last: network + size - 2, cidr: `${toIp(network)}/${bits}` };
+}

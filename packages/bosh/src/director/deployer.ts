@@ -1,0 +1,684 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Database } from '@openpks/db';
+import { InputError, NotFoundError } from '@openpks/domain';
+import type { Agent, AgentInstance } from '../cpi/agent.js';
+import { CpiError, CpiTimeoutError, type Cpi } from '../cpi/cpi.js';
+import {
+  Lifecycle,
+  maxInFlightOf,
+  parseManifest,
+  type InstanceGroup,
+  type Job,
+  type Manifest,
+} from '../manifest/manifest.js';
+import { Interrupted } from './interruptions.js';
+import type { TaskContext } from './runner.js';
+import { interpolate, type VariableStore, type VariableValue } from './variables.js';
+
+export interface InstanceRow {
+  deployment: string;
+  instance_group: string;
+  index: number;
+  uuid: string;
+  az: string | null;
+  lifecycle: string;
+  state: string;
+  vm_cid: string | null;
+  agent_id: string | null;
+  ips: string[];
+  disk_cid: string | null;
+  stemcell: string | null;
+  config_hash: string | null;
+  bootstrap: boolean;
+  jobs: Job[];
+  vm_created_at: Date | null;
+}
+
+export interface DeployParams {
+  manifest: string;
+  recreate?: boolean;
+  fix?: boolean;
+  dryRun?: boolean;
+  skipDrain?: boolean;
+  /** Overrides of the manifest's update block for this deploy (`?canaries=`, `?max_in_flight=`). */
+  canaries?: number;
+  maxInFlight?: string;
+}
+
+export interface DeployerOptions {
+  directorName: string;
+  /** Upper bound of CPI calls of one stage running at once (BOSH's max_threads). */
+  maxThreads: number;
+  /** A CPI call that does not answer within this ends the task `timeout`. */
+  cpiTimeoutMs: number;
+  /** Register releases and stemcells a manifest names but nobody uploaded (with a warning), instead of failing. */
+  autoRegisterArtifacts: boolean;
+}
+
+const INSTANCE_COLUMNS =
+  'deployment, instance_group, index, uuid, az, lifecycle, state, vm_cid, agent_id, ips, disk_cid, stemcell, config_hash, bootstrap, jobs, vm_created_at';
+
+/** Runs `fn` over `items` with at most `limit` at once; every item runs, the first failure is rethrown after. */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const errors: unknown[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const interrupted = errors.find((e) => e instanceof Interrupted);
+  if (interrupted) throw interrupted;
+  if (errors.length > 0) throw errors[0];
+}
+
+function stripJobs(jobs: readonly Job[]): Job[] {
+  return jobs.map((job) => ({ name: job.name, release: job.release, properties: {} }));
+}
+
+function instanceName(row: { instance_group: string; uuid: string; index: number }): string {
+  return `${row.instance_group}/${row.uuid} (${row.index})`;
+}
+
+/**
+ * Deploy, delete and errand semantics of the embedded Director. Every step is recorded in `instances`
+ * as soon as it happens, so a task resumed after a restart converges from where it stopped: VMs that
+ * exist are not created again, instances already at the new configuration are not updated again.
+ */
+export class Deployer {
+  constructor(
+    private readonly db: Database,
+    private readonly cpi: Cpi,
+    private readonly agent: Agent,
+    private readonly variables: VariableStore,
+    private readonly options: DeployerOptions,
+  ) {}
+
+  /**
+   * Wraps a CPI call with the CPI timeout. A stopping director does not abandon a call in flight (its
+   * result, a VM, must be recorded or it leaks); it starts no new one, and stops at the next step.
+   */
+  async #cpi<T>(context: TaskContext, method: string, call: () => Promise<T>): Promise<T> {
+    if (context.signal.aborted) throw new Interrupted();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        call(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new CpiTimeoutError(method, this.options.cpiTimeoutMs)),
+            this.options.cpiTimeoutMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      if (error instanceof CpiError) throw error;
+      throw new CpiError(method, 'Bosh::Clouds::CloudError', (error as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async instances(deployment: string): Promise<InstanceRow[]> {
+    const { rows } = await this.db.query<InstanceRow>(
+      `SELECT ${INSTANCE_COLUMNS} FROM director.instances WHERE deployment = $1 ORDER BY instance_group, index`,
+      [deployment],
+    );
+    return rows;
+  }
+
+  async #upsertInstance(row: InstanceRow): Promise<void> {
+    await this.db.query(
+      `INSERT INTO director.instances (${INSTANCE_COLUMNS})
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       ON CONFLICT (deployment, instance_group, index) DO UPDATE SET
+         uuid = excluded.uuid, az = excluded.az, lifecycle = excluded.lifecycle, state = excluded.state,
+         vm_cid = excluded.vm_cid, agent_id = excluded.agent_id, ips = excluded.ips, disk_cid = excluded.disk_cid,
+         stemcell = excluded.stemcell, config_hash = excluded.config_hash, bootstrap = excluded.bootstrap,
+         jobs = excluded.jobs, vm_created_at = excluded.vm_created_at`,
+      [
+        row.deployment,
+        row.instance_group,
+        row.index,
+        row.uuid,
+        row.az,
+        row.lifecycle,
+        row.state,
+        row.vm_cid,
+        row.agent_id,
+        JSON.stringify(row.ips),
+        row.disk_cid,
+        row.stemcell,
+        row.config_hash,
+        row.bootstrap,
+        JSON.stringify(row.jobs),
+        row.vm_created_at,
+      ],
+    );
+  }
+
+  #agentInstance(row: InstanceRow): AgentInstance {
+    return {
+      deployment: row.deployment,
+      instanceGroup: row.instance_group,
+      index: row.index,
+      uuid: row.uuid,
+      vmCid: row.vm_cid ?? '',
+      ip: row.ips[0] ?? '',
+      jobs: row.jobs,
+    };
+  }
+
+  /** Validates and interpolates a manifest; used by deploy and by diff (which must not generate). */
+  async prepare(
+    text: string,
+    expectedName?: string,
+  ): Promise<{ manifest: Manifest; values: Map<string, VariableValue> }> {
+    const manifest = parseManifest(text);
+    if (expectedName !== undefined && manifest.name !== expectedName) {
+      throw new InputError('name', `Deployment name '${manifest.name}' does not match '${expectedName}'`);
+    }
+    const values = await this.variables.ensure(manifest.name, manifest.variables);
+    return { manifest, values };
+  }
+
+  async #registerArtifacts(context: TaskContext, manifest: Manifest): Promise<void> {
+    for (const release of manifest.releases) {
+      const { rowCount } = await this.db.query(
+        'SELECT 1 FROM director.releases WHERE name = $1 AND version = $2',
+        [release.name, release.version],
+      );
+      if (rowCount > 0) continue;
+      if (!this.options.autoRegisterArtifacts) {
+        throw new InputError('releases', `Release '${release.name}/${release.version}' doesn't exist`);
+      }
+      const jobs = [
+        ...new Set(
+          manifest.instanceGroups.flatMap((g) =>
+            g.jobs.filter((j) => j.release === release.name).map((j) => j.name),
+          ),
+        ),
+      ];
+      await this.db.query(
+        `INSERT INTO director.releases (name, version, job_names) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [release.name, release.version, JSON.stringify(jobs)],
+      );
+      await context.events.warning(
+        `Release '${release.name}/${release.version}' was not uploaded; the sim registered its metadata`,
+      );
+    }
+    for (const stemcell of manifest.stemcells) {
+      const name = stemcell.name ?? `bosh-sim-${stemcell.os}-go_agent`;
+      const os = stemcell.os ?? stemcell.name ?? 'unknown';
+      const { rowCount } = await this.db.query(
+        `SELECT 1 FROM director.stemcells WHERE (name = $1 OR operating_system = $2) AND version = $3`,
+        [name, os, stemcell.version],
+      );
+      if (rowCount > 0) continue;
+      if (!this.options.autoRegisterArtifacts) {
+        throw new InputError('stemcells', `Stemcell '${os}/${stemcell.version}' doesn't exist`);
+      }
+      const cid = await this.#cpi(context, 'create_stemcell', () => this.cpi.create_stemcell('', {}));
+      await this.db.query(
+        `INSERT INTO director.stemcells (name, version, operating_system, cid) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [name, stemcell.version, os, cid],
+      );
+      await context.events.warning(
+        `Stemcell '${os}/${stemcell.version}' was not uploaded; the sim registered its metadata`,
+      );
+    }
+  }
+
+  #desiredJobs(group: InstanceGroup, values: Map<string, VariableValue>, deployment: string): Job[] {
+    return interpolate(group.jobs, values, deployment) as Job[];
+  }
+
+  #configHash(group: InstanceGroup, jobs: Job[]): string {
+    return createHash('sha256')
+      .update(
+        JSON.stringify({
+          jobs,
+          vmType: group.vmType,
+          networks: group.networks,
+          disk: group.persistentDisk,
+          env: group.env,
+        }),
+      )
+      .digest('hex');
+  }
+
+  #stemcellOf(manifest: Manifest, group: InstanceGroup): string {
+    const stemcell = manifest.stemcells.find((s) => s.alias === group.stemcell)!;
+    return `${stemcell.os ?? stemcell.name}/${stemcell.version}`;
+  }
+
+  async #createVm(
+    context: TaskContext,
+    row: InstanceRow,
+    group: InstanceGroup,
+    stemcell: string,
+  ): Promise<InstanceRow> {
+    const agentId = randomUUID();
+    const networks = Object.fromEntries(group.networks.map((n) => [n.name, { type: 'manual' as const }]));
+    const env = {
+      ...group.env,
+      bosh: {
+        group: `${this.options.directorName}-${row.deployment}-${row.instance_group}`,
+        groups: [this.options.directorName, row.deployment, row.instance_group],
+      },
+    };
+    const [vmCid, assigned] = await this.#cpi(context, 'create_vm', () =>
+      this.cpi.create_vm(
+        agentId,
+        stemcell,
+        { vm_type: group.vmType },
+        networks,
+        row.disk_cid ? [row.disk_cid] : [],
+        env,
+      ),
+    );
+    const ips = Object.values(assigned)
+      .map((n) => n.ip)
+      .filter((ip): ip is string => typeof ip === 'string');
+    // Record the VM before anything else can fail, so a retry or a resume never leaks it.
+    let updated: InstanceRow = {
+      ...row,
+      vm_cid: vmCid,
+      agent_id: agentId,
+      ips,
+      vm_created_at: new Date(),
+      state: 'started',
+    };
+    await this.#upsertInstance(updated);
+    await context.debug(`created VM ${vmCid} (${ips.join(', ')}) for ${instanceName(row)}`);
+    if (group.persistentDisk > 0) {
+      const diskCid =
+        row.disk_cid ??
+        (await this.#cpi(context, 'create_disk', () =>
+          this.cpi.create_disk(group.persistentDisk, {}, vmCid),
+        ));
+      updated = { ...updated, disk_cid: diskCid };
+      await this.#upsertInstance(updated);
+      await this.#cpi(context, 'attach_disk', () => this.cpi.attach_disk(vmCid, diskCid));
+    }
+    await this.#cpi(context, 'set_vm_metadata', () =>
+      this.cpi.set_vm_metadata(vmCid, {
+        director: this.options.directorName,
+        deployment: row.deployment,
+        instance_group: row.instance_group,
+        job: row.instance_group,
+        id: row.uuid,
+        index: String(row.index),
+        name: `${row.instance_group}/${row.uuid}`,
+      }),
+    );
+    return updated;
+  }
+
+  async #deleteVm(context: TaskContext, row: InstanceRow, drain: boolean): Promise<InstanceRow> {
+    if (row.vm_cid === null) return row;
+    await this.agent.stop(this.#agentInstance(row), { drain });
+    const vmCid = row.vm_cid;
+    if (row.disk_cid) {
+      await this.#cpi(context, 'detach_disk', () => this.cpi.detach_disk(vmCid, row.disk_cid!));
+    }
+    await this.#cpi(context, 'delete_vm', () => this.cpi.delete_vm(vmCid));
+    const updated = { ...row, vm_cid: null, agent_id: null, ips: [], vm_created_at: null };
+    await this.#upsertInstance(updated);
+    await context.debug(`deleted VM ${vmCid} of ${instanceName(row)}`);
+    return updated;
+  }
+
+  async #deleteInstance(context: TaskContext, row: InstanceRow, drain: boolean): Promise<void> {
+    const gone = await this.#deleteVm(context, row, drain);
+    if (gone.disk_cid) {
+      await this.#cpi(context, 'delete_disk', () => this.cpi.delete_disk(gone.disk_cid!));
+    }
+    await this.db.query(
+      'DELETE FROM director.instances WHERE deployment = $1 AND instance_group = $2 AND index = $3',
+      [row.deployment, row.instance_group, row.index],
+    );
+  }
+
+  /** `POST /deployments`: converge the deployment's VMs and instances on the manifest. */
+  async deploy(context: TaskContext, params: DeployParams): Promise<string> {
+    const manifest = parseManifest(params.manifest);
+    const name = manifest.name;
+    const drain = params.skipDrain !== true;
+    let values = new Map<string, VariableValue>();
+    await context.events.stage('Preparing deployment', 1).track('Preparing deployment', async () => {
+      await this.#registerArtifacts(context, manifest);
+      values = await this.variables.ensure(name, manifest.variables);
+      // Interpolate everything once up front: an unknown ((variable)) fails before any VM changes.
+      interpolate(manifest.raw, values, name);
+    });
+    await context.checkpoint({ phase: 'prepared' });
+    if (params.dryRun) return `/deployments/${name}`;
+
+    const serviceGroups = manifest.instanceGroups.filter((g) => g.lifecycle === Lifecycle.SERVICE);
+    const byName = new Map(serviceGroups.map((g) => [g.name, g]));
+    const existing = await this.instances(name);
+
+    // Scale-down removes the highest indexes; groups gone from the manifest (or now errands) go entirely.
+    const obsolete = existing
+      .filter((row) => {
+        const group = byName.get(row.instance_group);
+        return group === undefined || row.index >= group.instances;
+      })
+      .filter(
+        (row) =>
+          row.lifecycle === Lifecycle.SERVICE ||
+          !manifest.instanceGroups.some((g) => g.name === row.instance_group),
+      )
+      .sort((a, b) => b.index - a.index);
+    if (obsolete.length > 0) {
+      const stage = context.events.stage('Deleting unneeded instances', obsolete.length);
+      await inParallel(obsolete, this.options.maxThreads, (row) =>
+        stage.track(instanceName(row), () => this.#deleteInstance(context, row, drain)),
+      );
+      await context.checkpoint();
+    }
+
+    // Instances to have: existing rows kept, new rows for missing indexes.
+    const current = new Map(
+      (await this.instances(name)).map((row) => [`${row.instance_group}/${row.index}`, row]),
+    );
+    const planned: { row: InstanceRow; group: InstanceGroup }[] = [];
+    for (const group of serviceGroups) {
+      for (let index = 0; index < group.instances; index++) {
+        const row: InstanceRow = current.get(`${group.name}/${index}`) ?? {
+          deployment: name,
+          instance_group: group.name,
+          index,
+          uuid: randomUUID(),
+          az: group.azs.length > 0 ? group.azs[index % group.azs.length]! : null,
+          lifecycle: Lifecycle.SERVICE,
+          state: 'started',
+          vm_cid: null,
+          agent_id: null,
+          ips: [],
+          disk_cid: null,
+          stemcell: null,
+          config_hash: null,
+          bootstrap: index === 0,
+          jobs: [],
+          vm_created_at: null,
+        };
+        planned.push({ row, group });
+      }
+    }
+
+    // `fix`: VMs the CPI no longer has are treated as missing.
+    if (params.fix) {
+      for (const entry of planned) {
+        const vmCid = entry.row.vm_cid;
+        if (vmCid && !(await this.#cpi(context, 'has_vm', () => this.cpi.has_vm(vmCid)))) {
+          await context.debug(`fix: VM ${vmCid} of ${instanceName(entry.row)} is missing`);
+          entry.row = { ...entry.row, vm_cid: null, agent_id: null, ips: [], config_hash: null };
+          await this.#upsertInstance(entry.row);
+        }
+      }
+    }
+
+    const missing = planned.filter((entry) => entry.row.vm_cid === null);
+    if (missing.length > 0) {
+      const stage = context.events.stage('Creating missing vms', missing.length);
+      await inParallel(missing, this.options.maxThreads, async (entry) => {
+        await this.#upsertInstance(entry.row);
+        entry.row = await stage.track(instanceName(entry.row), () =>
+          this.#createVm(context, entry.row, entry.group, this.#stemcellOf(manifest, entry.group)),
+        );
+      });
+      await context.checkpoint();
+    }
+
+    // Update groups in manifest order; consecutive `serial: false` groups go together.
+    const batches: InstanceGroup[][] = [];
+    for (const group of serviceGroups) {
+      const last = batches.at(-1);
+      if (!group.update.serial && last && last.every((g) => !g.update.serial)) last.push(group);
+      else batches.push([group]);
+    }
+    for (const batch of batches) {
+      await Promise.all(
+        batch.map((group) =>
+          this.#updateGroup(
+            context,
+            manifest,
+            group,
+            planned.filter((entry) => entry.group === group),
+            values,
+            params,
+            drain,
+          ),
+        ),
+      );
+      await context.checkpoint();
+    }
+
+    await this.db.query(
+      `INSERT INTO director.deployments (name, manifest, cloud_config_id) VALUES ($1, $2,
+         (SELECT max(id) FROM director.configs WHERE type = 'cloud' AND NOT deleted))
+       ON CONFLICT (name) DO UPDATE SET manifest = excluded.manifest, cloud_config_id = excluded.cloud_config_id, updated_at = now()`,
+      [name, params.manifest],
+    );
+    return `/deployments/${name}`;
+  }
+
+  async #updateGroup(
+    context: TaskContext,
+    manifest: Manifest,
+    group: InstanceGroup,
+    entries: { row: InstanceRow; group: InstanceGroup }[],
+    values: Map<string, VariableValue>,
+    params: DeployParams,
+    drain: boolean,
+  ): Promise<void> {
+    const jobs = this.#desiredJobs(group, values, manifest.name);
+    const hash = this.#configHash(group, jobs);
+    const stemcell = this.#stemcellOf(manifest, group);
+    const changed = entries.filter(
+      ({ row }) =>
+        params.recreate === true ||
+        row.config_hash !== hash ||
+        row.stemcell !== stemcell ||
+        row.state !== 'started',
+    );
+    if (changed.length === 0) return;
+    const policy = {
+      ...group.update,
+      ...(params.canaries !== undefined ? { canaries: params.canaries } : {}),
+      ...(params.maxInFlight !== undefined ? { maxInFlight: params.maxInFlight } : {}),
+    };
+    const maxInFlight = maxInFlightOf(policy, group.instances);
+    const canaries = Math.min(policy.canaries, changed.length);
+    const stage = context.events.stage('Updating instance', changed.length, [group.name]);
+    const update = async (entry: { row: InstanceRow }, canary: boolean) => {
+      await stage.track(`${instanceName(entry.row)}${canary ? ' (canary)' : ''}`, async () => {
+        let row = entry.row;
+        const recreate =
+          params.recreate === true ||
+          (row.stemcell !== null && row.stemcell !== stemcell && row.config_hash !== null);
+        if (recreate && row.vm_cid !== null) {
+          row = await this.#deleteVm(context, row, drain);
+          row = await this.#createVm(context, row, group, stemcell);
+        } else if (row.config_hash !== null) {
+          await this.agent.stop(this.#agentInstance(row), { drain });
+        }
+        if (group.persistentDisk > 0 && row.disk_cid === null && row.vm_cid !== null) {
+          // A resumed task may find a VM whose disk was never made (the director stopped in between).
+          const vmCid = row.vm_cid;
+          const diskCid = await this.#cpi(context, 'create_disk', () =>
+            this.cpi.create_disk(group.persistentDisk, {}, vmCid),
+          );
+          row = { ...row, disk_cid: diskCid };
+          await this.#upsertInstance(row);
+          await this.#cpi(context, 'attach_disk', () => this.cpi.attach_disk(vmCid, diskCid));
+        }
+        await this.agent.start({ ...this.#agentInstance(row), jobs });
+        // Only job names are stored: interpolated properties hold secrets, which live sealed in variables.
+        row = { ...row, jobs: stripJobs(jobs), state: 'started' };
+        row = { ...row, config_hash: hash, stemcell };
+        await this.#upsertInstance(row);
+        entry.row = row;
+      });
+    };
+    const canaryEntries = changed.slice(0, canaries);
+    const rest = changed.slice(canaries);
+    // Canaries first (up to max_in_flight at once); a failing canary stops the group before the rest.
+    await inParallel(canaryEntries, maxInFlight, (entry) => update(entry, true));
+    if (canaryEntries.length > 0) await context.checkpoint();
+    for (let i = 0; i < rest.length; i += maxInFlight) {
+      await inParallel(rest.slice(i, i + maxInFlight), maxInFlight, (entry) => update(entry, false));
+      await context.checkpoint();
+    }
+  }
+
+  /** `DELETE /deployments/:name`: every instance (drained), its disks and variables, then the record. */
+  async delete(context: TaskContext, name: string, force: boolean): Promise<string> {
+    const rows = await this.instances(name);
+    if (rows.length > 0) {
+      const stage = context.events.stage('Deleting instances', rows.length);
+      await inParallel(rows, this.options.maxThreads, (row) =>
+        stage.track(instanceName(row), async () => {
+          try {
+            await this.#deleteInstance(context, row, !force);
+          } catch (error) {
+            if (!force || error instanceof Interrupted) throw error;
+            await context.debug(
+              `force: ignoring failure deleting ${instanceName(row)}: ${(error as Error).message}`,
+            );
+            await this.db.query('DELETE FROM director.instances WHERE uuid = $1', [row.uuid]);
+          }
+        }),
+      );
+      await context.checkpoint();
+    }
+    await context.events
+      .stage('Removing deployment artifacts', 1)
+      .track('Detaching stemcells', async () => undefined);
+    await context.events.stage('Deleting properties', 1).track('Destroying deployment', async () => {
+      await this.variables.deleteAll(name);
+      await this.db.query('DELETE FROM director.deployments WHERE name = $1', [name]);
+    });
+    return `/deployments/${name}`;
+  }
+
+  /** `POST /deployments/:name/errands/:errand/runs`: bring up the errand's instances, run it, record the outcome. */
+  async runErrand(
+    context: TaskContext,
+    deployment: string,
+    errand: string,
+    keepAlive: boolean,
+  ): Promise<string> {
+    const { rows } = await this.db.query<{ manifest: string }>(
+      'SELECT manifest FROM director.deployments WHERE name = $1',
+      [deployment],
+    );
+    if (rows[0] === undefined) throw new NotFoundError(`Deployment '${deployment}' doesn't exist`);
+    const manifest = parseManifest(rows[0].manifest);
+    const values = await this.variables.all(deployment);
+    const group = manifest.instanceGroups.find((g) => g.name === errand && g.lifecycle === Lifecycle.ERRAND);
+    let targets: InstanceRow[];
+    let created: InstanceRow[] = [];
+    if (group !== undefined) {
+      await context.events
+        .stage('Preparing deployment', 1)
+        .track('Preparing deployment', async () => undefined);
+      const jobs = this.#desiredJobs(group, values, deployment);
+      const existing = new Map(
+        (await this.instances(deployment))
+          .filter((r) => r.instance_group === group.name)
+          .map((r) => [r.index, r]),
+      );
+      const fresh: InstanceRow[] = [];
+      for (let index = 0; index < Math.max(group.instances, 1); index++) {
+        const row = existing.get(index);
+        if (row?.vm_cid) continue;
+        fresh.push(
+          row ?? {
+            deployment,
+            instance_group: group.name,
+            index,
+            uuid: randomUUID(),
+            az: group.azs[index % Math.max(group.azs.length, 1)] ?? null,
+            lifecycle: Lifecycle.ERRAND,
+            state: 'started',
+            vm_cid: null,
+            agent_id: null,
+            ips: [],
+            disk_cid: null,
+            stemcell: null,
+            config_hash: null,
+            bootstrap: index === 0,
+            jobs: stripJobs(jobs),
+            vm_created_at: null,
+          },
+        );
+      }
+      if (fresh.length > 0) {
+        const stage = context.events.stage('Creating missing vms', fresh.length);
+        await inParallel(fresh, this.options.maxThreads, async (row) => {
+          await this.#upsertInstance(row);
+          created.push(
+            await stage.track(instanceName(row), () =>
+              this.#createVm(context, row, group, this.#stemcellOf(manifest, group)),
+            ),
+          );
+        });
+      }
+      targets = (await this.instances(deployment)).filter(
+        (r) => r.instance_group === group.name && r.vm_cid !== null,
+      );
+      targets = targets.map((r) => ({ ...r, jobs }));
+    } else {
+      // A job of a service instance group that runs as an errand (e.g. smoke-tests on the masters).
+      const hosts = manifest.instanceGroups.filter(
+        (g) => g.lifecycle === Lifecycle.SERVICE && g.jobs.some((j) => j.name === errand),
+      );
+      if (hosts.length === 0) throw new NotFoundError(`Errand '${errand}' doesn't exist`);
+      targets = (await this.instances(deployment))
+        .filter((r) => hosts.some((g) => g.name === r.instance_group) && r.vm_cid !== null)
+        .slice(0, 1);
+    }
+    await context.checkpoint();
+    let succeeded = 0;
+    let errored = 0;
+    const stage = context.events.stage('Running errand', targets.length);
+    for (const row of targets) {
+      await stage.track(instanceName(row), async () => {
+        const outcome = await this.agent.runErrand(this.#agentInstance(row), errand);
+        if (outcome.exitCode === 0) succeeded += 1;
+        else errored += 1;
+        await context.result({
+          instance: { group: row.instance_group, id: row.uuid },
+          errand_name: errand,
+          exit_code: outcome.exitCode,
+          stdout: outcome.stdout,
+          stderr: outcome.stderr,
+          logs: { blobstore_id: '', sha1: '' },
+        });
+      });
+    }
+    if (group !== undefined && !keepAlive) {
+      created = (await this.instances(deployment)).filter((r) => r.instance_group === group.name);
+      if (created.length > 0) {
+        const cleanup = context.events.stage('Deleting errand instances', created.length);
+        await inParallel(created, this.options.maxThreads, (row) =>
+          cleanup.track(instanceName(row), () => this.#deleteInstance(context, row, false)),
+        );
+      }
+    }
+    return `${succeeded} succeeded, ${errored} errored, 0 canceled`;
+  }
+}

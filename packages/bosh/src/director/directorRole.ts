@@ -1,0 +1,58 @@
+import type { PksConfig } from '@openpks/config';
+import { Role } from '@openpks/config';
+import type { RoleDeps, RoleModule, RunningRole } from '@openpks/role';
+import { httpsJson } from '../support/httpsJson.js';
+import { EmbeddedDirector, type SimOptions } from './embeddedDirector.js';
+
+export interface DirectorRoleOptions {
+  /** Sim CPI knobs until pks.yaml carries them (`director.sim`). */
+  sim?: SimOptions;
+}
+
+/** The issuer UAA puts in its tokens, from its discovery document (fallback: `<url>/oauth/token`). */
+async function uaaIssuer(uaaUrl: string, ca: string): Promise<string> {
+  try {
+    const { status, body } = await httpsJson(`${uaaUrl}/.well-known/openid-configuration`, { ca });
+    const issuer = (body as { issuer?: unknown } | undefined)?.issuer;
+    if (status === 200 && typeof issuer === 'string') return issuer;
+  } catch {
+    // UAA not up yet or elsewhere: use the conventional issuer
+  }
+  return `${uaaUrl}/oauth/token`;
+}
+
+/**
+ * The `director` role of pks-server: the embedded BOSH Director with the sim CPI. With a remote Director
+ * configured it starts nothing and reports where the remote one is.
+ */
+export function createDirectorRole(options: DirectorRoleOptions = {}): RoleModule {
+  return {
+    name: Role.DIRECTOR,
+    after: [Role.UAA],
+    async start(config: PksConfig, deps: RoleDeps): Promise<RunningRole> {
+      if (config.director.type === 'remote') {
+        const url = config.director.url;
+        return { url, banner: { director: `remote BOSH Director at ${url}` }, stop: async () => undefined };
+      }
+      const uaaUrl = deps.endpoints.url(Role.UAA);
+      const director = await EmbeddedDirector.start({
+        db: deps.db,
+        secrets: deps.secrets,
+        logger: deps.logger.child({ role: Role.DIRECTOR }),
+        credentials: await deps.tls.serverCredentials(Role.DIRECTOR),
+        host: config.roles.director.host,
+        port: config.roles.director.port,
+        uaa: { url: uaaUrl, issuer: await uaaIssuer(uaaUrl, deps.tls.caPem), ca: deps.tls.caPem },
+        workers: config.director.workers,
+        ...(options.sim ? { sim: options.sim } : {}),
+      });
+      return {
+        url: director.url,
+        banner: { director: `${director.url} (embedded, sim CPI, VM IPs ${director.cpi.ipRange})` },
+        stop: () => director.stop(),
+      };
+    },
+  };
+}
+
+export const directorRole: RoleModule = createDirectorRole();

@@ -1,0 +1,979 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseDocument } from 'yaml';
+import { migrate, type Database, type Unlisten } from '@openpks/db';
+import { ForbiddenError, InputError, NotFoundError, UnauthenticatedError } from '@openpks/domain';
+import { issueCertificate, type SecretBox, type ServerCredentials } from '@openpks/pki';
+import { listenHttps, type HttpsListener, type Logger } from '@openpks/role';
+import {
+  UaaTokenVerifier,
+  bearerToken,
+  requireAnyScope,
+  type TokenVerifier,
+  type VerifiedToken,
+} from '@openpks/auth';
+import { SimCpi, type SimCpiOptions } from '../cpi/simCpi.js';
+import type { ErrandOutcome } from '../cpi/agent.js';
+import { Lifecycle, parseManifest } from '../manifest/manifest.js';
+import { SimAgent } from '../sim/simAgent.js';
+import type { SimNode } from '../sim/kubeApi.js';
+import { Deployer, type DeployParams } from './deployer.js';
+import { diffManifests } from './diff.js';
+import { Router, parseJson, parseRange, readBody, sendError, sendJson } from './http.js';
+import { directorMigrations } from './migrations.js';
+import { TaskRunner } from './runner.js';
+import {
+  ACTIVE_STATES,
+  DEPLOYMENT_TASK_TYPES,
+  OutputType,
+  TASK_EVENTS_CHANNEL,
+  TaskType,
+  taskJson,
+  type TaskStore as TaskStoreType,
+} from './tasks.js';
+import { TaskStore } from './tasks.js';
+import { VariableStore, type VariableValue } from './variables.js';
+
+export const DEFAULT_DIRECTOR_WORKERS = 5;
+export const DIRECTOR_VERSION = '270.11.0 (openpks embedded)';
+/** The `/info` feature that advertises the push stream of task events (an openpks extension). */
+export const TASK_EVENT_STREAM_FEATURE = 'openpks_task_event_stream';
+
+/** Knobs of the sim CPI and its agent (pks.yaml `director.sim`). */
+export interface SimOptions extends SimCpiOptions {
+  /** Port the sim masters serve the Kubernetes API on, at their VM IP (default 8443). */
+  kubePort?: number;
+  /** Errand outcomes by errand name (default: exit code 0). */
+  errands?: Record<string, ErrandOutcome>;
+  /** A CPI call slower than this ends its task `timeout` (default 60 s). */
+  cpiTimeoutMs?: number;
+}
+
+export interface EmbeddedDirectorOptions {
+  db: Database;
+  secrets: SecretBox;
+  logger: Logger;
+  credentials: ServerCredentials;
+  host?: string;
+  /** Default 25555; tests pass 0. */
+  port?: number;
+  /** The UAA the Director advertises in `/info` and whose tokens it accepts. */
+  uaa: { url: string; issuer?: string; ca?: string };
+  /** Overrides the verifier of Director tokens (default: UAA's keys and issuer). */
+  verifier?: TokenVerifier;
+  /** Overrides the verifier of kubeconfig id tokens at sim masters (default: UAA, audience pks_cluster_client). */
+  kubeVerifier?: TokenVerifier;
+  workers?: number;
+  name?: string;
+  sim?: SimOptions;
+  /** Lease of a running task; a director that dies leaves it to expire (default 15 s). */
+  leaseMs?: number;
+  pollMs?: number;
+  maxResumes?: number;
+  /** Register releases and stemcells a manifest names but nobody uploaded (default true: PKS's tile did). */
+  autoRegisterArtifacts?: boolean;
+}
+
+const KUBE_CLIENT_ID = 'pks_cluster_client';
+
+/**
+ * The embedded BOSH Director: the Director HTTP API over HTTPS, durable tasks run by a worker pool,
+ * deploy semantics, a config server for variables, and the sim CPI. Driven by the same DirectorClient
+ * as a real Director.
+ */
+export class EmbeddedDirector {
+  readonly cpi: SimCpi;
+  readonly agent: SimAgent;
+  readonly tasks: TaskStoreType;
+  readonly #deployer: Deployer;
+  readonly #variables: VariableStore;
+  readonly #runner: TaskRunner;
+  readonly #router = new Router();
+  readonly #verifier: TokenVerifier;
+  #listener: HttpsListener | undefined;
+  #unlisten: Unlisten | undefined;
+  readonly #taskWatchers = new Map<number, Set<() => void>>();
+  #uuid = '';
+  #stopped: Promise<void> | undefined;
+
+  private constructor(private readonly options: EmbeddedDirectorOptions) {
+    const { db, logger } = options;
+    const issuer = options.uaa.issuer ?? `${options.uaa.url}/oauth/token`;
+    this.#verifier =
+      options.verifier ??
+      new UaaTokenVerifier({
+        issuer,
+        jwksUrl: `${options.uaa.url}/token_keys`,
+        ...(options.uaa.ca ? { ca: options.uaa.ca } : {}),
+      });
+    const kubeVerifier =
+      options.kubeVerifier ??
+      new UaaTokenVerifier({
+        issuer,
+        jwksUrl: `${options.uaa.url}/token_keys`,
+        audience: KUBE_CLIENT_ID,
+        ...(options.uaa.ca ? { ca: options.uaa.ca } : {}),
+      });
+    this.cpi = new SimCpi(db, options.sim ?? {});
+    this.tasks = new TaskStore(db);
+    this.#variables = new VariableStore(db, options.secrets);
+    this.agent = new SimAgent({
+      kubeVerifier,
+      kubePort: options.sim?.kubePort ?? 8443,
+      kubeCredentials: (deployment, ip) => this.#kubeCredentials(deployment, ip),
+      nodes: (deployment) => this.#workerNodes(deployment),
+      ...(options.sim?.errands ? { errands: options.sim.errands } : {}),
+      logger,
+    });
+    this.#deployer = new Deployer(db, this.cpi, this.agent, this.#variables, {
+      directorName: options.name ?? 'openpks-director',
+      maxThreads: 10,
+      cpiTimeoutMs: options.sim?.cpiTimeoutMs ?? 60_000,
+      autoRegisterArtifacts: options.autoRegisterArtifacts ?? true,
+    });
+    this.#runner = new TaskRunner(
+      db,
+      this.tasks,
+      {
+        [TaskType.UPDATE_DEPLOYMENT]: {
+          resumable: true,
+          run: (context) => this.#deployer.deploy(context, context.task.params as unknown as DeployParams),
+        },
+        [TaskType.DELETE_DEPLOYMENT]: {
+          resumable: true,
+          run: (context) =>
+            this.#deployer.delete(context, context.task.deployment!, context.task.params.force === true),
+        },
+        [TaskType.RUN_ERRAND]: {
+          resumable: false,
+          run: (context) =>
+            this.#deployer.runErrand(
+              context,
+              context.task.deployment!,
+              String(context.task.params.errand),
+              context.task.params.keepAlive === true,
+            ),
+        },
+        [TaskType.VMS]: {
+          resumable: true,
+          run: async (context) => {
+            for (const line of await this.#fullInstances(context.task.deployment!))
+              await context.result(line);
+            return 'retrieved vm-state';
+          },
+        },
+        [TaskType.UPLOAD_STEMCELL]: {
+          resumable: true,
+          run: async (context) => this.#uploadStemcell(context.task.params),
+        },
+        [TaskType.UPLOAD_RELEASE]: {
+          resumable: true,
+          run: async (context) => this.#uploadRelease(context.task.params),
+        },
+      },
+      {
+        workers: options.workers ?? DEFAULT_DIRECTOR_WORKERS,
+        leaseMs: options.leaseMs ?? 15_000,
+        pollMs: options.pollMs ?? 1_000,
+        maxResumes: options.maxResumes ?? 3,
+      },
+      logger,
+    );
+    this.#routes();
+  }
+
+  static async start(options: EmbeddedDirectorOptions): Promise<EmbeddedDirector> {
+    const director = new EmbeddedDirector(options);
+    try {
+      await director.#start();
+    } catch (error) {
+      // Whatever started (sim masters, the listener, the LISTEN) must not outlive a failed start.
+      await director.stop().catch(() => undefined);
+      throw error;
+    }
+    return director;
+  }
+
+  get url(): string {
+    if (this.#listener === undefined) throw new Error('the director is not listening');
+    return this.#listener.url;
+  }
+
+  get uuid(): string {
+    return this.#uuid;
+  }
+
+  async #start(): Promise<void> {
+    const { db, logger } = this.options;
+    await migrate(db, { schema: 'director', migrations: directorMigrations });
+    await db.query(`INSERT INTO director.settings (key, value) VALUES ('uuid', $1) ON CONFLICT DO NOTHING`, [
+      randomUUID(),
+    ]);
+    const { rows } = await db.query<{ value: string }>(
+      `SELECT value FROM director.settings WHERE key = 'uuid'`,
+    );
+    this.#uuid = rows[0]!.value;
+    this.#unlisten = await db.listen(TASK_EVENTS_CHANNEL, (payload) => {
+      try {
+        const { id } = JSON.parse(payload) as { id: number };
+        for (const wake of this.#taskWatchers.get(id) ?? []) wake();
+      } catch {
+        // a malformed notification wakes nobody
+      }
+    });
+    // The sim masters of deployed clusters serve again, as their VMs' jobs would after a reboot.
+    const { rows: instances } = await db.query<{ deployment: string }>(
+      'SELECT DISTINCT deployment FROM director.instances WHERE vm_cid IS NOT NULL',
+    );
+    for (const { deployment } of instances) {
+      for (const instance of await this.#deployer.instances(deployment)) {
+        if (instance.vm_cid === null || instance.config_hash === null) continue;
+        await this.agent
+          .start({
+            deployment,
+            instanceGroup: instance.instance_group,
+            index: instance.index,
+            uuid: instance.uuid,
+            vmCid: instance.vm_cid,
+            ip: instance.ips[0] ?? '',
+            jobs: instance.jobs,
+          })
+          .catch((error: unknown) => logger.warn({ err: error, deployment }, 'sim master did not come back'));
+      }
+    }
+    this.#listener = await listenHttps({
+      role: 'director',
+      host: this.options.host ?? '127.0.0.1',
+      port: this.options.port ?? 25555,
+      credentials: this.options.credentials,
+      handler: (req, res) => this.#handle(req, res),
+      logger,
+      healthChecks: { database: async () => void (await db.query('SELECT 1')) },
+      drainTimeoutMs: 2_000,
+    });
+    await this.#runner.start();
+    logger.info(
+      { url: this.#listener.url, cpi: 'sim', ipRange: this.cpi.ipRange },
+      'embedded BOSH Director started',
+    );
+  }
+
+  /** Graceful stop: running tasks stop at their next step and are released for the next director to resume. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#shutdown(true);
+    return this.#stopped;
+  }
+
+  /** Stops as a crash would look to the others: running tasks keep their (expiring) lease. For tests. */
+  crash(): Promise<void> {
+    this.#stopped ??= this.#shutdown(false);
+    return this.#stopped;
+  }
+
+  async #shutdown(release: boolean): Promise<void> {
+    for (const watchers of this.#taskWatchers.values()) for (const wake of watchers) wake();
+    await this.#listener?.close();
+    this.cpi.releaseHangs();
+    await this.#runner.stop({ release });
+    this.cpi.releaseHangs();
+    await this.agent.close();
+    await this.#unlisten?.();
+  }
+
+  async #authenticate(req: IncomingMessage): Promise<VerifiedToken> {
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined) throw new UnauthenticatedError('Not authorized: a UAA bearer token is required');
+    const verified = await this.#verifier.verify(token);
+    const admin = ['bosh.admin', `bosh.${this.#uuid}.admin`];
+    const read = [...admin, 'bosh.read', `bosh.${this.#uuid}.read`];
+    requireAnyScope(verified, req.method === 'GET' || req.method === 'HEAD' ? read : admin);
+    return verified;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://director');
+    try {
+      const found = this.#router.match(req.method ?? 'GET', url.pathname);
+      if (url.pathname !== '/info') {
+        const token = await this.#authenticate(req);
+        (req as IncomingMessage & { user?: string }).user = token.userName ?? token.clientId ?? token.subject;
+      }
+      if (found === undefined) throw new NotFoundError(`no route ${url.pathname}`);
+      if (found === 'method') {
+        sendJson(res, 405, { code: 100, description: `${req.method} is not allowed on ${url.pathname}` });
+        return;
+      }
+      await found.handler(req, res, found.params, url.searchParams);
+    } catch (error) {
+      if (!(
+        error instanceof UnauthenticatedError ||
+        error instanceof ForbiddenError ||
+        error instanceof NotFoundError ||
+        error instanceof InputError
+      )) {
+        this.options.logger.error({ err: error, url: req.url }, 'director request failed');
+      }
+      if (!res.headersSent) sendError(res, error);
+      else res.destroy();
+    }
+  }
+
+  #redirectToTask(req: IncomingMessage, res: ServerResponse, id: number): void {
+    res.writeHead(302, {
+      Location: `https://${req.headers.host ?? '127.0.0.1'}/tasks/${id}`,
+      'Content-Length': '0',
+    });
+    res.end();
+  }
+
+  #user(req: IncomingMessage): string | undefined {
+    return (req as IncomingMessage & { user?: string }).user;
+  }
+
+  #contextId(req: IncomingMessage): string | undefined {
+    const header = req.headers['x-bosh-context-id'];
+    return typeof header === 'string' && header !== '' ? header : undefined;
+  }
+
+  /** A deployment exists once deployed, or while a failed first deploy left instances behind. */
+  async #requireDeployment(name: string): Promise<void> {
+    const { rowCount } = await this.options.db.query(
+      `SELECT 1 FROM director.deployments WHERE name = $1
+       UNION ALL SELECT 1 FROM director.instances WHERE deployment = $1 LIMIT 1`,
+      [name],
+    );
+    if (rowCount === 0) throw new NotFoundError(`Deployment '${name}' doesn't exist`);
+  }
+
+  async #manifestOf(name: string): Promise<string> {
+    const { rows } = await this.options.db.query<{ manifest: string }>(
+      'SELECT manifest FROM director.deployments WHERE name = $1',
+      [name],
+    );
+    if (rows[0] === undefined) throw new NotFoundError(`Deployment '${name}' doesn't exist`);
+    return rows[0].manifest;
+  }
+
+  async #enqueue(
+    req: IncomingMessage,
+    res: ServerResponse,
+    type: TaskType,
+    description: string,
+    deployment: string | undefined,
+    params: Record<string, unknown>,
+  ): Promise<void> {
+    const task = await this.tasks.create({
+      type,
+      description,
+      deployment,
+      contextId: this.#contextId(req),
+      username: this.#user(req),
+      params,
+    });
+    this.#runner.wake();
+    this.#redirectToTask(req, res, task.id);
+  }
+
+  #routes(): void {
+    const db = this.options.db;
+    const r = this.#router;
+    r.on('GET', '/info', async (_req, res) => {
+      sendJson(res, 200, {
+        name: this.options.name ?? 'openpks-director',
+        uuid: this.#uuid,
+        version: DIRECTOR_VERSION,
+        user: null,
+        cpi: 'sim',
+        stemcell_os: 'ubuntu-xenial',
+        stemcell_version: '621.29',
+        user_authentication: {
+          type: 'uaa',
+          options: { url: this.options.uaa.url, urls: [this.options.uaa.url] },
+        },
+        features: {
+          local_dns: { status: false, extras: { domain_name: 'bosh' } },
+          power_dns: { status: false, extras: { domain_name: 'bosh' } },
+          snapshots: { status: false },
+          config_server: { status: true, extras: { urls: ['embedded'] } },
+          [TASK_EVENT_STREAM_FEATURE]: {
+            status: true,
+            extras: { path: '/tasks/:id/event_stream', content_type: 'text/event-stream' },
+          },
+        },
+      });
+    });
+
+    r.on('GET', '/deployments', async (_req, res) => {
+      const { rows } = await db.query<{ name: string; manifest: string; cloud_config_id: number | null }>(
+        'SELECT name, manifest, cloud_config_id FROM director.deployments ORDER BY name',
+      );
+      const { rows: latest } = await db.query<{ id: number | null }>(
+        "SELECT max(id) AS id FROM director.configs WHERE type = 'cloud' AND NOT deleted",
+      );
+      const latestCloud = latest[0]?.id ?? null;
+      const { rows: locks } = await db.query<{ deployment: string }>(
+        "SELECT DISTINCT deployment FROM director.tasks WHERE state IN ('processing', 'cancelling') AND deployment IS NOT NULL",
+      );
+      const locked = new Set(locks.map((l) => l.deployment));
+      sendJson(
+        res,
+        200,
+        rows.map((row) => {
+          let releases: { name: string; version: string }[] = [];
+          let stemcells: { name: string; version: string }[] = [];
+          try {
+            const manifest = parseManifest(row.manifest);
+            releases = manifest.releases;
+            stemcells = manifest.stemcells.map((s) => ({
+              name: s.name ?? `bosh-sim-${s.os}-go_agent`,
+              version: s.version,
+            }));
+          } catch {
+            // a stored manifest was valid when deployed
+          }
+          return {
+            name: row.name,
+            cloud_config:
+              latestCloud === null ? 'none' : row.cloud_config_id === latestCloud ? 'latest' : 'outdated',
+            releases,
+            stemcells,
+            teams: [],
+            locked: locked.has(row.name),
+          };
+        }),
+      );
+    });
+
+    r.on('POST', '/deployments', async (req, res, _params, query) => {
+      const text = await readBody(req);
+      let name: string;
+      try {
+        const parsed: unknown = parseDocument(text).toJS();
+        name = String((parsed as { name?: unknown } | null)?.name ?? '');
+      } catch {
+        name = '';
+      }
+      if (name === '') throw new InputError('manifest', 'Manifest should contain a deployment name');
+      const flag = (key: string) => query.get(key) === 'true';
+      const params: DeployParams = {
+        manifest: text,
+        recreate: flag('recreate'),
+        fix: flag('fix'),
+        dryRun: flag('dry_run'),
+        skipDrain: query.has('skip_drain') && query.get('skip_drain') !== 'false',
+        ...(query.get('canaries') ? { canaries: Number(query.get('canaries')) } : {}),
+        ...(query.get('max_in_flight') ? { maxInFlight: String(query.get('max_in_flight')) } : {}),
+      };
+      await this.#enqueue(
+        req,
+        res,
+        TaskType.UPDATE_DEPLOYMENT,
+        'create deployment',
+        name,
+        params as unknown as Record<string, unknown>,
+      );
+    });
+
+    r.on('POST', '/deployments/:name/diff', async (req, res, { name }) => {
+      const text = await readBody(req);
+      const { rows } = await db.query<{ manifest: string }>(
+        'SELECT manifest FROM director.deployments WHERE name = $1',
+        [name],
+      );
+      let diff;
+      try {
+        diff = diffManifests(rows[0]?.manifest, text);
+      } catch (error) {
+        throw new InputError(
+          'manifest',
+          `Incorrect YAML structure of the uploaded manifest: ${(error as Error).message}`,
+        );
+      }
+      const { rows: cloud } = await db.query<{ id: number | null }>(
+        "SELECT max(id) AS id FROM director.configs WHERE type = 'cloud' AND NOT deleted",
+      );
+      sendJson(res, 200, {
+        context: { cloud_config_ids: cloud[0]?.id ? [String(cloud[0].id)] : [], runtime_config_ids: [] },
+        diff,
+      });
+    });
+
+    r.on('GET', '/deployments/:name', async (_req, res, { name }) => {
+      sendJson(res, 200, { manifest: await this.#manifestOf(name!) });
+    });
+
+    r.on('DELETE', '/deployments/:name', async (req, res, { name }, query) => {
+      await this.#requireDeployment(name!);
+      await this.#enqueue(req, res, TaskType.DELETE_DEPLOYMENT, `delete deployment ${name}`, name, {
+        force: query.get('force') === 'true',
+      });
+    });
+
+    const listInstances =
+      (vmsOnly: boolean) =>
+      async (
+        req: IncomingMessage,
+        res: ServerResponse,
+        params: Record<string, string>,
+        query: URLSearchParams,
+      ) => {
+        const name = params.name!;
+        await this.#requireDeployment(name);
+        if (query.get('format') === 'full') {
+          await this.#enqueue(req, res, TaskType.VMS, `retrieve vm-stats`, name, {});
+          return;
+        }
+        const rows = await this.#deployer.instances(name);
+        sendJson(
+          res,
+          200,
+          rows
+            .filter((row) => !vmsOnly || row.vm_cid !== null)
+            .map((row) => ({
+              agent_id: row.agent_id,
+              cid: row.vm_cid,
+              job: row.instance_group,
+              index: row.index,
+              id: row.uuid,
+              az: row.az,
+              ips: row.ips,
+              vm_created_at: row.vm_created_at ? new Date(row.vm_created_at).toISOString() : null,
+              ...(vmsOnly ? { active: true } : { expects_vm: row.lifecycle === Lifecycle.SERVICE }),
+            })),
+        );
+      };
+    r.on('GET', '/deployments/:name/instances', listInstances(false));
+    r.on('GET', '/deployments/:name/vms', listInstances(true));
+
+    r.on('GET', '/deployments/:name/errands', async (_req, res, { name }) => {
+      const manifest = parseManifest(await this.#manifestOf(name!));
+      sendJson(
+        res,
+        200,
+        manifest.instanceGroups
+          .filter((g) => g.lifecycle === Lifecycle.ERRAND)
+          .map((g) => ({ name: g.name })),
+      );
+    });
+
+    r.on('POST', '/deployments/:name/errands/:errand/runs', async (req, res, { name, errand }) => {
+      const body = parseJson(await readBody(req));
+      await this.#manifestOf(name!);
+      await this.#enqueue(req, res, TaskType.RUN_ERRAND, `run errand ${errand}`, name, {
+        errand,
+        keepAlive: body['keep-alive'] === true,
+      });
+    });
+
+    r.on('GET', '/tasks', async (_req, res, _params, query) => {
+      const verbose = Number(query.get('verbose') ?? '1');
+      const rows = await this.tasks.list({
+        ...(query.get('state') ? { states: query.get('state')!.split(',') } : {}),
+        ...(query.get('deployment') ? { deployment: query.get('deployment')! } : {}),
+        ...(query.get('context_id') ? { contextId: query.get('context_id')! } : {}),
+        ...(query.get('limit') ? { limit: Number(query.get('limit')) } : {}),
+        ...(verbose < 2 ? { types: DEPLOYMENT_TASK_TYPES } : {}),
+      });
+      sendJson(res, 200, rows.map(taskJson));
+    });
+
+    r.on('POST', '/tasks/cancel', async (req, res) => {
+      const body = parseJson(await readBody(req));
+      const rows = await this.tasks.list({
+        states: Array.isArray(body.states) ? body.states.map(String) : ['queued', 'processing'],
+        ...(typeof body.deployment === 'string' ? { deployment: body.deployment } : {}),
+        ...(Array.isArray(body.types) ? { types: body.types.map(String) } : {}),
+        limit: 1000,
+      });
+      for (const row of rows) await this.tasks.cancel(row.id);
+      res.writeHead(204);
+      res.end();
+    });
+
+    r.on('GET', '/tasks/:id', async (_req, res, { id }) => {
+      sendJson(res, 200, taskJson(await this.tasks.get(taskId(id!))));
+    });
+
+    r.on('DELETE', '/tasks/:id', async (_req, res, { id }) => {
+      await this.tasks.cancel(taskId(id!));
+      res.writeHead(204);
+      res.end();
+    });
+
+    r.on('GET', '/tasks/:id/output', async (req, res, { id }, query) => {
+      const type = query.get('type') ?? 'none';
+      if (type === 'none') {
+        await this.tasks.get(taskId(id!));
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      const outputType = type === 'cpi' ? OutputType.DEBUG : (type as OutputType);
+      if (!(Object.values(OutputType) as string[]).includes(outputType)) {
+        throw new InputError('type', `unknown output type '${type}'`, {
+          allowed: 'event, result, debug, cpi, none',
+        });
+      }
+      const output = Buffer.from(await this.tasks.output(taskId(id!), outputType), 'utf8');
+      const range = parseRange(req.headers.range);
+      if (range === undefined) {
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(output.length) });
+        res.end(output);
+        return;
+      }
+      if (range.start >= output.length) {
+        res.writeHead(416, { 'Content-Range': `bytes */${output.length}` });
+        res.end();
+        return;
+      }
+      const end = Math.min(range.end ?? output.length - 1, output.length - 1);
+      const slice = output.subarray(range.start, end + 1);
+      res.writeHead(206, {
+        'Content-Type': 'text/plain',
+        'Content-Range': `bytes ${range.start}-${end}/${output.length}`,
+        'Content-Length': String(slice.length),
+      });
+      res.end(slice);
+    });
+
+    r.on('GET', '/tasks/:id/event_stream', async (req, res, { id }) =>
+      this.#eventStream(req, res, taskId(id!)),
+    );
+
+    r.on('GET', '/configs', async (_req, res, _params, query) => {
+      const where = ['NOT deleted'];
+      const params: unknown[] = [];
+      if (query.get('type')) {
+        params.push(query.get('type'));
+        where.push(`type = $${params.length}`);
+      }
+      if (query.get('name')) {
+        params.push(query.get('name'));
+        where.push(`name = $${params.length}`);
+      }
+      const latest = query.get('latest') !== 'false';
+      const { rows } = await db.query<{
+        id: number;
+        name: string;
+        type: string;
+        content: string;
+        created_at: Date;
+        deleted: boolean;
+      }>(
+        `SELECT ${latest ? 'DISTINCT ON (type, name)' : ''} id, name, type, content, created_at, deleted FROM director.configs
+         WHERE ${where.join(' AND ')} ORDER BY ${latest ? 'type, name, ' : ''}id DESC`,
+        params,
+      );
+      sendJson(
+        res,
+        200,
+        rows.map((row) => ({
+          ...row,
+          id: String(row.id),
+          created_at: new Date(row.created_at).toISOString(),
+          team: null,
+        })),
+      );
+    });
+
+    r.on('POST', '/configs', async (req, res) => {
+      const body = parseJson(await readBody(req));
+      const type = typeof body.type === 'string' ? body.type : '';
+      const name = typeof body.name === 'string' && body.name !== '' ? body.name : 'default';
+      const content = typeof body.content === 'string' ? body.content : '';
+      if (type === '') throw new InputError('type', "Required property 'type' was not specified");
+      try {
+        parseDocument(content, { uniqueKeys: true }).toJS();
+      } catch (error) {
+        throw new InputError('content', `Config must be valid YAML: ${(error as Error).message}`);
+      }
+      const { rows } = await db.query<{ id: number; created_at: Date }>(
+        'INSERT INTO director.configs (type, name, content) VALUES ($1, $2, $3) RETURNING id, created_at',
+        [type, name, content],
+      );
+      sendJson(res, 201, {
+        id: String(rows[0]!.id),
+        type,
+        name,
+        content,
+        created_at: rows[0]!.created_at,
+        team: null,
+      });
+    });
+
+    r.on('DELETE', '/configs', async (_req, res, _params, query) => {
+      const { rowCount } = await db.query(
+        'UPDATE director.configs SET deleted = true WHERE type = $1 AND name = $2 AND NOT deleted',
+        [query.get('type'), query.get('name') ?? 'default'],
+      );
+      res.writeHead(rowCount > 0 ? 204 : 404);
+      res.end();
+    });
+
+    r.on('GET', '/stemcells', async (_req, res) => {
+      const { rows } = await db.query<{
+        name: string;
+        version: string;
+        operating_system: string;
+        cid: string;
+      }>('SELECT name, version, operating_system, cid FROM director.stemcells ORDER BY name, version');
+      const deployments = await this.#deploymentManifests();
+      sendJson(
+        res,
+        200,
+        rows.map((row) => ({
+          ...row,
+          api_version: 2,
+          deployments: deployments
+            .filter((d) =>
+              d.manifest.stemcells.some(
+                (s) => (s.name === row.name || s.os === row.operating_system) && s.version === row.version,
+              ),
+            )
+            .map((d) => ({ name: d.name })),
+        })),
+      );
+    });
+
+    r.on('POST', '/stemcells', async (req, res) => {
+      const body = parseJson(await readBody(req));
+      await this.#enqueue(req, res, TaskType.UPLOAD_STEMCELL, 'create stemcell', undefined, body);
+    });
+
+    r.on('GET', '/releases', async (_req, res) => {
+      const { rows } = await db.query<{
+        name: string;
+        version: string;
+        commit_hash: string;
+        job_names: string[];
+      }>('SELECT name, version, commit_hash, job_names FROM director.releases ORDER BY name, version');
+      const deployments = await this.#deploymentManifests();
+      const byName = new Map<string, unknown[]>();
+      for (const row of rows) {
+        const versions = byName.get(row.name) ?? [];
+        versions.push({
+          version: row.version,
+          commit_hash: row.commit_hash,
+          uncommitted_changes: false,
+          currently_deployed: deployments.some((d) =>
+            d.manifest.releases.some((r) => r.name === row.name && r.version === row.version),
+          ),
+          job_names: row.job_names,
+        });
+        byName.set(row.name, versions);
+      }
+      sendJson(
+        res,
+        200,
+        [...byName].map(([name, release_versions]) => ({ name, release_versions })),
+      );
+    });
+
+    r.on('POST', '/releases', async (req, res) => {
+      const body = parseJson(await readBody(req));
+      await this.#enqueue(req, res, TaskType.UPLOAD_RELEASE, 'create release', undefined, body);
+    });
+  }
+
+  async #deploymentManifests() {
+    const { rows } = await this.options.db.query<{ name: string; manifest: string }>(
+      'SELECT name, manifest FROM director.deployments',
+    );
+    return rows.flatMap((row) => {
+      try {
+        return [{ name: row.name, manifest: parseManifest(row.manifest) }];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Server-sent events for one task: each event-log line, then the final task state. Resumes at `Last-Event-ID` (a byte offset). */
+  async #eventStream(req: IncomingMessage, res: ServerResponse, id: number): Promise<void> {
+    await this.tasks.get(id);
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
+    let offset = Number(req.headers['last-event-id'] ?? 0) || 0;
+    let wake: () => void = () => {};
+    const watchers = this.#taskWatchers.get(id) ?? new Set();
+    this.#taskWatchers.set(id, watchers);
+    let closed = false;
+    const waker = () => wake();
+    watchers.add(waker);
+    req.on('close', () => {
+      closed = true;
+      wake();
+    });
+    try {
+      while (!closed && this.#stopped === undefined) {
+        const pending = new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 5_000).unref();
+        });
+        const output = Buffer.from(await this.tasks.output(id, OutputType.EVENT), 'utf8');
+        if (output.length > offset) {
+          const fresh = output.subarray(offset);
+          const lastNewline = fresh.lastIndexOf(0x0a);
+          if (lastNewline >= 0) {
+            let position = offset;
+            for (const line of fresh
+              .subarray(0, lastNewline + 1)
+              .toString('utf8')
+              .split('\n')) {
+              if (line === '') continue;
+              position += Buffer.byteLength(line) + 1;
+              res.write(`id: ${position}\nevent: event\ndata: ${line}\n\n`);
+            }
+            offset = position;
+          }
+        }
+        const task = await this.tasks.get(id);
+        if (!ACTIVE_STATES.includes(task.state)) {
+          res.write(`event: task\ndata: ${JSON.stringify(taskJson(task))}\n\n`);
+          break;
+        }
+        res.write(': keep-alive\n\n');
+        await pending;
+      }
+    } finally {
+      watchers.delete(waker);
+      if (watchers.size === 0) this.#taskWatchers.delete(id);
+      res.end();
+    }
+  }
+
+  async #fullInstances(deployment: string): Promise<Record<string, unknown>[]> {
+    // A failed first deploy has instances but no manifest yet.
+    const manifest = await this.#manifestOf(deployment).then(parseManifest, () => undefined);
+    return (await this.#deployer.instances(deployment)).map((row) => ({
+      vm_cid: row.vm_cid,
+      disk_cid: row.disk_cid,
+      disk_cids: row.disk_cid ? [row.disk_cid] : [],
+      ips: row.ips,
+      dns: [],
+      agent_id: row.agent_id,
+      job_name: row.instance_group,
+      index: row.index,
+      id: row.uuid,
+      az: row.az,
+      job_state: row.vm_cid ? 'running' : null,
+      process_state: row.vm_cid ? 'running' : null,
+      state: row.state,
+      vm_type: manifest?.instanceGroups.find((g) => g.name === row.instance_group)?.vmType ?? null,
+      vm_created_at: row.vm_created_at ? new Date(row.vm_created_at).toISOString() : null,
+      processes: row.jobs.map((job) => ({ name: job.name, state: 'running' })),
+      vitals: {},
+      resurrection_paused: false,
+      bootstrap: row.bootstrap,
+      ignore: false,
+      expects_vm: row.lifecycle === Lifecycle.SERVICE,
+    }));
+  }
+
+  async #uploadStemcell(params: Record<string, unknown>): Promise<string> {
+    const location = typeof params.location === 'string' ? params.location : '';
+    const fromUrl = /stemcells\/([^?]+)\?v=([\w.]+)/.exec(location);
+    const name = typeof params.name === 'string' ? params.name : fromUrl?.[1];
+    const version = typeof params.version === 'string' ? params.version : fromUrl?.[2];
+    if (!name || !version) {
+      throw new InputError(
+        'location',
+        'the sim registers stemcells from metadata: give name and version (or a bosh.io URL with ?v=)',
+      );
+    }
+    const os =
+      typeof params.operating_system === 'string'
+        ? params.operating_system
+        : (/(ubuntu-\w+|windows\w*)/.exec(name)?.[1] ?? 'ubuntu-xenial');
+    const cid = await this.cpi.create_stemcell(location, {});
+    await this.options.db.query(
+      'INSERT INTO director.stemcells (name, version, operating_system, cid) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [name, version, os, cid],
+    );
+    return `/stemcells/${name}/${version}`;
+  }
+
+  async #uploadRelease(params: Record<string, unknown>): Promise<string> {
+    const location = typeof params.location === 'string' ? params.location : '';
+    const fromUrl = /releases\/[^/]+\/([^?/]+)\?v=([\w.]+)/.exec(location);
+    const name = typeof params.name === 'string' ? params.name : fromUrl?.[1];
+    const version = typeof params.version === 'string' ? params.version : fromUrl?.[2];
+    if (!name || !version) {
+      throw new InputError(
+        'location',
+        'the sim registers releases from metadata: give name and version (or a bosh.io URL with ?v=)',
+      );
+    }
+    const jobs = Array.isArray(params.job_names) ? params.job_names.map(String) : [];
+    await this.options.db.query(
+      'INSERT INTO director.releases (name, version, commit_hash, job_names) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [
+        name,
+        version,
+        typeof params.commit_hash === 'string' ? params.commit_hash : 'unknown',
+        JSON.stringify(jobs),
+      ],
+    );
+    return `/releases/${name}/${version}`;
+  }
+
+  /** The serving certificate of a sim master: a leaf for its IP signed by the deployment's CA variable. */
+  async #kubeCredentials(deployment: string, ip: string): Promise<{ cert: string; key: string }> {
+    const values = await this.#variables.all(deployment);
+    const isCa = (value: VariableValue | undefined): value is Record<string, string> =>
+      typeof value === 'object' &&
+      value.certificate !== undefined &&
+      value.ca === value.certificate &&
+      value.private_key !== undefined;
+    const serving = values.get('tls-kubernetes');
+    const cas = [...values.values()].filter(isCa);
+    let ca = cas.find((value) => typeof serving === 'object' && serving.ca === value.certificate) ?? cas[0];
+    if (ca === undefined) {
+      const generated = await this.#variables.ensure(deployment, [
+        {
+          name: 'sim-kubernetes-ca',
+          type: 'certificate',
+          options: { is_ca: true, common_name: 'sim kubernetes CA' },
+        },
+      ]);
+      ca = generated.get('sim-kubernetes-ca') as Record<string, string>;
+    }
+    const leaf = await issueCertificate(
+      { certificatePem: ca.certificate!, privateKeyPem: ca.private_key! },
+      {
+        commonName: 'kube-apiserver (sim)',
+        hostnames: [ip, 'localhost', 'kubernetes', 'kubernetes.default', 'master.cfcr.internal'],
+      },
+    );
+    return { cert: leaf.certificatePem, key: leaf.privateKeyPem };
+  }
+
+  async #workerNodes(deployment: string): Promise<SimNode[]> {
+    const { rows } = await this.options.db.query<{
+      vm_cid: string;
+      ips: string[];
+      uuid: string;
+      vm_created_at: Date;
+    }>(
+      `SELECT vm_cid, ips, uuid, vm_created_at FROM director.instances
+       WHERE deployment = $1 AND vm_cid IS NOT NULL AND config_hash IS NOT NULL AND jobs @> '[{"name":"kubelet"}]'::jsonb
+       ORDER BY instance_group, index`,
+      [deployment],
+    );
+    return rows.map((row) => ({
+      name: row.vm_cid,
+      ip: row.ips[0] ?? '',
+      uuid: row.uuid,
+      createdAt: new Date(row.vm_created_at),
+    }));
+  }
+}
+
+function taskId(text: string): number {
+  const id = Number(text);
+  if (!Number.isInteger(id) || id < 1) throw new NotFoundError(`Task ${text} could not be found`);
+  return id;
+}

@@ -1,0 +1,126 @@
+import type { Migration } from '@openpks/db';
+
+/** The `director` schema: tasks, deployments, instances, variables, configs, artifacts and the sim CPI's records. */
+export const directorMigrations: readonly Migration[] = [
+  {
+    id: '0001_create_director',
+    sql: `
+CREATE TABLE tasks (
+  id serial PRIMARY KEY,
+  type text NOT NULL,
+  state text NOT NULL,
+  description text NOT NULL,
+  deployment text,
+  context_id text,
+  username text,
+  params jsonb NOT NULL DEFAULT '{}',
+  checkpoint jsonb NOT NULL DEFAULT '{}',
+  result text,
+  event_output text NOT NULL DEFAULT '',
+  result_output text NOT NULL DEFAULT '',
+  debug_output text NOT NULL DEFAULT '',
+  holder text,
+  lease_expires_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  started_at timestamptz,
+  finished_at timestamptz
+);
+CREATE INDEX tasks_state_idx ON tasks (state, id);
+CREATE INDEX tasks_deployment_idx ON tasks (deployment, id);
+
+CREATE TABLE deployments (
+  name text PRIMARY KEY,
+  manifest text NOT NULL,
+  cloud_config_id integer,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE instances (
+  deployment text NOT NULL,
+  instance_group text NOT NULL,
+  index integer NOT NULL,
+  uuid text NOT NULL UNIQUE,
+  az text,
+  lifecycle text NOT NULL DEFAULT 'service',
+  state text NOT NULL DEFAULT 'started',
+  vm_cid text,
+  agent_id text,
+  ips jsonb NOT NULL DEFAULT '[]',
+  disk_cid text,
+  stemcell text,
+  config_hash text,
+  bootstrap boolean NOT NULL DEFAULT false,
+  jobs jsonb NOT NULL DEFAULT '[]',
+  vm_created_at timestamptz,
+  PRIMARY KEY (deployment, instance_group, index)
+);
+
+CREATE TABLE variables (
+  deployment text NOT NULL,
+  name text NOT NULL,
+  type text NOT NULL,
+  value text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (deployment, name)
+);
+
+CREATE TABLE configs (
+  id serial PRIMARY KEY,
+  type text NOT NULL,
+  name text NOT NULL,
+  content text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  deleted boolean NOT NULL DEFAULT false
+);
+
+CREATE TABLE stemcells (
+  name text NOT NULL,
+  version text NOT NULL,
+  operating_system text NOT NULL,
+  cid text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (name, version)
+);
+
+CREATE TABLE releases (
+  name text NOT NULL,
+  version text NOT NULL,
+  commit_hash text NOT NULL DEFAULT 'unknown',
+  job_names jsonb NOT NULL DEFAULT '[]',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (name, version)
+);
+
+CREATE TABLE sim_vms (
+  cid text PRIMARY KEY,
+  agent_id text NOT NULL,
+  ip text NOT NULL,
+  deployment text,
+  instance_group text,
+  stemcell_cid text,
+  cloud_properties jsonb NOT NULL DEFAULT '{}',
+  env jsonb NOT NULL DEFAULT '{}',
+  metadata jsonb NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+CREATE TABLE sim_disks (
+  cid text PRIMARY KEY,
+  size_mb integer NOT NULL,
+  vm_cid text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE settings (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+
+CREATE TABLE sim_ips (
+  ip text PRIMARY KEY,
+  vm_cid text NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,274 @@
+import type { Database, Queryable } from '@openpks/db';
+import { NotFoundError } from '@openpks/domain';
+
+export const TaskState = {
+  QUEUED: 'queued',
+  PROCESSING: 'processing',
+  CANCELLING: 'cancelling',
+  CANCELLED: 'cancelled',
+  DONE: 'done',
+  ERROR: 'error',
+  TIMEOUT: 'timeout',
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+export const ACTIVE_STATES: readonly TaskState[] = [
+  TaskState.QUEUED,
+  TaskState.PROCESSING,
+  TaskState.CANCELLING,
+];
+
+export const TaskType = {
+  UPDATE_DEPLOYMENT: 'update_deployment',
+  DELETE_DEPLOYMENT: 'delete_deployment',
+  RUN_ERRAND: 'run_errand',
+  VMS: 'vms',
+  UPLOAD_STEMCELL: 'update_stemcell',
+  UPLOAD_RELEASE: 'update_release',
+} as const;
+export type TaskType = (typeof TaskType)[keyof typeof TaskType];
+
+/** The task types `GET /tasks?verbose=1` shows (BOSH hides its bookkeeping tasks by default). */
+export const DEPLOYMENT_TASK_TYPES: readonly string[] = [
+  TaskType.UPDATE_DEPLOYMENT,
+  TaskType.DELETE_DEPLOYMENT,
+  TaskType.RUN_ERRAND,
+  TaskType.UPLOAD_STEMCELL,
+  TaskType.UPLOAD_RELEASE,
+];
+
+export const OutputType = { EVENT: 'event', RESULT: 'result', DEBUG: 'debug' } as const;
+export type OutputType = (typeof OutputType)[keyof typeof OutputType];
+
+export interface TaskRow {
+  id: number;
+  type: string;
+  state: TaskState;
+  description: string;
+  deployment: string | null;
+  context_id: string | null;
+  username: string | null;
+  params: Record<string, unknown>;
+  checkpoint: Record<string, unknown>;
+  result: string | null;
+  holder: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+/** The task as the Director API shows it. */
+export interface TaskJson {
+  id: number;
+  state: TaskState;
+  description: string;
+  timestamp: number;
+  started_at: number | null;
+  result: string | null;
+  user: string | null;
+  deployment: string | null;
+  context_id: string | null;
+}
+
+const COLUMNS =
+  'id, type, state, description, deployment, context_id, username, params, checkpoint, result, holder, created_at, started_at, finished_at';
+
+const unix = (date: Date | null) => (date === null ? null : Math.floor(new Date(date).getTime() / 1000));
+
+export function taskJson(row: TaskRow): TaskJson {
+  return {
+    id: row.id,
+    state: row.state,
+    description: row.description,
+    timestamp: unix(row.finished_at ?? row.started_at ?? row.created_at)!,
+    started_at: unix(row.started_at),
+    result: row.result,
+    user: row.username,
+    deployment: row.deployment,
+    context_id: row.context_id,
+  };
+}
+
+export const TASK_EVENTS_CHANNEL = 'director_task_events';
+
+/** Durable tasks: rows in `director.tasks`, their output appended in place so Range reads are byte-exact. */
+export class TaskStore {
+  constructor(private readonly db: Database) {}
+
+  async create(input: {
+    type: TaskType;
+    description: string;
+    deployment?: string | undefined;
+    contextId?: string | undefined;
+    username?: string | undefined;
+    params?: Record<string, unknown>;
+  }): Promise<TaskRow> {
+    const { rows } = await this.db.query<TaskRow>(
+      `INSERT INTO director.tasks (type, state, description, deployment, context_id, username, params)
+       VALUES ($1, 'queued', $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [
+        input.type,
+        input.description,
+        input.deployment ?? null,
+        input.contextId ?? null,
+        input.username ?? null,
+        JSON.stringify(input.params ?? {}),
+      ],
+    );
+    await this.db.notify(TASK_EVENTS_CHANNEL, JSON.stringify({ id: rows[0]!.id, kind: 'state' }));
+    return rows[0]!;
+  }
+
+  async get(id: number): Promise<TaskRow> {
+    const { rows } = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM director.tasks WHERE id = $1`, [
+      id,
+    ]);
+    if (rows[0] === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+    return rows[0];
+  }
+
+  async list(filter: {
+    states?: string[];
+    deployment?: string;
+    contextId?: string;
+    limit?: number;
+    types?: readonly string[];
+  }): Promise<TaskRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.states && filter.states.length > 0) {
+      params.push(filter.states);
+      where.push(`state = ANY($${params.length}::text[])`);
+    }
+    if (filter.deployment !== undefined) {
+      params.push(filter.deployment);
+      where.push(`deployment = $${params.length}`);
+    }
+    if (filter.contextId !== undefined) {
+      params.push(filter.contextId);
+      where.push(`context_id = $${params.length}`);
+    }
+    if (filter.types !== undefined) {
+      params.push(filter.types);
+      where.push(`type = ANY($${params.length}::text[])`);
+    }
+    params.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
+    const { rows } = await this.db.query<TaskRow>(
+      `SELECT ${COLUMNS} FROM director.tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows;
+  }
+
+  /** The whole output of one type (event, result, debug). */
+  async output(id: number, type: OutputType): Promise<string> {
+    const { rows } = await this.db.query<{ text: string }>(
+      `SELECT ${type}_output AS text FROM director.tasks WHERE id = $1`,
+      [id],
+    );
+    if (rows[0] === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+    return rows[0].text;
+  }
+
+  async append(id: number, type: OutputType, text: string, db: Queryable = this.db): Promise<void> {
+    await db.query(`UPDATE director.tasks SET ${type}_output = ${type}_output || $2 WHERE id = $1`, [
+      id,
+      text,
+    ]);
+    await this.db.notify(TASK_EVENTS_CHANNEL, JSON.stringify({ id, kind: type }));
+  }
+
+  async saveCheckpoint(id: number, checkpoint: Record<string, unknown>): Promise<void> {
+    await this.db.query('UPDATE director.tasks SET checkpoint = $2 WHERE id = $1', [
+      id,
+      JSON.stringify(checkpoint),
+    ]);
+  }
+
+  async finish(id: number, state: TaskState, result: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE director.tasks SET state = $2, result = $3, finished_at = now(), holder = NULL, lease_expires_at = NULL
+       WHERE id = $1`,
+      [id, state, result],
+    );
+    await this.db.notify(TASK_EVENTS_CHANNEL, JSON.stringify({ id, kind: 'state' }));
+  }
+
+  /**
+   * Cancels a task: a queued one at once, a running one by asking its worker (state `cancelling`, seen at
+   * the next step). Finished tasks are left as they are.
+   */
+  async cancel(id: number): Promise<TaskRow> {
+    await this.db.query(
+      `UPDATE director.tasks SET
+         state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE 'cancelling' END,
+         finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END
+       WHERE id = $1 AND state IN ('queued', 'processing')`,
+      [id],
+    );
+    await this.db.notify(TASK_EVENTS_CHANNEL, JSON.stringify({ id, kind: 'state' }));
+    return this.get(id);
+  }
+
+  async state(id: number): Promise<TaskState> {
+    const { rows } = await this.db.query<{ state: TaskState }>(
+      'SELECT state FROM director.tasks WHERE id = $1',
+      [id],
+    );
+    return rows[0]?.state ?? TaskState.CANCELLED;
+  }
+
+  /**
+   * Claims the next runnable task for `holder`: a queued task whose deployment is not locked by an
+   * earlier task, or a processing task whose lease ran out (its director stopped or died). One advisory
+   * lock serialises claims across workers and replicas, so a deployment's lock is never taken twice.
+   */
+  async claim(holder: string, leaseMs: number): Promise<{ task: TaskRow; recovered: boolean } | undefined> {
+    return this.db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('director.tasks.claim'))");
+      const { rows } = await tx.query<TaskRow>(
+        `SELECT ${COLUMNS} FROM director.tasks t
+         WHERE (t.state = 'queued' AND (t.deployment IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM director.tasks o WHERE o.deployment = t.deployment AND o.id <> t.id
+                    AND (o.state IN ('processing', 'cancelling') OR (o.state = 'queued' AND o.id < t.id)))))
+            OR (t.state IN ('processing', 'cancelling') AND (t.lease_expires_at IS NULL OR t.lease_expires_at < clock_timestamp()))
+         ORDER BY (t.state = 'queued'), t.id
+         LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      );
+      const task = rows[0];
+      if (task === undefined) return undefined;
+      const recovered = task.state !== TaskState.QUEUED;
+      await tx.query(
+        `UPDATE director.tasks SET state = CASE WHEN state = 'queued' THEN 'processing' ELSE state END,
+           holder = $2, lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond',
+           started_at = COALESCE(started_at, now())
+         WHERE id = $1`,
+        [task.id, holder, leaseMs],
+      );
+      await tx.query(`SELECT pg_notify($1, $2)`, [
+        TASK_EVENTS_CHANNEL,
+        JSON.stringify({ id: task.id, kind: 'state' }),
+      ]);
+      return { task: { ...task, state: recovered ? task.state : TaskState.PROCESSING, holder }, recovered };
+    });
+  }
+
+  /** Extends our lease; false when the task is no longer ours (it expired and another director took it). */
+  async renew(id: number, holder: string, leaseMs: number): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE director.tasks SET lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond'
+       WHERE id = $1 AND holder = $2`,
+      [id, holder, leaseMs],
+    );
+    return rowCount === 1;
+  }
+
+  /** Lets go of a running task (this director is stopping) so the next director resumes it at once. */
+  async release(id: number, holder: string): Promise<void> {
+    await this.db.query(
+      `UPDATE director.tasks SET holder = NULL, lease_expires_at = NULL WHERE id = $1 AND holder = $2`,
+      [id, holder],
+    );
+  }
+}

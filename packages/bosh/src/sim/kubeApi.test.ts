@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
+import { kuboManifest, startTestDirector, type TestDirector } from '../testing/index.js';
+import { VariableStore } from '../director/variables.js';
+
+const run = promisify(execFile);
+const kubectlOnPath = await run('kubectl', ['version', '--client']).then(
+  () => true,
+  () => false,
+);
+
+let uaa: TestUaa;
+let bosh: TestDirector;
+let idToken: string;
+let clusterCa: string;
+let server: string;
+let tmp: string;
+
+beforeAll(async () => {
+  uaa = await startTestUaa();
+  bosh = await startTestDirector({ uaa, ipRange: '127.1.20.0/24' });
+  tmp = await mkdtemp(join(tmpdir(), 'openpks-kube-'));
+  const task = await bosh.client.deploy(kuboManifest({ name: 'kube-a', masters: 1, workers: 2 }));
+  await bosh.client.waitForTask(task.id);
+  const master = (await bosh.client.instances('kube-a')).find((i) => i.job === 'master')!;
+  server = `https://${master.ips[0]}:8443`;
+  const ca = (await new VariableStore(bosh.db, bosh.secrets).get('kube-a', 'kubo_ca')) as Record<
+    string,
+    string
+  >;
+  clusterCa = ca.certificate!;
+  const tokens = await uaa.tokenFor({
+    username: 'admin',
+    password: uaa.adminPassword,
+    clientId: 'pks_cluster_client',
+    scope: 'openid',
+  });
+  idToken = tokens.id_token!;
+});
+
+afterAll(async () => {
+  await bosh?.stop();
+  await uaa?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** A kubeconfig as PKS's get-credentials writes it: cluster CA, server, OIDC auth-provider with the id token. */
+function kubeconfig(token: string, form: 'oidc' | 'token' = 'oidc') {
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'kube-a',
+        cluster: { server, 'certificate-authority-data': Buffer.from(clusterCa).toString('base64') },
+      },
+    ],
+    users: [
+      {
+        name: 'admin',
+        user:
+          form === 'oidc'
+            ? {
+                'auth-provider': {
+                  name: 'oidc',
+                  config: {
+                    'client-id': 'pks_cluster_client',
+                    cluster_client_secret: '',
+                    'id-token': token,
+                    'idp-issuer-url': uaa.issuer,
+                  },
+                },
+              }
+            : { token },
+      },
+    ],
+    contexts: [{ name: 'kube-a', context: { cluster: 'kube-a', user: 'admin' } }],
+    'current-context': 'kube-a',
+  };
+}
+
+function clientFor(token: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromString(stringify(kubeconfig(token, 'token')));
+  return config;
+}
+
+describe('the sim master Kubernetes API', () => {
+  it('lists one Ready node per worker VM, following a scale', async () => {
+    const api = clientFor(idToken).makeApiClient(CoreV1Api);
+    const version = await clientFor(idToken).makeApiClient(VersionApi).getCode();
+    expect(version.gitVersion).toBe('v1.15.5');
+    const workers = (await bosh.client.vms('kube-a')).filter((vm) => vm.job === 'worker');
+    let nodes = await api.listNode();
+    expect(nodes.items.map((n) => n.metadata?.name).sort()).toEqual(workers.map((w) => w.cid).sort());
+    expect(
+      nodes.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
+    ).toBe(true);
+    const namespaces = await api.listNamespace();
+    expect(namespaces.items.map((n) => n.metadata?.name)).toEqual(['default', 'kube-system', 'kube-public']);
+
+    const up = await bosh.client.deploy(kuboManifest({ name: 'kube-a', masters: 1, workers: 4 }));
+    await bosh.client.waitForTask(up.id);
+    nodes = await api.listNode();
+    expect(nodes.items).toHaveLength(4);
+  });
+
+  it('answers 401 to a wrong credential', async () => {
+    const api = clientFor(`${idToken.slice(0, -4)}AAAA`).makeApiClient(CoreV1Api);
+    await expect(api.listNode()).rejects.toMatchObject({ code: 401 });
+    // A UAA access token is not a kubeconfig id token (its audience is not pks_cluster_client).
+    const director = await uaa.tokenFor({ clientId: 'pks_director', clientSecret: uaa.directorClientSecret });
+    await expect(clientFor(director.access_token).makeApiClient(CoreV1Api).listNode()).rejects.toMatchObject({
+      code: 401,
+    });
+  });
+
+  it.runIf(kubectlOnPath)('serves real kubectl get nodes with a generated kubeconfig', async () => {
+    const path = join(tmp, 'kubeconfig');
+    await writeFile(path, stringify(kubeconfig(idToken, 'oidc')));
+    const { stdout } = await run('kubectl', ['--kubeconfig', path, 'get', 'nodes'], { timeout: 20_000 });
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION/);
+    expect(lines.slice(1).filter((line) => /\sReady\s/.test(line))).toHaveLength(4);
+
+    await writeFile(path, stringify(kubeconfig('not-a-token', 'token')));
+    const refused = await run('kubectl', ['--kubeconfig', path, 'get', 'nodes'], { timeout: 20_000 }).catch(
+      (e: { stderr: string }) => e,
+    );
+    expect((refused as { stderr: string }).stderr).toMatch(/Unauthorized|must be logged in/);
+  });
+});
