@@ -1,0 +1,391 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  ConflictError,
+  InputError,
+  InternalError,
+  NotFoundError,
+  httpStatusOf,
+  isPksError,
+} from '@openpks/domain';
+import type { Logger } from '@openpks/role';
+import { AsyncRequiredError, ConcurrencyError, GoneError, UnprocessableError } from '../service/errors.js';
+import type { BrokerService, OriginatingIdentity, RequestMeta } from '../service/brokerService.js';
+import type { UpgradeRuns } from '../upgrades/upgradeRuns.js';
+
+/** OSB versions this broker speaks: 2.13 is the oldest with everything we rely on. */
+const MIN_MINOR_VERSION = 13;
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface OsbHandlerOptions {
+  service: BrokerService;
+  upgrades?: UpgradeRuns | undefined;
+  credentials: { username: string; password: string };
+  logger: Logger;
+}
+
+/** One place that turns the service's typed errors into OSB status codes and `{error, description}`. */
+function osbError(error: unknown): { status: number; body: Record<string, unknown> } {
+  if (error instanceof AsyncRequiredError)
+    return { status: 422, body: { error: 'AsyncRequired', description: error.message } };
+  if (error instanceof ConcurrencyError)
+    return { status: 422, body: { error: 'ConcurrencyError', description: error.message } };
+  if (error instanceof UnprocessableError)
+    return { status: 422, body: { error: 'UnprocessableEntity', description: error.message } };
+  if (error instanceof GoneError) return { status: 410, body: { description: error.message } };
+  if (error instanceof InputError || (isPksError(error) && error.code === 'BAD_USER_INPUT'))
+    return { status: 400, body: { error: 'BadRequest', description: (error as Error).message } };
+  if (error instanceof NotFoundError)
+    return { status: 404, body: { error: 'NotFound', description: error.message } };
+  if (error instanceof ConflictError)
+    return { status: 409, body: { error: 'Conflict', description: error.message } };
+  if (isPksError(error) && !(error instanceof InternalError))
+    return { status: httpStatusOf(error), body: { description: error.message } };
+  return {
+    status: 500,
+    body: { error: 'InternalServerError', description: 'the broker failed; see its log' },
+  };
+}
+
+/** The management API's codes (ODB): 409 busy, 410 orphan, 404 gone. */
+function mgmtError(error: unknown): { status: number; body: Record<string, unknown> } {
+  if (error instanceof ConcurrencyError) return { status: 409, body: { description: error.message } };
+  return osbError(error);
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (status === 204) {
+    res.writeHead(204, headers);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new InputError(undefined, 'request body is too large');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InputError(undefined, 'request body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InputError(undefined, 'request body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function authorized(req: IncomingMessage, expected: { username: string; password: string }): boolean {
+  const match = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!match) return false;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return false;
+  return (
+    safeEqual(decoded.slice(0, colon), expected.username) &&
+    safeEqual(decoded.slice(colon + 1), expected.password)
+  );
+}
+
+/** `X-Broker-API-Originating-Identity: <platform> <base64 JSON>`; a malformed one is a bad request. */
+export function parseOriginatingIdentity(header: string | undefined): OriginatingIdentity | undefined {
+  if (header === undefined || header === '') return undefined;
+  const match = /^(\S+)\s+(\S+)$/.exec(header.trim());
+  if (!match)
+    throw new InputError('X-Broker-API-Originating-Identity', 'must be "<platform> <base64-encoded JSON>"');
+  try {
+    const value = JSON.parse(Buffer.from(match[2]!, 'base64').toString('utf8')) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    return { platform: match[1]!, value: value as Record<string, unknown> };
+  } catch {
+    throw new InputError(
+      'X-Broker-API-Originating-Identity',
+      'the identity value must be base64-encoded JSON',
+    );
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+type Route = {
+  method: string;
+  pattern: RegExp;
+  handle: (ctx: {
+    req: IncomingMessage;
+    res: ServerResponse;
+    params: string[];
+    query: URLSearchParams;
+    meta: RequestMeta;
+    headers: Record<string, string>;
+  }) => Promise<void>;
+  mgmt?: boolean;
+};
+
+/**
+ * The broker's HTTP surface: the OSB API (`/v2/...`) and ODB's management API (`/mgmt/...`). Routes parse
+ * and check the protocol (auth, version header, identities) and map outcomes to status codes; every
+ * decision is the service's.
+ */
+export function createOsbHandler(
+  options: OsbHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { service, logger } = options;
+  const id = '([^/]+)';
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      pattern: /^\/v2\/catalog$/,
+      handle: async ({ res, headers }) => send(res, 200, service.catalog(), headers),
+    },
+    {
+      method: 'PUT',
+      pattern: new RegExp(`^/v2/service_instances/${id}$`),
+      handle: async ({ req, res, params, query, meta, headers }) => {
+        const body = await readJson(req);
+        const result = await service.provision(
+          params[0]!,
+          body,
+          query.get('accepts_incomplete') === 'true',
+          meta,
+        );
+        const dashboard = result.dashboardUrl !== undefined ? { dashboard_url: result.dashboardUrl } : {};
+        if (result.outcome === 'accepted')
+          send(res, 202, { operation: result.operation, ...dashboard }, headers);
+        else send(res, 200, { ...dashboard }, headers);
+      },
+    },
+    {
+      method: 'PATCH',
+      pattern: new RegExp(`^/v2/service_instances/${id}$`),
+      handle: async ({ req, res, params, query, meta, headers }) => {
+        const body = await readJson(req);
+        const result = await service.update(
+          params[0]!,
+          body,
+          query.get('accepts_incomplete') === 'true',
+          meta,
+        );
+        if (result.outcome === 'accepted') {
+          send(
+            res,
+            202,
+            {
+              operation: result.operation,
+              ...(result.dashboardUrl ? { dashboard_url: result.dashboardUrl } : {}),
+            },
+            headers,
+          );
+        } else send(res, 200, {}, headers);
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/v2/service_instances/${id}$`),
+      handle: async ({ res, params, query, meta, headers }) => {
+        const result = await service.deprovision(
+          params[0]!,
+          { serviceId: query.get('service_id') ?? undefined, planId: query.get('plan_id') ?? undefined },
+          query.get('accepts_incomplete') === 'true',
+          meta,
+        );
+        if (result.outcome === 'accepted') send(res, 202, { operation: result.operation }, headers);
+        else send(res, 200, {}, headers);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/v2/service_instances/${id}/last_operation$`),
+      handle: async ({ res, params, query, headers }) => {
+        const last = await service.lastOperation(params[0]!, query.get('operation') ?? undefined);
+        send(
+          res,
+          200,
+          {
+            state: last.state,
+            description: last.description,
+            ...(last.instanceUsable !== undefined ? { instance_usable: last.instanceUsable } : {}),
+            ...(last.updateRepeatable !== undefined ? { update_repeatable: last.updateRepeatable } : {}),
+          },
+          last.state === 'in progress' ? { ...headers, 'Retry-After': '5' } : headers,
+        );
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/v2/service_instances/${id}$`),
+      handle: async ({ res, params, headers }) =>
+        send(res, 200, await service.getInstance(params[0]!), headers),
+    },
+    {
+      method: 'PUT',
+      pattern: new RegExp(`^/v2/service_instances/${id}/service_bindings/${id}$`),
+      handle: async ({ req, res, params, meta, headers }) => {
+        const body = await readJson(req);
+        const result = await service.bind(params[0]!, params[1]!, body, meta);
+        send(res, result.outcome === 'created' ? 201 : 200, { credentials: result.credentials }, headers);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/v2/service_instances/${id}/service_bindings/${id}$`),
+      handle: async ({ res, params, headers }) =>
+        send(res, 200, await service.getBinding(params[0]!, params[1]!), headers),
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/v2/service_instances/${id}/service_bindings/${id}$`),
+      handle: async ({ res, params, query, headers }) => {
+        await service.unbind(params[0]!, params[1]!, {
+          serviceId: query.get('service_id') ?? undefined,
+          planId: query.get('plan_id') ?? undefined,
+        });
+        send(res, 200, {}, headers);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/mgmt\/service_instances$/,
+      mgmt: true,
+      handle: async ({ res }) => send(res, 200, await service.listInstances()),
+    },
+    {
+      method: 'PATCH',
+      pattern: new RegExp(`^/mgmt/service_instances/${id}$`),
+      mgmt: true,
+      handle: async ({ res, params, query, meta }) => {
+        const type = query.get('operation_type');
+        if (type !== 'upgrade' && type !== 'recreate') {
+          throw new InputError('operation_type', 'operation_type must be upgrade or recreate');
+        }
+        const result = await service.upgrade(params[0]!, type, meta);
+        if (result.outcome === 'current') send(res, 204, undefined);
+        else send(res, 202, result.operation);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/mgmt\/orphan_deployments$/,
+      mgmt: true,
+      handle: async ({ res }) => send(res, 200, await service.orphanDeployments()),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/mgmt\/upgrade_runs$/,
+      mgmt: true,
+      handle: async ({ req, res }) => {
+        if (options.upgrades === undefined) throw new NotFoundError('upgrade runs are not enabled');
+        send(res, 202, await options.upgrades.start(await readJson(req)));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/mgmt/upgrade_runs/${id}$`),
+      mgmt: true,
+      handle: async ({ res, params }) => {
+        if (options.upgrades === undefined) throw new NotFoundError('upgrade runs are not enabled');
+        send(res, 200, await options.upgrades.get(params[0]!));
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/mgmt/upgrade_runs/${id}$`),
+      mgmt: true,
+      handle: async ({ res, params }) => {
+        if (options.upgrades === undefined) throw new NotFoundError('upgrade runs are not enabled');
+        send(res, 200, await options.upgrades.cancel(params[0]!));
+      },
+    },
+  ];
+
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://broker');
+    const requestIdentity = header(req, 'x-broker-api-request-identity');
+    const echo: Record<string, string> =
+      requestIdentity !== undefined ? { 'X-Broker-API-Request-Identity': requestIdentity } : {};
+    const route = routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+    const mgmt = route?.mgmt ?? url.pathname.startsWith('/mgmt/');
+    try {
+      if (!authorized(req, options.credentials)) {
+        send(
+          res,
+          401,
+          { description: 'Unauthorized' },
+          { ...echo, 'WWW-Authenticate': 'Basic realm="pks-broker"' },
+        );
+        return;
+      }
+      if (!mgmt) {
+        const version = header(req, 'x-broker-api-version');
+        const match = version === undefined ? null : /^2\.(\d+)$/.exec(version.trim());
+        if (match === null || Number(match[1]) < MIN_MINOR_VERSION) {
+          send(
+            res,
+            412,
+            {
+              error: 'PreconditionFailed',
+              description:
+                version === undefined
+                  ? 'X-Broker-API-Version Header not set'
+                  : `X-Broker-API-Version ${version} is not supported; 2.${MIN_MINOR_VERSION} or newer is required`,
+            },
+            echo,
+          );
+          return;
+        }
+      }
+      if (route === undefined) {
+        send(res, 404, { description: `no route ${req.method} ${url.pathname}` }, echo);
+        return;
+      }
+      const meta: RequestMeta = {
+        originatingIdentity: parseOriginatingIdentity(header(req, 'x-broker-api-originating-identity')),
+        requestIdentity,
+      };
+      const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
+      logger.info(
+        {
+          method: req.method,
+          path: url.pathname,
+          requestIdentity,
+          originatingIdentity: meta.originatingIdentity,
+        },
+        'broker request',
+      );
+      await route.handle({ req, res, params, query: url.searchParams, meta, headers: echo });
+    } catch (error) {
+      const { status, body } = mgmt ? mgmtError(error) : osbError(error);
+      if (status >= 500) logger.error({ err: error, path: url.pathname }, 'broker request failed');
+      if (!res.headersSent) send(res, status, body, echo);
+      else res.destroy();
+    }
+  };
+}

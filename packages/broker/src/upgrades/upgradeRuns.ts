@@ -1,0 +1,408 @@
+import { randomUUID } from 'node:crypto';
+import { Leases, type Database } from '@openpks/db';
+import { InputError, NotFoundError } from '@openpks/domain';
+import type { Logger } from '@openpks/role';
+import { ConcurrencyError, GoneError } from '../service/errors.js';
+import type { BrokerService } from '../service/brokerService.js';
+
+export const UpgradeRunState = {
+  PENDING: 'pending',
+  RUNNING: 'running',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+} as const;
+export type UpgradeRunState = (typeof UpgradeRunState)[keyof typeof UpgradeRunState];
+
+export const UpgradeInstanceState = {
+  PENDING: 'pending',
+  BUSY: 'busy',
+  IN_PROGRESS: 'in progress',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  SKIPPED: 'skipped',
+  CANCELLED: 'cancelled',
+  ORPHANED: 'orphaned',
+} as const;
+export type UpgradeInstanceState = (typeof UpgradeInstanceState)[keyof typeof UpgradeInstanceState];
+
+/** What starts a run (ODB's upgrade-all errand settings, PKS's `upgrade-clusters`). Defaults are ODB's. */
+export interface UpgradeRunRequest {
+  /** Instances to upgrade, in order; default all. */
+  instances?: string[];
+  /** Canary instances by id, or the number of instances (from the front) that go first. */
+  canaries?: string[] | number;
+  max_in_flight?: number;
+  attempt_limit?: number;
+  attempt_interval_ms?: number;
+  polling_interval_ms?: number;
+  operation_type?: 'upgrade' | 'recreate';
+}
+
+export interface UpgradeRunInstance {
+  instance_id: string;
+  is_canary: boolean;
+  state: UpgradeInstanceState;
+  attempts: number;
+  operation_id: string | null;
+  description: string;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface UpgradeRun {
+  id: string;
+  state: UpgradeRunState;
+  operation_type: 'upgrade' | 'recreate';
+  max_in_flight: number;
+  attempt_limit: number;
+  description: string;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  instances: UpgradeRunInstance[];
+}
+
+interface RunRow {
+  id: string;
+  state: UpgradeRunState;
+  operation_type: 'upgrade' | 'recreate';
+  max_in_flight: number;
+  attempt_limit: number;
+  attempt_interval_ms: number;
+  polling_interval_ms: number;
+  description: string;
+  cancel_requested: boolean;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+interface InstanceRow extends UpgradeRunInstance {
+  run_id: string;
+  ordinal: number;
+  next_attempt_at: Date | null;
+}
+
+export interface UpgradeRunsOptions {
+  db: Database;
+  service: BrokerService;
+  logger: Logger;
+  /** Who drives runs from this process (a lease holder name). */
+  holder?: string;
+  /** A driver that stops renewing (a crashed broker) loses its runs to another after this long. */
+  leaseMs?: number;
+  /** How often the driver looks for runs to pick up. */
+  scanMs?: number;
+}
+
+const ACTIVE = ['pending', 'busy', 'in progress'];
+
+/**
+ * Upgrade-all as a durable job: each run and each instance's progress are rows, driven by whichever broker
+ * holds the run's lease, so a restarted (or another) broker carries a run on where it stopped. Canaries
+ * go first, one at a time; then up to `max_in_flight` at once. Busy instances are retried every
+ * `attempt_interval` up to `attempt_limit` times. A failed canary stops new upgrades (running ones finish);
+ * cancelling stops the pending ones.
+ */
+export class UpgradeRuns {
+  readonly #db: Database;
+  readonly #service: BrokerService;
+  readonly #logger: Logger;
+  readonly #leases: Leases;
+  readonly #holder: string;
+  readonly #leaseMs: number;
+  readonly #scanMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+  #stopped = false;
+  readonly #held = new Set<string>();
+
+  constructor(options: UpgradeRunsOptions) {
+    this.#db = options.db;
+    this.#service = options.service;
+    this.#logger = options.logger;
+    this.#leases = new Leases(options.db, { schema: 'broker' });
+    this.#holder = options.holder ?? `broker-${randomUUID()}`;
+    this.#leaseMs = options.leaseMs ?? 15_000;
+    this.#scanMs = options.scanMs ?? 1_000;
+  }
+
+  /** Starts driving runs (and picks up those a stopped broker left). */
+  resume(): void {
+    this.#schedule(0);
+  }
+
+  /** Stops driving. `release: false` leaves the leases to expire, as a crash would. */
+  async stop({ release = true }: { release?: boolean } = {}): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#ticking;
+    if (release) for (const id of this.#held) await this.#leases.release(`upgrade-run/${id}`, this.#holder);
+    this.#held.clear();
+  }
+
+  async start(request: UpgradeRunRequest | Record<string, unknown>): Promise<UpgradeRun> {
+    const r = request as UpgradeRunRequest;
+    const positive = (name: string, value: unknown, fallback: number, min = 1): number => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+        throw new InputError(name, `${name} must be a whole number of at least ${min}`);
+      }
+      return value;
+    };
+    const maxInFlight = positive('max_in_flight', r.max_in_flight, 1);
+    const attemptLimit = positive('attempt_limit', r.attempt_limit, 5);
+    const attemptInterval = positive('attempt_interval_ms', r.attempt_interval_ms, 60_000, 0);
+    const polling = positive('polling_interval_ms', r.polling_interval_ms, 60_000, 10);
+    const type = r.operation_type ?? 'upgrade';
+    if (type !== 'upgrade' && type !== 'recreate')
+      throw new InputError('operation_type', 'must be upgrade or recreate');
+    const all = (await this.#service.listInstances()).map((i) => i.service_instance_id);
+    const instances = r.instances ?? all;
+    const unknown = instances.filter((id) => !all.includes(id));
+    if (unknown.length > 0) throw new NotFoundError(`service instances not found: ${unknown.join(', ')}`);
+    let canaries: string[];
+    if (Array.isArray(r.canaries)) {
+      const outside = r.canaries.filter((id) => !instances.includes(id));
+      if (outside.length > 0)
+        throw new InputError('canaries', `canaries must be among the instances: ${outside.join(', ')}`);
+      canaries = r.canaries;
+    } else {
+      canaries = instances.slice(0, Math.min(positive('canaries', r.canaries, 0, 0), instances.length));
+    }
+    // Canaries first, in the order given; then the rest in the order given.
+    const ordered = [...canaries, ...instances.filter((id) => !canaries.includes(id))];
+    const id = randomUUID();
+    await this.#db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO broker.upgrade_runs (id, state, operation_type, max_in_flight, attempt_limit, attempt_interval_ms, polling_interval_ms)
+         VALUES ($1, 'pending', $2, $3, $4, $5, $6)`,
+        [id, type, maxInFlight, attemptLimit, attemptInterval, polling],
+      );
+      for (const [ordinal, instanceId] of ordered.entries()) {
+        await tx.query(
+          `INSERT INTO broker.upgrade_run_instances (run_id, instance_id, ordinal, is_canary, state)
+           VALUES ($1, $2, $3, $4, 'pending')`,
+          [id, instanceId, ordinal, canaries.includes(instanceId)],
+        );
+      }
+    });
+    this.#logger.info(
+      { run: id, instances: ordered.length, canaries: canaries.length, maxInFlight },
+      'upgrade run created',
+    );
+    this.#schedule(0);
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<UpgradeRun> {
+    const { rows } = await this.#db.query<RunRow>('SELECT * FROM broker.upgrade_runs WHERE id = $1', [id]);
+    const run = rows[0];
+    if (run === undefined) throw new NotFoundError(`upgrade run ${id} not found`);
+    const instances = await this.#instances(id);
+    return {
+      id: run.id,
+      state: run.state,
+      operation_type: run.operation_type,
+      max_in_flight: run.max_in_flight,
+      attempt_limit: run.attempt_limit,
+      description: run.description,
+      created_at: run.created_at,
+      started_at: run.started_at,
+      finished_at: run.finished_at,
+      instances: instances.map((i) => ({
+        instance_id: i.instance_id,
+        is_canary: i.is_canary,
+        state: i.state,
+        attempts: i.attempts,
+        operation_id: i.operation_id,
+        description: i.description,
+        started_at: i.started_at,
+        finished_at: i.finished_at,
+      })),
+    };
+  }
+
+  /** Cancels the pending instances; those already upgrading finish. */
+  async cancel(id: string): Promise<UpgradeRun> {
+    const updated = await this.#db.query(
+      'UPDATE broker.upgrade_runs SET cancel_requested = true WHERE id = $1',
+      [id],
+    );
+    if (updated.rowCount === 0) throw new NotFoundError(`upgrade run ${id} not found`);
+    await this.#db.query(
+      `UPDATE broker.upgrade_run_instances SET state = 'cancelled', description = 'cancelled before it started', finished_at = now()
+       WHERE run_id = $1 AND state IN ('pending', 'busy')`,
+      [id],
+    );
+    this.#schedule(0);
+    return this.get(id);
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#ticking = this.#tick()
+        .catch((error: unknown) => this.#logger.error({ err: error }, 'upgrade run driver failed'))
+        .finally(() => {
+          this.#ticking = undefined;
+        });
+    }, delayMs);
+    this.#timer.unref?.();
+  }
+
+  async #tick(): Promise<void> {
+    let next = this.#scanMs;
+    const { rows } = await this.#db.query<RunRow>(
+      `SELECT * FROM broker.upgrade_runs WHERE state IN ('pending', 'running') ORDER BY created_at`,
+    );
+    for (const run of rows) {
+      if (this.#stopped) return;
+      if (!(await this.#leases.tryAcquire(`upgrade-run/${run.id}`, this.#holder, this.#leaseMs))) continue;
+      this.#held.add(run.id);
+      const finished = await this.#drive(run);
+      if (finished) {
+        await this.#leases.release(`upgrade-run/${run.id}`, this.#holder);
+        this.#held.delete(run.id);
+      } else next = Math.min(next, run.polling_interval_ms);
+    }
+    this.#schedule(next);
+  }
+
+  /** One step of a run; true when it has ended. */
+  async #drive(run: RunRow): Promise<boolean> {
+    if (run.state === UpgradeRunState.PENDING) {
+      await this.#db.query(
+        `UPDATE broker.upgrade_runs SET state = 'running', started_at = now() WHERE id = $1`,
+        [run.id],
+      );
+    }
+    let instances = await this.#instances(run.id);
+    // Follow the upgrades under way.
+    for (const row of instances.filter((i) => i.state === UpgradeInstanceState.IN_PROGRESS)) {
+      const outcome =
+        row.operation_id === null ? undefined : await this.#service.operationState(row.operation_id);
+      if (outcome === undefined || outcome.state === 'failed') {
+        await this.#end(row, UpgradeInstanceState.FAILED, outcome?.description ?? 'the operation was lost');
+      } else if (outcome.state === 'succeeded') {
+        await this.#end(row, UpgradeInstanceState.SUCCEEDED, outcome.description);
+      }
+    }
+    instances = await this.#instances(run.id);
+    const canaryFailed = instances.some((i) => i.is_canary && i.state === UpgradeInstanceState.FAILED);
+    const stopping = canaryFailed || run.cancel_requested;
+    if (stopping) {
+      await this.#db.query(
+        `UPDATE broker.upgrade_run_instances SET state = 'cancelled', finished_at = now(),
+           description = $2 WHERE run_id = $1 AND state IN ('pending', 'busy')`,
+        [run.id, canaryFailed ? 'not started: a canary failed' : 'cancelled before it started'],
+      );
+    } else {
+      await this.#startMore(run, instances);
+    }
+    instances = await this.#instances(run.id);
+    if (instances.some((i) => ACTIVE.includes(i.state))) return false;
+    const failed = instances.filter((i) => i.state === UpgradeInstanceState.FAILED);
+    const state =
+      canaryFailed || failed.length > 0
+        ? UpgradeRunState.FAILED
+        : run.cancel_requested
+          ? UpgradeRunState.CANCELLED
+          : UpgradeRunState.SUCCEEDED;
+    const description = canaryFailed
+      ? `a canary failed: ${failed
+          .filter((i) => i.is_canary)
+          .map((i) => i.instance_id)
+          .join(', ')}`
+      : failed.length > 0
+        ? `${failed.length} of ${instances.length} instances failed`
+        : run.cancel_requested
+          ? 'cancelled'
+          : `${instances.length} instances upgraded`;
+    await this.#db.query(
+      `UPDATE broker.upgrade_runs SET state = $2, description = $3, finished_at = now() WHERE id = $1`,
+      [run.id, state, description],
+    );
+    this.#logger.info({ run: run.id, state, description }, 'upgrade run finished');
+    return true;
+  }
+
+  async #startMore(run: RunRow, instances: InstanceRow[]): Promise<void> {
+    const canariesLeft = instances.filter(
+      (i) =>
+        i.is_canary && i.state !== UpgradeInstanceState.SUCCEEDED && i.state !== UpgradeInstanceState.SKIPPED,
+    );
+    // Canaries one at a time and before anything else; the rest up to max_in_flight.
+    const phase = canariesLeft.length > 0 ? canariesLeft : instances.filter((i) => !i.is_canary);
+    const limit = canariesLeft.length > 0 ? 1 : run.max_in_flight;
+    let running = instances.filter((i) => i.state === UpgradeInstanceState.IN_PROGRESS).length;
+    const now = Date.now();
+    for (const row of phase) {
+      if (running >= limit) break;
+      if (row.state !== UpgradeInstanceState.PENDING && row.state !== UpgradeInstanceState.BUSY) continue;
+      if (row.next_attempt_at !== null && row.next_attempt_at.getTime() > now) continue;
+      const attempts = row.attempts + 1;
+      try {
+        const result = await this.#service.upgrade(row.instance_id, run.operation_type, {});
+        if (result.outcome === 'current') {
+          await this.#end(row, UpgradeInstanceState.SKIPPED, 'already up to date', attempts, true);
+          continue;
+        }
+        await this.#db.query(
+          `UPDATE broker.upgrade_run_instances SET state = 'in progress', attempts = $3, operation_id = $4,
+             description = 'upgrading', started_at = now() WHERE run_id = $1 AND instance_id = $2`,
+          [run.id, row.instance_id, attempts, result.operation.BoshContextID],
+        );
+        running += 1;
+      } catch (error) {
+        if (error instanceof ConcurrencyError) {
+          if (attempts >= run.attempt_limit) {
+            await this.#end(
+              row,
+              UpgradeInstanceState.FAILED,
+              `still busy after ${attempts} attempts`,
+              attempts,
+              true,
+            );
+          } else {
+            await this.#db.query(
+              `UPDATE broker.upgrade_run_instances SET state = 'busy', attempts = $3,
+                 next_attempt_at = now() + $4::float8 * interval '1 millisecond', description = 'busy: another operation is in progress'
+               WHERE run_id = $1 AND instance_id = $2`,
+              [run.id, row.instance_id, attempts, run.attempt_interval_ms],
+            );
+          }
+        } else if (error instanceof GoneError || error instanceof NotFoundError) {
+          await this.#end(row, UpgradeInstanceState.ORPHANED, (error as Error).message, attempts, true);
+        } else {
+          await this.#end(row, UpgradeInstanceState.FAILED, (error as Error).message, attempts, true);
+        }
+      }
+    }
+  }
+
+  async #end(
+    row: InstanceRow,
+    state: UpgradeInstanceState,
+    description: string,
+    attempts?: number,
+    starting = false,
+  ): Promise<void> {
+    await this.#db.query(
+      `UPDATE broker.upgrade_run_instances SET state = $3, description = $4, attempts = COALESCE($5, attempts),
+         started_at = CASE WHEN $6 THEN COALESCE(started_at, now()) ELSE started_at END, finished_at = now()
+       WHERE run_id = $1 AND instance_id = $2`,
+      [row.run_id, row.instance_id, state, description, attempts ?? null, starting],
+    );
+  }
+
+  async #instances(runId: string): Promise<InstanceRow[]> {
+    const { rows } = await this.#db.query<InstanceRow>(
+      'SELECT * FROM broker.upgrade_run_instances WHERE run_id = $1 ORDER BY ordinal',
+      [runId],
+    );
+    return rows;
+  }
+}
