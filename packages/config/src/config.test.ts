@@ -61,7 +61,20 @@ describe('built-in defaults', () => {
       director: { host: '127.0.0.1', port: 25555 },
       nsx: { host: '127.0.0.1', port: 8444 },
     });
-    expect(config.director).toEqual({ type: 'embedded', workers: 5 });
+    expect(config.director).toEqual({
+      type: 'embedded',
+      workers: 5,
+      sim: { ipRange: '127.1.0.0/16', latencyMs: 0, kubePort: 8443, cpiTimeoutMs: 60_000, faults: [] },
+    });
+    expect(config.broker).toEqual({
+      oidc: {
+        usernameClaim: 'user_name',
+        usernamePrefix: 'oidc:',
+        groupsClaim: 'roles',
+        groupsPrefix: 'oidc:',
+      },
+      upgrades: { canaries: 0, maxInFlight: 1, attemptLimit: 5, attemptIntervalSeconds: 60 },
+    });
     expect(config.nsx).toEqual({ type: 'embedded' });
     expect(config.dataDir).toBe('/srv/pks/.pks-data');
     expect(config.uaa.accessTokenValidity).toBe(600);
@@ -268,5 +281,60 @@ describe('environment overrides', () => {
   it('win over the file', () => {
     const path = writeConfig('roles:\n  api:\n    port: 9000\n');
     expect(loadConfig({ path, env: { PKS_API_PORT: '9100' } }).roles.api.port).toBe(9100);
+  });
+});
+
+describe('sim CPI and broker settings', () => {
+  it('reads latency per CPI method and injected faults for the embedded Director', () => {
+    const config = parseConfig({
+      director: {
+        type: 'embedded',
+        sim: {
+          ip_range: '127.42.0.0/24',
+          latency_ms: { create_vm: 50, delete_vm: 10 },
+          faults: [{ method: 'create_vm', instance_group: 'worker', nth: 2, message: 'quota exceeded' }],
+        },
+      },
+      broker: { upgrades: { canaries: 1, max_in_flight: 4 }, oidc: { username_prefix: '-' } },
+    });
+    expect(config.director).toMatchObject({
+      sim: {
+        ipRange: '127.42.0.0/24',
+        latencyMs: { create_vm: 50, delete_vm: 10 },
+        faults: [{ method: 'create_vm', instanceGroup: 'worker', nth: 2, message: 'quota exceeded' }],
+      },
+    });
+    expect(config.broker.upgrades).toMatchObject({ canaries: 1, maxInFlight: 4, attemptLimit: 5 });
+    expect(config.broker.oidc.usernamePrefix).toBe('-');
+  });
+
+  it('keeps sim VM IPs on loopback and names unknown CPI methods', () => {
+    const error = configError(() =>
+      parseConfig({
+        director: {
+          type: 'embedded',
+          sim: {
+            ip_range: '10.0.0.0/16',
+            latency_ms: { create_vm: 5, make_coffee: 1 },
+            faults: [{ method: 'explode' }],
+          },
+        },
+      }),
+    );
+    const fields = error.errors.map((e) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['director.sim.ip_range', 'director.sim.faults.0.method']));
+    expect(error.message).toContain('must be a CIDR inside 127.0.0.0/8');
+    expect(error.message).toContain('must be a CPI method');
+    expect(fields.some((f) => f?.startsWith('director.sim.latency_ms'))).toBe(true);
+  });
+
+  it('refuses a fault that gives both nth and probability', () => {
+    const error = configError(() =>
+      parseConfig({
+        director: { type: 'embedded', sim: { faults: [{ method: 'create_vm', nth: 1, probability: 0.5 }] } },
+      }),
+    );
+    expect(error.errors[0]!.field).toBe('director.sim.faults.0');
+    expect(error.message).toContain('give nth or probability, not both');
   });
 });

@@ -12,8 +12,45 @@ export interface ListenAddress {
   port: number;
 }
 
+export type SimCpiMethod =
+  | 'info'
+  | 'create_stemcell'
+  | 'delete_stemcell'
+  | 'create_vm'
+  | 'delete_vm'
+  | 'has_vm'
+  | 'reboot_vm'
+  | 'set_vm_metadata'
+  | 'create_disk'
+  | 'delete_disk'
+  | 'attach_disk'
+  | 'detach_disk'
+  | 'has_disk';
+
+/** The sim CPI's settings (embedded Director only; the VMs it makes are simulated). */
+export interface SimSettings {
+  ipRange: string;
+  latencyMs: number | Partial<Record<SimCpiMethod, number>>;
+  kubePort: number;
+  cpiTimeoutMs: number;
+  faults: {
+    method: SimCpiMethod;
+    instanceGroup?: string;
+    nth?: number;
+    probability?: number;
+    hang?: boolean;
+    message?: string;
+    times?: number;
+  }[];
+}
+
+export interface BrokerSettings {
+  oidc: { usernameClaim: string; usernamePrefix: string; groupsClaim: string; groupsPrefix: string };
+  upgrades: { canaries: number; maxInFlight: number; attemptLimit: number; attemptIntervalSeconds: number };
+}
+
 export type DirectorTarget =
-  | { type: 'embedded'; workers: number }
+  | { type: 'embedded'; workers: number; sim: SimSettings }
   | { type: 'remote'; url: string; caFile?: string; clientId: string; clientSecret: string };
 
 export type NsxTarget =
@@ -43,6 +80,7 @@ export interface PksConfig {
     adminPassword?: string;
   };
   director: DirectorTarget;
+  broker: BrokerSettings;
   nsx: NsxTarget;
   plans: Plan[];
 }
@@ -133,7 +171,20 @@ export function parseConfig(
     },
     director:
       file.director.type === 'embedded'
-        ? { type: 'embedded', workers: file.director.workers }
+        ? {
+            type: 'embedded',
+            workers: file.director.workers,
+            sim: {
+              ipRange: file.director.sim.ip_range,
+              latencyMs: file.director.sim.latency_ms,
+              kubePort: file.director.sim.kube_port,
+              cpiTimeoutMs: file.director.sim.cpi_timeout_ms,
+              faults: file.director.sim.faults.map(({ instance_group, ...fault }) => ({
+                ...fault,
+                ...(instance_group !== undefined ? { instanceGroup: instance_group } : {}),
+              })),
+            },
+          }
         : {
             type: 'remote',
             url: file.director.url,
@@ -141,6 +192,20 @@ export function parseConfig(
             clientSecret: file.director.client_secret,
             ...(file.director.ca_file ? { caFile: abs(file.director.ca_file) } : {}),
           },
+    broker: {
+      oidc: {
+        usernameClaim: file.broker.oidc.username_claim,
+        usernamePrefix: file.broker.oidc.username_prefix,
+        groupsClaim: file.broker.oidc.groups_claim,
+        groupsPrefix: file.broker.oidc.groups_prefix,
+      },
+      upgrades: {
+        canaries: file.broker.upgrades.canaries,
+        maxInFlight: file.broker.upgrades.max_in_flight,
+        attemptLimit: file.broker.upgrades.attempt_limit,
+        attemptIntervalSeconds: file.broker.upgrades.attempt_interval_seconds,
+      },
+    },
     nsx:
       file.nsx.type === 'embedded'
         ? { type: 'embedded' }

@@ -1,4 +1,13 @@
 export { loadConfig, parseConfig, ENV_OVERRIDES } from './config.js';
-export type { PksConfig, ListenAddress, DirectorTarget, NsxTarget, LoadConfigOptions } from './config.js';
+export type {
+  PksConfig,
+  ListenAddress,
+  DirectorTarget,
+  NsxTarget,
+  LoadConfigOptions,
+  SimSettings,
+  SimCpiMethod,
+  BrokerSettings,
+} from './config.js';
 export { Role, ROLES, DEFAULT_PORTS, isRole } from './roles.js';
 export { DEFAULT_PLANS, planIdFor } from './schema.js';

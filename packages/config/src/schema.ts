@@ -117,12 +117,70 @@ export const DEFAULT_PLANS: Record<string, PlanInput> = {
 
 const PLAN_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
+const CPI_METHODS = [
+  'info',
+  'create_stemcell',
+  'delete_stemcell',
+  'create_vm',
+  'delete_vm',
+  'has_vm',
+  'reboot_vm',
+  'set_vm_metadata',
+  'create_disk',
+  'delete_disk',
+  'attach_disk',
+  'detach_disk',
+  'has_disk',
+] as const;
+
+const milliseconds = z.number().int().min(0, { error: 'must be 0 or more milliseconds' });
+
+// The sim CPI of the embedded Director (the only simulated VMs): latency and injected faults make the
+// control plane's timing and failure paths testable; VM IPs are loopback addresses.
+const simSchema = z.strictObject({
+  ip_range: z
+    .string()
+    .regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(?:[89]|[12]\d|30)$/, {
+      error: 'must be a CIDR inside 127.0.0.0/8 with a prefix of /8 to /30, e.g. 127.1.0.0/16',
+    })
+    .default('127.1.0.0/16'),
+  latency_ms: z
+    .union([milliseconds, z.partialRecord(z.enum(CPI_METHODS), milliseconds)], {
+      error: `must be milliseconds, or a map of CPI method (${CPI_METHODS.join(', ')}) to milliseconds`,
+    })
+    .default(0),
+  kube_port: port.default(8443),
+  cpi_timeout_ms: z.number().int().min(100, { error: 'must be at least 100 ms' }).default(60_000),
+  faults: z
+    .array(
+      z
+        .strictObject({
+          method: z.enum(CPI_METHODS, { error: `must be a CPI method: ${CPI_METHODS.join(', ')}` }),
+          instance_group: nonEmpty('instance group name').optional(),
+          nth: z
+            .number()
+            .int()
+            .min(1, { error: 'must be 1 or more (the nth matching call fails)' })
+            .optional(),
+          probability: z.number().min(0).max(1, { error: 'must be between 0 and 1' }).optional(),
+          hang: z.boolean().optional(),
+          message: z.string().optional(),
+          times: z.number().int().min(1).optional(),
+        })
+        .refine((fault) => fault.nth === undefined || fault.probability === undefined, {
+          error: 'give nth or probability, not both',
+        }),
+    )
+    .default([]),
+});
+
 const directorSchema = z.discriminatedUnion(
   'type',
   [
     z.strictObject({
       type: z.literal('embedded'),
       workers: z.number().int().min(1, { error: 'must be at least 1 worker' }).max(64).default(5),
+      sim: simSchema.prefault({}),
     }),
     z.strictObject({
       type: z.literal('remote'),
@@ -149,6 +207,27 @@ const nsxSchema = z.discriminatedUnion(
   ],
   { error: 'type must be "embedded" or "manager"' },
 );
+
+const brokerSchema = z.strictObject({
+  // How created clusters' API servers read UAA id tokens (PKS tile: "UAA as OIDC provider").
+  oidc: z
+    .strictObject({
+      username_claim: nonEmpty('claim name').default('user_name'),
+      username_prefix: z.string().default('oidc:'),
+      groups_claim: nonEmpty('claim name').default('roles'),
+      groups_prefix: z.string().default('oidc:'),
+    })
+    .prefault({}),
+  // Upgrade-all defaults (ODB's upgrade-all-service-instances errand).
+  upgrades: z
+    .strictObject({
+      canaries: z.number().int().min(0, { error: 'must be 0 or more' }).default(0),
+      max_in_flight: z.number().int().min(1, { error: 'must be at least 1' }).default(1),
+      attempt_limit: z.number().int().min(1, { error: 'must be at least 1' }).default(5),
+      attempt_interval_seconds: z.number().int().min(0).default(60),
+    })
+    .prefault({}),
+});
 
 export const fileSchema = z.strictObject({
   data_dir: nonEmpty('directory path').optional(),
@@ -193,6 +272,7 @@ export const fileSchema = z.strictObject({
     })
     .prefault({}),
   director: directorSchema.prefault({ type: 'embedded' }),
+  broker: brokerSchema.prefault({}),
   nsx: nsxSchema.prefault({ type: 'embedded' }),
   plans: z
     .record(z.string(), planSchema)
