@@ -5,6 +5,17 @@ export type {
   FollowOptions,
   TaskListFilter,
 } from './client/directorClient.js';
+export {
+  ConfigServerClient,
+  CONFIG_SERVER_FEATURE,
+  configServerName,
+  configServerUrlOf,
+} from './client/configServerClient.js';
+export type {
+  ConfigServerClientOptions,
+  ConfigServerCredential,
+  CertificateValue,
+} from './client/configServerClient.js';
 export { DirectorTaskError } from './client/errors.js';
 export { ACTIVE_TASK_STATES } from './client/types.js';
 export type {

@@ -175,6 +175,14 @@ export class SimCpi implements Cpi {
       await tx.query("SELECT pg_advisory_xact_lock(hashtext('director.sim_ips'))");
       const { rows } = await tx.query<{ ip: string }>('SELECT ip FROM director.sim_ips');
       const taken = new Set(rows.map((row) => row.ip));
+      // A manual network's reserved IP (an instance keeps its address across recreates), when still free.
+      const requested = Object.values(networks)
+        .map((n) => n.ip)
+        .find((ip): ip is string => typeof ip === 'string');
+      if (requested !== undefined && !taken.has(requested) && this.#inRange(requested)) {
+        await tx.query('INSERT INTO director.sim_ips (ip, vm_cid) VALUES ($1, $2)', [requested, cid]);
+        return requested;
+      }
       for (let n = this.#range.first; n <= this.#range.last; n++) {
         const candidate = toIp(n);
         if (taken.has(candidate)) continue;
@@ -212,6 +220,12 @@ export class SimCpi implements Cpi {
       };
     }
     return [cid, assigned];
+  }
+
+  #inRange(ip: string): boolean {
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return false;
+    const n = fromIp(ip);
+    return n >= this.#range.first && n <= this.#range.last;
   }
 
   #netmask(): string {

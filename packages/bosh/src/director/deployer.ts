@@ -32,6 +32,10 @@ export interface InstanceRow {
   bootstrap: boolean;
   jobs: Job[];
   vm_created_at: Date | null;
+  /** What the VM was created with (vm_type, extensions, stemcell, networks, env); null before 0002. */
+  vm_hash: string | null;
+  /** The persistent disk's size and type; null without a disk (or before 0002). */
+  disk_hash: string | null;
 }
 
 export interface DeployParams {
@@ -56,7 +60,7 @@ export interface DeployerOptions {
 }
 
 const INSTANCE_COLUMNS =
-  'deployment, instance_group, index, uuid, az, lifecycle, state, vm_cid, agent_id, ips, disk_cid, stemcell, config_hash, bootstrap, jobs, vm_created_at';
+  'deployment, instance_group, index, uuid, az, lifecycle, state, vm_cid, agent_id, ips, disk_cid, stemcell, config_hash, bootstrap, jobs, vm_created_at, vm_hash, disk_hash';
 
 /** Runs `fn` over `items` with at most `limit` at once; every item runs, the first failure is rethrown after. */
 async function inParallel<T>(
@@ -137,15 +141,30 @@ export class Deployer {
     return rows;
   }
 
+  /** The deployed manifest's jobs per instance group, properties interpolated (empty before a first deploy). */
+  async renderedJobs(deployment: string): Promise<Map<string, Job[]>> {
+    const { rows } = await this.db.query<{ manifest: string }>(
+      'SELECT manifest FROM director.deployments WHERE name = $1',
+      [deployment],
+    );
+    if (rows[0] === undefined) return new Map();
+    const manifest = parseManifest(rows[0].manifest);
+    const values = await this.variables.all(deployment);
+    return new Map(
+      manifest.instanceGroups.map((group) => [group.name, this.#desiredJobs(group, values, deployment)]),
+    );
+  }
+
   async #upsertInstance(row: InstanceRow): Promise<void> {
     await this.db.query(
       `INSERT INTO director.instances (${INSTANCE_COLUMNS})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
        ON CONFLICT (deployment, instance_group, index) DO UPDATE SET
          uuid = excluded.uuid, az = excluded.az, lifecycle = excluded.lifecycle, state = excluded.state,
          vm_cid = excluded.vm_cid, agent_id = excluded.agent_id, ips = excluded.ips, disk_cid = excluded.disk_cid,
          stemcell = excluded.stemcell, config_hash = excluded.config_hash, bootstrap = excluded.bootstrap,
-         jobs = excluded.jobs, vm_created_at = excluded.vm_created_at`,
+         jobs = excluded.jobs, vm_created_at = excluded.vm_created_at, vm_hash = excluded.vm_hash,
+         disk_hash = excluded.disk_hash`,
       [
         row.deployment,
         row.instance_group,
@@ -163,6 +182,8 @@ export class Deployer {
         row.bootstrap,
         JSON.stringify(row.jobs),
         row.vm_created_at,
+        row.vm_hash,
+        row.disk_hash,
       ],
     );
   }
@@ -257,6 +278,50 @@ export class Deployer {
       .digest('hex');
   }
 
+  /** What a VM is made with: a change recreates it. */
+  #vmHash(group: InstanceGroup, stemcell: string): string {
+    return createHash('sha256')
+      .update(
+        JSON.stringify({
+          vmType: group.vmType,
+          vmExtensions: group.vmExtensions,
+          stemcell,
+          networks: group.networks,
+          env: group.env,
+        }),
+      )
+      .digest('hex');
+  }
+
+  /** What a persistent disk is made with: a change migrates it to a new disk. */
+  #diskHash(group: InstanceGroup): string | null {
+    return group.persistentDisk > 0 ? `${group.persistentDisk}/${group.persistentDiskType ?? ''}` : null;
+  }
+
+  /**
+   * The addresses of the deployment's links, for variables that consume them: each job provides a link
+   * named after itself (kubo's jobs name their links so) and any it lists under `provides` (or their `as`).
+   */
+  #linkAddresses(manifest: Manifest, rows: readonly InstanceRow[]): Map<string, string[]> {
+    const links = new Map<string, string[]>();
+    for (const group of manifest.instanceGroups) {
+      if (group.lifecycle !== Lifecycle.SERVICE) continue;
+      const ips = rows
+        .filter((row) => row.instance_group === group.name && row.index < group.instances)
+        .sort((a, b) => a.index - b.index)
+        .flatMap((row) => row.ips);
+      for (const job of group.jobs) {
+        const names = new Set([job.name]);
+        for (const [name, link] of Object.entries(job.provides ?? {})) {
+          const as = typeof link === 'object' && link !== null ? (link as { as?: unknown }).as : undefined;
+          names.add(typeof as === 'string' ? as : name);
+        }
+        for (const name of names) links.set(name, [...(links.get(name) ?? []), ...ips]);
+      }
+    }
+    return links;
+  }
+
   #stemcellOf(manifest: Manifest, group: InstanceGroup): string {
     const stemcell = manifest.stemcells.find((s) => s.alias === group.stemcell)!;
     return `${stemcell.os ?? stemcell.name}/${stemcell.version}`;
@@ -267,9 +332,16 @@ export class Deployer {
     row: InstanceRow,
     group: InstanceGroup,
     stemcell: string,
+    /** The instance's reserved IP (kept across recreates, as BOSH's manual networks do). */
+    reservedIp?: string,
   ): Promise<InstanceRow> {
     const agentId = randomUUID();
-    const networks = Object.fromEntries(group.networks.map((n) => [n.name, { type: 'manual' as const }]));
+    const networks = Object.fromEntries(
+      group.networks.map((n, i) => [
+        n.name,
+        { type: 'manual' as const, ...(i === 0 && reservedIp !== undefined ? { ip: reservedIp } : {}) },
+      ]),
+    );
     const env = {
       ...group.env,
       bosh: {
@@ -298,6 +370,7 @@ export class Deployer {
       ips,
       vm_created_at: new Date(),
       state: 'started',
+      vm_hash: this.#vmHash(group, stemcell),
     };
     await this.#upsertInstance(updated);
     await context.debug(`created VM ${vmCid} (${ips.join(', ')}) for ${instanceName(row)}`);
@@ -307,7 +380,11 @@ export class Deployer {
         (await this.#cpi(context, 'create_disk', () =>
           this.cpi.create_disk(group.persistentDisk, {}, vmCid),
         ));
-      updated = { ...updated, disk_cid: diskCid };
+      updated = {
+        ...updated,
+        disk_cid: diskCid,
+        disk_hash: row.disk_cid ? row.disk_hash : this.#diskHash(group),
+      };
       await this.#upsertInstance(updated);
       await this.#cpi(context, 'attach_disk', () => this.cpi.attach_disk(vmCid, diskCid));
     }
@@ -333,7 +410,7 @@ export class Deployer {
       await this.#cpi(context, 'detach_disk', () => this.cpi.detach_disk(vmCid, row.disk_cid!));
     }
     await this.#cpi(context, 'delete_vm', () => this.cpi.delete_vm(vmCid));
-    const updated = { ...row, vm_cid: null, agent_id: null, ips: [], vm_created_at: null };
+    const updated = { ...row, vm_cid: null, agent_id: null, ips: [], vm_created_at: null, vm_hash: null };
     await this.#upsertInstance(updated);
     await context.debug(`deleted VM ${vmCid} of ${instanceName(row)}`);
     return updated;
@@ -358,7 +435,13 @@ export class Deployer {
     let values = new Map<string, VariableValue>();
     await context.events.stage('Preparing deployment', 1).track('Preparing deployment', async () => {
       await this.#registerArtifacts(context, manifest);
-      values = await this.variables.ensure(name, manifest.variables);
+      // Link addresses are known for instances that exist; a first deploy learns them after creating VMs.
+      const known = (await this.instances(name)).filter((row) => row.vm_cid !== null);
+      values = await this.variables.ensure(
+        name,
+        manifest.variables,
+        known.length > 0 ? this.#linkAddresses(manifest, known) : undefined,
+      );
       // Interpolate everything once up front: an unknown ((variable)) fails before any VM changes.
       interpolate(manifest.raw, values, name);
     });
@@ -413,6 +496,8 @@ export class Deployer {
           bootstrap: index === 0,
           jobs: [],
           vm_created_at: null,
+          vm_hash: null,
+          disk_hash: null,
         };
         planned.push({ row, group });
       }
@@ -440,6 +525,18 @@ export class Deployer {
         );
       });
       await context.checkpoint();
+    }
+
+    // Variables that consume links (the masters' IPs in tls-kubernetes) now that every instance has a VM.
+    if (manifest.variables.some((v) => v.consumes !== undefined)) {
+      values = await this.variables.ensure(
+        name,
+        manifest.variables,
+        this.#linkAddresses(
+          manifest,
+          planned.map((entry) => entry.row),
+        ),
+      );
     }
 
     // Update groups in manifest order; consecutive `serial: false` groups go together.
@@ -487,12 +584,26 @@ export class Deployer {
     const jobs = this.#desiredJobs(group, values, manifest.name);
     const hash = this.#configHash(group, jobs);
     const stemcell = this.#stemcellOf(manifest, group);
+    const vmHash = this.#vmHash(group, stemcell);
+    const diskHash = this.#diskHash(group);
+    // A VM made with another vm_type, stemcell, network or env is recreated (rows from before vm_hash was
+    // recorded compare the stemcell only).
+    const needsNewVm = (row: InstanceRow) =>
+      row.vm_cid !== null &&
+      (params.recreate === true ||
+        (row.vm_hash !== null
+          ? row.vm_hash !== vmHash
+          : row.stemcell !== null && row.stemcell !== stemcell && row.config_hash !== null));
+    const needsNewDisk = (row: InstanceRow) =>
+      row.disk_cid !== null && diskHash !== null && row.disk_hash !== null && row.disk_hash !== diskHash;
     const changed = entries.filter(
       ({ row }) =>
         params.recreate === true ||
         row.config_hash !== hash ||
         row.stemcell !== stemcell ||
-        row.state !== 'started',
+        row.state !== 'started' ||
+        needsNewVm(row) ||
+        needsNewDisk(row),
     );
     if (changed.length === 0) return;
     const policy = {
@@ -506,14 +617,27 @@ export class Deployer {
     const update = async (entry: { row: InstanceRow }, canary: boolean) => {
       await stage.track(`${instanceName(entry.row)}${canary ? ' (canary)' : ''}`, async () => {
         let row = entry.row;
-        const recreate =
-          params.recreate === true ||
-          (row.stemcell !== null && row.stemcell !== stemcell && row.config_hash !== null);
-        if (recreate && row.vm_cid !== null) {
+        if (needsNewVm(row)) {
+          const reservedIp = row.ips[0];
           row = await this.#deleteVm(context, row, drain);
-          row = await this.#createVm(context, row, group, stemcell);
+          row = await this.#createVm(context, row, group, stemcell, reservedIp);
         } else if (row.config_hash !== null) {
           await this.agent.stop(this.#agentInstance(row), { drain });
+        }
+        if (needsNewDisk(row) && row.vm_cid !== null) {
+          // BOSH's disk migration: a new disk of the new size/type, attached beside the old one (the data
+          // would be copied), then the old one detached and deleted.
+          const vmCid = row.vm_cid;
+          const oldDisk = row.disk_cid!;
+          const newDisk = await this.#cpi(context, 'create_disk', () =>
+            this.cpi.create_disk(group.persistentDisk, {}, vmCid),
+          );
+          await this.#cpi(context, 'attach_disk', () => this.cpi.attach_disk(vmCid, newDisk));
+          row = { ...row, disk_cid: newDisk, disk_hash: diskHash };
+          await this.#upsertInstance(row);
+          await this.#cpi(context, 'detach_disk', () => this.cpi.detach_disk(vmCid, oldDisk));
+          await this.#cpi(context, 'delete_disk', () => this.cpi.delete_disk(oldDisk));
+          await context.debug(`migrated the persistent disk of ${instanceName(row)} to ${newDisk}`);
         }
         if (group.persistentDisk > 0 && row.disk_cid === null && row.vm_cid !== null) {
           // A resumed task may find a VM whose disk was never made (the director stopped in between).
@@ -521,14 +645,20 @@ export class Deployer {
           const diskCid = await this.#cpi(context, 'create_disk', () =>
             this.cpi.create_disk(group.persistentDisk, {}, vmCid),
           );
-          row = { ...row, disk_cid: diskCid };
+          row = { ...row, disk_cid: diskCid, disk_hash: diskHash };
           await this.#upsertInstance(row);
           await this.#cpi(context, 'attach_disk', () => this.cpi.attach_disk(vmCid, diskCid));
         }
         await this.agent.start({ ...this.#agentInstance(row), jobs });
         // Only job names are stored: interpolated properties hold secrets, which live sealed in variables.
         row = { ...row, jobs: stripJobs(jobs), state: 'started' };
-        row = { ...row, config_hash: hash, stemcell };
+        row = {
+          ...row,
+          config_hash: hash,
+          stemcell,
+          vm_hash: row.vm_hash ?? vmHash,
+          disk_hash: row.disk_cid !== null ? (row.disk_hash ?? diskHash) : null,
+        };
         await this.#upsertInstance(row);
         entry.row = row;
       });
@@ -623,6 +753,8 @@ export class Deployer {
             bootstrap: index === 0,
             jobs: stripJobs(jobs),
             vm_created_at: null,
+            vm_hash: null,
+            disk_hash: null,
           },
         );
       }

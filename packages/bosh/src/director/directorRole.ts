@@ -1,12 +1,23 @@
-import type { PksConfig } from '@openpks/config';
+import type { PksConfig, SimSettings } from '@openpks/config';
 import { Role } from '@openpks/config';
 import type { RoleDeps, RoleModule, RunningRole } from '@openpks/role';
 import { httpsJson } from '../support/httpsJson.js';
 import { EmbeddedDirector, type SimOptions } from './embeddedDirector.js';
 
 export interface DirectorRoleOptions {
-  /** Sim CPI knobs until pks.yaml carries them (`director.sim`). */
+  /** Sim CPI knobs over pks.yaml's `director.sim` (tests set errand outcomes, IP ranges, faults). */
   sim?: SimOptions;
+}
+
+/** The sim settings of pks.yaml (`director.sim`) as the embedded Director takes them. */
+export function simOptionsOf(sim: SimSettings): SimOptions {
+  return {
+    ipRange: sim.ipRange,
+    latencyMs: sim.latencyMs,
+    kubePort: sim.kubePort,
+    cpiTimeoutMs: sim.cpiTimeoutMs,
+    faults: sim.faults,
+  };
 }
 
 /** The issuer UAA puts in its tokens, from its discovery document (fallback: `<url>/oauth/token`). */
@@ -44,7 +55,7 @@ export function createDirectorRole(options: DirectorRoleOptions = {}): RoleModul
         port: config.roles.director.port,
         uaa: { url: uaaUrl, issuer: await uaaIssuer(uaaUrl, deps.tls.caPem), ca: deps.tls.caPem },
         workers: config.director.workers,
-        ...(options.sim ? { sim: options.sim } : {}),
+        sim: { ...simOptionsOf(config.director.sim), ...options.sim },
       });
       return {
         url: director.url,

@@ -13,10 +13,11 @@ import {
   type VerifiedToken,
 } from '@openpks/auth';
 import { SimCpi, type SimCpiOptions } from '../cpi/simCpi.js';
-import type { ErrandOutcome } from '../cpi/agent.js';
-import { Lifecycle, parseManifest } from '../manifest/manifest.js';
-import { SimAgent } from '../sim/simAgent.js';
+import type { AgentInstance, ErrandOutcome } from '../cpi/agent.js';
+import { Lifecycle, parseManifest, type Job } from '../manifest/manifest.js';
+import { KUBE_APISERVER_JOB, SimAgent } from '../sim/simAgent.js';
 import type { SimNode } from '../sim/kubeApi.js';
+import { CONFIG_SERVER_PATH, createConfigServerApi } from './configServerApi.js';
 import { Deployer, type DeployParams } from './deployer.js';
 import { diffManifests } from './diff.js';
 import { Router, parseJson, parseRange, readBody, sendError, sendJson } from './http.js';
@@ -90,6 +91,7 @@ export class EmbeddedDirector {
   readonly #runner: TaskRunner;
   readonly #router = new Router();
   readonly #verifier: TokenVerifier;
+  readonly #configServer: ReturnType<typeof createConfigServerApi>;
   #listener: HttpsListener | undefined;
   #unlisten: Unlisten | undefined;
   readonly #taskWatchers = new Map<number, Set<() => void>>();
@@ -120,13 +122,20 @@ export class EmbeddedDirector {
     this.agent = new SimAgent({
       kubeVerifier,
       kubePort: options.sim?.kubePort ?? 8443,
-      kubeCredentials: (deployment, ip) => this.#kubeCredentials(deployment, ip),
+      kubeCredentials: (instance) => this.#kubeCredentials(instance),
       nodes: (deployment) => this.#workerNodes(deployment),
       ...(options.sim?.errands ? { errands: options.sim.errands } : {}),
       logger,
     });
+    this.#configServer = createConfigServerApi({
+      variables: this.#variables,
+      directorName: this.name,
+      verifier: this.#verifier,
+      uuid: () => this.#uuid,
+      logger,
+    });
     this.#deployer = new Deployer(db, this.cpi, this.agent, this.#variables, {
-      directorName: options.name ?? 'openpks-director',
+      directorName: this.name,
       maxThreads: 10,
       cpiTimeoutMs: options.sim?.cpiTimeoutMs ?? 60_000,
       autoRegisterArtifacts: options.autoRegisterArtifacts ?? true,
@@ -199,6 +208,11 @@ export class EmbeddedDirector {
     return this.#listener.url;
   }
 
+  /** The Director's name (`/info` `name`), the first segment of its config server's variable names. */
+  get name(): string {
+    return this.options.name ?? 'openpks-director';
+  }
+
   get uuid(): string {
     return this.#uuid;
   }
@@ -226,6 +240,8 @@ export class EmbeddedDirector {
       'SELECT DISTINCT deployment FROM director.instances WHERE vm_cid IS NOT NULL',
     );
     for (const { deployment } of instances) {
+      // The jobs' properties (secrets included) are not stored: render them again from manifest and variables.
+      const jobs = await this.#deployer.renderedJobs(deployment).catch(() => new Map<string, Job[]>());
       for (const instance of await this.#deployer.instances(deployment)) {
         if (instance.vm_cid === null || instance.config_hash === null) continue;
         await this.agent
@@ -236,7 +252,7 @@ export class EmbeddedDirector {
             uuid: instance.uuid,
             vmCid: instance.vm_cid,
             ip: instance.ips[0] ?? '',
-            jobs: instance.jobs,
+            jobs: jobs.get(instance.instance_group) ?? instance.jobs,
           })
           .catch((error: unknown) => logger.warn({ err: error, deployment }, 'sim master did not come back'));
       }
@@ -292,6 +308,10 @@ export class EmbeddedDirector {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://director');
+    if (url.pathname.startsWith(CONFIG_SERVER_PATH)) {
+      await this.#configServer(req, res, url);
+      return;
+    }
     try {
       const found = this.#router.match(req.method ?? 'GET', url.pathname);
       if (url.pathname !== '/info') {
@@ -377,9 +397,11 @@ export class EmbeddedDirector {
   #routes(): void {
     const db = this.options.db;
     const r = this.#router;
-    r.on('GET', '/info', async (_req, res) => {
+    r.on('GET', '/info', async (req, res) => {
+      // The config server (CredHub's read API) is on this listener; name it as the client reached us.
+      const origin = `https://${req.headers.host ?? new URL(this.url).host}`;
       sendJson(res, 200, {
-        name: this.options.name ?? 'openpks-director',
+        name: this.name,
         uuid: this.#uuid,
         version: DIRECTOR_VERSION,
         user: null,
@@ -394,7 +416,7 @@ export class EmbeddedDirector {
           local_dns: { status: false, extras: { domain_name: 'bosh' } },
           power_dns: { status: false, extras: { domain_name: 'bosh' } },
           snapshots: { status: false },
-          config_server: { status: true, extras: { urls: ['embedded'] } },
+          config_server: { status: true, extras: { urls: [`${origin}${CONFIG_SERVER_PATH}`] } },
           [TASK_EVENT_STREAM_FEATURE]: {
             status: true,
             extras: { path: '/tasks/:id/event_stream', content_type: 'text/event-stream' },
@@ -920,8 +942,20 @@ export class EmbeddedDirector {
     return `/releases/${name}/${version}`;
   }
 
-  /** The serving certificate of a sim master: a leaf for its IP signed by the deployment's CA variable. */
-  async #kubeCredentials(deployment: string, ip: string): Promise<{ cert: string; key: string }> {
+  /**
+   * The serving certificate of a sim master: what its kube-apiserver job's `tls.kubernetes` property holds
+   * (kubo's `((tls-kubernetes))` variable, with the external hostname and, through `consumes`, the master
+   * IPs as SANs), as the real job serves it. A manifest that gives the job none gets a leaf for the VM's IP
+   * signed by the deployment's CA variable.
+   */
+  async #kubeCredentials(instance: AgentInstance): Promise<{ cert: string; key: string }> {
+    const apiserver = instance.jobs.find((job) => job.name === KUBE_APISERVER_JOB);
+    const tls = apiserver?.properties.tls as { kubernetes?: unknown } | undefined;
+    const given = tls?.kubernetes as { certificate?: unknown; private_key?: unknown } | undefined;
+    if (typeof given?.certificate === 'string' && typeof given.private_key === 'string') {
+      return { cert: given.certificate, key: given.private_key };
+    }
+    const { deployment, ip } = instance;
     const values = await this.#variables.all(deployment);
     const isCa = (value: VariableValue | undefined): value is Record<string, string> =>
       typeof value === 'object' &&

@@ -123,4 +123,13 @@ CREATE TABLE sim_ips (
 );
 `,
   },
+  {
+    // What an instance's VM and disk were made with: a change of vm_type, stemcell, networks or env
+    // recreates the VM; a change of the disk's size or type migrates the disk (as BOSH does).
+    id: '0002_instance_vm_and_disk_config',
+    sql: `
+ALTER TABLE instances ADD COLUMN vm_hash text;
+ALTER TABLE instances ADD COLUMN disk_hash text;
+`,
+  },
 ];

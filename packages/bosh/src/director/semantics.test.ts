@@ -198,7 +198,7 @@ describe('the director role', () => {
     const db = await openDatabase({ dataDir: 'memory://' });
     const config = parseConfig({
       roles: { director: { host: '127.0.0.1', port: 0 } },
-      director: { type: 'embedded', workers: 2 },
+      director: { type: 'embedded', workers: 2, sim: { ip_range: '127.1.51.0/24' } },
     });
     const deps = {
       dataDir,
@@ -209,7 +209,7 @@ describe('the director role', () => {
       endpoints: { url: () => uaa.url },
       adminPassword: uaa.adminPassword,
     };
-    const role = createDirectorRole({ sim: { ipRange: '127.1.51.0/24' } });
+    const role = createDirectorRole();
     expect(role.name).toBe('director');
     expect(role.after).toEqual(['uaa']);
     let running = await role.start(config, deps);
@@ -228,6 +228,7 @@ describe('the director role', () => {
       const task = await client.deploy(kuboManifest({ name: 'restart', workers: 1 }));
       await client.waitForTask(task.id);
       const master = (await client.vms('restart')).find((vm) => vm.job === 'master')!;
+      expect(master.ips[0]).toMatch(/^127\.1\.51\./); // pks.yaml's director.sim.ip_range
       expect(await reachable(master.ips[0]!)).toBe(true);
       client.close();
 

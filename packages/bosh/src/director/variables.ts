@@ -3,6 +3,7 @@ import type { Queryable } from '@openpks/db';
 import { InputError } from '@openpks/domain';
 import {
   createCertificateAuthority,
+  describeCertificate,
   generatePassword,
   issueCertificate,
   type CertificateUsage,
@@ -38,6 +39,24 @@ export class VariableStore {
     return JSON.parse(this.box.openString(row.value, this.context(deployment, name))) as VariableValue;
   }
 
+  /** A variable with its type and when this version was generated (the config server read API). */
+  async find(
+    deployment: string,
+    name: string,
+  ): Promise<{ type: string; value: VariableValue; createdAt: Date } | undefined> {
+    const { rows } = await this.db.query<{ type: string; value: string; created_at: Date }>(
+      'SELECT type, value, created_at FROM director.variables WHERE deployment = $1 AND name = $2',
+      [deployment, name],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return {
+      type: row.type,
+      value: JSON.parse(this.box.openString(row.value, this.context(deployment, name))) as VariableValue,
+      createdAt: new Date(row.created_at),
+    };
+  }
+
   async all(deployment: string): Promise<Map<string, VariableValue>> {
     const { rows } = await this.db.query<{ name: string; value: string }>(
       'SELECT name, value FROM director.variables WHERE deployment = $1',
@@ -51,26 +70,38 @@ export class VariableStore {
     );
   }
 
-  /** Generates the variables that do not exist yet (CAs before the certificates they sign). */
+  /**
+   * Generates the variables that do not exist yet (CAs before the certificates they sign). `links` holds
+   * the addresses of the deployment's links once its instances have them: a certificate that `consumes` a
+   * link gets them as SANs, and is generated again when an address it lacks appears (a new master).
+   * Without `links` (addresses not known yet) such a certificate is generated from its options alone.
+   */
   async ensure(
     deployment: string,
     definitions: readonly VariableDefinition[],
+    links?: ReadonlyMap<string, readonly string[]>,
   ): Promise<Map<string, VariableValue>> {
     const values = await this.all(deployment);
     const ordered = [...definitions].sort((a, b) => rank(a) - rank(b));
     for (const definition of ordered) {
-      if (values.has(definition.name)) continue;
-      const value = await generate(definition, values);
-      await this.db.query(
-        `INSERT INTO director.variables (deployment, name, type, value) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (deployment, name) DO NOTHING`,
-        [
-          deployment,
-          definition.name,
-          definition.type,
-          this.box.seal(JSON.stringify(value), this.context(deployment, definition.name)),
-        ],
-      );
+      const consumed = consumedAddresses(definition, links);
+      const existing = values.get(definition.name);
+      if (existing !== undefined && !lacksAddresses(existing, consumed)) continue;
+      const value = await generate(withConsumed(definition, consumed), values);
+      const sealed = this.box.seal(JSON.stringify(value), this.context(deployment, definition.name));
+      if (existing === undefined) {
+        await this.db.query(
+          `INSERT INTO director.variables (deployment, name, type, value) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (deployment, name) DO NOTHING`,
+          [deployment, definition.name, definition.type, sealed],
+        );
+      } else {
+        // A new version (CredHub's converge): readers see a new version_created_at.
+        await this.db.query(
+          `UPDATE director.variables SET value = $3, created_at = clock_timestamp() WHERE deployment = $1 AND name = $2`,
+          [deployment, definition.name, sealed],
+        );
+      }
       values.set(definition.name, value);
     }
     return values;
@@ -79,6 +110,49 @@ export class VariableStore {
   async deleteAll(deployment: string): Promise<void> {
     await this.db.query('DELETE FROM director.variables WHERE deployment = $1', [deployment]);
   }
+}
+
+/** The addresses a variable's `consumes` links stand for now (undefined: not known yet). */
+function consumedAddresses(
+  definition: VariableDefinition,
+  links: ReadonlyMap<string, readonly string[]> | undefined,
+): { alternativeNames: string[]; commonName?: string } | undefined {
+  if (definition.consumes === undefined || links === undefined) return undefined;
+  const alternative = definition.consumes.alternative_name;
+  const common = definition.consumes.common_name;
+  const commonName = common !== undefined ? links.get(common.from)?.[0] : undefined;
+  return {
+    alternativeNames: alternative !== undefined ? [...(links.get(alternative.from) ?? [])] : [],
+    ...(commonName !== undefined ? { commonName } : {}),
+  };
+}
+
+function lacksAddresses(value: VariableValue, consumed: { alternativeNames: string[] } | undefined): boolean {
+  if (consumed === undefined || consumed.alternativeNames.length === 0) return false;
+  if (typeof value !== 'object' || value.certificate === undefined) return false;
+  const summary = describeCertificate(value.certificate);
+  const names = new Set([...summary.ipAddresses, ...summary.dnsNames]);
+  return consumed.alternativeNames.some((address) => !names.has(address));
+}
+
+function withConsumed(
+  definition: VariableDefinition,
+  consumed: { alternativeNames: string[]; commonName?: string } | undefined,
+): VariableDefinition {
+  if (consumed === undefined) return definition;
+  const names = [
+    ...new Set([...strings(definition.options.alternative_names), ...consumed.alternativeNames]),
+  ];
+  return {
+    ...definition,
+    options: {
+      ...definition.options,
+      alternative_names: names,
+      ...(consumed.commonName !== undefined && definition.options.common_name === undefined
+        ? { common_name: consumed.commonName }
+        : {}),
+    },
+  };
 }
 
 function rank(definition: VariableDefinition): number {

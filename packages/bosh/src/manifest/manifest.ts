@@ -26,6 +26,8 @@ export interface Job {
   name: string;
   release: string;
   properties: Record<string, unknown>;
+  /** Links the job provides, by link name (`as` renames one); absent when the manifest leaves it to the spec. */
+  provides?: Record<string, unknown>;
 }
 
 export const Lifecycle = { SERVICE: 'service', ERRAND: 'errand' } as const;
@@ -37,8 +39,11 @@ export interface InstanceGroup {
   azs: string[];
   jobs: Job[];
   vmType: string;
+  vmExtensions: string[];
   stemcell: string;
+  /** Size in MB (1 when only a `persistent_disk_type` is named: its size is the cloud config's). */
   persistentDisk: number;
+  persistentDiskType?: string;
   networks: { name: string; staticIps: string[] }[];
   lifecycle: Lifecycle;
   update: UpdatePolicy;
@@ -57,6 +62,8 @@ export interface VariableDefinition {
   name: string;
   type: VariableType;
   options: Record<string, unknown>;
+  /** Links whose addresses join the variable, e.g. `{alternative_name: {from: 'kube-apiserver'}}` (SANs). */
+  consumes?: Record<string, { from: string }>;
 }
 
 type Obj = Record<string, unknown>;
@@ -226,7 +233,12 @@ export function parseManifest(text: string): Manifest {
       if (!isObject(properties)) {
         throw fault(`${where}.jobs.${jobName}.properties`, `Job '${jobName}' properties should be a hash`);
       }
-      return { name: jobName, release, properties };
+      return {
+        name: jobName,
+        release,
+        properties,
+        ...(isObject(job.provides) ? { provides: job.provides } : {}),
+      };
     });
     if (jobs.length === 0) {
       throw fault(`${where}.jobs`, `Instance group '${groupName}' must specify at least one job in 'jobs'`);
@@ -255,15 +267,20 @@ export function parseManifest(text: string): Manifest {
         `Invalid lifecycle '${String(lifecycle)}' for instance group '${groupName}', valid lifecycle values are: service, errand`,
       );
     }
-    const disk = group.persistent_disk ?? 0;
+    const disk = group.persistent_disk;
     return {
       name: groupName,
       instances,
       azs: optionalArray(group, 'azs', where).map(String),
       jobs,
       vmType: requireString(group, 'vm_type', where),
+      vmExtensions: optionalArray(group, 'vm_extensions', where).map(String),
       stemcell,
+      // A `persistent_disk_type` alone is a disk whose size the cloud config names (the sim makes it 1 MB).
       persistentDisk: typeof disk === 'number' ? disk : group.persistent_disk_type !== undefined ? 1 : 0,
+      ...(typeof group.persistent_disk_type === 'string'
+        ? { persistentDiskType: group.persistent_disk_type }
+        : {}),
       networks,
       lifecycle,
       update: parseUpdate(group.update, `${where}.update`, update),
@@ -289,7 +306,32 @@ export function parseManifest(text: string): Manifest {
     const options = variable.options ?? {};
     if (!isObject(options))
       throw fault(`variables.${variableName}.options`, 'Variable options should be a hash');
-    return { name: variableName, type: type as VariableType, options };
+    const consumes: Record<string, { from: string }> = {};
+    if (variable.consumes !== undefined) {
+      if (!isObject(variable.consumes))
+        throw fault(`variables.${variableName}.consumes`, 'Variable consumes should be a hash');
+      for (const [kind, link] of Object.entries(variable.consumes)) {
+        if (kind !== 'alternative_name' && kind !== 'common_name') {
+          throw fault(
+            `variables.${variableName}.consumes.${kind}`,
+            `Variable '${variableName}' consumes '${kind}': only alternative_name and common_name are supported`,
+          );
+        }
+        if (!isObject(link) || typeof link.from !== 'string' || link.from === '') {
+          throw fault(
+            `variables.${variableName}.consumes.${kind}.from`,
+            `Variable '${variableName}' consumes '${kind}' without a link name in 'from'`,
+          );
+        }
+        consumes[kind] = { from: link.from };
+      }
+    }
+    return {
+      name: variableName,
+      type: type as VariableType,
+      options,
+      ...(Object.keys(consumes).length > 0 ? { consumes } : {}),
+    };
   });
   for (const variable of variables) {
     const ca = variable.options.ca;

@@ -8,8 +8,8 @@ export interface SimAgentOptions {
   kubeVerifier?: TokenVerifier | undefined;
   /** Port the sim masters' Kubernetes API listens on at their VM IP (8443 as on PKS masters). */
   kubePort: number;
-  /** The master's serving certificate, signed by the deployment's CA variable, for this IP. */
-  kubeCredentials: (deployment: string, ip: string) => Promise<{ cert: string; key: string }>;
+  /** The master's serving certificate: the one its kube-apiserver job is given, or one the sim issues. */
+  kubeCredentials: (instance: AgentInstance) => Promise<{ cert: string; key: string }>;
   /** The deployment's worker nodes as the master reports them. */
   nodes: (deployment: string) => Promise<SimNode[]>;
   /** Outcomes of errands by name; by default an errand succeeds with a line of sim output. */
@@ -38,7 +38,7 @@ export class SimAgent implements Agent {
     }
     const verifier = this.options.kubeVerifier;
     const starting = (async () => {
-      const { cert, key } = await this.options.kubeCredentials(instance.deployment, instance.ip);
+      const { cert, key } = await this.options.kubeCredentials(instance);
       const api = await SimKubeApi.start({
         host: instance.ip,
         port: this.options.kubePort,

@@ -15,6 +15,7 @@
 import { openDatabase, type Database } from '@openpks/db';
 import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
 import { createLogger, type Logger } from '@openpks/role';
+import { ConfigServerClient } from '../client/configServerClient.js';
 import { DirectorClient } from '../client/directorClient.js';
 import { EmbeddedDirector, type SimOptions } from '../director/embeddedDirector.js';
 
@@ -45,6 +46,8 @@ export interface TestDirector {
   director: EmbeddedDirector;
   /** A client authenticated as `pks_director` (bosh.admin) through UAA. */
   client: DirectorClient;
+  /** A client of the Director's config server (CredHub's read API), authenticated as `pks_director`. */
+  configServer: ConfigServerClient;
   url: string;
   /** The CA of the Director's and UAA's certificates. */
   caPem: string;
@@ -96,15 +99,21 @@ export async function startTestDirector(options: TestDirectorOptions): Promise<T
     client: { id: 'pks_director', secret: options.uaa.directorClientSecret },
     poll: { initialMs: 50, maxMs: 500 },
   });
+  const configServer = await ConfigServerClient.fromDirector(client, {
+    ca: tls.caPem,
+    client: { id: 'pks_director', secret: options.uaa.directorClientSecret },
+  });
   return {
     director,
     client,
+    configServer,
     url: director.url,
     caPem: tls.caPem,
     db,
     secrets,
     stop: async () => {
       client.close();
+      configServer.close();
       await director.stop();
       if (ownDb) await db.close();
     },

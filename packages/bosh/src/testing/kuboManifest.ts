@@ -10,6 +10,12 @@ export interface KuboManifestOptions {
   stemcellVersion?: string;
   /** Extra properties for the worker's kubelet job (a change forces an update of the workers). */
   kubeletProperties?: Record<string, unknown>;
+  /** The cluster's external hostname, a SAN of `tls-kubernetes` as in PKS's manifests. */
+  externalHostname?: string;
+  /** The workers' vm_type (default `worker`); a change recreates their VMs. */
+  workerVmType?: string;
+  /** The masters' persistent_disk_type (default: `persistent_disk: 5120`); a change migrates their disks. */
+  masterDiskType?: string;
 }
 
 /** A CFCR/kubo-shaped manifest (kubo-deployment cfcr.yml): masters, workers, an apply-addons errand, certificates. */
@@ -39,7 +45,9 @@ export function kuboManifest(options: KuboManifestOptions): string {
         networks: [{ name: 'default' }],
         stemcell: 'default',
         vm_type: 'medium',
-        persistent_disk: 5120,
+        ...(options.masterDiskType !== undefined
+          ? { persistent_disk_type: options.masterDiskType }
+          : { persistent_disk: 5120 }),
         jobs: [
           { name: 'bpm', release: 'bpm' },
           {
@@ -62,7 +70,7 @@ export function kuboManifest(options: KuboManifestOptions): string {
         azs: ['z1', 'z2', 'z3'],
         networks: [{ name: 'default' }],
         stemcell: 'default',
-        vm_type: 'worker',
+        vm_type: options.workerVmType ?? 'worker',
         jobs: [
           { name: 'docker', release: 'docker' },
           {
@@ -94,14 +102,17 @@ export function kuboManifest(options: KuboManifestOptions): string {
         type: 'certificate',
         options: {
           ca: 'kubo_ca',
-          common_name: 'master.cfcr.internal',
+          common_name: options.externalHostname ?? 'master.cfcr.internal',
           alternative_names: [
+            ...(options.externalHostname !== undefined ? [options.externalHostname] : []),
             '10.100.200.1',
             'kubernetes',
             'kubernetes.default.svc.cluster.local',
             'master.cfcr.internal',
           ],
         },
+        // The masters' addresses join the SANs (kube-apiserver provides the link of that name).
+        consumes: { alternative_name: { from: 'kube-apiserver' } },
       },
       {
         name: 'tls-kubelet',
