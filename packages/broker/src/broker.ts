@@ -9,7 +9,7 @@ import type { OidcSettings, ServiceDeployment } from './adapter/types.js';
 import { createOsbHandler } from './http/osbHandler.js';
 import { BrokerService, type ClusterCaSource } from './service/brokerService.js';
 import { brokerMigrations } from './store/migrations.js';
-import { UpgradeRuns } from './upgrades/upgradeRuns.js';
+import { UpgradeRuns, type UpgradeRunDefaults } from './upgrades/upgradeRuns.js';
 
 export interface BrokerOptions {
   db: Database;
@@ -28,7 +28,7 @@ export interface BrokerOptions {
   logger: Logger;
   serviceDeployment?: ((instanceId: string) => ServiceDeployment) | undefined;
   resolves?: ((hostname: string) => Promise<boolean>) | undefined;
-  upgrades?: { holder?: string; leaseMs?: number; scanMs?: number };
+  upgrades?: { holder?: string; leaseMs?: number; scanMs?: number; defaults?: Partial<UpgradeRunDefaults> };
 }
 
 /** The running broker: its schema migrated, the OSB and management API on HTTPS, upgrade runs driven. */

@@ -53,8 +53,19 @@ export type {
 } from './service/brokerService.js';
 export { AsyncRequiredError, ConcurrencyError, GoneError, UnprocessableError } from './service/errors.js';
 export { createOsbHandler, parseOriginatingIdentity } from './http/osbHandler.js';
-export { UpgradeRuns, UpgradeRunState, UpgradeInstanceState } from './upgrades/upgradeRuns.js';
-export type { UpgradeRun, UpgradeRunInstance, UpgradeRunRequest } from './upgrades/upgradeRuns.js';
+export {
+  UpgradeRuns,
+  UpgradeRunState,
+  UpgradeInstanceState,
+  ODB_UPGRADE_DEFAULTS,
+} from './upgrades/upgradeRuns.js';
+export type {
+  UpgradeRun,
+  UpgradeRunInstance,
+  UpgradeRunRequest,
+  UpgradeRunDefaults,
+} from './upgrades/upgradeRuns.js';
+export { configServerClusterCa, CLUSTER_CA_VARIABLE } from './service/clusterCa.js';
 export { brokerMigrations } from './store/migrations.js';
 export {
   createBrokerRole,
@@ -62,5 +73,6 @@ export {
   loadBrokerCredentials,
   BROKER_USERNAME,
   BROKER_PASSWORD_FILE,
+  oidcSettingsOf,
 } from './role.js';
 export type { BrokerRoleOptions } from './role.js';

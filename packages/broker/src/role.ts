@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
-import type { PksConfig } from '@openpks/config';
+import { request } from 'node:https';
+import { UaaTokenVerifier } from '@openpks/auth';
+import type { BrokerSettings, PksConfig } from '@openpks/config';
 import { Role } from '@openpks/config';
-import { DirectorClient } from '@openpks/bosh';
+import { ConfigServerClient, DirectorClient } from '@openpks/bosh';
 import { InternalError } from '@openpks/domain';
 import { generatePassword } from '@openpks/pki';
 import type { RoleDeps, RoleModule, RunningRole } from '@openpks/role';
 import { loadDirectorClientSecret } from '@openpks/uaa';
 import { defaultOidcSettings } from './adapter/plan.js';
 import { Broker } from './broker.js';
+import type { OidcSettings } from './adapter/types.js';
 import type { ClusterCaSource } from './service/brokerService.js';
+import { configServerClusterCa } from './service/clusterCa.js';
 
 /** The broker's Basic-auth user; the password is generated once into the data directory. */
 export const BROKER_USERNAME = 'broker';
@@ -23,9 +27,57 @@ export async function loadBrokerCredentials(
   return { username: BROKER_USERNAME, password };
 }
 
+/** The OIDC settings clusters get: UAA as issuer, with pks.yaml's `broker.oidc` claims and prefixes. */
+export function oidcSettingsOf(
+  uaaUrl: string,
+  ca: string | undefined,
+  oidc: BrokerSettings['oidc'],
+): OidcSettings {
+  return {
+    ...defaultOidcSettings(uaaUrl, ca),
+    username_claim: oidc.usernameClaim,
+    username_prefix: oidc.usernamePrefix,
+    groups_claim: oidc.groupsClaim,
+    groups_prefix: oidc.groupsPrefix,
+  };
+}
+
+/** The issuer UAA puts in its tokens, from its discovery document (fallback: `<url>/oauth/token`). */
+function uaaIssuer(uaaUrl: string, ca: string): Promise<string> {
+  const fallback = `${uaaUrl.replace(/\/$/, '')}/oauth/token`;
+  return new Promise((resolve) => {
+    const req = request(
+      `${uaaUrl.replace(/\/$/, '')}/.well-known/openid-configuration`,
+      { ca, timeout: 10_000, headers: { Accept: 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          try {
+            const issuer = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { issuer?: unknown })
+              .issuer;
+            resolve(res.statusCode === 200 && typeof issuer === 'string' ? issuer : fallback);
+          } catch {
+            resolve(fallback);
+          }
+        });
+        res.on('error', () => resolve(fallback));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(fallback));
+    req.end();
+  });
+}
+
 export interface BrokerRoleOptions {
-  /** Where kubeconfigs get the cluster CA; the Director's config server read API is not there yet. */
+  /**
+   * Where kubeconfigs get the cluster CA. Default: the `kubo_ca` certificate from the config server the
+   * Director advertises in `/info` (CredHub's read API), with the Director's UAA client.
+   */
   clusterCa?: ClusterCaSource;
+  /** Upgrade-run driving knobs (tests shorten them). */
+  upgrades?: { holder?: string; leaseMs?: number; scanMs?: number };
 }
 
 /** The `broker` role of pks-server: the OSB broker driving the Director through DirectorClient. */
@@ -35,17 +87,18 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
     after: [Role.UAA, Role.DIRECTOR],
     async start(config: PksConfig, deps: RoleDeps): Promise<RunningRole> {
       const uaaUrl = deps.endpoints.url(Role.UAA);
-      const director =
+      const issuer = await uaaIssuer(uaaUrl, deps.tls.caPem);
+      const target =
         config.director.type === 'remote'
-          ? new DirectorClient({
+          ? {
               url: config.director.url,
               ca:
                 config.director.caFile !== undefined
                   ? readFileSync(config.director.caFile, 'utf8')
                   : undefined,
               client: { id: config.director.clientId, secret: config.director.clientSecret },
-            })
-          : new DirectorClient({
+            }
+          : {
               url: deps.endpoints.url(Role.DIRECTOR),
               ca: deps.tls.caPem,
               client: {
@@ -58,18 +111,42 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
                     );
                   })(),
               },
-            });
+            };
+      const director = new DirectorClient(target);
+      // The config server (CredHub) is found through the Director's /info when first needed, so a remote
+      // Director that is down at start-up does not keep the broker from starting.
+      let configServer: ConfigServerClient | undefined;
+      const clusterCa =
+        options.clusterCa ??
+        configServerClusterCa(director, async () => {
+          configServer ??= await ConfigServerClient.fromDirector(director, {
+            ca: target.ca,
+            client: target.client,
+          });
+          return configServer;
+        });
+      const upgrades = config.broker.upgrades;
       const broker = await Broker.start({
         db: deps.db,
         director,
         plans: config.plans,
-        oidc: defaultOidcSettings(uaaUrl, deps.tls.caPem),
+        oidc: { ...oidcSettingsOf(uaaUrl, deps.tls.caPem, config.broker.oidc), issuer_url: issuer },
+        // Bind requests carry the user's id token for pks_cluster_client: it must be UAA's, for that user.
+        idTokenVerifier: new UaaTokenVerifier({
+          issuer,
+          jwksUrl: `${uaaUrl}/token_keys`,
+          audience: 'pks_cluster_client',
+          ca: deps.tls.caPem,
+        }),
         secrets: deps.secrets,
-        clusterCa: options.clusterCa ?? {
-          clusterCa: async () => {
-            throw new InternalError(
-              'reading the cluster CA needs the Director config server API (pending in @openpks/bosh)',
-            );
+        clusterCa,
+        upgrades: {
+          ...options.upgrades,
+          defaults: {
+            canaries: upgrades.canaries,
+            maxInFlight: upgrades.maxInFlight,
+            attemptLimit: upgrades.attemptLimit,
+            attemptIntervalMs: upgrades.attemptIntervalSeconds * 1000,
           },
         },
         credentials: await loadBrokerCredentials(deps),
@@ -86,6 +163,7 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
         stop: async () => {
           await broker.stop();
           director.close();
+          configServer?.close();
         },
       };
     },

@@ -67,8 +67,8 @@ function kubeGet(kubeconfig: any, path: string): Promise<{ status: number; body:
       new URL(path, cluster.server),
       {
         ca: Buffer.from(cluster['certificate-authority-data'], 'base64').toString(),
-        // The sim master's certificate names the in-cluster names, not the external hostname (see report).
-        servername: 'kubernetes',
+        // As kubectl does: the master's IP, verified against the external hostname (tls-kubernetes' SAN).
+        servername: cluster['tls-server-name'],
         headers: { Authorization: `Bearer ${token}` },
       },
       (res) => {

@@ -22,7 +22,7 @@ import { DataDirectory, SecretBox, TlsAuthority, generatePassword } from '@openp
 import { createLogger, type Logger } from '@openpks/role';
 import { defaultOidcSettings } from '../adapter/plan.js';
 import { Broker } from '../broker.js';
-import type { ClusterCaSource } from '../service/brokerService.js';
+import { configServerClusterCa } from '../service/clusterCa.js';
 
 /** What the broker needs of a test UAA (the shape `startTestUaa()` returns). */
 export interface TestUaaLike {
@@ -67,23 +67,6 @@ export interface TestBroker {
   stop(options?: { release?: boolean }): Promise<void>;
 }
 
-/**
- * The cluster CA as the Director's config server holds it. A stand-in read of the embedded Director's
- * sealed variables until `@openpks/bosh` offers a config-server read (CredHub's `GET /api/v1/data`).
- */
-export function embeddedDirectorClusterCa(bosh: TestDirector): ClusterCaSource {
-  return {
-    async clusterCa(deployment) {
-      const { rows } = await bosh.db.query<{ value: string }>(
-        `SELECT value FROM director.variables WHERE deployment = $1 AND name = 'kubo_ca'`,
-        [deployment],
-      );
-      if (rows[0] === undefined) return undefined;
-      return bosh.secrets.openString(rows[0].value, `director.variables/${deployment}/kubo_ca`);
-    },
-  };
-}
-
 export async function startTestBroker(options: TestBrokerOptions): Promise<TestBroker> {
   const dataDir = await DataDirectory.open(
     options.uaa.dataDir ?? (await mkdtemp(join(tmpdir(), 'openpks-broker-'))),
@@ -97,7 +80,7 @@ export async function startTestBroker(options: TestBrokerOptions): Promise<TestB
     plans: options.plans ?? parseConfig({}).plans,
     oidc: defaultOidcSettings(options.uaa.url, options.uaa.caPem),
     secrets,
-    clusterCa: embeddedDirectorClusterCa(options.bosh),
+    clusterCa: configServerClusterCa(options.bosh.client, options.bosh.configServer),
     idTokenVerifier: new UaaTokenVerifier({
       issuer: options.uaa.issuer,
       jwksUrl: `${options.uaa.url}/token_keys`,

@@ -187,12 +187,18 @@ describe('upgrade-all as a durable job', () => {
     expect(rows.every((r) => r.n === 1)).toBe(true);
     const deployed = await bosh.client.manifest(`service-instance_${instances[19]}`);
     expect(deployed).toMatch(/vm_type: large/);
+    // The Director rolled the workers onto new VMs of the new type, as BOSH does.
+    const { rows: workerVms } = await db.query<{ vm_type: string }>(
+      `SELECT DISTINCT cloud_properties->>'vm_type' AS vm_type FROM director.sim_vms WHERE instance_group = 'worker'`,
+    );
+    expect(workerVms).toEqual([{ vm_type: 'large' }]);
   }, 240_000);
 
   it('stops on a canary failure, lets no new upgrade start, and cancels the rest', async () => {
     await restartBroker(plansWith('xlarge'));
-    // The canary's apply-addons errand VM fails to be created, so its upgrade fails.
-    bosh.director.cpi.injectFault({ method: 'create_vm', instanceGroup: 'apply-addons', nth: 1, times: 1 });
+    // The worker vm_type changes, so the canary's worker VM is recreated; its create_vm fails, and so does
+    // the canary's upgrade.
+    bosh.director.cpi.injectFault({ method: 'create_vm', instanceGroup: 'worker', nth: 1, times: 1 });
     const run = await broker.broker.upgrades.start({
       canaries: 1,
       max_in_flight: 4,

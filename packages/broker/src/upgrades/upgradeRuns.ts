@@ -94,7 +94,25 @@ export interface UpgradeRunsOptions {
   leaseMs?: number;
   /** How often the driver looks for runs to pick up. */
   scanMs?: number;
+  /** Settings of a run that its request leaves out (pks.yaml `broker.upgrades`; ODB's defaults otherwise). */
+  defaults?: Partial<UpgradeRunDefaults>;
 }
+
+/** The upgrade-all settings a run request may leave out. */
+export interface UpgradeRunDefaults {
+  canaries: number;
+  maxInFlight: number;
+  attemptLimit: number;
+  attemptIntervalMs: number;
+}
+
+/** ODB's upgrade-all-service-instances errand defaults. */
+export const ODB_UPGRADE_DEFAULTS: UpgradeRunDefaults = {
+  canaries: 0,
+  maxInFlight: 1,
+  attemptLimit: 5,
+  attemptIntervalMs: 60_000,
+};
 
 const ACTIVE = ['pending', 'busy', 'in progress'];
 
@@ -113,6 +131,7 @@ export class UpgradeRuns {
   readonly #holder: string;
   readonly #leaseMs: number;
   readonly #scanMs: number;
+  readonly #defaults: UpgradeRunDefaults;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = false;
@@ -126,6 +145,7 @@ export class UpgradeRuns {
     this.#holder = options.holder ?? `broker-${randomUUID()}`;
     this.#leaseMs = options.leaseMs ?? 15_000;
     this.#scanMs = options.scanMs ?? 1_000;
+    this.#defaults = { ...ODB_UPGRADE_DEFAULTS, ...options.defaults };
   }
 
   /** Starts driving runs (and picks up those a stopped broker left). */
@@ -151,9 +171,15 @@ export class UpgradeRuns {
       }
       return value;
     };
-    const maxInFlight = positive('max_in_flight', r.max_in_flight, 1);
-    const attemptLimit = positive('attempt_limit', r.attempt_limit, 5);
-    const attemptInterval = positive('attempt_interval_ms', r.attempt_interval_ms, 60_000, 0);
+    const defaults = this.#defaults;
+    const maxInFlight = positive('max_in_flight', r.max_in_flight, defaults.maxInFlight);
+    const attemptLimit = positive('attempt_limit', r.attempt_limit, defaults.attemptLimit);
+    const attemptInterval = positive(
+      'attempt_interval_ms',
+      r.attempt_interval_ms,
+      defaults.attemptIntervalMs,
+      0,
+    );
     const polling = positive('polling_interval_ms', r.polling_interval_ms, 60_000, 10);
     const type = r.operation_type ?? 'upgrade';
     if (type !== 'upgrade' && type !== 'recreate')
@@ -169,7 +195,10 @@ export class UpgradeRuns {
         throw new InputError('canaries', `canaries must be among the instances: ${outside.join(', ')}`);
       canaries = r.canaries;
     } else {
-      canaries = instances.slice(0, Math.min(positive('canaries', r.canaries, 0, 0), instances.length));
+      canaries = instances.slice(
+        0,
+        Math.min(positive('canaries', r.canaries, defaults.canaries, 0), instances.length),
+      );
     }
     // Canaries first, in the order given; then the rest in the order given.
     const ordered = [...canaries, ...instances.filter((id) => !canaries.includes(id))];
