@@ -1,0 +1,29 @@
+import { UnauthenticatedError } from '@openpks/domain';
+import type { PubSub } from '@openpks/db';
+import type { Caller } from '../services/access.js';
+import type { ClusterService } from '../services/clusterService.js';
+import type { NetworkProfileService } from '../services/networkProfileService.js';
+import type { TaskService } from '../services/taskService.js';
+import type { AuditRecord } from '../store/records.js';
+
+export interface Services {
+  clusters: ClusterService;
+  networkProfiles: NetworkProfileService;
+  tasks: TaskService;
+  pubsub: PubSub;
+  auditEvents: (caller: Caller, limit: number) => Promise<AuditRecord[]>;
+}
+
+/** What every resolver gets: the verified caller (if any) and the services. */
+export interface ApiContext {
+  caller: Caller | undefined;
+  /** Why the presented token was refused, to report instead of a generic "log in". */
+  authError?: Error | undefined;
+  services: Services;
+}
+
+export function requireCaller(ctx: ApiContext): Caller {
+  if (ctx.caller === undefined)
+    throw ctx.authError ?? new UnauthenticatedError('a UAA bearer token is required');
+  return ctx.caller;
+}

@@ -1,0 +1,358 @@
+import {
+  Arg,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
+import { stringify } from 'yaml';
+import { InternalError, type Plan as DomainPlan } from '@openpks/domain';
+import { access } from '../services/access.js';
+import {
+  CLUSTER_EVENTS_CHANNEL,
+  TASK_EVENTS_CHANNEL,
+  type ClusterEventMessage,
+  type TaskEventMessage,
+} from '../services/events.js';
+import type { ClusterRecord, NetworkProfileRecord } from '../store/records.js';
+import type { TaskRecord } from '../services/taskService.js';
+import { requireCaller, type ApiContext } from './context.js';
+import { channelMessages } from './iterate.js';
+import {
+  AuditEvent,
+  Cluster,
+  ClusterEvent,
+  CreateClusterInput,
+  Credentials,
+  Me,
+  NetworkProfile,
+  NetworkProfileInput,
+  NsxDetails,
+  Plan,
+  Task,
+  UpdateClusterInput,
+  UpgradeClustersInput,
+} from './types.js';
+
+// Resolvers translate between GraphQL and the services; every rule lives in the services.
+
+function planOf(p: DomainPlan): Plan {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    masterInstances: p.master.instances,
+    masterVmType: p.master.vmType,
+    workerInstances: p.worker.instances,
+    maxWorkerInstances: p.worker.maxInstances,
+    workerVmType: p.worker.vmType,
+    azs: p.worker.azs,
+    allowPrivilegedContainers: p.allowPrivileged,
+    drain: { ...p.drain },
+  };
+}
+
+function nsxOf(parameters: Record<string, unknown> | undefined): NsxDetails | null {
+  if (parameters === undefined) return null;
+  const p = parameters as Record<string, never>;
+  return {
+    lbSize: p.lb_size,
+    nodesDns: p.nodes_dns,
+    nodeRoutable: p.node_routable,
+    nodeSubnetPrefix: p.node_subnet_prefix,
+    podRoutable: p.pod_routable,
+    podSubnetPrefix: p.pod_subnet_prefix,
+    t0RouterId: p.t0_router_id,
+    fipPoolIds: p.fip_pool_ids,
+    nodeIpBlockIds: p.node_ip_block_ids,
+    podIpBlockIds: p.pod_ip_block_ids,
+  };
+}
+
+function clusterOf(c: ClusterRecord): Cluster {
+  return {
+    name: c.name,
+    uuid: c.uuid,
+    planName: c.planName,
+    owner: c.owner,
+    lastAction: c.lastAction,
+    lastActionState: c.lastActionState,
+    lastActionDescription: c.lastActionDescription,
+    kubernetesMasterHost: c.masterHost,
+    kubernetesMasterPort: c.masterPort,
+    kubernetesMasterIps: c.masterIps,
+    workerInstances: c.workerInstances,
+    networkProfileName: c.networkProfileName,
+    k8sVersion: c.k8sVersion,
+    pksVersion: c.pksVersion,
+    drain: c.drain,
+    nsxDetails: null,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+function eventOf(e: ClusterEventMessage): ClusterEvent {
+  return { ...e, at: new Date(e.at) };
+}
+
+function profileOf(p: NetworkProfileRecord): NetworkProfile {
+  return { ...p };
+}
+
+function taskOf(t: TaskRecord): Task {
+  return { ...t };
+}
+
+@Resolver()
+export class MeResolver {
+  @Query(() => Me, { description: 'Who the API thinks you are' })
+  me(@Ctx() ctx: ApiContext): Me {
+    const caller = requireCaller(ctx);
+    return {
+      name: caller.name,
+      clientId: caller.clientId,
+      scopes: [...caller.scopes],
+      readsAllClusters: access.readsAll(caller),
+      changesAllClusters: access.changesAll(caller),
+    };
+  }
+
+  @Query(() => [AuditEvent], { description: 'Recent changes: all for admins, your own otherwise' })
+  async auditEvents(
+    @Ctx() ctx: ApiContext,
+    @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
+  ): Promise<AuditEvent[]> {
+    return ctx.services.auditEvents(requireCaller(ctx), Math.min(Math.max(limit, 1), 500));
+  }
+}
+
+@Resolver()
+export class PlanResolver {
+  @Query(() => [Plan])
+  plans(@Ctx() ctx: ApiContext): Plan[] {
+    return ctx.services.clusters.plans(requireCaller(ctx)).map(planOf);
+  }
+
+  @Query(() => Plan)
+  plan(@Ctx() ctx: ApiContext, @Arg('name', () => String) name: string): Plan {
+    return planOf(ctx.services.clusters.plan(requireCaller(ctx), name));
+  }
+}
+
+@Resolver(() => Cluster)
+export class ClusterResolver {
+  @Query(() => [Cluster], { description: 'Your clusters (every cluster for admin and admin.read)' })
+  async clusters(@Ctx() ctx: ApiContext): Promise<Cluster[]> {
+    return (await ctx.services.clusters.list(requireCaller(ctx))).map(clusterOf);
+  }
+
+  @Query(() => Cluster)
+  async cluster(@Ctx() ctx: ApiContext, @Arg('name', () => String) name: string): Promise<Cluster> {
+    return clusterOf(await ctx.services.clusters.get(requireCaller(ctx), name));
+  }
+
+  @FieldResolver(() => [ClusterEvent], { description: 'Recent progress, oldest first' })
+  async events(
+    @Root() cluster: Cluster,
+    @Ctx() ctx: ApiContext,
+    @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
+  ): Promise<ClusterEvent[]> {
+    const record = await ctx.services.clusters.get(requireCaller(ctx), cluster.name);
+    return (await ctx.services.clusters.events(record, Math.min(Math.max(limit, 1), 500))).map(eventOf);
+  }
+
+  @FieldResolver(() => NsxDetails, { nullable: true })
+  async nsxDetails(@Root() cluster: Cluster, @Ctx() ctx: ApiContext): Promise<NsxDetails | null> {
+    if (cluster.networkProfileName === null) return null;
+    const profile = await ctx.services.networkProfiles.get(requireCaller(ctx), cluster.networkProfileName);
+    return nsxOf(profile.parameters);
+  }
+
+  @Mutation(() => Cluster, { description: 'Starts creating a cluster; follow it with clusterEvents' })
+  async createCluster(
+    @Ctx() ctx: ApiContext,
+    @Arg('input', () => CreateClusterInput) input: CreateClusterInput,
+  ): Promise<Cluster> {
+    return clusterOf(await ctx.services.clusters.create(requireCaller(ctx), input));
+  }
+
+  @Mutation(() => Cluster)
+  async updateCluster(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String) name: string,
+    @Arg('input', () => UpdateClusterInput) input: UpdateClusterInput,
+  ): Promise<Cluster> {
+    return clusterOf(await ctx.services.clusters.update(requireCaller(ctx), name, input));
+  }
+
+  @Mutation(() => Cluster)
+  async resizeCluster(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String) name: string,
+    @Arg('numNodes', () => Int) numNodes: number,
+  ): Promise<Cluster> {
+    return clusterOf(await ctx.services.clusters.resize(requireCaller(ctx), name, numNodes));
+  }
+
+  @Mutation(() => Cluster)
+  async upgradeCluster(@Ctx() ctx: ApiContext, @Arg('name', () => String) name: string): Promise<Cluster> {
+    return clusterOf(await ctx.services.clusters.upgrade(requireCaller(ctx), name));
+  }
+
+  @Mutation(() => Cluster)
+  async deleteCluster(@Ctx() ctx: ApiContext, @Arg('name', () => String) name: string): Promise<Cluster> {
+    return clusterOf(await ctx.services.clusters.delete(requireCaller(ctx), name));
+  }
+
+  @Mutation(() => Credentials, {
+    description: 'A kubeconfig for the cluster (OIDC tokens need your password)',
+  })
+  async clusterCredentials(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String) name: string,
+    @Arg('password', () => String, { nullable: true }) password?: string,
+  ): Promise<Credentials> {
+    const credentials = await ctx.services.clusters.credentials(
+      requireCaller(ctx),
+      name,
+      password ?? undefined,
+    );
+    return credentialsOf(name, credentials);
+  }
+
+  @Subscription(() => ClusterEvent, {
+    description: 'State changes and Director progress of a cluster',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as ApiContext;
+      const caller = requireCaller(ctx);
+      const visible = await ctx.services.clusters.watch(caller, args.name as string);
+      return channelMessages<ClusterEventMessage, ClusterEventMessage>(
+        ctx.services.pubsub,
+        CLUSTER_EVENTS_CHANNEL,
+        (event) => (visible(event) ? event : undefined),
+      );
+    },
+  })
+  clusterEvents(@Root() event: ClusterEventMessage, @Arg('name', () => String) _name: string): ClusterEvent {
+    return eventOf(event);
+  }
+}
+
+function credentialsOf(clusterName: string, credentials: Record<string, unknown>): Credentials {
+  const kubeconfig = credentials.kubeconfig as
+    | {
+        clusters?: { name: string; cluster: Record<string, string> }[];
+        users?: { name: string }[];
+        'current-context'?: string;
+      }
+    | string
+    | undefined;
+  if (kubeconfig === undefined || typeof kubeconfig === 'string') {
+    if (typeof kubeconfig === 'string') {
+      return { clusterName, kubeconfig, server: '', certificateAuthority: '', userName: '', contextName: '' };
+    }
+    throw new InternalError('the broker returned no kubeconfig');
+  }
+  const cluster = kubeconfig.clusters?.[0]?.cluster ?? {};
+  return {
+    clusterName,
+    kubeconfig: stringify(kubeconfig),
+    server: cluster.server ?? '',
+    certificateAuthority: Buffer.from(cluster['certificate-authority-data'] ?? '', 'base64').toString('utf8'),
+    userName: kubeconfig.users?.[0]?.name ?? '',
+    contextName: kubeconfig['current-context'] ?? '',
+  };
+}
+
+@Resolver()
+export class NetworkProfileResolver {
+  @Query(() => [NetworkProfile])
+  async networkProfiles(@Ctx() ctx: ApiContext): Promise<NetworkProfile[]> {
+    return (await ctx.services.networkProfiles.list(requireCaller(ctx))).map(profileOf);
+  }
+
+  @Query(() => NetworkProfile)
+  async networkProfile(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String) name: string,
+  ): Promise<NetworkProfile> {
+    return profileOf(await ctx.services.networkProfiles.get(requireCaller(ctx), name));
+  }
+
+  @Mutation(() => NetworkProfile)
+  async createNetworkProfile(
+    @Ctx() ctx: ApiContext,
+    @Arg('input', () => NetworkProfileInput) input: NetworkProfileInput,
+  ): Promise<NetworkProfile> {
+    return profileOf(await ctx.services.networkProfiles.create(requireCaller(ctx), input));
+  }
+
+  @Mutation(() => NetworkProfile)
+  async deleteNetworkProfile(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String) name: string,
+  ): Promise<NetworkProfile> {
+    return profileOf(await ctx.services.networkProfiles.delete(requireCaller(ctx), name));
+  }
+}
+
+@Resolver()
+export class TaskResolver {
+  @Query(() => Task)
+  async task(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<Task> {
+    return taskOf(await ctx.services.tasks.get(requireCaller(ctx), id));
+  }
+
+  @Query(() => [Task])
+  async tasks(@Ctx() ctx: ApiContext): Promise<Task[]> {
+    return (await ctx.services.tasks.list(requireCaller(ctx))).map(taskOf);
+  }
+
+  @Mutation(() => Task, { description: 'Upgrades several clusters: canaries first, then up to maxInFlight' })
+  async upgradeClusters(
+    @Ctx() ctx: ApiContext,
+    @Arg('input', () => UpgradeClustersInput) input: UpgradeClustersInput,
+  ): Promise<Task> {
+    return taskOf(await ctx.services.tasks.upgradeClusters(requireCaller(ctx), input));
+  }
+
+  @Mutation(() => Task, { description: 'Cancels the clusters of an upgrade run that have not started' })
+  async cancelTask(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<Task> {
+    return taskOf(await ctx.services.tasks.cancel(requireCaller(ctx), id));
+  }
+
+  @Subscription(() => Task, {
+    description: 'An upgrade run as it advances',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as ApiContext;
+      const caller = requireCaller(ctx);
+      const task = await ctx.services.tasks.get(caller, args.id as string);
+      return channelMessages<TaskEventMessage, TaskEventMessage>(
+        ctx.services.pubsub,
+        TASK_EVENTS_CHANNEL,
+        (m) => (m.taskId === task.id ? m : undefined),
+      );
+    },
+  })
+  async taskEvents(
+    @Root() message: TaskEventMessage,
+    @Ctx() ctx: ApiContext,
+    @Arg('id', () => ID) _id: string,
+  ): Promise<Task> {
+    return taskOf(await ctx.services.tasks.get(requireCaller(ctx), message.taskId));
+  }
+}
+
+export const resolvers = [
+  MeResolver,
+  PlanResolver,
+  ClusterResolver,
+  NetworkProfileResolver,
+  TaskResolver,
+] as const;

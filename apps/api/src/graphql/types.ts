@@ -1,0 +1,195 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+
+// Every field names its type explicitly: vitest's transpiler emits no decorator metadata.
+
+@ObjectType({ description: 'The caller, as the API sees its token' })
+export class Me {
+  @Field(() => String) name: string;
+  @Field(() => String) clientId: string;
+  @Field(() => [String]) scopes: string[];
+  @Field(() => Boolean, { description: 'pks.clusters.admin or pks.clusters.admin.read: sees every cluster' })
+  readsAllClusters: boolean;
+  @Field(() => Boolean, { description: 'pks.clusters.admin: changes every cluster and network profiles' })
+  changesAllClusters: boolean;
+}
+
+@ObjectType({ description: 'Kubelet drain settings (PKS plan fields, overridable per cluster)' })
+export class DrainSettings {
+  @Field(() => Int, { description: 'Minutes, 0-1440; 0 waits forever' }) kubeletDrainTimeout: number;
+  @Field(() => Int, { description: 'Seconds, -1-86400; -1 uses each pod’s own' })
+  kubeletDrainGracePeriod: number;
+  @Field(() => Boolean) kubeletDrainForce: boolean;
+  @Field(() => Boolean) kubeletDrainIgnoreDaemonsets: boolean;
+  @Field(() => Boolean) kubeletDrainDeleteLocalData: boolean;
+  @Field(() => Boolean) kubeletDrainForceNode: boolean;
+}
+
+@ObjectType({ description: 'A cluster plan the operator configured (read-only through the API)' })
+export class Plan {
+  @Field(() => ID) id: string;
+  @Field(() => String) name: string;
+  @Field(() => String) description: string;
+  @Field(() => Int) masterInstances: number;
+  @Field(() => String) masterVmType: string;
+  @Field(() => Int, { description: 'Default worker count of a new cluster' }) workerInstances: number;
+  @Field(() => Int, { description: 'The most workers a cluster on this plan may have' })
+  maxWorkerInstances: number;
+  @Field(() => String) workerVmType: string;
+  @Field(() => [String]) azs: string[];
+  @Field(() => Boolean) allowPrivilegedContainers: boolean;
+  @Field(() => DrainSettings) drain: DrainSettings;
+}
+
+@ObjectType({ description: 'A state change of a cluster, or a line of its Director task’s progress' })
+export class ClusterEvent {
+  @Field(() => String) clusterName: string;
+  @Field(() => String) clusterUuid: string;
+  @Field(() => String, { description: 'STATE or PROGRESS' }) kind: string;
+  @Field(() => DateTimeResolver) at: Date;
+  @Field(() => String) lastAction: string;
+  @Field(() => String) lastActionState: string;
+  @Field(() => String) description: string;
+  @Field(() => String, { nullable: true }) stage?: string | undefined;
+  @Field(() => String, { nullable: true }) task?: string | undefined;
+  @Field(() => Int, { nullable: true }) index?: number | undefined;
+  @Field(() => Int, { nullable: true }) total?: number | undefined;
+  @Field(() => Int, { nullable: true, description: 'Percent, 0-100' }) progress?: number | undefined;
+}
+
+@ObjectType({ description: 'NSX-T details of a cluster’s network profile' })
+export class NsxDetails {
+  @Field(() => String, { nullable: true }) lbSize?: string | undefined;
+  @Field(() => [String], { nullable: true }) nodesDns?: string[] | undefined;
+  @Field(() => Boolean, { nullable: true }) nodeRoutable?: boolean | undefined;
+  @Field(() => Int, { nullable: true }) nodeSubnetPrefix?: number | undefined;
+  @Field(() => Boolean, { nullable: true }) podRoutable?: boolean | undefined;
+  @Field(() => Int, { nullable: true }) podSubnetPrefix?: number | undefined;
+  @Field(() => String, { nullable: true }) t0RouterId?: string | undefined;
+  @Field(() => [String], { nullable: true }) fipPoolIds?: string[] | undefined;
+  @Field(() => [String], { nullable: true }) nodeIpBlockIds?: string[] | undefined;
+  @Field(() => [String], { nullable: true }) podIpBlockIds?: string[] | undefined;
+}
+
+@ObjectType({ description: 'A Kubernetes cluster (PKS Cluster)' })
+export class Cluster {
+  @Field(() => String) name: string;
+  @Field(() => ID) uuid: string;
+  @Field(() => String) planName: string;
+  @Field(() => String) owner: string;
+  @Field(() => String, { description: 'CREATE, UPDATE, UPGRADE or DELETE' }) lastAction: string;
+  @Field(() => String, { description: 'in progress, succeeded, failed or queued' }) lastActionState: string;
+  @Field(() => String) lastActionDescription: string;
+  @Field(() => String) kubernetesMasterHost: string;
+  @Field(() => Int) kubernetesMasterPort: number;
+  @Field(() => [String], { description: 'Empty while the cluster is being created' })
+  kubernetesMasterIps: string[];
+  @Field(() => Int) workerInstances: number;
+  @Field(() => String, { nullable: true }) networkProfileName: string | null;
+  @Field(() => String, { nullable: true }) k8sVersion: string | null;
+  @Field(() => String) pksVersion: string;
+  @Field(() => JSONObjectResolver, {
+    nullable: true,
+    description: 'kubelet drain settings set on the cluster',
+  })
+  drain: Record<string, string> | null;
+  @Field(() => NsxDetails, { nullable: true }) nsxDetails: NsxDetails | null;
+  @Field(() => DateTimeResolver) createdAt: Date;
+  @Field(() => DateTimeResolver) updatedAt: Date;
+  // events: resolved by a field resolver (recent progress from the api schema)
+}
+
+@ObjectType({ description: 'An NSX-T network profile' })
+export class NetworkProfile {
+  @Field(() => String) name: string;
+  @Field(() => String) description: string;
+  @Field(() => JSONObjectResolver) parameters: Record<string, unknown>;
+  @Field(() => DateTimeResolver) createdAt: Date;
+}
+
+@ObjectType({ description: 'A kubeconfig for a cluster, and its parts' })
+export class Credentials {
+  @Field(() => String) clusterName: string;
+  @Field(() => String, { description: 'The kubeconfig as YAML' }) kubeconfig: string;
+  @Field(() => String) server: string;
+  @Field(() => String, { description: 'PEM of the cluster CA' }) certificateAuthority: string;
+  @Field(() => String) userName: string;
+  @Field(() => String) contextName: string;
+}
+
+@ObjectType({ description: 'One cluster of an upgrade run' })
+export class TaskCluster {
+  @Field(() => String) clusterName: string;
+  @Field(() => Boolean) isCanary: boolean;
+  @Field(() => String) lastActionState: string;
+  @Field(() => String) description: string;
+  @Field(() => DateTimeResolver, { nullable: true }) startedAt: Date | null;
+  @Field(() => DateTimeResolver, { nullable: true }) finishedAt: Date | null;
+}
+
+@ObjectType({ description: 'An upgrade run over several clusters (PKS TaskInfo)' })
+export class Task {
+  @Field(() => ID) id: string;
+  @Field(() => String) type: string;
+  @Field(() => String, { description: 'not started, in progress, canceled or done' }) status: string;
+  @Field(() => Int) maxInFlight: number;
+  @Field(() => [TaskCluster]) clusters: TaskCluster[];
+  @Field(() => DateTimeResolver) createdAt: Date;
+  @Field(() => DateTimeResolver, { nullable: true }) finishedAt: Date | null;
+}
+
+@ObjectType({ description: 'A change someone made, and how it ended' })
+export class AuditEvent {
+  @Field(() => ID) id: string;
+  @Field(() => DateTimeResolver) at: Date;
+  @Field(() => String) actor: string;
+  @Field(() => String) clientId: string;
+  @Field(() => String) action: string;
+  @Field(() => String, { nullable: true }) target: string | null;
+  @Field(() => JSONObjectResolver, { description: 'The parameters, without secrets' })
+  parameters: Record<string, unknown>;
+  @Field(() => String) outcome: string;
+  @Field(() => String, { nullable: true }) errorCode: string | null;
+  @Field(() => String, { nullable: true }) message: string | null;
+}
+
+@InputType()
+export class CreateClusterInput {
+  @Field(() => String) name: string;
+  @Field(() => String) planName: string;
+  @Field(() => String, { description: 'DNS name or IPv4 address of the Kubernetes API' })
+  externalHostname: string;
+  @Field(() => Int, { nullable: true, description: 'Workers; default: the plan’s' }) numNodes?: number | null;
+  @Field(() => String, { nullable: true }) networkProfileName?: string | null;
+}
+
+@InputType()
+export class DrainInput {
+  @Field(() => String, { nullable: true }) kubeletDrainTimeout?: string;
+  @Field(() => String, { nullable: true }) kubeletDrainGracePeriod?: string;
+  @Field(() => String, { nullable: true }) kubeletDrainForce?: string;
+  @Field(() => String, { nullable: true }) kubeletDrainIgnoreDaemonsets?: string;
+  @Field(() => String, { nullable: true }) kubeletDrainDeleteLocalData?: string;
+  @Field(() => String, { nullable: true }) kubeletDrainForceNode?: string;
+}
+
+@InputType()
+export class UpdateClusterInput {
+  @Field(() => Int, { nullable: true }) numNodes?: number | null;
+  @Field(() => String, { nullable: true }) networkProfileName?: string | null;
+  @Field(() => DrainInput, { nullable: true }) drain?: DrainInput | null;
+}
+
+@InputType()
+export class UpgradeClustersInput {
+  @Field(() => [String]) clusters: string[];
+  @Field(() => [String], { nullable: true }) canaries?: string[] | null;
+  @Field(() => Int, { nullable: true, defaultValue: 1 }) maxInFlight?: number | null;
+}
+
+@InputType()
+export class NetworkProfileInput {
+  @Field(() => String) name: string;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => JSONObjectResolver) parameters: Record<string, unknown>;
+}

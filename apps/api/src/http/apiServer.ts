@@ -1,0 +1,436 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { GraphQLFormattedError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { bearerToken, UaaTokenVerifier, type TokenVerifier, type VerifiedToken } from '@openpks/auth';
+import type { DirectorClient } from '@openpks/bosh';
+import { PubSub, migrate, type Database } from '@openpks/db';
+import { errorExtensionsOf, isPksError, UnauthenticatedError, type Plan } from '@openpks/domain';
+import type { ServerCredentials } from '@openpks/pki';
+import { listenHttps, type Logger } from '@openpks/role';
+import { OsbClient, type OsbClientOptions } from '../broker/osbClient.js';
+import { requireCaller, type ApiContext, type Services } from '../graphql/context.js';
+import { graphql } from '../graphql/graphqlRealm.js';
+import { buildApiSchema } from '../graphql/schema.js';
+import { access, callerOf, type Caller } from '../services/access.js';
+import { ClusterService } from '../services/clusterService.js';
+import { NetworkProfileService } from '../services/networkProfileService.js';
+import { TaskService } from '../services/taskService.js';
+import { audit, clusters } from '../store/records.js';
+import { apiMigrations } from '../store/migrations.js';
+import { OperationTracker } from '../tracker/operationTracker.js';
+import { DEFAULT_QUERY_LIMITS, queryLimitRules, type QueryLimits } from './guards.js';
+import { Metrics } from './metrics.js';
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  credentials: ServerCredentials;
+  db: Database;
+  logger: Logger;
+  plans: readonly Plan[];
+  /** UAA: the token issuer, and the CA of its certificate (for `/token_keys` and the password grant). */
+  uaa: { url: string; issuer: string; ca?: string | undefined };
+  broker: OsbClientOptions;
+  /** Read-only Director access for live progress and master IPs. */
+  director?: DirectorClient | undefined;
+  /** This replica's name (default: random). */
+  holder?: string;
+  leaseMs?: number;
+  poll?: { initialMs: number; maxMs: number };
+  concurrency?: number;
+  limits?: QueryLimits;
+  /** Largest request body accepted (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Another verifier (tests of clock edges); default: UAA's keys. */
+  verifier?: TokenVerifier;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  graphqlUrl: string;
+  tracker: OperationTracker;
+  metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+const WS_UNAUTHORIZED = 4401;
+
+/** The PKS API on one HTTPS port: GraphQL over HTTP and graphql-ws at `/graphql`, plus `/readyz`, `/metrics`. */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { db, logger } = options;
+  await migrate(db, { schema: 'api', migrations: apiMigrations });
+  const holder = options.holder ?? `api-${randomUUID().slice(0, 8)}`;
+  const leaseMs = options.leaseMs ?? 15_000;
+  const metrics = new Metrics();
+  const pubsub = new PubSub(db, { logger: dbLogger(logger) });
+  const broker = new OsbClient(options.broker);
+  const verifier =
+    options.verifier ??
+    new UaaTokenVerifier({ issuer: options.uaa.issuer, ...(options.uaa.ca ? { ca: options.uaa.ca } : {}) });
+
+  const tracker = new OperationTracker({
+    db,
+    pubsub,
+    broker,
+    director: options.director,
+    holder,
+    leaseMs,
+    poll: options.poll ?? { initialMs: 250, maxMs: 5_000 },
+    concurrency: options.concurrency ?? 50,
+    logger,
+    metrics,
+    onFinished: (op, state) => {
+      if (op.taskId === null) return;
+      void clusters
+        .byUuid(db, op.clusterUuid)
+        .then((c) => c && taskService.clusterFinished(op.taskId!, c.name, state))
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not advance an upgrade run'));
+    },
+  });
+  const clusterService = new ClusterService({
+    db,
+    pubsub,
+    plans: options.plans,
+    broker,
+    holder,
+    leaseMs,
+    wake: () => {
+      tracker.wake();
+      void tracker.announce().catch(() => undefined);
+    },
+    clusterTokens: (userName, password) => clusterTokens(options.uaa, userName, password),
+  });
+  const taskService = new TaskService(db, pubsub, clusterService, logger);
+  const services: Services = {
+    clusters: clusterService,
+    networkProfiles: new NetworkProfileService(db, clusterService),
+    tasks: taskService,
+    pubsub,
+    auditEvents: (caller: Caller, limit: number) => {
+      access.requireAnyPksScope(caller);
+      return audit.list(db, { ...(access.readsAll(caller) ? {} : { actor: caller.name }), limit });
+    },
+  };
+
+  const schema = await buildApiSchema();
+  const rules = queryLimitRules(options.limits ?? DEFAULT_QUERY_LIMITS);
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+
+  const authenticate = async (
+    authorization: string | undefined,
+  ): Promise<Pick<ApiContext, 'caller' | 'authError'>> => {
+    if (authorization === undefined || authorization === '') return { caller: undefined };
+    const token = bearerToken(authorization);
+    if (token === undefined)
+      return { caller: undefined, authError: new UnauthenticatedError('malformed Authorization header') };
+    try {
+      return { caller: callerOf(await verifier.verify(token)) };
+    } catch (error) {
+      return { caller: undefined, authError: error as Error };
+    }
+  };
+
+  const requireAuthentication: ApolloServerPlugin<ApiContext> = {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint();
+      let operation = 'unknown';
+      return {
+        // Everything, introspection included, needs a valid token.
+        async didResolveOperation(request) {
+          operation = request.operation?.operation ?? 'unknown';
+          requireCaller(contextValue);
+        },
+        async willSendResponse(request) {
+          const outcome = request.errors?.length ? 'error' : 'ok';
+          metrics.requests.inc({ operation, outcome });
+          metrics.requestSeconds.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
+        },
+      };
+    },
+  };
+
+  // The listener must exist for the drain plugin; Apollo is started before the first request arrives.
+  const listener = await listenHttps({
+    role: 'api',
+    host: options.host,
+    port: options.port,
+    credentials: options.credentials,
+    logger,
+    healthChecks: { database: async () => void (await db.query('SELECT 1')) },
+    handler: (req, res) => handle(req, res),
+  });
+
+  const apollo = new ApolloServer<ApiContext>({
+    schema,
+    introspection: true,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    validationRules: rules,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatError(formatted, error, logger),
+    plugins: [
+      requireAuthentication,
+      ApolloServerPluginDrainHttpServer({ httpServer: listener.server }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await disposeWs();
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
+  listener.server.on('upgrade', (req, socket, head) => {
+    if ((req.url ?? '').split('?')[0] !== '/graphql') return socket.destroy();
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
+  const wsServer = useServer<Record<string, unknown> | undefined, { caller?: Caller; token?: VerifiedToken }>(
+    {
+      schema,
+      validate: (s, document) => graphql.validate(s, document, [...graphql.specifiedRules, ...rules]),
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const raw =
+          typeof params.authorization === 'string'
+            ? params.authorization
+            : typeof params.Authorization === 'string'
+              ? params.Authorization
+              : typeof params.token === 'string'
+                ? `Bearer ${params.token}`
+                : undefined;
+        const { caller } = await authenticate(raw);
+        if (caller === undefined) return false;
+        (ctx.extra as { caller?: Caller }).caller = caller;
+        // An expired token ends the socket: subscriptions never outlive the access they were granted on.
+        const ms = caller.token.expiresAt.getTime() - Date.now();
+        const socket = (ctx.extra as unknown as { socket: WebSocket }).socket;
+        const timer = setTimeout(
+          () => socket.close(WS_UNAUTHORIZED, 'Unauthorized: token expired'),
+          Math.max(0, ms),
+        );
+        timer.unref();
+        expiryTimers.set(ctx, timer);
+        socket.once('close', () => clearTimeout(timer));
+        return true;
+      },
+      context: (ctx): ApiContext => ({ caller: (ctx.extra as { caller?: Caller }).caller, services }),
+      onError: (_ctx, _id, _payload, errors) => {
+        for (const error of errors) logger.debug({ err: error }, 'subscription error');
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if ('errors' in result && result.errors) {
+          return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, logger)) };
+        }
+        return result;
+      },
+    },
+    wss,
+  );
+  const disposeWs = async () => {
+    await wsServer.dispose();
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://api.invalid');
+    if (url.pathname === '/readyz') {
+      const ready = await db.query('SELECT 1').then(
+        () => true,
+        () => false,
+      );
+      res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({ role: 'api', status: ready ? 'ready' : 'not ready', following: tracker.following }),
+      );
+      return;
+    }
+    if (url.pathname === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (url.pathname !== '/graphql') {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: 'not found' }));
+      return;
+    }
+    const body = await readBody(req, maxBodyBytes);
+    if (body === 'too large') {
+      res.writeHead(413, { 'Content-Type': 'application/json', Connection: 'close' });
+      res.end(
+        JSON.stringify({
+          errors: [
+            { message: `request body over ${maxBodyBytes} bytes`, extensions: { code: 'BAD_USER_INPUT' } },
+          ],
+        }),
+      );
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let parsed: unknown = body;
+    if ((headers.get('content-type') ?? '').includes('application/json') && body !== '') {
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        res.writeHead(400, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            errors: [{ message: 'the body is not JSON', extensions: { code: 'BAD_USER_INPUT' } }],
+          }),
+        );
+        return;
+      }
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
+      context: async () => ({ ...(await authenticate(req.headers.authorization)), services }),
+    });
+    for (const [key, value] of result.headers) res.setHeader(key, value);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  await tracker.start();
+  logger.info({ url: listener.url, holder }, 'PKS API listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: listener.url,
+    port: listener.port,
+    graphqlUrl: `${listener.url}/graphql`,
+    tracker,
+    metrics,
+    stop: () =>
+      (stopping ??= (async () => {
+        await tracker.stop();
+        await apollo.stop();
+        await listener.close();
+        await pubsub.close();
+        broker.close();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      })()),
+  };
+}
+
+function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  logger: Logger,
+): GraphQLFormattedError {
+  const original = (error as { originalError?: unknown })?.originalError ?? error;
+  if (isPksError(original)) {
+    if (original.code === 'INTERNAL') {
+      logger.error({ err: original }, 'internal error in a GraphQL operation');
+      return { message: 'internal error', path: formatted.path, extensions: errorExtensionsOf(original) };
+    }
+    return {
+      message: original.message,
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: errorExtensionsOf(original),
+    };
+  }
+  const code = formatted.extensions?.code;
+  // A query over a limit is the caller's mistake like any other bad input (Apollo files it as a validation failure).
+  if (formatted.extensions?.limit !== undefined) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
+  }
+  if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
+    logger.error({ err: original }, 'unexpected error in a GraphQL operation');
+    return {
+      message: 'internal error',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'INTERNAL' },
+    };
+  }
+  return formatted;
+}
+
+async function readBody(req: IncomingMessage, max: number): Promise<string | 'too large'> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) return 'too large';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) return 'too large';
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The user's id and refresh tokens for `pks_cluster_client` (UAA password grant), for the kubeconfig. */
+async function clusterTokens(
+  uaa: { url: string; ca?: string | undefined },
+  userName: string,
+  password: string,
+): Promise<{ idToken: string; refreshToken: string }> {
+  const { request } = await import('node:https');
+  const form = new URLSearchParams({
+    grant_type: 'password',
+    username: userName,
+    password,
+    client_id: 'pks_cluster_client',
+    client_secret: '',
+    response_type: 'id_token',
+    scope: 'openid',
+  }).toString();
+  const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(
+      new URL('/oauth/token', uaa.url),
+      {
+        method: 'POST',
+        ...(uaa.ca ? { ca: uaa.ca } : {}),
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
+          Authorization: `Basic ${Buffer.from('pks_cluster_client:').toString('base64')}`,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(form);
+  });
+  if (body.status !== 200) {
+    throw new UnauthenticatedError('UAA refused the password for the kubeconfig tokens');
+  }
+  const json = JSON.parse(body.text) as { id_token?: string; refresh_token?: string };
+  if (!json.id_token || !json.refresh_token) {
+    throw new UnauthenticatedError('UAA issued no id/refresh token for pks_cluster_client');
+  }
+  return { idToken: json.id_token, refreshToken: json.refresh_token };
+}
+
+function dbLogger(logger: Logger) {
+  return {
+    info: (message: string, fields?: Record<string, unknown>) => logger.info(fields ?? {}, message),
+    warn: (message: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, message),
+    error: (message: string, fields?: Record<string, unknown>) => logger.error(fields ?? {}, message),
+  };
+}

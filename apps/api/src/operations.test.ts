@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
+import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
+import type { Database } from '@openpks/db';
+import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
+import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
+import { collect, startTestApi, type TestApi, type TestApiOptions } from './testing/index.js';
+
+// Durable operations: a restart mid-create, another replica resuming, operations whose other side is
+// gone, and upgrade runs. Every component is real and on loopback.
+
+describe.each(testDatabaseBackends())('durable operations on $name', (backend) => {
+  let db: TestDatabase;
+  let uaa: TestUaa;
+  let bosh: TestDirector;
+  let broker: TestBroker;
+  let admin: string;
+  const apis: TestApi[] = [];
+  let base: TestApiOptions;
+
+  const start = async (holder: string, database: Database = db) => {
+    const api = await startTestApi({ ...base, db: database, holder });
+    apis.push(api);
+    return api;
+  };
+
+  const waitFor = async (
+    api: TestApi,
+    name: string,
+    done: (c: Record<string, string> | undefined) => boolean,
+  ) => {
+    for (let i = 0; i < 400; i++) {
+      const { data } = await api.query(
+        admin,
+        `{ cluster(name:"${name}"){ lastAction lastActionState lastActionDescription kubernetesMasterIps } }`,
+      );
+      if (done(data?.cluster)) return data?.cluster as Record<string, unknown>;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new Error(`cluster ${name} did not get there`);
+  };
+
+  beforeAll(async () => {
+    db = await backend.open();
+    uaa = await startTestUaa({ db });
+    bosh = await startTestDirector({
+      uaa,
+      db,
+      ipRange: `127.1.${backend.name === 'pglite' ? 72 : 73}.0/24`,
+    });
+    broker = await startTestBroker({ uaa, bosh, db });
+    base = { uaa, db, broker: { url: broker.url, ...broker.credentials }, director: bosh.client };
+    await uaa.createUser('ops-admin', 'ops-admin-password-1', ['pks.clusters.admin']);
+    admin = (await uaa.tokenFor({ username: 'ops-admin', password: 'ops-admin-password-1' })).access_token;
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const api of apis) await api.stop();
+    await broker?.stop();
+    await bosh?.stop();
+    await uaa?.stop();
+    await db?.close();
+  });
+
+  it('finishes a create after the API is killed mid-create and started again', async () => {
+    const first = await start('replica-crashing');
+    const created = await first.query(
+      admin,
+      'mutation{ createCluster(input:{name:"restart", planName:"small", externalHostname:"restart.example.test", numNodes:1}){ lastActionState } }',
+    );
+    expect(created.data.createCluster.lastActionState).toBe('in progress');
+    await first.stop();
+    // A crash leaves the operation leased by a process that is gone; the lease has to run out first.
+    await db.query(
+      `UPDATE api.operations SET holder = 'replica-crashing', lease_expires_at = clock_timestamp() + interval '1 second'
+       WHERE state = 'in progress'`,
+    );
+    const restarted = await start('replica-restarted');
+    const done = await waitFor(restarted, 'restart', (c) => c?.lastActionState !== 'in progress');
+    expect(done).toMatchObject({ lastAction: 'CREATE', lastActionState: 'succeeded' });
+    expect((done.kubernetesMasterIps as string[]).length).toBe(1);
+  }, 60_000);
+
+  it('lets a subscriber on one replica see an operation started on another', async () => {
+    const replicaDb = await db.replica();
+    const a = await start('replica-a');
+    const b = await start('replica-b', replicaDb);
+    const made = await a.query(
+      admin,
+      'mutation{ createCluster(input:{name:"shared", planName:"small", externalHostname:"shared.example.test", numNodes:1}){ name } }',
+    );
+    expect(made.errors).toBeUndefined();
+    await waitFor(a, 'shared', (c) => c?.lastActionState === 'succeeded');
+    const ws = b.wsClient(admin);
+    const events = collect<{ kind: string; lastActionState: string; lastAction: string }>(
+      ws,
+      'subscription{ clusterEvents(name:"shared"){ kind lastAction lastActionState } }',
+      {},
+      (e) => e.kind === 'STATE' && e.lastActionState === 'succeeded',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      (await a.query(admin, 'mutation{ resizeCluster(name:"shared", numNodes:2){ name } }')).errors,
+    ).toBeUndefined();
+    const seen = await events.done;
+    expect(seen.at(-1)).toMatchObject({ lastAction: 'UPDATE', lastActionState: 'succeeded' });
+    await ws.dispose();
+  }, 60_000);
+
+  it('ends an operation whose broker side is gone as failed, and the failed create deletes cleanly', async () => {
+    const api = apis.at(-1)!;
+    const uuid = randomUUID();
+    await db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO api.clusters (uuid, name, owner, plan_name, master_host, worker_instances, pks_version, last_action, last_action_state)
+         VALUES ($1, 'orphan', 'ops-admin', 'small', 'orphan.example.test', 1, 'x', 'CREATE', 'in progress')`,
+        [uuid],
+      );
+      const catalog = await broker.osb('GET', '/v2/catalog');
+      const service = catalog.body.services[0];
+      await tx.query(
+        `INSERT INTO api.operations (id, cluster_uuid, kind, phase, state, request, originating_user)
+         VALUES ($1, $2, 'create', 'polling', 'in progress', $3::jsonb, 'ops-admin')`,
+        [
+          randomUUID(),
+          uuid,
+          JSON.stringify({ serviceId: service.id, planId: service.plans[0].id, body: {} }),
+        ],
+      );
+    });
+    api.server.tracker.wake();
+    const failed = await waitFor(api, 'orphan', (c) => c?.lastActionState !== 'in progress');
+    expect(failed).toMatchObject({ lastActionState: 'failed' });
+    expect(failed.lastActionDescription).toMatch(/broker/);
+
+    expect(
+      (await api.query(admin, 'mutation{ deleteCluster(name:"orphan"){ name } }')).errors,
+    ).toBeUndefined();
+    for (let i = 0; i < 200; i++) {
+      const r = await api.query(admin, '{ cluster(name:"orphan"){ name } }');
+      if (r.errors?.[0]?.extensions?.code === 'NOT_FOUND') break;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect((await api.query(admin, '{ cluster(name:"orphan"){ name } }')).errors?.[0]?.extensions?.code).toBe(
+      'NOT_FOUND',
+    );
+  }, 60_000);
+
+  it('runs upgradeClusters: the canary first, then the rest, and taskEvents reports the run to its end', async () => {
+    const api = apis.at(-1)!;
+    const task = await api.query(
+      admin,
+      'mutation{ upgradeClusters(input:{clusters:["restart","shared"], canaries:["shared"], maxInFlight:2}){ id status clusters { clusterName isCanary lastActionState } } }',
+    );
+    expect(task.errors).toBeUndefined();
+    const id = task.data.upgradeClusters.id as string;
+    expect(task.data.upgradeClusters.clusters).toEqual([
+      { clusterName: 'shared', isCanary: true, lastActionState: 'in progress' },
+      { clusterName: 'restart', isCanary: false, lastActionState: 'queued' },
+    ]);
+    const ws = api.wsClient(admin);
+    const updates = collect<{ status: string }>(
+      ws,
+      'subscription($id:ID!){ taskEvents(id:$id){ status clusters { clusterName lastActionState } } }',
+      { id },
+      (t) => t.status === 'done',
+    );
+    const seen = await updates.done;
+    await ws.dispose();
+    expect(seen.at(-1)).toMatchObject({
+      status: 'done',
+      clusters: [
+        { clusterName: 'shared', lastActionState: 'succeeded' },
+        { clusterName: 'restart', lastActionState: 'succeeded' },
+      ],
+    });
+    const after = await api.query(admin, `{ task(id:"${id}"){ status } tasks { id } }`);
+    expect(after.data.task.status).toBe('done');
+    expect(after.data.tasks.map((t: { id: string }) => t.id)).toContain(id);
+  }, 90_000);
+
+  it('cancelTask cancels the clusters of a run that have not started', async () => {
+    const api = apis.at(-1)!;
+    const run = await api.query(
+      admin,
+      'mutation{ upgradeClusters(input:{clusters:["restart","shared"], maxInFlight:1}){ id clusters { clusterName lastActionState } } }',
+    );
+    expect(run.errors).toBeUndefined();
+    const id = run.data.upgradeClusters.id as string;
+    const canceled = await api.query(
+      admin,
+      `mutation{ cancelTask(id:"${id}"){ clusters { clusterName lastActionState } } }`,
+    );
+    expect(canceled.data.cancelTask.clusters).toEqual([
+      { clusterName: 'restart', lastActionState: 'in progress' },
+      { clusterName: 'shared', lastActionState: 'canceled' },
+    ]);
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'canceled'; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      status = (await api.query(admin, `{ task(id:"${id}"){ status } }`)).data.task.status;
+    }
+    expect(status).toBe('canceled');
+    expect(await waitFor(api, 'restart', (c) => c?.lastActionState !== 'in progress')).toMatchObject({
+      lastAction: 'UPGRADE',
+      lastActionState: 'succeeded',
+    });
+  }, 60_000);
+});

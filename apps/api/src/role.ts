@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { Role, type PksConfig } from '@openpks/config';
+import { DirectorClient } from '@openpks/bosh';
+import { loadBrokerCredentials } from '@openpks/broker';
+import type { RoleDeps, RoleModule, RunningRole } from '@openpks/role';
+import { loadDirectorClientSecret } from '@openpks/uaa';
+import { startApiServer } from './http/apiServer.js';
+
+export interface ApiRoleOptions {
+  /** Tracker lease length (default 15 s): how soon another replica resumes a crashed one's operations. */
+  leaseMs?: number;
+}
+
+/** The `api` role of pks-server: GraphQL + graphql-ws on :9021, talking OSB to the broker. */
+export function createApiRole(options: ApiRoleOptions = {}): RoleModule {
+  return {
+    name: Role.API,
+    after: [Role.UAA, Role.BROKER, Role.DIRECTOR],
+    async start(config: PksConfig, deps: RoleDeps): Promise<RunningRole> {
+      const uaaUrl = deps.endpoints.url(Role.UAA);
+      const director =
+        config.director.type === 'remote'
+          ? new DirectorClient({
+              url: config.director.url,
+              ca:
+                config.director.caFile !== undefined
+                  ? readFileSync(config.director.caFile, 'utf8')
+                  : undefined,
+              client: { id: config.director.clientId, secret: config.director.clientSecret },
+            })
+          : await embeddedDirectorClient(deps);
+      const server = await startApiServer({
+        host: config.roles.api.host,
+        port: config.roles.api.port,
+        credentials: await deps.tls.serverCredentials(Role.API),
+        db: deps.db,
+        logger: deps.logger.child({ role: Role.API }),
+        plans: config.plans,
+        uaa: { url: uaaUrl, issuer: await uaaIssuer(uaaUrl, deps.tls.caPem), ca: deps.tls.caPem },
+        broker: {
+          url: deps.endpoints.url(Role.BROKER),
+          ca: deps.tls.caPem,
+          ...(await loadBrokerCredentials(deps)),
+        },
+        director,
+        ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+      });
+      return {
+        url: server.url,
+        banner: { api: `${server.graphqlUrl} (GraphQL, graphql-ws)` },
+        stop: async () => {
+          await server.stop();
+          director?.close();
+        },
+      };
+    },
+  };
+}
+
+async function embeddedDirectorClient(deps: RoleDeps): Promise<DirectorClient | undefined> {
+  const secret = await loadDirectorClientSecret(deps.dataDir, deps.secrets);
+  if (secret === undefined) return undefined;
+  return new DirectorClient({
+    url: deps.endpoints.url(Role.DIRECTOR),
+    ca: deps.tls.caPem,
+    client: { id: 'pks_director', secret },
+  });
+}
+
+/** The `iss` UAA puts in its tokens, from its discovery document (else the conventional `<url>/oauth/token`). */
+async function uaaIssuer(uaaUrl: string, ca: string): Promise<string> {
+  const fallback = `${uaaUrl}/oauth/token`;
+  return new Promise((resolve) => {
+    const req = request(
+      new URL('/.well-known/openid-configuration', uaaUrl),
+      { ca, timeout: 5_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            const issuer = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { issuer?: unknown })
+              .issuer;
+            resolve(res.statusCode === 200 && typeof issuer === 'string' ? issuer : fallback);
+          } catch {
+            resolve(fallback);
+          }
+        });
+        res.on('error', () => resolve(fallback));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(fallback));
+    req.end();
+  });
+}
+
+export const apiRole: RoleModule = createApiRole();

@@ -1,0 +1,613 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, PubSub } from '@openpks/db';
+import {
+  ConflictError,
+  InputError,
+  LastAction,
+  LastActionState,
+  NotFoundError,
+  isPksError,
+  validateClusterName,
+  validateHostname,
+  type Plan,
+} from '@openpks/domain';
+import { domainErrorOf, type OsbClient, type OsbCatalog } from '../broker/osbClient.js';
+import {
+  audit,
+  clusters,
+  networkProfiles,
+  OperationKind,
+  operations,
+  type ClusterRecord,
+} from '../store/records.js';
+import { access, clusterNotFound, type Caller } from './access.js';
+import {
+  ClusterEventKind,
+  recordClusterEvent,
+  recentClusterEvents,
+  type ClusterEventMessage,
+} from './events.js';
+
+/** What PKS reports as its own and Kubernetes' version (PKS 1.6.0 ships Kubernetes 1.15.5). */
+export const PKS_VERSION = '1.6.0-openpks';
+export const K8S_VERSION = '1.15.5';
+
+const DRAIN_KEYS = [
+  'kubeletDrainTimeout',
+  'kubeletDrainGracePeriod',
+  'kubeletDrainForce',
+  'kubeletDrainIgnoreDaemonsets',
+  'kubeletDrainDeleteLocalData',
+  'kubeletDrainForceNode',
+] as const;
+export type DrainInput = Partial<Record<(typeof DRAIN_KEYS)[number], string>>;
+
+export interface CreateClusterInput {
+  name: string;
+  planName: string;
+  externalHostname: string;
+  numNodes?: number | null | undefined;
+  networkProfileName?: string | null | undefined;
+}
+
+export interface UpdateClusterInput {
+  numNodes?: number | null | undefined;
+  networkProfileName?: string | null | undefined;
+  drain?: DrainInput | null | undefined;
+}
+
+export interface ClusterServiceOptions {
+  db: Database;
+  pubsub: PubSub;
+  plans: readonly Plan[];
+  broker: OsbClient;
+  /** This replica's name, the holder of the leases it takes. */
+  holder: string;
+  leaseMs: number;
+  /** Tells the tracker an operation was handed to the broker (so it starts following it at once). */
+  wake: () => void;
+  /** A password grant at UAA for `pks_cluster_client`: the user's id and refresh tokens for a kubeconfig. */
+  clusterTokens: (userName: string, password: string) => Promise<{ idToken: string; refreshToken: string }>;
+}
+
+/** Validation, authorisation and decisions for clusters: every change goes to the broker over OSB. */
+export class ClusterService {
+  readonly #o: ClusterServiceOptions;
+  #catalog: Promise<OsbCatalog> | undefined;
+
+  constructor(options: ClusterServiceOptions) {
+    this.#o = options;
+  }
+
+  plans(caller: Caller): Plan[] {
+    access.requireAnyPksScope(caller);
+    return this.#o.plans.filter((p) => p.active);
+  }
+
+  plan(caller: Caller, name: string): Plan {
+    const plan = this.plans(caller).find((p) => p.name === name);
+    if (plan === undefined) throw new NotFoundError(`Plan ${name} not found`);
+    return plan;
+  }
+
+  async list(caller: Caller): Promise<ClusterRecord[]> {
+    access.requireAnyPksScope(caller);
+    return clusters.live(this.#o.db, access.readsAll(caller) ? undefined : caller.name);
+  }
+
+  async get(caller: Caller, name: string): Promise<ClusterRecord> {
+    access.requireAnyPksScope(caller);
+    const cluster = await clusters.byName(this.#o.db, name);
+    if (cluster === undefined || !access.canSee(caller, cluster.owner)) throw clusterNotFound(name);
+    return cluster;
+  }
+
+  /**
+   * What a `clusterEvents` subscriber may see. Another's cluster is not found, as everywhere; a name not
+   * in use yet may be watched (subscribe, then create), and every event is still checked against its owner.
+   */
+  async watch(caller: Caller, name: string): Promise<(event: ClusterEventMessage) => boolean> {
+    access.requireAnyPksScope(caller);
+    validateClusterName(name, 'name');
+    const cluster = await clusters.byName(this.#o.db, name);
+    if (cluster !== undefined && !access.canSee(caller, cluster.owner)) throw clusterNotFound(name);
+    return (event) => event.clusterName === name && access.canSee(caller, event.owner);
+  }
+
+  events(cluster: ClusterRecord, limit = 50): Promise<ClusterEventMessage[]> {
+    return recentClusterEvents(this.#o.db, cluster.uuid, limit);
+  }
+
+  create(caller: Caller, input: CreateClusterInput): Promise<ClusterRecord> {
+    return this.audited(caller, 'createCluster', input.name, { ...input }, async () => {
+      access.requireChange(caller);
+      const name = validateClusterName(input.name, 'name');
+      const plan = this.#activePlan(input.planName);
+      const masterHost = validateHostname(input.externalHostname, 'externalHostname');
+      const workers = this.#workers(plan, input.numNodes ?? plan.worker.instances, 'numNodes');
+      const profile = await this.#profile(input.networkProfileName);
+      const uuid = randomUUID();
+      const { serviceId, planId } = await this.#ids(plan.name);
+      const body = {
+        service_id: serviceId,
+        plan_id: planId,
+        organization_guid: 'pks',
+        space_guid: 'pks',
+        context: { platform: 'pks', cluster_name: name, owner: caller.name },
+        parameters: {
+          name,
+          kubernetes_master_host: masterHost,
+          kubernetes_master_port: 8443,
+          kubernetes_worker_instances: workers,
+          ...(profile
+            ? { network_profile_name: profile.name, nsxt_network_profile: JSON.stringify(profile) }
+            : {}),
+        },
+      };
+      const record = {
+        uuid,
+        name,
+        owner: caller.name,
+        planName: plan.name,
+        masterHost,
+        masterPort: 8443,
+        masterIps: [],
+        workerInstances: workers,
+        networkProfileName: profile?.name ?? null,
+        drain: null,
+        k8sVersion: K8S_VERSION,
+        pksVersion: PKS_VERSION,
+        lastAction: LastAction.CREATE,
+        lastActionState: LastActionState.IN_PROGRESS,
+        lastActionDescription: 'Creating cluster',
+      } as const;
+      const opId = randomUUID();
+      await this.#o.db
+        .transaction(async (tx) => {
+          await clusters.insert(tx, { ...record, masterIps: [] });
+          await operations.insert(
+            tx,
+            {
+              id: opId,
+              clusterUuid: uuid,
+              kind: OperationKind.CREATE,
+              request: { serviceId, planId, body },
+              originatingUser: caller.name,
+              taskId: null,
+            },
+            this.#o.holder,
+            this.#o.leaseMs,
+          );
+          await this.#stateEvent(tx, { ...record, masterIps: [] }, 'Creating cluster');
+        })
+        .catch((error: unknown) => {
+          if ((error as { code?: string }).code === '23505') {
+            throw new ConflictError(`Cluster ${name} already exists`, { details: { field: 'name' } });
+          }
+          throw error;
+        });
+      await this.#send(opId, uuid, () => this.#o.broker.provision(uuid, body, caller.name));
+      return (await clusters.byUuid(this.#o.db, uuid))!;
+    });
+  }
+
+  update(
+    caller: Caller,
+    name: string,
+    input: UpdateClusterInput,
+    action = 'updateCluster',
+  ): Promise<ClusterRecord> {
+    return this.audited(caller, action, name, { ...input }, async () => {
+      const cluster = await this.#changeable(caller, name);
+      const plan = this.#activePlan(cluster.planName, 'planName');
+      const changes: Record<string, unknown> = {};
+      const patch: Parameters<typeof clusters.update>[2] = {};
+      if (input.numNodes !== undefined && input.numNodes !== null) {
+        patch.workerInstances = this.#workers(plan, input.numNodes, 'numNodes');
+        changes.kubernetes_worker_instances = patch.workerInstances;
+      }
+      if (input.networkProfileName !== undefined && input.networkProfileName !== null) {
+        const profile = await this.#profile(input.networkProfileName);
+        patch.networkProfileName = profile!.name;
+        changes.network_profile_name = profile!.name;
+      }
+      if (input.drain) {
+        const drain = validateDrain(input.drain);
+        patch.drain = { ...(cluster.drain ?? {}), ...drain };
+        changes.kubernetes_setting_cluster_details = Object.fromEntries(
+          Object.entries(patch.drain).map(([k, v]) => [snake(k), v]),
+        );
+      }
+      if (Object.keys(changes).length === 0) {
+        throw new InputError(
+          undefined,
+          'nothing to change: give at least one of numNodes, networkProfileName, drain',
+        );
+      }
+      return this.#change(
+        caller.name,
+        cluster,
+        OperationKind.UPDATE,
+        LastAction.UPDATE,
+        'Updating cluster',
+        changes,
+        patch,
+      );
+    });
+  }
+
+  resize(caller: Caller, name: string, numNodes: number): Promise<ClusterRecord> {
+    return this.update(caller, name, { numNodes }, 'resizeCluster');
+  }
+
+  upgrade(caller: Caller, name: string): Promise<ClusterRecord> {
+    return this.audited(caller, 'upgradeCluster', name, {}, async () => {
+      const cluster = await this.#changeable(caller, name);
+      return this.#change(
+        caller.name,
+        cluster,
+        OperationKind.UPGRADE,
+        LastAction.UPGRADE,
+        'Upgrading cluster',
+        {},
+        {},
+      );
+    });
+  }
+
+  /** Whether the caller may upgrade this cluster now (an upgrade run checks every cluster before it starts). */
+  async checkUpgradable(caller: Caller, name: string): Promise<ClusterRecord> {
+    return this.#changeable(caller, name);
+  }
+
+  /** One cluster's upgrade within an upgrade run, on behalf of the run's owner (authorised when it began). */
+  async upgradeForTask(name: string, owner: string, taskId: string): Promise<ClusterRecord> {
+    const cluster = await clusters.byName(this.#o.db, name);
+    if (cluster === undefined) throw clusterNotFound(name);
+    if (cluster.lastActionState === LastActionState.IN_PROGRESS) throw inFlight(name);
+    return this.#change(
+      owner,
+      cluster,
+      OperationKind.UPGRADE,
+      LastAction.UPGRADE,
+      'Upgrading cluster',
+      {},
+      {},
+      taskId,
+    );
+  }
+
+  delete(caller: Caller, name: string): Promise<ClusterRecord> {
+    return this.audited(caller, 'deleteCluster', name, {}, async () => {
+      const cluster = await this.#changeable(caller, name, true);
+      const { serviceId, planId } = await this.#ids(cluster.planName);
+      const opId = randomUUID();
+      const next = {
+        ...cluster,
+        lastAction: LastAction.DELETE,
+        lastActionState: LastActionState.IN_PROGRESS,
+        lastActionDescription: 'Instance deletion in progress',
+      };
+      await this.#begin(
+        cluster,
+        opId,
+        OperationKind.DELETE,
+        { serviceId, planId, body: {} },
+        caller.name,
+        null,
+        async (tx) => {
+          await clusters.update(tx, cluster.uuid, {
+            lastAction: next.lastAction,
+            lastActionState: next.lastActionState,
+            lastActionDescription: next.lastActionDescription,
+          });
+          await this.#stateEvent(tx, next, next.lastActionDescription);
+        },
+      );
+      await this.#send(opId, cluster.uuid, () =>
+        this.#o.broker.deprovision(cluster.uuid, serviceId, planId, caller.name),
+      );
+      return (await clusters.byUuid(this.#o.db, cluster.uuid))!;
+    });
+  }
+
+  /** A kubeconfig through an OSB binding: admins for any cluster, managers for their own. */
+  credentials(caller: Caller, name: string, password: string | undefined): Promise<Record<string, unknown>> {
+    return this.audited(caller, 'clusterCredentials', name, {}, async () => {
+      access.requireChange(caller);
+      const cluster = await this.get(caller, name);
+      access.requireChangeOf(caller, cluster);
+      if (cluster.lastActionState !== LastActionState.SUCCEEDED && cluster.lastAction === LastAction.CREATE) {
+        throw new ConflictError(
+          `Cluster ${name} is not ready: ${cluster.lastAction} ${cluster.lastActionState}`,
+        );
+      }
+      if (password === undefined || password === '') {
+        throw new InputError(
+          'password',
+          "the user's password is needed to issue OIDC tokens for the kubeconfig",
+        );
+      }
+      const tokens = await this.#o.clusterTokens(caller.name, password);
+      const { serviceId, planId } = await this.#ids(cluster.planName);
+      return this.#o.broker
+        .bind(
+          cluster.uuid,
+          randomUUID(),
+          {
+            service_id: serviceId,
+            plan_id: planId,
+            context: { platform: 'pks' },
+            parameters: {
+              user_name: caller.name,
+              id_token: tokens.idToken,
+              refresh_token: tokens.refreshToken,
+              cluster_name: cluster.name,
+            },
+          },
+          caller.name,
+        )
+        .catch((error: unknown) => {
+          throw domainErrorOf(error);
+        });
+    });
+  }
+
+  async #change(
+    user: string,
+    cluster: ClusterRecord,
+    kind: OperationKind,
+    action: LastAction,
+    description: string,
+    changes: Record<string, unknown>,
+    patch: Parameters<typeof clusters.update>[2],
+    taskId: string | null = null,
+  ): Promise<ClusterRecord> {
+    const { serviceId, planId } = await this.#ids(cluster.planName);
+    const body = {
+      service_id: serviceId,
+      plan_id: planId,
+      context: { platform: 'pks', cluster_name: cluster.name, owner: cluster.owner },
+      parameters: changes,
+      previous_values: { plan_id: planId },
+      ...(kind === OperationKind.UPGRADE ? { maintenance_info: { version: PKS_VERSION } } : {}),
+    };
+    const opId = randomUUID();
+    await this.#begin(cluster, opId, kind, { serviceId, planId, body }, user, taskId, async (tx) => {
+      const next = {
+        ...cluster,
+        lastAction: action,
+        lastActionState: LastActionState.IN_PROGRESS,
+        lastActionDescription: description,
+      };
+      await clusters.update(tx, cluster.uuid, {
+        ...patch,
+        lastAction: action,
+        lastActionState: LastActionState.IN_PROGRESS,
+        lastActionDescription: description,
+      });
+      await this.#stateEvent(tx, next, description);
+    });
+    await this.#send(opId, cluster.uuid, () => this.#o.broker.update(cluster.uuid, body, user));
+    return (await clusters.byUuid(this.#o.db, cluster.uuid))!;
+  }
+
+  /** Records the operation (leased by us while we send it) unless one is already in flight: CONFLICT. */
+  async #begin(
+    cluster: ClusterRecord,
+    opId: string,
+    kind: OperationKind,
+    request: { serviceId: string; planId: string; body: Record<string, unknown> },
+    user: string,
+    taskId: string | null,
+    more: (tx: Parameters<Parameters<Database['transaction']>[0]>[0]) => Promise<void>,
+  ): Promise<void> {
+    await this.#o.db
+      .transaction(async (tx) => {
+        const locked = await clusters.byName(tx, cluster.name, true);
+        if (locked === undefined) throw clusterNotFound(cluster.name);
+        if (await operations.activeFor(tx, cluster.uuid)) throw inFlight(cluster.name);
+        await operations.insert(
+          tx,
+          { id: opId, clusterUuid: cluster.uuid, kind, request, originatingUser: user, taskId },
+          this.#o.holder,
+          this.#o.leaseMs,
+        );
+        await more(tx);
+      })
+      .catch((error: unknown) => {
+        if ((error as { code?: string }).code === '23505') throw inFlight(cluster.name);
+        throw error;
+      });
+  }
+
+  /**
+   * Sends the OSB request of an operation we hold. Accepted: the tracker takes over. Refused: the
+   * operation and the cluster's last action fail with the broker's reason, and the user hears why.
+   */
+  async #send(
+    opId: string,
+    clusterUuid: string,
+    request: () => Promise<{ status: number; operation: string | undefined }>,
+  ): Promise<void> {
+    try {
+      const answer = await request();
+      await this.#o.db.query(
+        `UPDATE api.operations SET phase = 'polling', broker_operation = $2, holder = NULL, lease_expires_at = NULL,
+           updated_at = now() WHERE id = $1 AND phase = 'requested'`,
+        [opId, answer.operation ?? null],
+      );
+      this.#o.wake();
+    } catch (error) {
+      const domain = domainErrorOf(error);
+      if (isPksError(domain) && domain.code !== 'INTERNAL') {
+        await this.#o.db.transaction(async (tx) => {
+          await tx.query(
+            `UPDATE api.operations SET phase = 'done', state = 'failed', description = $2, holder = NULL,
+               finished_at = now(), updated_at = now() WHERE id = $1`,
+            [opId, domain.message],
+          );
+          const cluster = (await clusters.byUuid(tx, clusterUuid))!;
+          const failed = {
+            ...cluster,
+            lastActionState: LastActionState.FAILED,
+            lastActionDescription: domain.message,
+          };
+          await clusters.update(tx, clusterUuid, {
+            lastActionState: failed.lastActionState,
+            lastActionDescription: failed.lastActionDescription,
+          });
+          await this.#stateEvent(tx, failed, domain.message);
+        });
+        throw domain;
+      }
+      // The broker was unreachable or broke: the operation stays requested and the tracker re-sends it.
+      await this.#o.db.query(
+        `UPDATE api.operations SET holder = NULL, lease_expires_at = NULL WHERE id = $1`,
+        [opId],
+      );
+      this.#o.wake();
+    }
+  }
+
+  #stateEvent(
+    tx: Parameters<Parameters<Database['transaction']>[0]>[0],
+    cluster: Omit<ClusterRecord, 'createdAt' | 'updatedAt' | 'deletedAt'>,
+    description: string,
+  ) {
+    return recordClusterEvent(tx, this.#o.pubsub, {
+      clusterUuid: cluster.uuid,
+      clusterName: cluster.name,
+      owner: cluster.owner,
+      kind: ClusterEventKind.STATE,
+      at: new Date().toISOString(),
+      lastAction: cluster.lastAction,
+      lastActionState: cluster.lastActionState,
+      description,
+    });
+  }
+
+  async #changeable(caller: Caller, name: string, deleting = false): Promise<ClusterRecord> {
+    access.requireChange(caller);
+    validateClusterName(name, 'name');
+    const cluster = await clusters.byName(this.#o.db, name);
+    if (cluster === undefined || !access.canSee(caller, cluster.owner)) throw clusterNotFound(name);
+    access.requireChangeOf(caller, cluster);
+    if (cluster.lastActionState === LastActionState.IN_PROGRESS) throw inFlight(name);
+    // A failed create has nothing to update; it can only be deleted (and its name reused).
+    if (
+      !deleting &&
+      cluster.lastAction === LastAction.CREATE &&
+      cluster.lastActionState === LastActionState.FAILED
+    ) {
+      throw new ConflictError(`Cluster ${name} failed to create; delete it and create it again`);
+    }
+    return cluster;
+  }
+
+  #activePlan(name: string, field = 'planName'): Plan {
+    const plan = this.#o.plans.find((p) => p.name === name && p.active);
+    if (plan === undefined) {
+      throw new InputError(field, `plan "${name}" not found`, {
+        allowed: this.#o.plans
+          .filter((p) => p.active)
+          .map((p) => p.name)
+          .join(', '),
+      });
+    }
+    return plan;
+  }
+
+  #workers(plan: Plan, count: number, field: string): number {
+    if (!Number.isInteger(count) || count < 1 || count > plan.worker.maxInstances) {
+      throw new InputError(field, `${count} workers is outside plan ${plan.name}'s limits`, {
+        allowed: `1 to ${plan.worker.maxInstances}`,
+      });
+    }
+    return count;
+  }
+
+  async #profile(name: string | null | undefined) {
+    if (name === undefined || name === null) return undefined;
+    const profile = await networkProfiles.byName(this.#o.db, name);
+    if (profile === undefined)
+      throw new InputError('networkProfileName', `network profile "${name}" not found`);
+    return profile;
+  }
+
+  /** The broker's ids for a plan, from its catalog (the OSB way; fetched once). */
+  async #ids(planName: string): Promise<{ serviceId: string; planId: string }> {
+    this.#catalog ??= this.#o.broker.catalog();
+    let catalog: OsbCatalog;
+    try {
+      catalog = await this.#catalog;
+    } catch (error) {
+      this.#catalog = undefined;
+      throw error;
+    }
+    for (const service of catalog.services) {
+      const plan = service.plans.find((p) => p.name === planName);
+      if (plan) return { serviceId: service.id, planId: plan.id };
+    }
+    throw new InputError('planName', `the broker offers no plan "${planName}"`);
+  }
+
+  /** Runs a change and writes its audit event (who, what, parameters without secrets, outcome). */
+  async audited<T>(
+    caller: Caller,
+    action: string,
+    target: string | undefined,
+    parameters: Record<string, unknown>,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const base = {
+      actor: caller.name,
+      clientId: caller.clientId,
+      action,
+      target: target ?? null,
+      parameters,
+    };
+    try {
+      const result = await fn();
+      await audit.write(this.#o.db, { ...base, outcome: 'succeeded', errorCode: null, message: null });
+      return result;
+    } catch (error) {
+      const code = isPksError(error) ? error.code : 'INTERNAL';
+      await audit
+        .write(this.#o.db, { ...base, outcome: 'failed', errorCode: code, message: (error as Error).message })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+function inFlight(name: string): ConflictError {
+  return new ConflictError(`Cluster ${name} has an operation in progress; wait for it to finish`);
+}
+
+function snake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** The six kubelet drain settings, as PKS takes them (strings), checked against the plan field ranges. */
+function validateDrain(drain: DrainInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of DRAIN_KEYS) {
+    const value = drain[key];
+    if (value === undefined || value === null) continue;
+    const field = `drain.${key}`;
+    if (key === 'kubeletDrainTimeout' || key === 'kubeletDrainGracePeriod') {
+      const n = Number(value);
+      const [min, max] = key === 'kubeletDrainTimeout' ? [0, 1440] : [-1, 86400];
+      if (!/^-?\d+$/.test(value) || n < min || n > max) {
+        throw new InputError(field, `"${value}" is not a valid ${key}`, {
+          allowed: `an integer from ${min} to ${max}`,
+        });
+      }
+    } else if (value !== 'true' && value !== 'false') {
+      throw new InputError(field, `"${value}" is not a valid ${key}`, { allowed: 'true or false' });
+    }
+    out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+import { leasesMigration, type Migration } from '@openpks/db';
+
+/** The `api` schema: the API's own record of clusters, operations, events, profiles, upgrade runs, audit. */
+export const apiMigrations: Migration[] = [
+  {
+    id: '0001_clusters',
+    sql: `
+CREATE TABLE clusters (
+  uuid uuid PRIMARY KEY,
+  name text NOT NULL,
+  owner text NOT NULL,
+  plan_name text NOT NULL,
+  master_host text NOT NULL,
+  master_port integer NOT NULL DEFAULT 8443,
+  master_ips jsonb NOT NULL DEFAULT '[]',
+  worker_instances integer NOT NULL,
+  network_profile_name text,
+  drain jsonb,
+  k8s_version text,
+  pks_version text NOT NULL,
+  last_action text NOT NULL,
+  last_action_state text NOT NULL,
+  last_action_description text NOT NULL DEFAULT '',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at timestamptz
+);
+-- A name is unique among clusters that still exist; a deleted cluster's name can be reused.
+CREATE UNIQUE INDEX clusters_live_name ON clusters (name) WHERE deleted_at IS NULL;
+
+CREATE TABLE operations (
+  id uuid PRIMARY KEY,
+  cluster_uuid uuid NOT NULL REFERENCES clusters (uuid),
+  kind text NOT NULL,
+  -- requested: not yet acknowledged by the broker; polling: following last_operation; then a final state.
+  phase text NOT NULL,
+  state text NOT NULL,
+  request jsonb NOT NULL,
+  originating_user text NOT NULL,
+  broker_operation text,
+  director_task_id integer,
+  description text NOT NULL DEFAULT '',
+  holder text,
+  lease_expires_at timestamptz,
+  task_id uuid,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz
+);
+CREATE INDEX operations_active ON operations (created_at) WHERE state = 'in progress';
+CREATE UNIQUE INDEX operations_one_active_per_cluster ON operations (cluster_uuid) WHERE state = 'in progress';
+
+CREATE TABLE cluster_events (
+  id bigserial PRIMARY KEY,
+  cluster_uuid uuid NOT NULL REFERENCES clusters (uuid),
+  at timestamptz NOT NULL DEFAULT now(),
+  event jsonb NOT NULL
+);
+CREATE INDEX cluster_events_by_cluster ON cluster_events (cluster_uuid, id);
+
+CREATE TABLE network_profiles (
+  name text PRIMARY KEY,
+  description text NOT NULL DEFAULT '',
+  parameters jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE tasks (
+  id uuid PRIMARY KEY,
+  type text NOT NULL,
+  status text NOT NULL,
+  owner text NOT NULL,
+  max_in_flight integer NOT NULL,
+  holder text,
+  lease_expires_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  started_at timestamptz,
+  finished_at timestamptz
+);
+
+CREATE TABLE task_clusters (
+  task_id uuid NOT NULL REFERENCES tasks (id),
+  position integer NOT NULL,
+  cluster_name text NOT NULL,
+  is_canary boolean NOT NULL,
+  state text NOT NULL,
+  started_at timestamptz,
+  finished_at timestamptz,
+  description text NOT NULL DEFAULT '',
+  PRIMARY KEY (task_id, position)
+);
+
+CREATE TABLE audit_events (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT now(),
+  actor text NOT NULL,
+  client_id text NOT NULL,
+  action text NOT NULL,
+  target text,
+  parameters jsonb NOT NULL DEFAULT '{}',
+  outcome text NOT NULL,
+  error_code text,
+  message text
+);
+`,
+  },
+  leasesMigration('0002_leases'),
+];

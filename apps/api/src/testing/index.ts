@@ -1,0 +1,177 @@
+/**
+ * The testing door of `@openpks/api`: an API on 127.0.0.1 (port 0) against a real UAA, a broker (by URL
+ * and Basic-auth credentials) and optionally a Director, plus small GraphQL clients for HTTP and graphql-ws
+ * that trust the installation CA.
+ *
+ * ```ts
+ * const api = await startTestApi({ uaa, db, broker: { url: broker.url, ...broker.credentials } });
+ * const { data, errors } = await api.query(token, '{ plans { name } }');
+ * ```
+ */
+import { request } from 'node:https';
+import { createClient, type Client } from 'graphql-ws';
+import { WebSocket } from 'ws';
+import type { DirectorClient } from '@openpks/bosh';
+import { parseConfig } from '@openpks/config';
+import type { Database } from '@openpks/db';
+import type { Plan } from '@openpks/domain';
+import { DataDirectory, TlsAuthority } from '@openpks/pki';
+import { createLogger, type Logger } from '@openpks/role';
+import { startApiServer, type ApiServer } from '../http/apiServer.js';
+import type { QueryLimits } from '../http/guards.js';
+
+export interface TestUaaLike {
+  url: string;
+  issuer: string;
+  caPem: string;
+  dataDir: string;
+}
+
+export interface TestApiOptions {
+  uaa: TestUaaLike;
+  db: Database;
+  broker: { url: string; username: string; password: string };
+  director?: DirectorClient;
+  plans?: readonly Plan[];
+  holder?: string;
+  leaseMs?: number;
+  poll?: { initialMs: number; maxMs: number };
+  limits?: QueryLimits;
+  maxBodyBytes?: number;
+  logger?: Logger;
+}
+
+export interface GraphQLResult<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestApi {
+  server: ApiServer;
+  url: string;
+  graphqlUrl: string;
+  caPem: string;
+  // Tests read results loosely (`data.cluster.name`); `any` keeps them short.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  query<T = any>(
+    token: string | undefined,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLResult<T>>;
+  /** A raw HTTPS request to the API (limits, CSRF, health endpoints). */
+  raw(
+    method: string,
+    path: string,
+    options?: { headers?: Record<string, string>; body?: string },
+  ): Promise<{ status: number; body: string; headers: Record<string, unknown> }>;
+  /** A graphql-ws client authenticated with `token` (the caller disposes it). */
+  wsClient(token: string | undefined, onClose?: (event: { code: number; reason: string }) => void): Client;
+  stop(): Promise<void>;
+}
+
+export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
+  const tls = await TlsAuthority.load(await DataDirectory.open(options.uaa.dataDir));
+  const server = await startApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    credentials: await tls.serverCredentials('api'),
+    db: options.db,
+    logger: options.logger ?? createLogger({ level: 'silent', pretty: false }),
+    plans: options.plans ?? parseConfig({}).plans,
+    uaa: { url: options.uaa.url, issuer: options.uaa.issuer, ca: options.uaa.caPem },
+    broker: { ...options.broker, ca: tls.caPem },
+    director: options.director,
+    ...(options.holder ? { holder: options.holder } : {}),
+    leaseMs: options.leaseMs ?? 3_000,
+    poll: options.poll ?? { initialMs: 100, maxMs: 500 },
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+  });
+  const caPem = tls.caPem;
+  const raw: TestApi['raw'] = (method, path, req = {}) =>
+    new Promise((resolve, reject) => {
+      const r = request(new URL(path, server.url), { method, ca: caPem, headers: req.headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: res.headers,
+          }),
+        );
+        res.on('error', reject);
+      });
+      r.on('error', reject);
+      r.end(req.body);
+    });
+  return {
+    server,
+    url: server.url,
+    graphqlUrl: server.graphqlUrl,
+    caPem,
+    raw,
+    async query(token, query, variables) {
+      const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+      if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+      const res = await raw('POST', '/graphql', { headers, body: JSON.stringify({ query, variables }) });
+      return { status: res.status, ...(JSON.parse(res.body) as Omit<GraphQLResult<never>, 'status'>) };
+    },
+    wsClient(token, onClose) {
+      return createClient({
+        url: server.graphqlUrl.replace(/^https/, 'wss'),
+        webSocketImpl: class extends WebSocket {
+          constructor(url: string, protocols?: string | string[]) {
+            super(url, protocols, { ca: caPem });
+          }
+        },
+        connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+        onNonLazyError: () => {},
+        lazy: false,
+        on: onClose ? { closed: (event) => onClose(event as { code: number; reason: string }) } : {},
+      });
+    },
+    stop: () => server.stop(),
+  };
+}
+
+/** Collects what a graphql-ws subscription yields until `until` says stop (or it ends/fails). */
+export function collect<T>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  until: (item: T, all: T[]) => boolean,
+): { items: T[]; done: Promise<T[]>; error: Promise<unknown> } {
+  const items: T[] = [];
+  let resolveError: (e: unknown) => void = () => {};
+  const error = new Promise<unknown>((r) => (resolveError = r));
+  const done = new Promise<T[]>((resolve, reject) => {
+    const stop = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => {
+          if (value.errors) {
+            resolveError(value.errors);
+            reject(Object.assign(new Error(value.errors[0]?.message), { errors: value.errors }));
+            return;
+          }
+          const item = (value.data as Record<string, T>)[Object.keys(value.data as object)[0]!]!;
+          items.push(item);
+          if (until(item, items)) {
+            stop();
+            resolve(items);
+          }
+        },
+        error: (e) => {
+          resolveError(e);
+          reject(e instanceof Error ? e : Object.assign(new Error('subscription failed'), { cause: e }));
+        },
+        complete: () => resolve(items),
+      },
+    );
+  });
+  done.catch(() => undefined);
+  return { items, done, error };
+}

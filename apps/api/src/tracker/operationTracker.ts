@@ -1,0 +1,391 @@
+import type { DirectorClient, TaskEvent } from '@openpks/bosh';
+import { claimNext, type Database, type PubSub, type Queryable } from '@openpks/db';
+import { LastAction, LastActionState } from '@openpks/domain';
+import type { Logger } from '@openpks/role';
+import { OsbError, type OsbClient } from '../broker/osbClient.js';
+import { ClusterEventKind, recordClusterEvent } from '../services/events.js';
+import {
+  clusters,
+  OperationKind,
+  OperationPhase,
+  operationOf,
+  type OperationRecord,
+} from '../store/records.js';
+import type { Metrics } from '../http/metrics.js';
+
+export interface OperationTrackerOptions {
+  db: Database;
+  pubsub: PubSub;
+  broker: OsbClient;
+  /** Read-only: which Director task deploys the cluster, its event log, the master IPs. */
+  director?: DirectorClient | undefined;
+  holder: string;
+  leaseMs: number;
+  /** `last_operation` polling backoff: first interval and ceiling. */
+  poll: { initialMs: number; maxMs: number };
+  /** At most this many operations followed at once by this replica. */
+  concurrency: number;
+  logger: Logger;
+  metrics?: Metrics | undefined;
+  /** Called when an operation ends (upgrade runs hear about their clusters here). */
+  onFinished?: (op: OperationRecord, state: LastActionState) => void;
+}
+
+const WAKE_CHANNEL = 'api_operations';
+export const deploymentNameOf = (uuid: string) => `service-instance_${uuid}`;
+
+const ACTION_OF: Record<OperationKind, LastAction> = {
+  create: LastAction.CREATE,
+  update: LastAction.UPDATE,
+  upgrade: LastAction.UPGRADE,
+  delete: LastAction.DELETE,
+};
+
+/**
+ * Follows every in-flight operation to its end, durably: operations are rows leased by one replica at a
+ * time (a crashed replica's lease expires and another, or the restarted one, resumes). It re-sends a
+ * request the broker never acknowledged, polls `last_operation` with backoff, and tails the Director task's
+ * event log (pushed by a Director that offers it), updating the cluster and publishing its events.
+ */
+export class OperationTracker {
+  readonly #o: OperationTrackerOptions;
+  readonly #drivers = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => Promise<void>) | undefined;
+  #stopped = false;
+  #scanning: Promise<void> | undefined;
+  #rescan = false;
+
+  constructor(options: OperationTrackerOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    this.#unsubscribe = await this.#o.pubsub.subscribe(WAKE_CHANNEL, () => this.wake());
+    this.#schedule(0);
+  }
+
+  /** Looks for work now (an operation was just handed to the broker, here or on another replica). */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#scanning) {
+      this.#rescan = true;
+      return;
+    }
+    this.#schedule(0);
+  }
+
+  /** Tells every replica to look for work. */
+  async announce(): Promise<void> {
+    await this.#o.pubsub.publish(WAKE_CHANNEL, {});
+  }
+
+  get following(): number {
+    return this.#drivers.size;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#unsubscribe?.();
+    await this.#scanning;
+    const drivers = [...this.#drivers.values()];
+    for (const driver of drivers) driver.abort.abort();
+    await Promise.all(drivers.map((d) => d.done));
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#scanning = this.#scan()
+        .catch((error: unknown) => this.#o.logger.warn({ err: error }, 'operation scan failed'))
+        .finally(() => {
+          this.#scanning = undefined;
+          // Expired leases of other replicas are found by this periodic look, at the lease's pace.
+          this.#schedule(this.#rescan ? 0 : Math.min(this.#o.leaseMs / 2, 2_000));
+          this.#rescan = false;
+        });
+    }, ms);
+    this.#timer.unref();
+  }
+
+  async #scan(): Promise<void> {
+    while (!this.#stopped && this.#drivers.size < this.#o.concurrency) {
+      const op = await this.#o.db.transaction(async (tx) => {
+        const row = await claimNext<Parameters<typeof operationOf>[0]>(tx, {
+          table: 'api.operations',
+          where: `state = 'in progress' AND (holder IS NULL OR lease_expires_at < clock_timestamp())`,
+          orderBy: 'created_at, id',
+        });
+        if (row === undefined) return undefined;
+        await tx.query(
+          `UPDATE api.operations SET holder = $2, lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond'
+           WHERE id = $1`,
+          [row.id, this.#o.holder, this.#o.leaseMs],
+        );
+        return operationOf(row);
+      });
+      if (op === undefined) return;
+      this.#drive(op);
+    }
+  }
+
+  #drive(op: OperationRecord): void {
+    const abort = new AbortController();
+    const entry = { abort, done: Promise.resolve() };
+    entry.done = this.#follow(op, abort.signal)
+      .catch((error: unknown) =>
+        this.#o.logger.warn({ err: error, operation: op.id }, 'following an operation failed'),
+      )
+      .finally(async () => {
+        this.#drivers.delete(op.id);
+        // Hand the row back at once (unless finished) so another look, here or elsewhere, picks it up.
+        await this.#o.db
+          .query(
+            `UPDATE api.operations SET holder = NULL, lease_expires_at = NULL WHERE id = $1 AND holder = $2`,
+            [op.id, this.#o.holder],
+          )
+          .catch(() => undefined);
+        if (!this.#stopped) this.wake();
+      });
+    this.#drivers.set(op.id, entry);
+  }
+
+  async #follow(initial: OperationRecord, signal: AbortSignal): Promise<void> {
+    let op = initial;
+    let wakeNow = () => {};
+    const onWake = (fn: () => void) => (wakeNow = fn);
+    let delay = this.#o.poll.initialMs;
+    let following: Promise<unknown> | undefined;
+    let lastDescription = '';
+    while (!signal.aborted) {
+      if (!(await this.#renew(op.id))) return;
+      if (op.phase === OperationPhase.REQUESTED) {
+        const sent = await this.#resend(op);
+        if (sent === 'failed') return;
+        if (sent === 'retry') {
+          await sleep(delay, signal, onWake);
+          delay = Math.min(delay * 2, this.#o.poll.maxMs);
+          continue;
+        }
+        op = { ...op, phase: OperationPhase.POLLING, brokerOperation: sent.operation ?? null };
+      }
+      let answer: Awaited<ReturnType<OsbClient['lastOperation']>>;
+      try {
+        answer = await this.#o.broker.lastOperation(op.clusterUuid, {
+          serviceId: op.request.serviceId,
+          planId: op.request.planId,
+          operation: op.brokerOperation ?? undefined,
+        });
+      } catch (error) {
+        this.#o.logger.warn({ err: error, operation: op.id }, 'last_operation failed; retrying');
+        await sleep(delay, signal, onWake);
+        delay = Math.min(delay * 2, this.#o.poll.maxMs);
+        continue;
+      }
+      if (answer === 'gone') {
+        if (op.kind === OperationKind.DELETE)
+          return this.#finish(op, LastActionState.SUCCEEDED, 'Instance deletion completed');
+        return this.#finish(op, LastActionState.FAILED, 'the broker no longer has this cluster (410 Gone)');
+      }
+      if (answer === 'unknown') {
+        if (op.kind === OperationKind.DELETE)
+          return this.#finish(op, LastActionState.SUCCEEDED, 'Instance deletion completed');
+        return this.#finish(op, LastActionState.FAILED, 'the broker does not know this cluster (404)');
+      }
+      if (following === undefined && this.#o.director) {
+        const taskId = op.directorTaskId ?? (await this.#findTask(op));
+        if (taskId !== undefined) {
+          op = { ...op, directorTaskId: taskId };
+          following = this.#tail(op, taskId, signal).finally(() => {
+            // The Director task ended: ask the broker now rather than at the next backoff step.
+            delay = this.#o.poll.initialMs;
+            wakeNow();
+          });
+        }
+      }
+      if (answer.state !== 'in progress') {
+        await following?.catch(() => undefined);
+        const description =
+          answer.state === 'succeeded' ? completed(op.kind) : answer.description || `${op.kind} failed`;
+        return this.#finish(
+          op,
+          answer.state === 'succeeded' ? LastActionState.SUCCEEDED : LastActionState.FAILED,
+          description,
+        );
+      }
+      if (answer.description && answer.description !== lastDescription) {
+        lastDescription = answer.description;
+        await this.#stateChange(op, LastActionState.IN_PROGRESS, answer.description);
+      }
+      await sleep(delay, signal, onWake);
+      delay = Math.min(delay * 2, this.#o.poll.maxMs);
+      this.#o.metrics?.trackerPolls.inc();
+    }
+  }
+
+  async #renew(id: string): Promise<boolean> {
+    const result = await this.#o.db.query(
+      `UPDATE api.operations SET lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond'
+       WHERE id = $1 AND holder = $2 AND state = 'in progress'`,
+      [id, this.#o.holder, this.#o.leaseMs],
+    );
+    return result.rowCount === 1;
+  }
+
+  /** Sends again a request the broker never acknowledged (OSB: a re-sent PUT during provisioning gets 202). */
+  async #resend(op: OperationRecord): Promise<{ operation: string | undefined } | 'retry' | 'failed'> {
+    const { broker } = this.#o;
+    try {
+      const answer =
+        op.kind === OperationKind.CREATE
+          ? await broker.provision(op.clusterUuid, op.request.body, op.originatingUser)
+          : op.kind === OperationKind.DELETE
+            ? await broker.deprovision(
+                op.clusterUuid,
+                op.request.serviceId,
+                op.request.planId,
+                op.originatingUser,
+              )
+            : await broker.update(op.clusterUuid, op.request.body, op.originatingUser);
+      await this.#o.db.query(
+        `UPDATE api.operations SET phase = 'polling', broker_operation = $2, updated_at = now() WHERE id = $1`,
+        [op.id, answer.operation ?? null],
+      );
+      return { operation: answer.operation };
+    } catch (error) {
+      if (error instanceof OsbError && error.status >= 400 && error.status < 500) {
+        await this.#finish(op, LastActionState.FAILED, error.description);
+        return 'failed';
+      }
+      this.#o.logger.warn({ err: error, operation: op.id }, 'broker unreachable; will re-send');
+      return 'retry';
+    }
+  }
+
+  async #findTask(op: OperationRecord): Promise<number | undefined> {
+    try {
+      const tasks = await this.#o.director!.tasks({
+        deployment: deploymentNameOf(op.clusterUuid),
+        limit: 10,
+        verbose: 2,
+      });
+      const since = op.createdAt.getTime() / 1000 - 5;
+      const task = tasks.filter((t) => t.timestamp >= since).sort((a, b) => a.id - b.id)[0];
+      if (task === undefined) return undefined;
+      await this.#o.db.query(`UPDATE api.operations SET director_task_id = $2 WHERE id = $1`, [
+        op.id,
+        task.id,
+      ]);
+      return task.id;
+    } catch (error) {
+      this.#o.logger.debug({ err: error }, 'no Director task found yet');
+      return undefined;
+    }
+  }
+
+  /** The Director task's progress as cluster events (pushed when the Director offers a stream). */
+  async #tail(op: OperationRecord, taskId: number, signal: AbortSignal): Promise<void> {
+    const cluster = await clusters.byUuid(this.#o.db, op.clusterUuid);
+    if (cluster === undefined) return;
+    let queue = Promise.resolve();
+    await this.#o.director!.followTask(taskId, {
+      signal,
+      onEvent: (event: TaskEvent) => {
+        if (event.stage === undefined) return;
+        queue = queue.then(() =>
+          recordClusterEvent(this.#o.db, this.#o.pubsub, {
+            clusterUuid: cluster.uuid,
+            clusterName: cluster.name,
+            owner: cluster.owner,
+            kind: ClusterEventKind.PROGRESS,
+            at: new Date(event.time * 1000).toISOString(),
+            lastAction: ACTION_OF[op.kind],
+            lastActionState: LastActionState.IN_PROGRESS,
+            description: `${event.stage}${event.task ? `: ${event.task}` : ''}`,
+            stage: event.stage,
+            task: event.task,
+            index: event.index,
+            total: event.total,
+            progress: event.progress,
+          }).catch((error: unknown) =>
+            this.#o.logger.warn({ err: error }, 'could not record a progress event'),
+          ),
+        );
+      },
+    });
+    await queue;
+  }
+
+  async #stateChange(
+    op: OperationRecord,
+    state: LastActionState,
+    description: string,
+    tx?: Queryable,
+  ): Promise<void> {
+    const db = tx ?? this.#o.db;
+    await clusters.update(db, op.clusterUuid, { lastActionState: state, lastActionDescription: description });
+    const cluster = (await clusters.byUuid(db, op.clusterUuid))!;
+    await recordClusterEvent(db, this.#o.pubsub, {
+      clusterUuid: cluster.uuid,
+      clusterName: cluster.name,
+      owner: cluster.owner,
+      kind: ClusterEventKind.STATE,
+      at: new Date().toISOString(),
+      lastAction: ACTION_OF[op.kind],
+      lastActionState: state,
+      description,
+    });
+  }
+
+  async #finish(op: OperationRecord, state: LastActionState, description: string): Promise<void> {
+    let masterIps: string[] | undefined;
+    if (state === LastActionState.SUCCEEDED && op.kind !== OperationKind.DELETE && this.#o.director) {
+      masterIps = await this.#o.director
+        .instances(deploymentNameOf(op.clusterUuid))
+        .then((instances) => instances.filter((i) => i.job === 'master').flatMap((i) => i.ips))
+        .catch(() => undefined);
+    }
+    await this.#o.db.transaction(async (tx) => {
+      const done = await tx.query(
+        `UPDATE api.operations SET phase = 'done', state = $2, description = $3, holder = NULL,
+           lease_expires_at = NULL, finished_at = now(), updated_at = now()
+         WHERE id = $1 AND state = 'in progress'`,
+        [op.id, state, description],
+      );
+      if (done.rowCount !== 1) return;
+      if (masterIps !== undefined) await clusters.update(tx, op.clusterUuid, { masterIps });
+      if (op.kind === OperationKind.DELETE && state === LastActionState.SUCCEEDED) {
+        await clusters.update(tx, op.clusterUuid, { deletedAt: new Date() });
+      }
+      await this.#stateChange(op, state, description, tx);
+    });
+    this.#o.metrics?.operations.inc({ kind: op.kind, state });
+    this.#o.metrics?.operationSeconds.observe(
+      { kind: op.kind },
+      (Date.now() - op.createdAt.getTime()) / 1000,
+    );
+    this.#o.onFinished?.(op, state);
+  }
+}
+
+function completed(kind: OperationKind): string {
+  if (kind === OperationKind.CREATE) return 'Instance provisioning completed';
+  if (kind === OperationKind.DELETE) return 'Instance deletion completed';
+  return 'Instance update completed';
+}
+
+function sleep(ms: number, signal: AbortSignal, onWake: (fn: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      onWake(() => {});
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    onWake(done);
+  });
+}
