@@ -1,3 +1,4 @@
+import { apiRole } from '@openpks/api';
 import { directorRole } from '@openpks/bosh';
 import { brokerRole } from '@openpks/broker';
 import type { RoleModule } from '@openpks/role';
@@ -7,4 +8,4 @@ import { uaaRole } from '@openpks/uaa';
  * The roles this build of pks-server can run. Each arrives with its component (uaa, director, broker,
  * api, nsx); `--roles all` starts every one listed here, in the order their `after` lists require.
  */
-export const availableRoles: readonly RoleModule[] = [uaaRole, directorRole, brokerRole];
+export const availableRoles: readonly RoleModule[] = [uaaRole, directorRole, brokerRole, apiRole];
