@@ -35,7 +35,7 @@ export function createApiRole(options: ApiRoleOptions = {}): RoleModule {
         port: config.roles.api.port,
         credentials: await deps.tls.serverCredentials(Role.API),
         db: deps.db,
-        logger: deps.logger.child({ role: Role.API }),
+        logger: deps.logger,
         plans: config.plans,
         uaa: { url: uaaUrl, issuer: await uaaIssuer(uaaUrl, deps.tls.caPem), ca: deps.tls.caPem },
         broker: {

@@ -153,7 +153,7 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
         tls: await deps.tls.serverCredentials(Role.BROKER),
         host: config.roles.broker.host,
         port: config.roles.broker.port,
-        logger: deps.logger.child({ role: Role.BROKER }),
+        logger: deps.logger,
       });
       return {
         url: broker.url,

@@ -173,6 +173,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     allowBatchedHttpRequests: false,
     validationRules: rules,
     includeStacktraceInErrorResponses: false,
+    // pks-server owns SIGINT/SIGTERM and drains every role in order; Apollo's own handlers (installed
+    // outside tests) would stop this server and re-raise the signal before the other roles drain.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatError(formatted, error, logger),
     plugins: [
       requireAuthentication,

@@ -49,7 +49,7 @@ export function createDirectorRole(options: DirectorRoleOptions = {}): RoleModul
       const director = await EmbeddedDirector.start({
         db: deps.db,
         secrets: deps.secrets,
-        logger: deps.logger.child({ role: Role.DIRECTOR }),
+        logger: deps.logger,
         credentials: await deps.tls.serverCredentials(Role.DIRECTOR),
         host: config.roles.director.host,
         port: config.roles.director.port,
