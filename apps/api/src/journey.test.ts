@@ -155,6 +155,16 @@ describe('the PKS API journey (UAA + API + broker + embedded Director)', () => {
       lastActionState: 'succeeded',
     });
 
+    // The delete's progress must come from its own Director tasks (the drain errand first), never from
+    // the upgrade that ran just before it on the same deployment.
+    const deleteWs = api.wsClient(alice);
+    const deleteEvents = collect<ClusterEvent>(
+      deleteWs,
+      `subscription($n:String!){ clusterEvents(name:$n){ kind lastAction lastActionState description stage progress index total } }`,
+      { n: 'journey' },
+      (e) => e.kind === 'STATE' && e.lastAction === 'DELETE' && e.lastActionState !== 'in progress',
+    );
+    await new Promise((r) => setTimeout(r, 200));
     const deleted = await api.query(
       alice,
       `mutation{ deleteCluster(name:"journey"){ lastAction lastActionState } }`,
@@ -170,5 +180,11 @@ describe('the PKS API journey (UAA + API + broker + embedded Director)', () => {
     }
     expect((await api.query(alice, `{ clusters { name } }`)).data.clusters).toEqual([]);
     expect(await bosh.client.deployments()).toEqual([]);
+    const deleteStages = new Set(
+      (await deleteEvents.done).filter((e) => e.kind === 'PROGRESS').map((e) => e.stage),
+    );
+    await deleteWs.dispose();
+    expect(deleteStages).toContain('Running errand');
+    expect(deleteStages).not.toContain('Updating instance');
   }, 180_000);
 });

@@ -266,13 +266,21 @@ export class OperationTracker {
 
   async #findTask(op: OperationRecord): Promise<number | undefined> {
     try {
+      // The broker (ODB) chains an operation's Director tasks under one BOSH context id and returns it
+      // in the operation data; that names this operation's tasks exactly. Without it, fall back to the
+      // deployment's first task started after the operation was recorded (never an earlier one: a
+      // delete right after a resize must not follow the resize's task).
+      const contextId = boshContextIdOf(op.brokerOperation);
       const tasks = await this.#o.director!.tasks({
         deployment: deploymentNameOf(op.clusterUuid),
+        ...(contextId !== undefined ? { contextId } : {}),
         limit: 10,
         verbose: 2,
       });
-      const since = op.createdAt.getTime() / 1000 - 5;
-      const task = tasks.filter((t) => t.timestamp >= since).sort((a, b) => a.id - b.id)[0];
+      const since = op.createdAt.getTime() / 1000 - 1;
+      const task = tasks
+        .filter((t) => (contextId !== undefined ? t.context_id === contextId : t.timestamp >= since))
+        .sort((a, b) => a.id - b.id)[0];
       if (task === undefined) return undefined;
       await this.#o.db.query(`UPDATE api.operations SET director_task_id = $2 WHERE id = $1`, [
         op.id,
@@ -388,4 +396,17 @@ function sleep(ms: number, signal: AbortSignal, onWake: (fn: () => void) => void
     signal.addEventListener('abort', done, { once: true });
     onWake(done);
   });
+}
+
+/** The BOSH context id in ODB's operation data (`{"BoshContextID": …}`), when the broker sent one. */
+function boshContextIdOf(operation: string | null | undefined): string | undefined {
+  if (!operation) return undefined;
+  try {
+    const data = JSON.parse(operation) as { BoshContextID?: unknown };
+    return typeof data.BoshContextID === 'string' && data.BoshContextID !== ''
+      ? data.BoshContextID
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
