@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { createInterface } from 'node:readline';
+import { runCli } from '../cli.js';
+
+// The only place that touches the real process: its arguments, environment, streams and signals.
+process.exitCode = await runCli(process.argv.slice(2), {
+  env: process.env,
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  stdoutIsTty: Boolean(process.stdout.isTTY),
+  stderrIsTty: Boolean(process.stderr.isTTY),
+  ask: (question, options) => ask(question, options?.secret ?? false),
+});
+
+// --wait holds a WebSocket open; Ctrl-C only detaches, the operation goes on (PKS has no cancel-cluster).
+process.on('SIGINT', () => {
+  process.stderr.write(
+    "\nDetached; the operation continues. Follow it with 'pks cluster NAME' (or 'pks task ID').\n",
+  );
+  process.exit(130);
+});
+
+function ask(question: string, secret: boolean): Promise<string | undefined> {
+  if (!process.stdin.isTTY) return readPipedLine(question);
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  if (secret) {
+    // Echo nothing while a password is typed.
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+      if (s.includes(question)) process.stderr.write(question);
+    };
+  }
+  return new Promise((resolve) =>
+    rl.question(question, (answer) => {
+      rl.close();
+      if (secret) process.stderr.write('\n');
+      resolve(answer);
+    }),
+  );
+}
+
+/** A piped answer (`yes | pks delete-cluster x`) counts; no stdin at all means there is no one to ask. */
+function readPipedLine(question: string): Promise<string | undefined> {
+  if (process.stdin.readableEnded || process.stdin.destroyed) return Promise.resolve(undefined);
+  process.stderr.write(question);
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  return new Promise((resolve) => {
+    let done = false;
+    rl.once('line', (line) => {
+      done = true;
+      // A piped answer is not echoed; end the prompt's line so the output after it starts clean.
+      process.stderr.write('\n');
+      rl.close();
+      resolve(line);
+    });
+    rl.once('close', () => {
+      if (!done) resolve(undefined);
+    });
+  });
+}

@@ -1,0 +1,164 @@
+import { createClient, type Client } from 'graphql-ws';
+import { WebSocket } from 'ws';
+import { writeCreds, type Creds } from './creds.js';
+import { CliError, NOT_LOGGED_IN_MESSAGE, PRIVILEGES_MESSAGE } from './errors.js';
+import { httpsCall, tlsOptions, type TlsTrust } from './http.js';
+import type { Operation } from './operations.js';
+import { grantToken } from './uaa.js';
+
+interface GraphQLError {
+  message: string;
+  extensions?: { code?: string };
+}
+
+/** `-a api.example.com` means `https://api.example.com:9021`, PKS's API port (PKS-REFERENCE §0). */
+export function normalizeApi(api: string): string {
+  const withScheme = /^https?:\/\//.test(api) ? api : `https://${api}`;
+  const url = new URL(withScheme);
+  if (url.port === '' && !/^https?:\/\/[^/]+:\d+/.test(withScheme)) url.port = '9021';
+  return url.origin;
+}
+
+/** Maps an API error to PKS's words: scope and quota refusals read the same in PKS 1.6. */
+export function cliErrorOf(error: GraphQLError): CliError {
+  const code = error.extensions?.code;
+  if (code === 'FORBIDDEN' || code === 'QUOTA_EXCEEDED') return new CliError(PRIVILEGES_MESSAGE);
+  if (code === 'UNAUTHENTICATED') return new CliError(NOT_LOGGED_IN_MESSAGE);
+  return new CliError(error.message);
+}
+
+/**
+ * The logged-in user's view of the API: typed operations over HTTPS, subscriptions over WSS, and a silent
+ * token refresh (once per call) when the API says the access token is no longer good.
+ */
+export class ApiClient {
+  #creds: Creds;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(creds: Creds, env: NodeJS.ProcessEnv) {
+    this.#creds = creds;
+    this.#env = env;
+  }
+
+  get creds(): Creds {
+    return this.#creds;
+  }
+
+  get trust(): TlsTrust {
+    return {
+      ...(this.#creds.caCert ? { ca: this.#creds.caCert } : {}),
+      ...(this.#creds.skipSslValidation ? { insecure: true } : {}),
+    };
+  }
+
+  async run<TData, TVars>(op: Operation<TData, TVars>, variables: TVars): Promise<TData> {
+    let result = await this.#post(op.document, variables);
+    if (result.errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
+      await this.refresh();
+      result = await this.#post(op.document, variables);
+    }
+    if (result.errors?.length) throw cliErrorOf(result.errors[0]!);
+    if (!result.data) throw new CliError('the API answered without data');
+    return result.data as TData;
+  }
+
+  async #post(document: string, variables: unknown): Promise<{ data?: unknown; errors?: GraphQLError[] }> {
+    const res = await httpsCall(
+      `${this.#creds.api}/graphql`,
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Authorization: `Bearer ${this.#creds.accessToken}`,
+        },
+        body: JSON.stringify({ query: document, variables }),
+      },
+      this.trust,
+    );
+    try {
+      return JSON.parse(res.body) as { data?: unknown; errors?: GraphQLError[] };
+    } catch {
+      throw new CliError(`the API answered ${res.status}: ${res.body.slice(0, 200)}`);
+    }
+  }
+
+  /** New access token from the refresh token (or a new client grant), saved so the next command has it. */
+  async refresh(): Promise<void> {
+    const c = this.#creds;
+    let tokens;
+    try {
+      tokens =
+        c.refreshToken !== undefined
+          ? await grantToken(
+              c.uaa,
+              {
+                kind: 'refresh_token',
+                refreshToken: c.refreshToken,
+                clientId: c.clientId,
+                ...(c.clientSecret ? { clientSecret: c.clientSecret } : {}),
+              },
+              this.trust,
+            )
+          : c.clientSecret !== undefined
+            ? await grantToken(
+                c.uaa,
+                { kind: 'client_credentials', clientId: c.clientId, clientSecret: c.clientSecret },
+                this.trust,
+              )
+            : undefined;
+    } catch {
+      tokens = undefined;
+    }
+    if (!tokens) throw new CliError(NOT_LOGGED_IN_MESSAGE);
+    this.#creds = {
+      ...c,
+      accessToken: tokens.accessToken,
+      ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+    };
+    await writeCreds(this.#env, this.#creds);
+  }
+
+  /** A graphql-ws client over WSS trusting the login CA; the caller disposes it. */
+  wsClient(): Client {
+    const trust = tlsOptions(this.trust);
+    const token = this.#creds.accessToken;
+    return createClient({
+      url: `${this.#creds.api.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: class extends WebSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols, trust);
+        }
+      },
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 3,
+      lazy: true,
+    });
+  }
+
+  /** Yields each event of a subscription until it ends or `signal` aborts; errors arrive in PKS's words. */
+  async *subscribe<TData, TVars>(
+    op: Operation<TData, TVars>,
+    variables: TVars,
+    signal?: AbortSignal,
+  ): AsyncGenerator<TData> {
+    const ws = this.wsClient();
+    const it = ws.iterate<TData>({ query: op.document, variables: variables as Record<string, unknown> });
+    // Ending the iterator settles a pending next(), so an abort ends the for-await below.
+    const onAbort = () => void it.return?.(undefined);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const value of it) {
+        if (value.errors?.length) throw cliErrorOf(value.errors[0] as GraphQLError);
+        if (value.data) yield value.data as TData;
+      }
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      const e = error as { code?: number; reason?: string; message?: string };
+      throw new CliError(`lost the event stream: ${e.reason ?? e.message ?? String(e.code ?? error)}`);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await it.return?.(undefined);
+      await ws.dispose();
+    }
+  }
+}

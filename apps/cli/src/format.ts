@@ -1,0 +1,158 @@
+import type {
+  ClusterDetailsView,
+  ClusterView,
+  NetworkProfileView,
+  PlanView,
+  TaskView,
+} from './operations.js';
+
+// `--json` speaks the PKS v1 REST models (PKS-REFERENCE §2) so scripts written for PKS keep working.
+
+export function clusterJson(c: ClusterView | ClusterDetailsView): Record<string, unknown> {
+  const details = 'nsxDetails' in c ? c : undefined;
+  return {
+    name: c.name,
+    plan_name: c.planName,
+    last_action: c.lastAction,
+    last_action_state: c.lastActionState,
+    last_action_description: c.lastActionDescription,
+    uuid: c.uuid,
+    kubernetes_master_ips: c.kubernetesMasterIps.length ? c.kubernetesMasterIps : ['In Progress'],
+    network_profile_name: c.networkProfileName ?? '',
+    compute_profile_name: '',
+    pks_version: c.pksVersion,
+    k8s_version: c.k8sVersion ?? '',
+    parameters: {
+      kubernetes_master_host: c.kubernetesMasterHost,
+      kubernetes_master_port: c.kubernetesMasterPort,
+      kubernetes_worker_instances: c.workerInstances,
+      ...(details?.nsxDetails ? { nsxt_network_details: snakeKeys(details.nsxDetails) } : {}),
+      ...(details?.drain ? { kubernetes_setting_cluster_details: snakeKeys(details.drain) } : {}),
+    },
+  };
+}
+
+export function planJson(p: PlanView): Record<string, unknown> {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    worker_instances: p.workerInstances,
+    master_instances: p.masterInstances,
+    // PKS's JSON really uses hyphens for this one key.
+    'allow-privileged-containers': p.allowPrivilegedContainers,
+  };
+}
+
+export function networkProfileJson(n: NetworkProfileView): Record<string, unknown> {
+  return { name: n.name, description: n.description, parameters: n.parameters };
+}
+
+const epoch = (iso: string | null) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
+
+export function taskJson(t: TaskView): Record<string, unknown> {
+  return {
+    uuid: t.id,
+    type: t.type,
+    status: t.status,
+    start_time: epoch(t.createdAt),
+    end_time: epoch(t.finishedAt),
+    clusters: t.clusters.map((c) => ({
+      cluster_name: c.clusterName,
+      last_action: 'UPGRADE',
+      last_action_state: c.lastActionState,
+      start_time: epoch(c.startedAt),
+      end_time: epoch(c.finishedAt),
+      is_canary: c.isCanary,
+    })),
+  };
+}
+
+function snakeKeys(o: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`), v]),
+  );
+}
+
+export const json = (value: unknown) => `${JSON.stringify(value, null, 4)}\n`;
+
+/** A PKS-style table: left-aligned columns two spaces apart, headers as PKS prints them. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** Label/value lines aligned like `pks cluster`. */
+export function labels(pairs: [string, string][]): string {
+  const width = Math.max(...pairs.map(([l]) => l.length)) + 2;
+  return `${pairs.map(([l, v]) => `${`${l}:`.padEnd(width)}${v}`.trimEnd()).join('\n')}\n`;
+}
+
+export function clusterBlock(c: ClusterView): string {
+  return labels([
+    ['PKS Version', c.pksVersion],
+    ['Name', c.name],
+    ['K8s Version', c.k8sVersion ?? ''],
+    ['Plan Name', c.planName],
+    ['UUID', c.uuid],
+    ['Last Action', c.lastAction],
+    ['Last Action State', c.lastActionState],
+    ['Last Action Description', c.lastActionDescription],
+    ['Kubernetes Master Host', c.kubernetesMasterHost],
+    ['Kubernetes Master Port', String(c.kubernetesMasterPort)],
+    ['Worker Nodes', String(c.workerInstances)],
+    [
+      'Kubernetes Master IP(s)',
+      c.kubernetesMasterIps.length ? c.kubernetesMasterIps.join(', ') : 'In Progress',
+    ],
+    ['Network Profile Name', c.networkProfileName ?? ''],
+  ]);
+}
+
+export function clusterDetailsBlock(c: ClusterDetailsView, plan: PlanView | undefined): string {
+  const n = c.nsxDetails;
+  const v = (x: unknown) => (x === null || x === undefined ? '' : Array.isArray(x) ? x.join(',') : String(x));
+  const nsx = [
+    ['lb_size', n?.lbSize],
+    ['nodes_dns', n?.nodesDns],
+    ['node_routable', n?.nodeRoutable],
+    ['node_subnet_prefix', n?.nodeSubnetPrefix],
+    ['pod_routable', n?.podRoutable],
+    ['pod_subnet_prefix', n?.podSubnetPrefix],
+    ['master_vms_nsgroup_id', undefined],
+    ['t0_router_id', n?.t0RouterId],
+    ['fip_pool_ids', n?.fipPoolIds],
+    ['node_ip_block_ids', n?.nodeIpBlockIds],
+    ['pod_ip_block_ids', n?.podIpBlockIds],
+  ] as const;
+  const d = plan?.drain;
+  const cluster = (c.drain ?? {}) as Record<string, unknown>;
+  const drain = [
+    ['kubelet-drain-timeout', d?.kubeletDrainTimeout, cluster.kubeletDrainTimeout],
+    ['kubelet-drain-grace-period', d?.kubeletDrainGracePeriod, cluster.kubeletDrainGracePeriod],
+    ['kubelet-drain-force', d?.kubeletDrainForce, cluster.kubeletDrainForce],
+    [
+      'kubelet-drain-ignore-daemonsets',
+      d?.kubeletDrainIgnoreDaemonsets,
+      cluster.kubeletDrainIgnoreDaemonsets,
+    ],
+    ['kubelet-drain-delete-local-data', d?.kubeletDrainDeleteLocalData, cluster.kubeletDrainDeleteLocalData],
+    ['kubelet-drain-force-node', d?.kubeletDrainForceNode, cluster.kubeletDrainForceNode],
+  ] as const;
+  const setByCluster = drain.filter(([, , x]) => x !== undefined && x !== null);
+  let out = clusterBlock(c);
+  out += '\nNSXT Network Details:\n';
+  out += nsx.map(([k, x]) => `  ${k}: ${v(x)}`.trimEnd()).join('\n');
+  out += '\n\nKubernetes Settings Details:\n  Set by Plan:\n';
+  out += drain.map(([k, x]) => `    ${k}: ${v(x)}`).join('\n');
+  if (setByCluster.length) {
+    out += '\n  Set by Cluster:\n';
+    out += setByCluster.map(([k, , x]) => `    ${k}: ${v(x)}`).join('\n');
+  }
+  return `${out}\n`;
+}

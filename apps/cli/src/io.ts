@@ -1,0 +1,10 @@
+/** The process as the commands see it: streams, environment and a prompt; tests pass their own. */
+export interface Io {
+  env: NodeJS.ProcessEnv;
+  out(text: string): void;
+  err(text: string): void;
+  stdoutIsTty: boolean;
+  stderrIsTty: boolean;
+  /** Reads one answer from the user (undefined when there is no terminal to ask). */
+  ask(question: string, options?: { secret?: boolean }): Promise<string | undefined>;
+}
