@@ -6,13 +6,14 @@ import { createDirectorRole } from '@openpks/bosh';
 import { brokerRole } from '@openpks/broker';
 import { parseConfig, type Role } from '@openpks/config';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
+import { nsxRole } from '@openpks/nsx';
 import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
 import { createLogger, type RoleDeps, type RunningRole } from '@openpks/role';
 import { uaaRole } from '@openpks/uaa';
 import { httpsFetch } from '@openpks/uaa/testing';
 import { apiRole } from './index.js';
 
-// The api role as pks-server starts it: after uaa, director and broker, from the same data directory,
+// The api role as pks-server starts it: after uaa, director, broker and nsx, from the same data directory,
 // finding them through the endpoints and reading the broker's credentials and the Director client secret.
 
 describe('the api role', () => {
@@ -48,7 +49,7 @@ describe('the api role', () => {
       adminPassword,
     };
     const director = createDirectorRole({ sim: { ipRange: '127.1.74.0/24' } });
-    for (const role of [uaaRole, director, brokerRole, apiRole]) {
+    for (const role of [uaaRole, director, brokerRole, nsxRole, apiRole]) {
       const started = await role.start(config, deps);
       running.push(started);
       urls.set(role.name, started.url);
@@ -99,5 +100,11 @@ describe('the api role', () => {
         (await gql('{ cluster(name:"via-role"){ lastActionState } }')).data?.cluster?.lastActionState ?? '';
     }
     expect(state).toBe('succeeded');
+    // Its node network came from the embedded NSX simulator through the nsx role.
+    const nsx = (await gql('{ cluster(name:"via-role"){ nsxDetails { nodeSubnet } } }')).data
+      ?.cluster as unknown as {
+      nsxDetails: { nodeSubnet: string };
+    };
+    expect(nsx.nsxDetails.nodeSubnet).toMatch(/^172\.2[4-7]\.\d+\.0\/24$/);
   }, 60_000);
 });

@@ -3,6 +3,7 @@ import { request } from 'node:https';
 import { Role, type PksConfig } from '@openpks/config';
 import { DirectorClient } from '@openpks/bosh';
 import { loadBrokerCredentials } from '@openpks/broker';
+import { DEFAULT_NSX_TOPOLOGY, nsxProxyFor } from '@openpks/nsx';
 import type { RoleDeps, RoleModule, RunningRole } from '@openpks/role';
 import { loadDirectorClientSecret } from '@openpks/uaa';
 import { startApiServer } from './http/apiServer.js';
@@ -16,7 +17,7 @@ export interface ApiRoleOptions {
 export function createApiRole(options: ApiRoleOptions = {}): RoleModule {
   return {
     name: Role.API,
-    after: [Role.UAA, Role.BROKER, Role.DIRECTOR],
+    after: [Role.UAA, Role.BROKER, Role.DIRECTOR, Role.NSX],
     async start(config: PksConfig, deps: RoleDeps): Promise<RunningRole> {
       const uaaUrl = deps.endpoints.url(Role.UAA);
       const director =
@@ -44,6 +45,8 @@ export function createApiRole(options: ApiRoleOptions = {}): RoleModule {
           ...(await loadBrokerCredentials(deps)),
         },
         director,
+        // Every cluster gets its NSX-T networking, from the NSX Manager or the embedded simulator.
+        nsx: { proxy: await nsxProxyFor(config, deps, DEFAULT_NSX_TOPOLOGY), topology: DEFAULT_NSX_TOPOLOGY },
         ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
       });
       return {

@@ -19,6 +19,7 @@ import {
   type ClusterEventMessage,
   type TaskEventMessage,
 } from '../services/events.js';
+import type { NsxtNetworkDetails } from '@openpks/nsx';
 import type { ClusterRecord, NetworkProfileRecord } from '../store/records.js';
 import type { TaskRecord } from '../services/taskService.js';
 import { requireCaller, type ApiContext } from './context.js';
@@ -71,6 +72,20 @@ function nsxOf(parameters: Record<string, unknown> | undefined): NsxDetails | nu
     fipPoolIds: p.fip_pool_ids,
     nodeIpBlockIds: p.node_ip_block_ids,
     podIpBlockIds: p.pod_ip_block_ids,
+  };
+}
+
+function allocationOf(details: Record<string, unknown> | null): Partial<NsxDetails> {
+  if (details === null) return {};
+  const d = details as Partial<NsxtNetworkDetails>;
+  return {
+    t0RouterId: d.t0_router_id,
+    nodeSubnet: d.node_subnet,
+    tier1RouterId: d.tier1_router_id,
+    lbServiceId: d.lb_service_id,
+    lbSize: d.lb_size,
+    floatingIps: d.floating_ips && Object.values(d.floating_ips),
+    networkDetails: details,
   };
 }
 
@@ -169,6 +184,10 @@ export class ClusterResolver {
 
   @FieldResolver(() => NsxDetails, { nullable: true })
   async nsxDetails(@Root() cluster: Cluster, @Ctx() ctx: ApiContext): Promise<NsxDetails | null> {
+    // What the cluster runs with (after allowed profile updates) and what the NSX proxy step allocated.
+    const network = await ctx.services.clusters.network(requireCaller(ctx), cluster.name);
+    if (network !== undefined)
+      return { ...nsxOf(network.profileParameters), ...allocationOf(network.details) };
     if (cluster.networkProfileName === null) return null;
     const profile = await ctx.services.networkProfiles.get(requireCaller(ctx), cluster.networkProfileName);
     return nsxOf(profile.parameters);

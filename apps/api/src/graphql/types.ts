@@ -69,6 +69,19 @@ export class NsxDetails {
   @Field(() => [String], { nullable: true }) fipPoolIds?: string[] | undefined;
   @Field(() => [String], { nullable: true }) nodeIpBlockIds?: string[] | undefined;
   @Field(() => [String], { nullable: true }) podIpBlockIds?: string[] | undefined;
+  @Field(() => String, { nullable: true, description: 'The node subnet the NSX proxy step allocated' })
+  nodeSubnet?: string | undefined;
+  @Field(() => String, { nullable: true, description: 'The cluster router (tier-1) on the tier-0' })
+  tier1RouterId?: string | undefined;
+  @Field(() => String, { nullable: true, description: 'The cluster’s NSX-T load balancer' })
+  lbServiceId?: string | undefined;
+  @Field(() => [String], { nullable: true, description: 'Floating IPs taken from the floating IP pool' })
+  floatingIps?: string[] | undefined;
+  @Field(() => JSONObjectResolver, {
+    nullable: true,
+    description: 'Everything the NSX proxy step allocated, as sent to the broker (nsxt_network_details)',
+  })
+  networkDetails?: Record<string, unknown> | undefined;
 }
 
 @ObjectType({ description: 'A Kubernetes cluster (PKS Cluster)' })

@@ -10,6 +10,7 @@ import { bearerToken, UaaTokenVerifier, type TokenVerifier, type VerifiedToken }
 import type { DirectorClient } from '@openpks/bosh';
 import { PubSub, migrate, type Database } from '@openpks/db';
 import { errorExtensionsOf, isPksError, UnauthenticatedError, type Plan } from '@openpks/domain';
+import type { NsxProxy, NsxTopology } from '@openpks/nsx';
 import type { ServerCredentials } from '@openpks/pki';
 import { listenHttps, type Logger } from '@openpks/role';
 import { OsbClient, type OsbClientOptions } from '../broker/osbClient.js';
@@ -48,6 +49,8 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   /** Another verifier (tests of clock edges); default: UAA's keys. */
   verifier?: TokenVerifier;
+  /** NSX-T: the proxy step run around the broker, and the installation's objects profiles must respect. */
+  nsx?: { proxy: NsxProxy; topology: NsxTopology } | undefined;
 }
 
 export interface ApiServer {
@@ -85,6 +88,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     concurrency: options.concurrency ?? 50,
     logger,
     metrics,
+    nsx: options.nsx?.proxy,
     onFinished: (op, state) => {
       if (op.taskId === null) return;
       void clusters
@@ -105,11 +109,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       void tracker.announce().catch(() => undefined);
     },
     clusterTokens: (userName, password) => clusterTokens(options.uaa, userName, password),
+    nsx: options.nsx?.proxy,
   });
   const taskService = new TaskService(db, pubsub, clusterService, logger);
   const services: Services = {
     clusters: clusterService,
-    networkProfiles: new NetworkProfileService(db, clusterService),
+    networkProfiles: new NetworkProfileService(db, clusterService, options.nsx?.topology),
     tasks: taskService,
     pubsub,
     auditEvents: (caller: Caller, limit: number) => {

@@ -11,7 +11,15 @@ import {
   validateHostname,
   type Plan,
 } from '@openpks/domain';
+import {
+  mergeNetworkProfileUpdate,
+  networkProfileUpdateConflicts,
+  type NetworkProfileParameters,
+  type NsxProxy,
+  type NsxtNetworkDetails,
+} from '@openpks/nsx';
 import { domainErrorOf, type OsbClient, type OsbCatalog } from '../broker/osbClient.js';
+import { clusterNetworks, type ClusterNetworkRecord } from '../store/clusterNetworks.js';
 import {
   audit,
   clusters,
@@ -68,6 +76,8 @@ export interface ClusterServiceOptions {
   wake: () => void;
   /** A password grant at UAA for `pks_cluster_client`: the user's id and refresh tokens for a kubeconfig. */
   clusterTokens: (userName: string, password: string) => Promise<{ idToken: string; refreshToken: string }>;
+  /** The NSX-T proxy step; without it clusters get no NSX objects (a deployment without NSX-T). */
+  nsx?: NsxProxy | undefined;
 }
 
 /** Validation, authorisation and decisions for clusters: every change goes to the broker over OSB. */
@@ -128,6 +138,10 @@ export class ClusterService {
       const profile = await this.#profile(input.networkProfileName);
       const uuid = randomUUID();
       const { serviceId, planId } = await this.#ids(plan.name);
+      const profileParameters = (profile?.parameters ?? {}) as NetworkProfileParameters;
+      // The NSX proxy step comes before the broker: the manifest needs the node network it allocates.
+      // A failure here has already rolled back what it took, and nothing is recorded.
+      const network: NsxtNetworkDetails | undefined = await this.#o.nsx?.provision(uuid, profileParameters);
       const body = {
         service_id: serviceId,
         plan_id: planId,
@@ -142,6 +156,7 @@ export class ClusterService {
           ...(profile
             ? { network_profile_name: profile.name, nsxt_network_profile: JSON.stringify(profile) }
             : {}),
+          ...(network ? { nsxt_network_details: network } : {}),
         },
       };
       const record = {
@@ -179,14 +194,36 @@ export class ClusterService {
             this.#o.leaseMs,
           );
           await this.#stateEvent(tx, { ...record, masterIps: [] }, 'Creating cluster');
+          if (network !== undefined) {
+            await clusterNetworks.put(tx, {
+              clusterUuid: uuid,
+              profileParameters: profileParameters as Record<string, unknown>,
+              details: network as unknown as Record<string, unknown>,
+            });
+          }
         })
-        .catch((error: unknown) => {
+        .catch(async (error: unknown) => {
+          // Not recorded (a name taken meanwhile, or a database failure): give the NSX objects back.
+          if (network !== undefined) await this.#o.nsx?.release(uuid).catch(() => undefined);
           if ((error as { code?: string }).code === '23505') {
             throw new ConflictError(`Cluster ${name} already exists`, { details: { field: 'name' } });
           }
           throw error;
         });
-      await this.#send(opId, uuid, () => this.#o.broker.provision(uuid, body, caller.name));
+      await this.#send(opId, uuid, () => this.#o.broker.provision(uuid, body, caller.name)).catch(
+        async (error: unknown) => {
+          // The broker refused outright (the cluster is recorded as failed): its NSX objects go back now;
+          // if that fails too, the row stays and deleting the cluster releases them.
+          if (network !== undefined) {
+            const released = await this.#o.nsx?.release(uuid).then(
+              () => true,
+              () => false,
+            );
+            if (released) await clusterNetworks.remove(this.#o.db, uuid);
+          }
+          throw error;
+        },
+      );
       return (await clusters.byUuid(this.#o.db, uuid))!;
     });
   }
@@ -206,10 +243,14 @@ export class ClusterService {
         patch.workerInstances = this.#workers(plan, input.numNodes, 'numNodes');
         changes.kubernetes_worker_instances = patch.workerInstances;
       }
+      let network: ClusterNetworkRecord | undefined;
       if (input.networkProfileName !== undefined && input.networkProfileName !== null) {
-        const profile = await this.#profile(input.networkProfileName);
-        patch.networkProfileName = profile!.name;
-        changes.network_profile_name = profile!.name;
+        const profile = (await this.#profile(input.networkProfileName))!;
+        network = await this.#profileUpdate(cluster, profile);
+        patch.networkProfileName = profile.name;
+        changes.network_profile_name = profile.name;
+        changes.nsxt_network_profile = JSON.stringify({ ...profile, parameters: network.profileParameters });
+        if (network.details !== null) changes.nsxt_network_details = network.details;
       }
       if (input.drain) {
         const drain = validateDrain(input.drain);
@@ -232,8 +273,51 @@ export class ClusterService {
         'Updating cluster',
         changes,
         patch,
+        null,
+        network && ((tx) => clusterNetworks.put(tx, network)),
       );
     });
+  }
+
+  /** The cluster's NSX-T networking: the profile parameters it runs with and what the proxy step allocated. */
+  async network(caller: Caller, name: string): Promise<ClusterNetworkRecord | undefined> {
+    const cluster = await this.get(caller, name);
+    return clusterNetworks.get(this.#o.db, cluster.uuid);
+  }
+
+  /**
+   * PKS 1.6's rules for a new profile on an existing cluster: only pod IP blocks may be added or reordered,
+   * `cni_configurations` never changes, and every other difference is a conflict reported field by field,
+   * with nothing applied. Returns the cluster's networking after the update.
+   */
+  async #profileUpdate(
+    cluster: ClusterRecord,
+    profile: { name: string; parameters: Record<string, unknown> },
+  ): Promise<ClusterNetworkRecord> {
+    if (cluster.networkProfileName === null) {
+      throw new ConflictError(
+        `Cluster ${cluster.name} was created without a network profile; a profile is attached at create-cluster`,
+        { details: { field: 'networkProfileName' } },
+      );
+    }
+    const recorded = await clusterNetworks.get(this.#o.db, cluster.uuid);
+    const current = (recorded?.profileParameters ??
+      (await networkProfiles.byName(this.#o.db, cluster.networkProfileName))?.parameters ??
+      {}) as NetworkProfileParameters;
+    const next = profile.parameters as NetworkProfileParameters;
+    const conflicts = networkProfileUpdateConflicts(current, next);
+    if (conflicts.length > 0) {
+      throw new ConflictError(
+        `Network profile ${profile.name} cannot be applied to cluster ${cluster.name}: only pod_ip_block_ids can be added or reordered. ` +
+          conflicts.map((c) => `${c.field}: ${c.message}`).join('; '),
+        { details: { field: 'networkProfileName', conflicts } },
+      );
+    }
+    return {
+      clusterUuid: cluster.uuid,
+      profileParameters: mergeNetworkProfileUpdate(current, next) as Record<string, unknown>,
+      details: recorded?.details ?? null,
+    };
   }
 
   resize(caller: Caller, name: string, numNodes: number): Promise<ClusterRecord> {
@@ -362,6 +446,7 @@ export class ClusterService {
     changes: Record<string, unknown>,
     patch: Parameters<typeof clusters.update>[2],
     taskId: string | null = null,
+    more?: (tx: Parameters<Parameters<Database['transaction']>[0]>[0]) => Promise<void>,
   ): Promise<ClusterRecord> {
     const { serviceId, planId } = await this.#ids(cluster.planName);
     const body = {
@@ -387,6 +472,7 @@ export class ClusterService {
         lastActionDescription: description,
       });
       await this.#stateEvent(tx, next, description);
+      await more?.(tx);
     });
     await this.#send(opId, cluster.uuid, () => this.#o.broker.update(cluster.uuid, body, user));
     return (await clusters.byUuid(this.#o.db, cluster.uuid))!;

@@ -1,17 +1,19 @@
 import type { Database } from '@openpks/db';
 import { ConflictError, InputError, NotFoundError } from '@openpks/domain';
+import { DEFAULT_SUBNET_PREFIX, validateNetworkProfileParameters, type NsxTopology } from '@openpks/nsx';
 import { networkProfiles, type NetworkProfileRecord } from '../store/records.js';
 import { access, type Caller } from './access.js';
 import type { ClusterService } from './clusterService.js';
 
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-const LB_SIZES = ['small', 'medium', 'large'];
 
 /** Network profiles: everyone with a PKS scope lists them; only admins create and delete them. */
 export class NetworkProfileService {
   constructor(
     private readonly db: Database,
     private readonly clusterService: ClusterService,
+    /** The installation's NSX objects (its pod IP block may not appear in profiles); none without NSX-T. */
+    private readonly topology?: NsxTopology,
   ) {}
 
   async list(caller: Caller): Promise<NetworkProfileRecord[]> {
@@ -37,20 +39,18 @@ export class NetworkProfileService {
           allowed: 'letters, digits, _ . -, at most 63 characters',
         });
       }
-      const lbSize = input.parameters.lb_size;
-      if (lbSize !== undefined && !LB_SIZES.includes(lbSize as string)) {
-        throw new InputError('parameters.lb_size', `"${String(lbSize)}" is not a load balancer size`, {
-          allowed: LB_SIZES.join(', '),
-        });
-      }
-      const dns = input.parameters.nodes_dns;
-      if (dns !== undefined && (!Array.isArray(dns) || dns.length > 3)) {
-        throw new InputError('parameters.nodes_dns', 'nodes_dns is a list of at most 3 IP addresses');
-      }
+      const parameters = validateNetworkProfileParameters(
+        input.parameters,
+        this.topology ? { tilePodIpBlockId: this.topology.podIpBlockId } : {},
+      );
+      await this.#samePodPrefix(
+        parameters.pod_ip_block_ids ?? [],
+        parameters.pod_subnet_prefix ?? DEFAULT_SUBNET_PREFIX,
+      );
       const result = await this.db.query(
         `INSERT INTO api.network_profiles (name, description, parameters) VALUES ($1, $2, $3::jsonb)
          ON CONFLICT (name) DO NOTHING`,
-        [input.name, input.description ?? '', JSON.stringify(input.parameters)],
+        [input.name, input.description ?? '', JSON.stringify(parameters)],
       );
       if (result.rowCount !== 1) throw new ConflictError(`Network profile ${input.name} already exists`);
       return (await networkProfiles.byName(this.db, input.name))!;
@@ -62,13 +62,36 @@ export class NetworkProfileService {
       access.requireAdmin(caller);
       const profile = await networkProfiles.byName(this.db, name);
       if (profile === undefined) throw new NotFoundError(`Network profile ${name} not found`);
-      const users = await this.db.query(
-        `SELECT 1 FROM api.clusters WHERE network_profile_name = $1 AND deleted_at IS NULL LIMIT 1`,
+      const users = await this.db.query<{ name: string }>(
+        `SELECT name FROM api.clusters WHERE network_profile_name = $1 AND deleted_at IS NULL ORDER BY name`,
         [name],
       );
-      if (users.rowCount > 0) throw new ConflictError(`Network profile ${name} is in use by a cluster`);
+      if (users.rowCount > 0) {
+        const names = users.rows.map((r) => r.name);
+        throw new ConflictError(`Network profile ${name} is in use by cluster(s): ${names.join(', ')}`, {
+          details: { clusters: names },
+        });
+      }
       await this.db.query(`DELETE FROM api.network_profiles WHERE name = $1`, [name]);
       return profile;
     });
+  }
+
+  /** A pod IP block is cut into subnets of one size: every profile naming it must use the same prefix. */
+  async #samePodPrefix(blocks: readonly string[], prefix: number): Promise<void> {
+    if (blocks.length === 0) return;
+    for (const other of await networkProfiles.all(this.db)) {
+      const theirs = (other.parameters.pod_subnet_prefix as number | undefined) ?? DEFAULT_SUBNET_PREFIX;
+      const shared = ((other.parameters.pod_ip_block_ids as string[] | undefined) ?? []).filter((b) =>
+        blocks.includes(b),
+      );
+      if (shared.length > 0 && theirs !== prefix) {
+        throw new InputError(
+          'parameters.pod_subnet_prefix',
+          `pod IP block ${shared[0]} is used with prefix /${theirs} by network profile ${other.name}`,
+          { allowed: String(theirs) },
+        );
+      }
+    }
   }
 }

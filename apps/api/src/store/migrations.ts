@@ -105,4 +105,17 @@ CREATE TABLE audit_events (
 `,
   },
   leasesMigration('0002_leases'),
+  {
+    // What the NSX proxy step allocated for a cluster, and the profile parameters it runs with (which an
+    // allowed profile update changes), apart from the cluster row so clusters without NSX carry nothing.
+    id: '0003_cluster_networks',
+    sql: `
+CREATE TABLE cluster_networks (
+  cluster_uuid uuid PRIMARY KEY,
+  profile_parameters jsonb NOT NULL DEFAULT '{}',
+  details jsonb,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];

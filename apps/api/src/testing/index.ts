@@ -12,6 +12,7 @@ import { request } from 'node:https';
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import type { DirectorClient } from '@openpks/bosh';
+import type { NsxProxy, NsxTopology } from '@openpks/nsx';
 import { parseConfig } from '@openpks/config';
 import type { Database } from '@openpks/db';
 import type { Plan } from '@openpks/domain';
@@ -39,6 +40,8 @@ export interface TestApiOptions {
   limits?: QueryLimits;
   maxBodyBytes?: number;
   logger?: Logger;
+  /** NSX-T proxy step and installation topology (e.g. from `@openpks/nsx/testing`'s simulator). */
+  nsx?: { proxy: NsxProxy; topology: NsxTopology };
 }
 
 export interface GraphQLResult<T = Record<string, unknown>> {
@@ -87,6 +90,7 @@ export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
     poll: options.poll ?? { initialMs: 100, maxMs: 500 },
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.nsx ? { nsx: options.nsx } : {}),
   });
   const caPem = tls.caPem;
   const raw: TestApi['raw'] = (method, path, req = {}) =>

@@ -1,6 +1,7 @@
 import type { DirectorClient, TaskEvent } from '@openpks/bosh';
 import { claimNext, type Database, type PubSub, type Queryable } from '@openpks/db';
 import { LastAction, LastActionState } from '@openpks/domain';
+import type { NsxProxy } from '@openpks/nsx';
 import type { Logger } from '@openpks/role';
 import { OsbError, type OsbClient } from '../broker/osbClient.js';
 import { ClusterEventKind, recordClusterEvent } from '../services/events.js';
@@ -12,6 +13,7 @@ import {
   type OperationRecord,
 } from '../store/records.js';
 import type { Metrics } from '../http/metrics.js';
+import { clusterNetworks } from '../store/clusterNetworks.js';
 
 export interface OperationTrackerOptions {
   db: Database;
@@ -29,6 +31,8 @@ export interface OperationTrackerOptions {
   metrics?: Metrics | undefined;
   /** Called when an operation ends (upgrade runs hear about their clusters here). */
   onFinished?: (op: OperationRecord, state: LastActionState) => void;
+  /** The NSX-T proxy step: a deleted cluster's NSX objects are released once the broker has deleted it. */
+  nsx?: NsxProxy | undefined;
 }
 
 const WAKE_CHANNEL = 'api_operations';
@@ -348,6 +352,16 @@ export class OperationTracker {
   }
 
   async #finish(op: OperationRecord, state: LastActionState, description: string): Promise<void> {
+    const releasing = op.kind === OperationKind.DELETE && state === LastActionState.SUCCEEDED;
+    if (releasing && this.#o.nsx && (await clusterNetworks.get(this.#o.db, op.clusterUuid))) {
+      try {
+        await this.#o.nsx.release(op.clusterUuid);
+      } catch (error) {
+        // The VMs are gone but NSX objects remain: the delete fails so that a retry releases them.
+        state = LastActionState.FAILED;
+        description = `NSX-T objects could not be released (${(error as Error).message}); delete the cluster again`;
+      }
+    }
     let masterIps: string[] | undefined;
     if (state === LastActionState.SUCCEEDED && op.kind !== OperationKind.DELETE && this.#o.director) {
       masterIps = await this.#o.director
@@ -366,6 +380,7 @@ export class OperationTracker {
       if (masterIps !== undefined) await clusters.update(tx, op.clusterUuid, { masterIps });
       if (op.kind === OperationKind.DELETE && state === LastActionState.SUCCEEDED) {
         await clusters.update(tx, op.clusterUuid, { deletedAt: new Date() });
+        await clusterNetworks.remove(tx, op.clusterUuid);
       }
       await this.#stateChange(op, state, description, tx);
     });
