@@ -1,11 +1,12 @@
 import { apiRole } from '@openpks/api';
 import { directorRole } from '@openpks/bosh';
 import { brokerRole } from '@openpks/broker';
+import { nsxRole } from '@openpks/nsx';
 import type { RoleModule } from '@openpks/role';
 import { uaaRole } from '@openpks/uaa';
 
 /**
- * The roles this build of pks-server can run. Each arrives with its component (uaa, director, broker,
- * api, nsx); `--roles all` starts every one listed here, in the order their `after` lists require.
+ * The roles this build of pks-server can run: `--roles all` starts every one listed here, in the order
+ * their `after` lists require.
  */
-export const availableRoles: readonly RoleModule[] = [uaaRole, directorRole, brokerRole, apiRole];
+export const availableRoles: readonly RoleModule[] = [uaaRole, directorRole, nsxRole, brokerRole, apiRole];
