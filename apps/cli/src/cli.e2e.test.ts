@@ -29,8 +29,8 @@ describe('pks (the built binary) against UAA + API + broker + embedded Director'
     stack = await startStack('127.1.80.0/24');
     await stack.uaa.createUser('alice', 'alice-password-1', ['pks.clusters.manage']);
     await stack.uaa.createUser('ops', 'ops-password-1', ['pks.clusters.admin']);
-    alice = await newShell(stack.uaa.url);
-    ops = await newShell(stack.uaa.url);
+    alice = await newShell();
+    ops = await newShell();
   }, 300_000);
 
   afterAll(async () => {

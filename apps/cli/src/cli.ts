@@ -18,7 +18,7 @@ import {
 import type { Io } from './io.js';
 import { writeMergedKubeconfig } from './kubeconfig.js';
 import * as ops from './operations.js';
-import { grantToken, uaaUrlFor } from './uaa.js';
+import { discoverUaaUrl, grantToken } from './uaa.js';
 import { waitForCluster, waitForTask } from './wait.js';
 
 export const CLI_VERSION = '1.6.1-openpks';
@@ -63,7 +63,7 @@ export function buildProgram(io: Io): Command {
       .option('--ca-cert <path>', 'PEM of the CA that signed the API and UAA certificates')
       .option('--client-name <name>', 'log in as a UAA client (client credentials)')
       .option('--client-secret <secret>', 'the client secret')
-      .option('--uaa-url <url>', 'UAA, when not on the API host at :8443 (env PKS_UAA_URL)'),
+      .option('--uaa-url <url>', 'UAA, when the API does not name it in /info (env PKS_UAA_URL)'),
     [
       'pks login -a api.pks.example.com -u alice -p s3cret --ca-cert ca.pem',
       'pks login -a api.pks.example.com --client-name ci --client-secret s3cret -k',
@@ -76,7 +76,7 @@ export function buildProgram(io: Io): Command {
       throw new UsageError('the API must be HTTPS');
     }
     const trust = { ...(caCert ? { ca: caCert } : {}), ...(insecure ? { insecure: true } : {}) };
-    const uaa = uaaUrlFor(api, (o.uaaUrl as string | undefined) ?? io.env.PKS_UAA_URL);
+    const uaa = await discoverUaaUrl(api, (o.uaaUrl as string | undefined) ?? io.env.PKS_UAA_URL, trust);
     let creds;
     if (o.clientName) {
       if (!o.clientSecret) throw new UsageError('--client-secret is required with --client-name');
@@ -426,13 +426,13 @@ export function buildProgram(io: Io): Command {
     .option('-p, --password <password>', 'password (or PKS_USER_PASSWORD)')
     .option('-k, --skip-ssl-validation', 'do not check certificates (insecure)')
     .option('--ca-cert <path>', 'PEM of the CA')
-    .option('--uaa-url <url>', 'UAA, when not on the API host at :8443')
+    .option('--uaa-url <url>', 'UAA, when the API does not name it in /info (env PKS_UAA_URL)')
     .action(async (name: string, o) => {
       const api = normalizeApi(o.api as string);
       const caCert = o.caCert ? await readFile(o.caCert as string, 'utf8') : undefined;
       const insecure = Boolean(o.skipSslValidation);
       const trust = { ...(caCert ? { ca: caCert } : {}), ...(insecure ? { insecure: true } : {}) };
-      const uaa = uaaUrlFor(api, (o.uaaUrl as string | undefined) ?? io.env.PKS_UAA_URL);
+      const uaa = await discoverUaaUrl(api, (o.uaaUrl as string | undefined) ?? io.env.PKS_UAA_URL, trust);
       const password =
         (o.password as string | undefined) ??
         io.env.PKS_USER_PASSWORD ??

@@ -50,11 +50,27 @@ export async function grantToken(uaa: string, grant: Grant, trust: TlsTrust): Pr
 }
 
 /**
- * Where UAA lives for an API. PKS runs UAA on the API's host at :8443 (PKS-REFERENCE §0); the API does not
- * advertise it yet, so `--uaa-url`/`PKS_UAA_URL` override the convention (tests run UAA on a random port).
+ * Where UAA lives for an API: `--uaa-url`/`PKS_UAA_URL` when given, else what the API's `/info` names, else
+ * PKS's convention of UAA on the API's host at :8443 (PKS-REFERENCE §0), for APIs without `/info`.
  */
-export function uaaUrlFor(api: string, override: string | undefined): string {
+export async function discoverUaaUrl(
+  api: string,
+  override: string | undefined,
+  trust: TlsTrust,
+): Promise<string> {
   if (override) return override.replace(/\/+$/, '');
-  const url = new URL(api);
-  return `https://${url.hostname}:8443`;
+  const info = await httpsCall(
+    new URL('/info', api),
+    { method: 'GET', headers: { Accept: 'application/json' } },
+    trust,
+  );
+  if (info.status === 200) {
+    try {
+      const url = (JSON.parse(info.body) as { uaa?: { url?: unknown } }).uaa?.url;
+      if (typeof url === 'string' && url.startsWith('https://')) return url.replace(/\/+$/, '');
+    } catch {
+      // Not openpks's /info: fall through to the convention.
+    }
+  }
+  return `https://${new URL(api).hostname}:8443`;
 }

@@ -263,6 +263,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       );
       return;
     }
+    if (url.pathname === '/info' && req.method === 'GET') {
+      // Unauthenticated, like the BOSH Director's /info: a client finds the UAA to log in against here.
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify({ name: 'openpks', uaa: { url: options.uaa.url, issuer: options.uaa.issuer } }));
+      return;
+    }
     if (url.pathname === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());

@@ -79,14 +79,14 @@ export interface Shell {
   pks(args: string[], options?: { input?: string; env?: NodeJS.ProcessEnv }): Promise<PksResult>;
 }
 
-export async function newShell(uaaUrl: string): Promise<Shell> {
+/** A user's shell: own HOME, PKS_HOME and KUBECONFIG; UAA is discovered from the API's /info, as a user's is. */
+export async function newShell(): Promise<Shell> {
   const home = await mkdtemp(join(tmpdir(), 'pks-user-'));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: home,
     PKS_HOME: join(home, '.pks'),
     KUBECONFIG: join(home, '.kube', 'config'),
-    PKS_UAA_URL: uaaUrl,
   };
   return {
     home,
