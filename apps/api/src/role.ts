@@ -3,7 +3,7 @@ import { request } from 'node:https';
 import { Role, type PksConfig } from '@openpks/config';
 import { DirectorClient } from '@openpks/bosh';
 import { loadBrokerCredentials } from '@openpks/broker';
-import { DEFAULT_NSX_TOPOLOGY, nsxProxyFor } from '@openpks/nsx';
+import { nsxProxyFor } from '@openpks/nsx';
 import type { RoleDeps, RoleModule, RunningRole } from '@openpks/role';
 import { loadDirectorClientSecret } from '@openpks/uaa';
 import { startApiServer } from './http/apiServer.js';
@@ -46,7 +46,7 @@ export function createApiRole(options: ApiRoleOptions = {}): RoleModule {
         },
         director,
         // Every cluster gets its NSX-T networking, from the NSX Manager or the embedded simulator.
-        nsx: { proxy: await nsxProxyFor(config, deps, DEFAULT_NSX_TOPOLOGY), topology: DEFAULT_NSX_TOPOLOGY },
+        nsx: { proxy: await nsxProxyFor(config, deps), topology: config.nsx.topology },
         ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
       });
       return {

@@ -75,7 +75,20 @@ describe('built-in defaults', () => {
       },
       upgrades: { canaries: 0, maxInFlight: 1, attemptLimit: 5, attemptIntervalSeconds: 60 },
     });
-    expect(config.nsx).toEqual({ type: 'embedded' });
+    expect(config.nsx).toEqual({
+      type: 'embedded',
+      topology: {
+        t0RouterId: 'pks-t0',
+        nodeIpBlockId: 'pks-node-ip-block',
+        podIpBlockId: 'pks-pod-ip-block',
+        floatingIpPoolId: 'pks-floating-ip-pool',
+      },
+      sim: {
+        nodeIpBlockCidr: '172.24.0.0/14',
+        podIpBlockCidr: '172.28.0.0/14',
+        floatingIpPool: { cidr: '192.168.160.0/24', start: '192.168.160.10', end: '192.168.160.250' },
+      },
+    });
     expect(config.dataDir).toBe('/srv/pks/.pks-data');
     expect(config.uaa.accessTokenValidity).toBe(600);
     expect(config.uaa.refreshTokenValidity).toBe(21600);
@@ -116,7 +129,11 @@ plans:
       clientId: 'pks_director',
       clientSecret: 's3cret',
     });
-    expect(config.nsx).toMatchObject({ type: 'manager', username: 'admin' });
+    expect(config.nsx).toMatchObject({
+      type: 'manager',
+      username: 'admin',
+      topology: { t0RouterId: 'pks-t0' },
+    });
     expect(config.plans).toHaveLength(1);
     expect(config.plans[0]).toMatchObject({
       name: 'dev',
@@ -336,5 +353,35 @@ describe('sim CPI and broker settings', () => {
     );
     expect(error.errors[0]!.field).toBe('director.sim.faults.0');
     expect(error.message).toContain('give nth or probability, not both');
+  });
+});
+
+describe('NSX-T settings', () => {
+  it('name the installation objects profiles fall back to, and seed the simulator', () => {
+    const config = parseConfig({
+      nsx: {
+        type: 'embedded',
+        t0_router_id: 'corp-t0',
+        sim: { node_ip_block_cidr: '10.10.0.0/16' },
+      },
+    });
+    expect(config.nsx).toMatchObject({
+      topology: { t0RouterId: 'corp-t0', nodeIpBlockId: 'pks-node-ip-block' },
+      sim: { nodeIpBlockCidr: '10.10.0.0/16', podIpBlockCidr: '172.28.0.0/14' },
+    });
+  });
+
+  it('refuses simulator settings for a real NSX Manager, and bad CIDRs', () => {
+    const error = configError(() =>
+      parseConfig({
+        nsx: { type: 'manager', url: 'https://nsx.corp', username: 'a', password: 'b', sim: {} },
+      }),
+    );
+    expect(error.errors[0]!.field).toBe('nsx.sim');
+    const cidr = configError(() =>
+      parseConfig({ nsx: { type: 'embedded', sim: { pod_ip_block_cidr: '172.28.0.0' } } }),
+    );
+    expect(cidr.errors[0]!.field).toBe('nsx.sim.pod_ip_block_cidr');
+    expect(cidr.message).toContain('must be an IPv4 CIDR');
   });
 });

@@ -53,9 +53,33 @@ export type DirectorTarget =
   | { type: 'embedded'; workers: number; sim: SimSettings }
   | { type: 'remote'; url: string; caFile?: string; clientId: string; clientSecret: string };
 
+/** The installation's NSX-T objects that profiles fall back to (the PKS tile's NSX settings). */
+export interface NsxTopologySettings {
+  t0RouterId: string;
+  nodeIpBlockId: string;
+  podIpBlockId: string;
+  floatingIpPoolId: string;
+}
+
 export type NsxTarget =
-  | { type: 'embedded' }
-  | { type: 'manager'; url: string; username: string; password: string; caFile?: string };
+  | {
+      type: 'embedded';
+      topology: NsxTopologySettings;
+      /** The simulator's seed address space. */
+      sim: {
+        nodeIpBlockCidr: string;
+        podIpBlockCidr: string;
+        floatingIpPool: { cidr: string; start: string; end: string };
+      };
+    }
+  | {
+      type: 'manager';
+      url: string;
+      username: string;
+      password: string;
+      caFile?: string;
+      topology: NsxTopologySettings;
+    };
 
 /** The validated configuration, loaded once at start-up and passed to every role. */
 export interface PksConfig {
@@ -208,15 +232,38 @@ export function parseConfig(
     },
     nsx:
       file.nsx.type === 'embedded'
-        ? { type: 'embedded' }
+        ? {
+            type: 'embedded',
+            topology: nsxTopologyOf(file.nsx),
+            sim: {
+              nodeIpBlockCidr: file.nsx.sim.node_ip_block_cidr,
+              podIpBlockCidr: file.nsx.sim.pod_ip_block_cidr,
+              floatingIpPool: file.nsx.sim.floating_ip_pool,
+            },
+          }
         : {
             type: 'manager',
             url: file.nsx.url,
             username: file.nsx.username,
             password: file.nsx.password,
             ...(file.nsx.ca_file ? { caFile: abs(file.nsx.ca_file) } : {}),
+            topology: nsxTopologyOf(file.nsx),
           },
     plans: Object.entries(file.plans).map(([name, plan]) => toPlan(name, plan)),
+  };
+}
+
+function nsxTopologyOf(nsx: {
+  t0_router_id: string;
+  node_ip_block_id: string;
+  pod_ip_block_id: string;
+  floating_ip_pool_id: string;
+}): NsxTopologySettings {
+  return {
+    t0RouterId: nsx.t0_router_id,
+    nodeIpBlockId: nsx.node_ip_block_id,
+    podIpBlockId: nsx.pod_ip_block_id,
+    floatingIpPoolId: nsx.floating_ip_pool_id,
   };
 }
 

@@ -8,6 +8,7 @@ export type {
   SimSettings,
   SimCpiMethod,
   BrokerSettings,
+  NsxTopologySettings,
 } from './config.js';
 export { Role, ROLES, DEFAULT_PORTS, isRole } from './roles.js';
 export { DEFAULT_PLANS, planIdFor } from './schema.js';

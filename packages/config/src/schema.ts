@@ -193,16 +193,44 @@ const directorSchema = z.discriminatedUnion(
   { error: 'type must be "embedded" or "remote"' },
 );
 
+const nsxId = (what: string) => nonEmpty(`${what} id`);
+const ipv4Cidr = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { error: 'must be an IPv4 CIDR, e.g. 172.24.0.0/14' });
+const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, { error: 'must be an IPv4 address' });
+
+// The installation's NSX-T objects (the PKS tile's NSX settings), used when a network profile names none.
+const nsxTopology = {
+  t0_router_id: nsxId('tier-0 router').default('pks-t0'),
+  node_ip_block_id: nsxId('IP block').default('pks-node-ip-block'),
+  pod_ip_block_id: nsxId('IP block').default('pks-pod-ip-block'),
+  floating_ip_pool_id: nsxId('IP pool').default('pks-floating-ip-pool'),
+};
+
 const nsxSchema = z.discriminatedUnion(
   'type',
   [
-    z.strictObject({ type: z.literal('embedded') }),
+    z.strictObject({
+      type: z.literal('embedded'),
+      ...nsxTopology,
+      // What the NSX simulator is seeded with: address space only, never contacted.
+      sim: z
+        .strictObject({
+          node_ip_block_cidr: ipv4Cidr.default('172.24.0.0/14'),
+          pod_ip_block_cidr: ipv4Cidr.default('172.28.0.0/14'),
+          floating_ip_pool: z
+            .strictObject({ cidr: ipv4Cidr, start: ipv4, end: ipv4 })
+            .default({ cidr: '192.168.160.0/24', start: '192.168.160.10', end: '192.168.160.250' }),
+        })
+        .prefault({}),
+    }),
     z.strictObject({
       type: z.literal('manager'),
       url: url('the NSX Manager, e.g. https://nsx.example.com'),
       username: nonEmpty('user name'),
       password: nonEmpty('password'),
       ca_file: nonEmpty('path to the NSX Manager CA certificate').optional(),
+      ...nsxTopology,
     }),
   ],
   { error: 'type must be "embedded" or "manager"' },

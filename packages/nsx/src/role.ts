@@ -9,13 +9,13 @@ import { NsxProxy } from './proxy.js';
 import { nsxMigrations } from './simulator/migrations.js';
 import { NsxSimulator } from './simulator/nsxSimulator.js';
 import { seedSimulator } from './simulator/seed.js';
-import { DEFAULT_NSX_SIM_SEED, DEFAULT_NSX_TOPOLOGY, type NsxSimSeed, type NsxTopology } from './topology.js';
+import type { NsxSimSeed, NsxTopology } from './topology.js';
 
 export const NSX_SIM_USERNAME = 'admin';
 export const NSX_SIM_PASSWORD_FILE = 'secrets/nsx-sim-password';
 
 export interface NsxRoleOptions {
-  /** The simulator's seed objects (default `DEFAULT_NSX_SIM_SEED`). */
+  /** The simulator's seed objects (default: `nsx` in pks.yaml: its topology ids and `sim` address space). */
   seed?: NsxSimSeed;
 }
 
@@ -38,7 +38,8 @@ export function createNsxRole(options: NsxRoleOptions = {}): RoleModule {
   return {
     name: Role.NSX,
     async start(config: PksConfig, deps: RoleDeps): Promise<RunningRole> {
-      const logger = deps.logger.child({ role: Role.NSX });
+      // pks-server already binds `role` to the logger it hands each role.
+      const logger = deps.logger;
       if (config.nsx.type === 'manager') {
         logger.info({ url: config.nsx.url }, 'NSX Manager configured; the nsx role serves nothing');
         return {
@@ -49,7 +50,7 @@ export function createNsxRole(options: NsxRoleOptions = {}): RoleModule {
       }
       await migrate(deps.db, { schema: 'nsx', migrations: nsxMigrations });
       const sim = new NsxSimulator(deps.db, await loadNsxSimCredentials(deps));
-      await seedSimulator(sim, options.seed ?? DEFAULT_NSX_SIM_SEED);
+      await seedSimulator(sim, options.seed ?? { ...config.nsx.topology, ...config.nsx.sim });
       const listener = await listenHttps({
         role: Role.NSX,
         host: config.roles.nsx.host,
@@ -77,7 +78,7 @@ export const nsxRole: RoleModule = createNsxRole();
 export async function nsxProxyFor(
   config: PksConfig,
   deps: Pick<RoleDeps, 'dataDir' | 'endpoints' | 'tls'>,
-  topology: NsxTopology = DEFAULT_NSX_TOPOLOGY,
+  topology: NsxTopology = config.nsx.topology,
 ): Promise<NsxProxy> {
   const client =
     config.nsx.type === 'manager'
