@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { discoverUaaIssuer } from '@openpks/auth';
 import { Role, type PksConfig } from '@openpks/config';
 import { DirectorClient } from '@openpks/bosh';
 import { loadBrokerCredentials } from '@openpks/broker';
@@ -38,7 +38,11 @@ export function createApiRole(options: ApiRoleOptions = {}): RoleModule {
         db: deps.db,
         logger: deps.logger,
         plans: config.plans,
-        uaa: { url: uaaUrl, issuer: await uaaIssuer(uaaUrl, deps.tls.caPem), ca: deps.tls.caPem },
+        uaa: {
+          url: uaaUrl,
+          issuer: await discoverUaaIssuer(uaaUrl, { ca: deps.tls.caPem }),
+          ca: deps.tls.caPem,
+        },
         broker: {
           url: deps.endpoints.url(Role.BROKER),
           ca: deps.tls.caPem,
@@ -68,34 +72,6 @@ async function embeddedDirectorClient(deps: RoleDeps): Promise<DirectorClient | 
     url: deps.endpoints.url(Role.DIRECTOR),
     ca: deps.tls.caPem,
     client: { id: 'pks_director', secret },
-  });
-}
-
-/** The `iss` UAA puts in its tokens, from its discovery document (else the conventional `<url>/oauth/token`). */
-async function uaaIssuer(uaaUrl: string, ca: string): Promise<string> {
-  const fallback = `${uaaUrl}/oauth/token`;
-  return new Promise((resolve) => {
-    const req = request(
-      new URL('/.well-known/openid-configuration', uaaUrl),
-      { ca, timeout: 5_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            const issuer = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { issuer?: unknown })
-              .issuer;
-            resolve(res.statusCode === 200 && typeof issuer === 'string' ? issuer : fallback);
-          } catch {
-            resolve(fallback);
-          }
-        });
-        res.on('error', () => resolve(fallback));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(fallback));
-    req.end();
   });
 }
 

@@ -4,3 +4,4 @@ export { bearerToken } from './bearerToken.js';
 export { hasAnyScope, requireAnyScope } from './scopes.js';
 export { ClientCredentialsTokenSource } from './clientCredentialsTokenSource.js';
 export type { ClientCredentialsOptions, TokenSource } from './clientCredentialsTokenSource.js';
+export { discoverUaaIssuer } from './discovery.js';

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { UaaTokenVerifier } from '@openpks/auth';
+import { discoverUaaIssuer, UaaTokenVerifier } from '@openpks/auth';
 import type { BrokerSettings, PksConfig } from '@openpks/config';
 import { Role } from '@openpks/config';
 import { ConfigServerClient, DirectorClient } from '@openpks/bosh';
@@ -42,34 +41,6 @@ export function oidcSettingsOf(
   };
 }
 
-/** The issuer UAA puts in its tokens, from its discovery document (fallback: `<url>/oauth/token`). */
-function uaaIssuer(uaaUrl: string, ca: string): Promise<string> {
-  const fallback = `${uaaUrl.replace(/\/$/, '')}/oauth/token`;
-  return new Promise((resolve) => {
-    const req = request(
-      `${uaaUrl.replace(/\/$/, '')}/.well-known/openid-configuration`,
-      { ca, timeout: 10_000, headers: { Accept: 'application/json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          try {
-            const issuer = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { issuer?: unknown })
-              .issuer;
-            resolve(res.statusCode === 200 && typeof issuer === 'string' ? issuer : fallback);
-          } catch {
-            resolve(fallback);
-          }
-        });
-        res.on('error', () => resolve(fallback));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(fallback));
-    req.end();
-  });
-}
-
 export interface BrokerRoleOptions {
   /**
    * Where kubeconfigs get the cluster CA. Default: the `kubo_ca` certificate from the config server the
@@ -87,7 +58,7 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
     after: [Role.UAA, Role.DIRECTOR],
     async start(config: PksConfig, deps: RoleDeps): Promise<RunningRole> {
       const uaaUrl = deps.endpoints.url(Role.UAA);
-      const issuer = await uaaIssuer(uaaUrl, deps.tls.caPem);
+      const issuer = await discoverUaaIssuer(uaaUrl, { ca: deps.tls.caPem });
       const target =
         config.director.type === 'remote'
           ? {

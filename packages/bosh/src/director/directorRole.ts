@@ -1,7 +1,7 @@
+import { discoverUaaIssuer } from '@openpks/auth';
 import type { PksConfig, SimSettings } from '@openpks/config';
 import { Role } from '@openpks/config';
 import type { RoleDeps, RoleModule, RunningRole } from '@openpks/role';
-import { httpsJson } from '../support/httpsJson.js';
 import { EmbeddedDirector, type SimOptions } from './embeddedDirector.js';
 
 export interface DirectorRoleOptions {
@@ -18,18 +18,6 @@ export function simOptionsOf(sim: SimSettings): SimOptions {
     cpiTimeoutMs: sim.cpiTimeoutMs,
     faults: sim.faults,
   };
-}
-
-/** The issuer UAA puts in its tokens, from its discovery document (fallback: `<url>/oauth/token`). */
-async function uaaIssuer(uaaUrl: string, ca: string): Promise<string> {
-  try {
-    const { status, body } = await httpsJson(`${uaaUrl}/.well-known/openid-configuration`, { ca });
-    const issuer = (body as { issuer?: unknown } | undefined)?.issuer;
-    if (status === 200 && typeof issuer === 'string') return issuer;
-  } catch {
-    // UAA not up yet or elsewhere: use the conventional issuer
-  }
-  return `${uaaUrl}/oauth/token`;
 }
 
 /**
@@ -53,7 +41,11 @@ export function createDirectorRole(options: DirectorRoleOptions = {}): RoleModul
         credentials: await deps.tls.serverCredentials(Role.DIRECTOR),
         host: config.roles.director.host,
         port: config.roles.director.port,
-        uaa: { url: uaaUrl, issuer: await uaaIssuer(uaaUrl, deps.tls.caPem), ca: deps.tls.caPem },
+        uaa: {
+          url: uaaUrl,
+          issuer: await discoverUaaIssuer(uaaUrl, { ca: deps.tls.caPem }),
+          ca: deps.tls.caPem,
+        },
         workers: config.director.workers,
         sim: { ...simOptionsOf(config.director.sim), ...options.sim },
       });
