@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '@openpks/db';
 import type { ScimAttribute } from '../scim/filter.js';
 import { isUuid } from './users.js';
+import { countMatching, pageMatching } from './scimQuery.js';
 
 export interface GroupRow {
   id: string;
@@ -96,15 +97,11 @@ export async function deleteGroup(q: Queryable, id: string): Promise<void> {
   await q.query(`DELETE FROM uaa.groups WHERE id = $1`, [id]);
 }
 
-export async function countGroups(q: Queryable, where: string, params: readonly unknown[]): Promise<number> {
-  const { rows } = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM uaa.groups g WHERE ${where}`,
-    params,
-  );
-  return rows[0]?.n ?? 0;
+export function countGroups(q: Queryable, where: string, params: readonly unknown[]): Promise<number> {
+  return countMatching(q, 'uaa.groups g', where, params);
 }
 
-export async function listGroups(
+export function listGroups(
   q: Queryable,
   where: string,
   params: readonly unknown[],
@@ -112,11 +109,7 @@ export async function listGroups(
   offset: number,
   limit: number,
 ): Promise<GroupRow[]> {
-  const { rows } = await q.query<GroupRow>(
-    `SELECT g.* FROM uaa.groups g WHERE ${where} ORDER BY ${order}, g.id OFFSET $${params.length + 1} LIMIT $${params.length + 2}`,
-    [...params, offset, limit],
-  );
-  return rows;
+  return pageMatching<GroupRow>(q, 'uaa.groups g', 'g', { where, params, order, offset, limit });
 }
 
 export async function listMembers(q: Queryable, groupIds: readonly string[]): Promise<MemberRow[]> {

@@ -3,6 +3,7 @@ import type { Queryable } from '@openpks/db';
 import { UAA_ORIGIN } from '../constants.js';
 import { randomToken } from '../crypto.js';
 import type { ScimAttribute } from '../scim/filter.js';
+import { countMatching, pageMatching } from './scimQuery.js';
 
 export interface UserRow {
   id: string;
@@ -197,15 +198,11 @@ export async function deleteUser(q: Queryable, id: string): Promise<void> {
   await q.query(`DELETE FROM uaa.users WHERE id = $1`, [id]);
 }
 
-export async function countUsers(q: Queryable, where: string, params: readonly unknown[]): Promise<number> {
-  const { rows } = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM uaa.users u WHERE ${where}`,
-    params,
-  );
-  return rows[0]?.n ?? 0;
+export function countUsers(q: Queryable, where: string, params: readonly unknown[]): Promise<number> {
+  return countMatching(q, 'uaa.users u', where, params);
 }
 
-export async function listUsers(
+export function listUsers(
   q: Queryable,
   where: string,
   params: readonly unknown[],
@@ -213,11 +210,7 @@ export async function listUsers(
   offset: number,
   limit: number,
 ): Promise<UserRow[]> {
-  const { rows } = await q.query<UserRow>(
-    `SELECT u.* FROM uaa.users u WHERE ${where} ORDER BY ${order}, u.id OFFSET $${params.length + 1} LIMIT $${params.length + 2}`,
-    [...params, offset, limit],
-  );
-  return rows;
+  return pageMatching<UserRow>(q, 'uaa.users u', 'u', { where, params, order, offset, limit });
 }
 
 // Login failures: the lockout policy counts them in a window (UAA's PeriodLockoutPolicy).
