@@ -35,6 +35,8 @@ describe('typed errors', () => {
       allowed: '1 to 10',
     });
     expect(errorExtensionsOf(new Error('secret detail'))).toEqual({ code: 'INTERNAL' });
+    const conflict = new ConflictError('Cluster a already exists', { details: { field: 'name', code: 'X' } });
+    expect(errorExtensionsOf(conflict)).toEqual({ code: 'CONFLICT', field: 'name' });
   });
 
   it('collect several field errors into one', () => {

@@ -121,7 +121,9 @@ export function httpStatusOf(error: unknown): number {
 /** The `extensions` a GraphQL error carries: the code, and for bad input the field and what is allowed. */
 export function errorExtensionsOf(error: unknown): Record<string, unknown> {
   if (!isPksError(error)) return { code: ErrorCode.INTERNAL };
-  const extensions: Record<string, unknown> = { code: error.code };
+  // Details are machine-readable by contract (the field a conflict is about, the clusters using a
+  // profile): clients such as the console put the message on the right field with them.
+  const extensions: Record<string, unknown> = { ...error.details, code: error.code };
   if (error instanceof InputError) {
     if (error.field !== undefined) extensions.field = error.field;
     if (error.allowed !== undefined) extensions.allowed = error.allowed;
