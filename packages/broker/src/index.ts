@@ -73,6 +73,7 @@ export {
   loadBrokerCredentials,
   BROKER_USERNAME,
   BROKER_PASSWORD_FILE,
+  BROKER_URL_FILE,
   oidcSettingsOf,
 } from './role.js';
 export type { BrokerRoleOptions } from './role.js';

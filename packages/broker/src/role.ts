@@ -16,6 +16,8 @@ import { configServerClusterCa } from './service/clusterCa.js';
 /** The broker's Basic-auth user; the password is generated once into the data directory. */
 export const BROKER_USERNAME = 'broker';
 export const BROKER_PASSWORD_FILE = 'broker/password';
+/** Where the running broker leaves its URL, for operator tools on this machine (`pks-admin upgrade-all-clusters`). */
+export const BROKER_URL_FILE = 'broker/url';
 
 export async function loadBrokerCredentials(
   deps: Pick<RoleDeps, 'dataDir'>,
@@ -126,6 +128,7 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
         port: config.roles.broker.port,
         logger: deps.logger,
       });
+      await deps.dataDir.write(BROKER_URL_FILE, `${broker.url}\n`);
       return {
         url: broker.url,
         banner: {

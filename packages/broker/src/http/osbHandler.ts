@@ -301,9 +301,24 @@ export function createOsbHandler(
       method: 'POST',
       pattern: /^\/mgmt\/upgrade_runs$/,
       mgmt: true,
-      handle: async ({ req, res }) => {
+      handle: async ({ req, res, meta }) => {
         if (options.upgrades === undefined) throw new NotFoundError('upgrade runs are not enabled');
-        send(res, 202, await options.upgrades.start(await readJson(req)));
+        const request = await readJson(req);
+        const user = meta.originatingIdentity?.value.user_id;
+        if (request.created_by === undefined && typeof user === 'string') request.created_by = user;
+        send(res, 202, await options.upgrades.start(request));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/mgmt\/upgrade_runs$/,
+      mgmt: true,
+      handle: async ({ res, query }) => {
+        if (options.upgrades === undefined) throw new NotFoundError('upgrade runs are not enabled');
+        const active = query.get('active');
+        if (active !== null && active !== 'true' && active !== 'false')
+          throw new InputError('active', 'active must be true or false');
+        send(res, 200, await options.upgrades.list({ active: active === 'true' }));
       },
     },
     {

@@ -92,4 +92,9 @@ CREATE TABLE upgrade_run_instances (
 `,
   },
   leasesMigration('0003_leases'),
+  {
+    // Who started a run: the API (for a user's upgrade-clusters) or an operator's upgrade-all.
+    id: '0004_upgrade_run_created_by',
+    sql: `ALTER TABLE upgrade_runs ADD COLUMN created_by text;`,
+  },
 ];

@@ -229,4 +229,19 @@ describe('upgrade-all as a durable job', () => {
     expect(done.instances.filter((i) => i.state === 'succeeded').length).toBeGreaterThanOrEqual(1);
     expect(done.instances.filter((i) => i.state === 'succeeded').length).toBeLessThanOrEqual(2);
   }, 120_000);
+
+  it('goes on past a canary whose deployment is gone: orphaned, like skipped, not a failure', async () => {
+    await restartBroker(plansWith('small'));
+    const [gone, next] = [instances[19]!, instances[18]!];
+    await bosh.client.waitForTask((await bosh.client.deleteDeployment(`service-instance_${gone}`)).id);
+    const run = await broker.broker.upgrades.start({
+      instances: [gone, next],
+      canaries: [gone],
+      polling_interval_ms: 50,
+    });
+    const done = await until(() => runOf(run.id), finished);
+    expect(done.instances.map((i) => i.state)).toEqual(['orphaned', 'succeeded']);
+    expect(done.state).toBe('succeeded');
+    expect(done.description).toBe('1 instances upgraded, 1 orphaned');
+  }, 120_000);
 });

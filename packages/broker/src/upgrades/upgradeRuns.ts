@@ -37,6 +37,8 @@ export interface UpgradeRunRequest {
   attempt_interval_ms?: number;
   polling_interval_ms?: number;
   operation_type?: 'upgrade' | 'recreate';
+  /** Who asked (the originating identity's user, e.g. the API's user or the operator). */
+  created_by?: string;
 }
 
 export interface UpgradeRunInstance {
@@ -57,6 +59,7 @@ export interface UpgradeRun {
   max_in_flight: number;
   attempt_limit: number;
   description: string;
+  created_by: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -73,6 +76,7 @@ interface RunRow {
   polling_interval_ms: number;
   description: string;
   cancel_requested: boolean;
+  created_by: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -134,6 +138,8 @@ export class UpgradeRuns {
   readonly #defaults: UpgradeRunDefaults;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
+  /** Steps of this driver, one at a time: a run must never be stepped twice at once (double starts). */
+  #steps: Promise<unknown> = Promise.resolve();
   #stopped = false;
   readonly #held = new Set<string>();
 
@@ -158,6 +164,7 @@ export class UpgradeRuns {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#ticking;
+    await this.#steps;
     if (release) for (const id of this.#held) await this.#leases.release(`upgrade-run/${id}`, this.#holder);
     this.#held.clear();
   }
@@ -182,6 +189,8 @@ export class UpgradeRuns {
     );
     const polling = positive('polling_interval_ms', r.polling_interval_ms, 60_000, 10);
     const type = r.operation_type ?? 'upgrade';
+    if (r.created_by !== undefined && (typeof r.created_by !== 'string' || r.created_by.length > 256))
+      throw new InputError('created_by', 'created_by must be a name of at most 256 characters');
     if (type !== 'upgrade' && type !== 'recreate')
       throw new InputError('operation_type', 'must be upgrade or recreate');
     const all = (await this.#service.listInstances()).map((i) => i.service_instance_id);
@@ -205,9 +214,10 @@ export class UpgradeRuns {
     const id = randomUUID();
     await this.#db.transaction(async (tx) => {
       await tx.query(
-        `INSERT INTO broker.upgrade_runs (id, state, operation_type, max_in_flight, attempt_limit, attempt_interval_ms, polling_interval_ms)
-         VALUES ($1, 'pending', $2, $3, $4, $5, $6)`,
-        [id, type, maxInFlight, attemptLimit, attemptInterval, polling],
+        `INSERT INTO broker.upgrade_runs (id, state, operation_type, max_in_flight, attempt_limit, attempt_interval_ms,
+           polling_interval_ms, created_by)
+         VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7)`,
+        [id, type, maxInFlight, attemptLimit, attemptInterval, polling, r.created_by ?? null],
       );
       for (const [ordinal, instanceId] of ordered.entries()) {
         await tx.query(
@@ -221,8 +231,36 @@ export class UpgradeRuns {
       { run: id, instances: ordered.length, canaries: canaries.length, maxInFlight },
       'upgrade run created',
     );
-    this.#schedule(0);
+    // The first step happens before the answer, so whoever started the run sees its canary (or first
+    // instances) already upgrading rather than a run that has not begun.
+    await this.#exclusive(async () => {
+      if (this.#stopped) return;
+      if (!(await this.#leases.tryAcquire(`upgrade-run/${id}`, this.#holder, this.#leaseMs))) return;
+      this.#held.add(id);
+      const { rows } = await this.#db.query<RunRow>('SELECT * FROM broker.upgrade_runs WHERE id = $1', [id]);
+      if (rows[0] !== undefined && (await this.#drive(rows[0]))) {
+        await this.#leases.release(`upgrade-run/${id}`, this.#holder);
+        this.#held.delete(id);
+      }
+    });
+    this.#schedule(Math.min(this.#scanMs, polling));
     return this.get(id);
+  }
+
+  /** Runs, newest first; `active` keeps those still pending or running. */
+  async list(options: { active?: boolean; limit?: number } = {}): Promise<UpgradeRun[]> {
+    const { rows } = await this.#db.query<{ id: string }>(
+      `SELECT id FROM broker.upgrade_runs WHERE NOT $1::boolean OR state IN ('pending', 'running')
+       ORDER BY created_at DESC LIMIT $2`,
+      [options.active ?? false, options.limit ?? 100],
+    );
+    return Promise.all(rows.map((r) => this.get(r.id)));
+  }
+
+  #exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.#steps.then(step);
+    this.#steps = result.catch(() => undefined);
+    return result;
   }
 
   async get(id: string): Promise<UpgradeRun> {
@@ -237,6 +275,7 @@ export class UpgradeRuns {
       max_in_flight: run.max_in_flight,
       attempt_limit: run.attempt_limit,
       description: run.description,
+      created_by: run.created_by,
       created_at: run.created_at,
       started_at: run.started_at,
       finished_at: run.finished_at,
@@ -273,7 +312,7 @@ export class UpgradeRuns {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      this.#ticking = this.#tick()
+      this.#ticking = this.#exclusive(() => this.#tick())
         .catch((error: unknown) => this.#logger.error({ err: error }, 'upgrade run driver failed'))
         .finally(() => {
           this.#ticking = undefined;
@@ -349,7 +388,7 @@ export class UpgradeRuns {
         ? `${failed.length} of ${instances.length} instances failed`
         : run.cancel_requested
           ? 'cancelled'
-          : `${instances.length} instances upgraded`;
+          : outcomeSummary(instances);
     await this.#db.query(
       `UPDATE broker.upgrade_runs SET state = $2, description = $3, finished_at = now() WHERE id = $1`,
       [run.id, state, description],
@@ -359,10 +398,9 @@ export class UpgradeRuns {
   }
 
   async #startMore(run: RunRow, instances: InstanceRow[]): Promise<void> {
-    const canariesLeft = instances.filter(
-      (i) =>
-        i.is_canary && i.state !== UpgradeInstanceState.SUCCEEDED && i.state !== UpgradeInstanceState.SKIPPED,
-    );
+    // A canary that has ended lets the rest go: a failed one stopped the run before this, and an orphaned
+    // one (its deployment is gone) says nothing about the upgrade, so it counts like a skipped one.
+    const canariesLeft = instances.filter((i) => i.is_canary && ACTIVE.includes(i.state));
     // Canaries one at a time and before anything else; the rest up to max_in_flight.
     const phase = canariesLeft.length > 0 ? canariesLeft : instances.filter((i) => !i.is_canary);
     const limit = canariesLeft.length > 0 ? 1 : run.max_in_flight;
@@ -434,4 +472,15 @@ export class UpgradeRuns {
     );
     return rows;
   }
+}
+
+/** `3 instances upgraded, 1 already up to date, 1 orphaned`: what a run that did not fail did. */
+function outcomeSummary(instances: InstanceRow[]): string {
+  const count = (state: UpgradeInstanceState) => instances.filter((i) => i.state === state).length;
+  const parts = [`${count(UpgradeInstanceState.SUCCEEDED)} instances upgraded`];
+  if (count(UpgradeInstanceState.SKIPPED) > 0)
+    parts.push(`${count(UpgradeInstanceState.SKIPPED)} already up to date`);
+  if (count(UpgradeInstanceState.ORPHANED) > 0)
+    parts.push(`${count(UpgradeInstanceState.ORPHANED)} orphaned`);
+  return parts.join(', ');
 }
