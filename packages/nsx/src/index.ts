@@ -21,14 +21,20 @@ export type {
   Tier0,
   Tier1,
   Segment,
+  SegmentSubnet,
+  Group,
+  NatRule,
   LbService,
+  Realization,
+  RealizationState,
 } from './client.js';
 export { NsxError, NsxErrorCode, isExhaustion } from './nsxError.js';
 export { NsxProxy, CLUSTER_NAMESPACES } from './proxy.js';
 export type { NsxtNetworkDetails } from './proxy.js';
 export { DEFAULT_NSX_TOPOLOGY, DEFAULT_NSX_SIM_SEED } from './topology.js';
 export type { NsxTopology, NsxSimSeed } from './topology.js';
-export { NsxSimulator } from './simulator/nsxSimulator.js';
+export { NsxSimulator, DEFAULT_REALIZATION_DELAY_MS } from './simulator/nsxSimulator.js';
+export type { NsxSimulatorOptions } from './simulator/nsxSimulator.js';
 export { nsxMigrations } from './simulator/migrations.js';
 export { seedSimulator } from './simulator/seed.js';
 export {

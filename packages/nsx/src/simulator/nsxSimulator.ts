@@ -14,12 +14,37 @@ import {
 } from '../ipv4.js';
 
 const API_PREFIX = '/policy/api/v1';
-const TOP = ['ip-blocks', 'ip-pools', 'tier-0s', 'tier-1s', 'segments', 'lb-services'] as const;
-const UNDER_POOL = ['ip-subnets', 'ip-allocations'] as const;
+const TOP = ['ip-blocks', 'ip-pools', 'tier-0s', 'tier-1s', 'segments', 'lb-services', 'domains'] as const;
+/** Collections under a top-level object: a pool's subnets and allocations, a domain's groups. */
+const UNDER: Record<string, readonly string[]> = {
+  'ip-pools': ['ip-subnets', 'ip-allocations'],
+  domains: ['groups'],
+};
+const REALIZED_ENTITIES = `${API_PREFIX}/infra/realized-state/realized-entities`;
+/** How long the simulator takes to realise an intent by default: long enough that clients must poll. */
+export const DEFAULT_REALIZATION_DELAY_MS = 20;
 const LB_SIZES = ['SMALL', 'MEDIUM', 'LARGE'];
 const MAX_BODY = 1024 * 1024;
 
 type Json = Record<string, unknown>;
+
+/**
+ * What NSX decided for an intent, kept beside it: visible from `at` (epoch ms) on through the realized-state
+ * API, as extended attributes (`cidr`, `allocation_ip`) or as an error with its code.
+ */
+interface Realization {
+  at: number;
+  attributes?: Record<string, string>;
+  error?: { code: number; message: string };
+}
+
+export interface NsxSimulatorOptions {
+  /**
+   * Delay before an intent shows as REALIZED (default 20 ms). A real manager realises asynchronously, so
+   * clients must poll the realized state; a delay keeps that path exercised.
+   */
+  realizationDelayMs?: number;
+}
 
 export interface SimAnswer {
   status: number;
@@ -51,10 +76,15 @@ const HTTP_STATUS: Record<number, string> = {
  * table lock, so allocations stay exact across concurrent requests and replicas.
  */
 export class NsxSimulator {
+  readonly #delayMs: number;
+
   constructor(
     private readonly db: Database,
     private readonly credentials: { username: string; password: string },
-  ) {}
+    options: NsxSimulatorOptions = {},
+  ) {
+    this.#delayMs = options.realizationDelayMs ?? DEFAULT_REALIZATION_DELAY_MS;
+  }
 
   /** The HTTPS request handler (mount it with `listenHttps`). */
   readonly handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -78,15 +108,21 @@ export class NsxSimulator {
                 'The request body is not valid JSON or is too large.',
               ),
             )
-          : await this.apply(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, body);
+          : await this.apply(req.method ?? 'GET', req.url ?? '/', body);
     }
     res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
   };
 
   /** One Policy API call, as the HTTP handler runs it (also used in-process to seed). */
-  async apply(method: string, urlPath: string, body: unknown): Promise<SimAnswer> {
+  async apply(method: string, url: string, body: unknown): Promise<SimAnswer> {
     try {
+      const parsed = new URL(url, 'https://nsx.invalid');
+      const urlPath = parsed.pathname;
+      if (urlPath === REALIZED_ENTITIES) {
+        if (method !== 'GET') throw notAllowed(method, urlPath);
+        return { status: 200, body: await this.#realizedEntities(parsed.searchParams.get('intent_path')) };
+      }
       const route = parseRoute(urlPath);
       switch (method) {
         case 'GET':
@@ -155,7 +191,7 @@ export class NsxSimulator {
           `IP block ${route.path} cannot change its cidr once created.`,
         );
       }
-      const body = await this.#realise(tx, route, input);
+      const { body, realized } = await this.#realise(tx, route, input);
       const stored: Json = {
         ...body,
         id: route.id,
@@ -167,17 +203,26 @@ export class NsxSimulator {
         _last_modified_time: Date.now(),
         _revision: existing === undefined ? 0 : Number(existing._revision ?? 0) + 1,
       };
+      // An update is realised afresh (after the delay), as NSX re-realises a changed intent.
+      const realization: Realization = { ...realized, at: Date.now() + this.#delayMs };
       await tx.query(
-        `INSERT INTO nsx.objects (path, parent, kind, body) VALUES ($1, $2, $3, $4::jsonb)
-         ON CONFLICT (path) DO UPDATE SET body = EXCLUDED.body`,
-        [route.path, route.parent, route.kind, JSON.stringify(stored)],
+        `INSERT INTO nsx.objects (path, parent, kind, body, realized) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)
+         ON CONFLICT (path) DO UPDATE SET body = EXCLUDED.body, realized = EXCLUDED.realized`,
+        [route.path, route.parent, route.kind, JSON.stringify(stored), JSON.stringify(realization)],
       );
       return stored;
     });
   }
 
-  /** Checks a new or changed object against NSX's rules and fills in what NSX computes (IPAM). */
-  async #realise(tx: Queryable, route: Route, input: Json): Promise<Json> {
+  /**
+   * Checks a new or changed object against NSX's rules and decides what NSX computes for it (IPAM). The
+   * intent is answered to GETs; the decision is visible only through the realized state.
+   */
+  async #realise(
+    tx: Queryable,
+    route: Route,
+    input: Json,
+  ): Promise<{ body: Json; realized: Omit<Realization, 'at'> }> {
     const body: Json = { ...input };
     delete body._revision;
     switch (route.kind) {
@@ -197,15 +242,15 @@ export class NsxSimulator {
             );
           }
         }
-        return body;
+        return { body, realized: {} };
       }
       case 'tier-1s':
         if (input.tier0_path !== undefined) await mustExist(tx, input.tier0_path, 'tier-0s', 'tier0_path');
-        return body;
+        return { body, realized: {} };
       case 'segments':
         if (input.connectivity_path !== undefined)
           await mustExist(tx, input.connectivity_path, ['tier-1s', 'tier-0s'], 'connectivity_path');
-        return body;
+        return { body: { ...body, subnets: segmentSubnets(route, input.subnets) }, realized: {} };
       case 'lb-services':
         if (input.connectivity_path !== undefined)
           await mustExist(tx, input.connectivity_path, 'tier-1s', 'connectivity_path');
@@ -213,18 +258,28 @@ export class NsxSimulator {
           throw invalid(
             `Load balancer size ${JSON.stringify(input.size)} is not one of ${LB_SIZES.join(', ')}.`,
           );
-        return { size: 'SMALL', ...body };
+        return { body: { size: 'SMALL', ...body }, realized: {} };
+      case 'nat-rules':
+        return { body: natRule(route, body), realized: {} };
       case 'ip-subnets':
-        return this.#carve(tx, route, input);
+        return this.#carve(tx, route, body);
       case 'ip-allocations':
-        return this.#allocate(tx, route, input);
+        return this.#allocate(tx, route, body);
       default:
-        return body;
+        return { body, realized: {} };
     }
   }
 
-  /** A pool subnet: a block subnet is carved from its IP block's free space; a static one is taken as given. */
-  async #carve(tx: Queryable, route: Route, input: Json): Promise<Json> {
+  /**
+   * A pool subnet: a block subnet is carved from its IP block's free space; a static one is taken as given.
+   * NSX counts a block's free space by its subnets' intents, so an exhausted block refuses the request at
+   * once; the carved CIDR itself is only told through the realized state (`cidr`).
+   */
+  async #carve(
+    tx: Queryable,
+    route: Route,
+    input: Json,
+  ): Promise<{ body: Json; realized: Omit<Realization, 'at'> }> {
     if (input.resource_type === 'IpAddressPoolStaticSubnet') {
       const cidr = typeof input.cidr === 'string' ? parseCidr(input.cidr) : undefined;
       if (cidr === undefined)
@@ -250,20 +305,23 @@ export class NsxSimulator {
           );
         }
       }
-      return { ...input };
+      return { body: input, realized: { attributes: { cidr: formatCidr(cidr) } } };
     }
     if (input.resource_type !== 'IpAddressPoolBlockSubnet') {
       throw invalid(
         `IP pool subnet ${route.path}: resource_type must be IpAddressPoolBlockSubnet or IpAddressPoolStaticSubnet.`,
       );
     }
+    // The carved range is NSX's to decide: a client cannot dictate it in the intent.
+    delete input.cidr;
+    delete input.start_ip;
     const block = await mustExist(tx, input.ip_block_path, 'ip-blocks', 'ip_block_path');
     const size = Number(input.size);
     if (!Number.isInteger(size) || size < 2 || Math.log2(size) % 1 !== 0) {
       throw invalid(`IP pool subnet ${route.path}: size ${JSON.stringify(input.size)} must be a power of 2.`);
     }
     const blockCidr = parseCidr(String(block.cidr))!;
-    const taken = (await blockSubnets(tx, String(block.path))).map((s) => parseCidr(String(s.cidr))!);
+    const taken = (await carvedFrom(tx, String(block.path))).map((cidr) => parseCidr(cidr)!);
     const subnet = firstFreeSubnet(blockCidr, size, taken);
     if (subnet === undefined) {
       throw new SimFailure(
@@ -272,41 +330,115 @@ export class NsxSimulator {
         `IP block ${String(block.path)} (${String(block.cidr)}) is exhausted: no free subnet of size ${size} left.`,
       );
     }
-    return { ...input, cidr: formatCidr(subnet), start_ip: numberToIp(subnet.start), size };
+    return {
+      body: { ...input, size },
+      realized: {
+        attributes: {
+          cidr: formatCidr(subnet),
+          start_ip: numberToIp(subnet.start),
+          ...(input.auto_assign_gateway === true ? { gateway_ip: numberToIp(subnet.start + 1) } : {}),
+        },
+      },
+    };
   }
 
-  /** One address from the pool's static ranges: the lowest free one (or the one asked for, if free). */
-  async #allocate(tx: Queryable, route: Route, input: Json): Promise<Json> {
+  /**
+   * One address from the pool's static ranges: the lowest free one, or the one asked for. As on NSX, a
+   * request for any address is accepted as intent and the address (or why there is none) is told only
+   * through the realized state; a pool without subnets refuses at once.
+   */
+  async #allocate(
+    tx: Queryable,
+    route: Route,
+    input: Json,
+  ): Promise<{ body: Json; realized: Omit<Realization, 'at'> }> {
     const ranges = (await all(tx, route.parent, 'ip-subnets')).flatMap((s) =>
       s.resource_type === 'IpAddressPoolStaticSubnet'
         ? (s.allocation_ranges as { start: string; end: string }[])
         : [],
     );
-    const used = new Set((await all(tx, route.parent, 'ip-allocations')).map((a) => String(a.allocation_ip)));
+    if (ranges.length === 0)
+      throw invalid(`IP pool ${route.parent} has no subnet with allocation ranges to allocate from.`);
+    const used = new Set(await allocatedIn(tx, route.parent));
     if (input.allocation_ip !== undefined) {
       const ip = String(input.allocation_ip);
       if (!ranges.some((r) => ipToNumber(ip) >= ipToNumber(r.start) && ipToNumber(ip) <= ipToNumber(r.end))) {
         throw invalid(`IP ${ip} is not in a range of IP pool ${route.parent}.`);
       }
       if (used.has(ip))
-        throw new SimFailure(
-          400,
-          NsxErrorCode.IN_USE,
-          `IP ${ip} of IP pool ${route.parent} is already allocated.`,
-        );
-      return { ...input };
+        return {
+          body: input,
+          realized: {
+            error: {
+              code: NsxErrorCode.IN_USE,
+              message: `IP ${ip} of IP pool ${route.parent} is already allocated.`,
+            },
+          },
+        };
+      return { body: input, realized: { attributes: { allocation_ip: ip } } };
     }
     for (const r of ranges) {
       for (let n = ipToNumber(r.start); n <= ipToNumber(r.end); n++) {
         const ip = numberToIp(n);
-        if (!used.has(ip)) return { ...input, allocation_ip: ip };
+        if (!used.has(ip)) return { body: input, realized: { attributes: { allocation_ip: ip } } };
       }
     }
-    throw new SimFailure(
-      400,
-      NsxErrorCode.POOL_EXHAUSTED,
-      `IP pool ${route.parent} is exhausted: no free IP address left.`,
+    return {
+      body: input,
+      realized: {
+        error: {
+          code: NsxErrorCode.POOL_EXHAUSTED,
+          message: `IP pool ${route.parent} is exhausted: no free IP address left.`,
+        },
+      },
+    };
+  }
+
+  /**
+   * `GET /infra/realized-state/realized-entities?intent_path=…`: what NSX made of an intent. UNREALIZED
+   * until the realization delay has passed, then REALIZED with type-specific `extended_attributes`, or
+   * ERROR with an alarm that carries NSX's error code and message.
+   */
+  async #realizedEntities(intentPath: string | null): Promise<Json> {
+    if (intentPath === null || intentPath === '')
+      throw invalid('The query parameter intent_path is required.');
+    const rows = await this.db.query<{ body: Json; kind: string; realized: Realization | null }>(
+      `SELECT body, kind, realized FROM nsx.objects WHERE path = $1`,
+      [intentPath],
     );
+    const row = rows.rows[0];
+    if (row === undefined) throw notFound(intentPath);
+    const realization: Realization = row.realized ?? { at: 0 };
+    const state =
+      Date.now() < realization.at ? 'UNREALIZED' : realization.error !== undefined ? 'ERROR' : 'REALIZED';
+    const entity: Json = {
+      id: String(row.body.id),
+      display_name: String(row.body.display_name ?? row.body.id),
+      path: `/infra/realized-state/enforcement-points/default${intentPath.slice('/infra'.length)}`,
+      intent_paths: [intentPath],
+      entity_type: REALIZED_TYPES[row.kind] ?? 'RealizedObject',
+      resource_type: 'GenericPolicyRealizedResource',
+      state,
+      runtime_status: state === 'REALIZED' ? 'SUCCESS' : state === 'ERROR' ? 'ERROR' : 'UNINITIALIZED',
+    };
+    if (state === 'REALIZED' && realization.attributes !== undefined) {
+      entity.extended_attributes = Object.entries(realization.attributes).map(([key, value]) => ({
+        key,
+        values: [value],
+        data_type: 'STRING',
+        multivalue: false,
+      }));
+    }
+    if (state === 'ERROR') {
+      entity.alarms = [
+        {
+          message: realization.error!.message,
+          error_details: { error_code: realization.error!.code, error_message: realization.error!.message },
+          source_reference: intentPath,
+        },
+      ];
+    }
+    return { results: [entity], result_count: 1 };
   }
 
   async #delete(route: Route): Promise<void> {
@@ -329,6 +461,19 @@ export class NsxSimulator {
   }
 }
 
+const REALIZED_TYPES: Record<string, string> = {
+  'ip-subnets': 'RealizedIpBlockSubnet',
+  'ip-allocations': 'RealizedIpAllocation',
+  'ip-pools': 'RealizedIpPool',
+  'ip-blocks': 'RealizedIpBlock',
+  'tier-0s': 'RealizedLogicalRouter',
+  'tier-1s': 'RealizedLogicalRouter',
+  segments: 'RealizedLogicalSwitch',
+  'lb-services': 'RealizedLoadBalancerService',
+  groups: 'RealizedNSGroup',
+  'nat-rules': 'RealizedNatRule',
+};
+
 const RESOURCE_TYPES: Record<string, string> = {
   'ip-blocks': 'IpAddressBlock',
   'ip-pools': 'IpAddressPool',
@@ -337,6 +482,9 @@ const RESOURCE_TYPES: Record<string, string> = {
   'tier-1s': 'Tier1',
   segments: 'Segment',
   'lb-services': 'LBService',
+  domains: 'Domain',
+  groups: 'Group',
+  'nat-rules': 'PolicyNatRule',
 };
 
 interface Route {
@@ -354,10 +502,29 @@ function parseRoute(urlPath: string): Route {
     .split('/')
     .filter(Boolean)
     .map(decodeURIComponent);
+  // A tier-1's NAT rules live under its USER NAT section (`/tier-1s/t/nat/USER/nat-rules/r`); the section
+  // itself is implicit, so the rules are the tier-1's children of kind `nat-rules`.
+  if (parts[0] === 'tier-1s' && parts[2] === 'nat') {
+    const [, t1, , section, collection, ruleId, ...more] = parts;
+    if (
+      section !== 'USER' ||
+      collection !== 'nat-rules' ||
+      more.length > 0 ||
+      [t1, ruleId].some((x) => x !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/.test(x))
+    )
+      throw notFound(urlPath);
+    const parent = `/infra/tier-1s/${t1}`;
+    const rules = `${parent}/nat/USER/nat-rules`;
+    return {
+      path: ruleId === undefined ? rules : `${rules}/${ruleId}`,
+      parent,
+      kind: 'nat-rules',
+      id: ruleId,
+    };
+  }
   const [top, topId, sub, subId, ...rest] = parts;
   const known = (TOP as readonly string[]).includes(top ?? '');
-  const subKnown =
-    sub === undefined || (top === 'ip-pools' && (UNDER_POOL as readonly string[]).includes(sub));
+  const subKnown = sub === undefined || (UNDER[top ?? ''] ?? []).includes(sub);
   if (
     !known ||
     !subKnown ||
@@ -397,13 +564,79 @@ async function all(db: Queryable, parent: string, kind: string): Promise<Json[]>
   ).rows.map((r) => r.body);
 }
 
-async function blockSubnets(db: Queryable, blockPath: string): Promise<Json[]> {
+/** The CIDRs already carved from a block (by every pool's block subnets). */
+async function carvedFrom(db: Queryable, blockPath: string): Promise<string[]> {
   return (
-    await db.query<{ body: Json }>(
-      `SELECT body FROM nsx.objects WHERE kind = 'ip-subnets' AND body->>'ip_block_path' = $1`,
+    await db.query<{ cidr: string }>(
+      `SELECT realized->'attributes'->>'cidr' AS cidr FROM nsx.objects
+       WHERE kind = 'ip-subnets' AND body->>'ip_block_path' = $1 AND realized->'attributes'->>'cidr' IS NOT NULL`,
       [blockPath],
     )
-  ).rows.map((r) => r.body);
+  ).rows.map((r) => r.cidr);
+}
+
+/** The addresses allocated from a pool (allocations that failed to realise hold none). */
+async function allocatedIn(db: Queryable, poolPath: string): Promise<string[]> {
+  return (
+    await db.query<{ ip: string }>(
+      `SELECT realized->'attributes'->>'allocation_ip' AS ip FROM nsx.objects
+       WHERE parent = $1 AND kind = 'ip-allocations' AND realized->'attributes'->>'allocation_ip' IS NOT NULL`,
+      [poolPath],
+    )
+  ).rows.map((r) => r.ip);
+}
+
+const NAT_ACTIONS = ['SNAT', 'DNAT', 'REFLEXIVE', 'NO_SNAT', 'NO_DNAT'];
+
+/**
+ * A tier-1 NAT rule: a known action, networks that are IPv4 addresses or CIDRs, and a translated network
+ * for the actions that translate. `enabled` defaults to true, as on NSX.
+ */
+function natRule(route: Route, rule: Json): Json {
+  if (!NAT_ACTIONS.includes(String(rule.action)))
+    throw invalid(
+      `NAT rule ${route.path}: action ${JSON.stringify(rule.action)} is not one of ${NAT_ACTIONS.join(', ')}.`,
+    );
+  for (const key of ['source_network', 'destination_network', 'translated_network']) {
+    const value = rule[key];
+    if (value === undefined || value === '') continue;
+    if (typeof value !== 'string' || (!isIpv4(value) && parseCidr(value) === undefined))
+      throw invalid(
+        `NAT rule ${route.path}: ${key} ${JSON.stringify(value)} is not an IPv4 address or network.`,
+      );
+  }
+  if (['SNAT', 'DNAT', 'REFLEXIVE'].includes(String(rule.action)) && !rule.translated_network)
+    throw invalid(`NAT rule ${route.path}: ${String(rule.action)} needs a translated_network.`);
+  return { enabled: true, ...rule };
+}
+
+/**
+ * A segment's subnets as NSX stores them: each `gateway_address` must be an address with a prefix, and NSX
+ * fills in the read-only `network`; DHCP `dns_servers` must be IPv4 addresses.
+ */
+function segmentSubnets(route: Route, subnets: unknown): unknown {
+  if (subnets === undefined) return undefined;
+  if (!Array.isArray(subnets)) throw invalid(`Segment ${route.path}: subnets must be a list.`);
+  return subnets.map((raw: unknown) => {
+    const subnet = asObject(raw);
+    const match = /^([\d.]+)\/(\d{1,2})$/.exec(String(subnet.gateway_address));
+    const prefix = Number(match?.[2]);
+    if (!match || !isIpv4(match[1]!) || prefix > 32)
+      throw invalid(
+        `Segment ${route.path}: gateway_address ${JSON.stringify(subnet.gateway_address)} is not an IPv4 address with a prefix length.`,
+      );
+    const size = 2 ** (32 - prefix);
+    const network = formatCidr({ start: Math.floor(ipToNumber(match[1]!) / size) * size, prefix, size });
+    const dhcp = subnet.dhcp_config as { dns_servers?: unknown } | undefined;
+    if (dhcp !== undefined) {
+      const dns = dhcp.dns_servers;
+      if (dns !== undefined && (!Array.isArray(dns) || !dns.every((d) => typeof d === 'string' && isIpv4(d))))
+        throw invalid(
+          `Segment ${route.path}: dhcp_config.dns_servers ${JSON.stringify(dns)} must be IPv4 addresses.`,
+        );
+    }
+    return { ...subnet, network };
+  });
 }
 
 async function mustExist(

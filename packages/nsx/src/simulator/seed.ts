@@ -14,6 +14,8 @@ export async function seedSimulator(sim: NsxSimulator, seed: NsxSimSeed): Promis
     invariant(answer.status === 200, `seeding NSX sim ${path}: ${JSON.stringify(answer.body)}`);
   };
   await put(`tier-0s/${seed.t0RouterId}`, { display_name: 'PKS tier-0 (sim)' });
+  // The domain every NSX Manager has; Policy groups (NSGroups such as master_vms_nsgroup_id) live in it.
+  await put('domains/default', { display_name: 'default' });
   await put(`ip-blocks/${seed.nodeIpBlockId}`, {
     display_name: 'PKS node IP block (sim)',
     cidr: seed.nodeIpBlockCidr,

@@ -32,12 +32,18 @@ export async function startTestNsx(options: {
   db: Database;
   seed?: NsxSimSeed;
   dataDir?: string;
+  /** How long the simulator takes to realise an intent (default: the simulator's own, 20 ms). */
+  realizationDelayMs?: number;
 }): Promise<TestNsx> {
   const ownDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'openpks-nsx-')) : undefined;
   const tls = await TlsAuthority.load(await DataDirectory.open(options.dataDir ?? ownDir!));
   await migrate(options.db, { schema: 'nsx', migrations: nsxMigrations });
   const credentials = { username: 'admin', password: 'sim-password' };
-  const sim = new NsxSimulator(options.db, credentials);
+  const sim = new NsxSimulator(
+    options.db,
+    credentials,
+    options.realizationDelayMs !== undefined ? { realizationDelayMs: options.realizationDelayMs } : {},
+  );
   const topology = options.seed ?? DEFAULT_NSX_SIM_SEED;
   await seedSimulator(sim, topology);
   const listener = await listenHttps({
