@@ -114,6 +114,7 @@ describe('network profiles and the NSX proxy step', () => {
     const made = await createProfile('np-base', {
       lb_size: 'medium',
       pod_ip_block_ids: ['pods-a'],
+      nodes_dns: ['10.0.0.2'],
       cni_configurations: { type: 'nsxt', parameters: { nsx_lb: true, l4_lb_algorithm: 'ip_hash' } },
     });
     expect(made.errors).toBeUndefined();
@@ -171,6 +172,11 @@ describe('network profiles and the NSX proxy step', () => {
       tier1RouterId: `pks-${data.cluster.uuid}-cluster-router`,
     });
     expect([...details.floatingIps].sort()).toEqual(['192.168.160.10', '192.168.160.11']);
+    // nodes_dns reaches the node segment's DHCP and the broker's network details.
+    expect(details.networkDetails.nodes_dns).toEqual(['10.0.0.2']);
+    expect(
+      (await nsx.client.segments.get(details.networkDetails.node_segment_id)).subnets?.[0]?.dhcp_config,
+    ).toMatchObject({ dns_servers: ['10.0.0.2'] });
     expect(details.networkDetails.namespaces['kube-system'].subnet).toMatch(/^10\.100\./);
     expect(await nsx.client.lbServices.get(details.lbServiceId)).toMatchObject({ size: 'MEDIUM' });
 
@@ -193,12 +199,35 @@ describe('network profiles and the NSX proxy step', () => {
     expect((await settle('np-one'))?.lastActionState).toBe('succeeded');
     const after = await gql(
       'manager',
-      '{ cluster(name:"np-one"){ networkProfileName nsxDetails { podIpBlockIds nodeSubnet } } }',
+      '{ cluster(name:"np-one"){ networkProfileName nsxDetails { podIpBlockIds nodeSubnet networkDetails } } }',
     );
-    expect(after.data.cluster).toEqual({
+    expect(after.data.cluster).toMatchObject({
       networkProfileName: 'np-more-pods',
       nsxDetails: { podIpBlockIds: ['pods-b', 'pods-a'], nodeSubnet: '172.24.0.0/24' },
     });
+    // The NSX record follows: later namespaces are carved from pods-b first; nothing carved moved.
+    expect(after.data.cluster.nsxDetails.networkDetails).toMatchObject({
+      pod_ip_block_ids: ['pods-b', 'pods-a'],
+      namespaces: { 'kube-system': { ip_block_id: 'pods-a' } },
+    });
+
+    // A new profile naming a pod block NSX does not have is refused, naming the field.
+    expect(
+      (
+        await createProfile('np-ghost-pods', {
+          ...profileBase(),
+          pod_ip_block_ids: ['pods-ghost', 'pods-b', 'pods-a'],
+        })
+      ).errors,
+    ).toBeUndefined();
+    const ghost = await gql(
+      'manager',
+      'mutation{ updateCluster(name:"np-one", input:{networkProfileName:"np-ghost-pods"}){ name } }',
+    );
+    expect(ghost.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', field: 'parameters.pod_ip_block_ids' },
+    });
+    expect(ghost.errors?.[0]?.message).toMatch(/^NSX-T could not provide the pod IP blocks: .*pods-ghost/);
 
     // Anything else is a conflict, reported field by field, and nothing changes.
     expect(
@@ -237,11 +266,42 @@ describe('network profiles and the NSX proxy step', () => {
     ).toBeUndefined();
   }, 60_000);
 
+  it('refuses a network profile for a cluster created without one', async () => {
+    expect((await createCluster('np-bare')).errors).toBeUndefined();
+    expect((await settle('np-bare'))?.lastActionState).toBe('succeeded');
+    const refused = await gql(
+      'manager',
+      'mutation{ updateCluster(name:"np-bare", input:{networkProfileName:"np-more-pods"}){ name } }',
+    );
+    expect(refused.errors?.[0]).toMatchObject({
+      message:
+        'Cluster np-bare was created without a network profile; a profile is attached at create-cluster',
+      extensions: { code: 'CONFLICT' },
+    });
+    expect(
+      (await gql('manager', '{ cluster(name:"np-bare"){ networkProfileName lastActionState } }')).data
+        .cluster,
+    ).toEqual({ networkProfileName: null, lastActionState: 'succeeded' });
+    expect(
+      (await gql('manager', 'mutation{ deleteCluster(name:"np-bare"){ name } }')).errors,
+    ).toBeUndefined();
+    await settle('np-bare', (s) => s === undefined);
+  }, 60_000);
+
   it('creates clusters until the node IP block is exhausted, then gets every address back after deleting', async () => {
+    // Two node blocks: the small one first, then the installation's; the create fails when both are full.
+    await nsx.client.ipBlocks.put('nodes-extra', { cidr: '10.102.0.0/24' });
     const objects = await objectCount(nsx.client);
     const free = await nsx.client.blockUsage(NODE_BLOCK);
+    const extraFree = await nsx.client.blockUsage('nodes-extra');
     expect(
-      (await createProfile('np-fill', { lb_size: 'small', pod_ip_block_ids: ['pods-b'] })).errors,
+      (
+        await createProfile('np-fill', {
+          lb_size: 'small',
+          pod_ip_block_ids: ['pods-b'],
+          node_ip_block_ids: ['nodes-extra', NODE_BLOCK],
+        })
+      ).errors,
     ).toBeUndefined();
     const made: string[] = [];
     let refusal: { message: string; extensions?: Record<string, unknown> } | undefined;
@@ -250,10 +310,12 @@ describe('network profiles and the NSX proxy step', () => {
       if (result.errors) refusal = result.errors[0];
       else made.push(`np-fill-${i}`);
     }
-    expect(made).toHaveLength(2);
+    expect(made).toHaveLength(3);
     expect(refusal).toMatchObject({
       message:
-        'NSX-T could not provide the node subnet: IP block /infra/ip-blocks/pks-node-ip-block (172.24.0.0/23) is exhausted: no free subnet of size 256 left.',
+        'NSX-T could not provide the node subnet: ' +
+        'IP block /infra/ip-blocks/nodes-extra (10.102.0.0/24) is exhausted: no free subnet of size 256 left.; ' +
+        'IP block /infra/ip-blocks/pks-node-ip-block (172.24.0.0/23) is exhausted: no free subnet of size 256 left.',
       extensions: { code: 'QUOTA_EXCEEDED' },
     });
     // The refused cluster was never recorded.
@@ -270,6 +332,7 @@ describe('network profiles and the NSX proxy step', () => {
     for (const name of made) await settle(name, (s) => s === undefined);
     expect(await objectCount(nsx.client)).toBe(objects);
     expect(await nsx.client.blockUsage(NODE_BLOCK)).toEqual(free);
+    expect(await nsx.client.blockUsage('nodes-extra')).toEqual(extraFree);
     expect((await nsx.client.blockUsage('pods-b')).allocated).toBe(0);
   }, 90_000);
 });

@@ -4,6 +4,7 @@ import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
 import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
+import { parseConfig } from '@openpks/config';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { collect, startTestApi, type TestApi, type TestApiOptions } from './testing/index.js';
 
@@ -39,6 +40,23 @@ describe.each(testDatabaseBackends())('durable operations on $name', (backend) =
       await new Promise((r) => setTimeout(r, 150));
     }
     throw new Error(`cluster ${name} did not get there`);
+  };
+
+  /**
+   * A new PKS version: the broker now renders a different worker VM type, so every cluster is out of date
+   * (an unchanged manifest is "already current" and the broker's upgrade-all skips it).
+   */
+  const newPksVersion = async (workerVmType: string): Promise<TestApi> => {
+    // Every replica talks to the one broker; replicas left pointing at the old one would claim operations.
+    for (const api of apis.splice(0)) await api.stop();
+    const credentials = broker.credentials;
+    await broker.stop();
+    const plans = parseConfig({}).plans.map((p) =>
+      p.name === 'small' ? { ...p, worker: { ...p.worker, vmType: workerVmType } } : p,
+    );
+    broker = await startTestBroker({ uaa, bosh, db, plans, credentials, upgrades: { scanMs: 50 } });
+    base = { ...base, broker: { url: broker.url, ...broker.credentials } };
+    return start(`replica-${workerVmType}`);
   };
 
   beforeAll(async () => {
@@ -147,8 +165,8 @@ describe.each(testDatabaseBackends())('durable operations on $name', (backend) =
     );
   }, 60_000);
 
-  it('runs upgradeClusters: the canary first, then the rest, and taskEvents reports the run to its end', async () => {
-    const api = apis.at(-1)!;
+  it('runs upgradeClusters on the broker: the canary first, then the rest, and taskEvents reports the run to its end', async () => {
+    const api = await newPksVersion('large');
     const task = await api.query(
       admin,
       'mutation{ upgradeClusters(input:{clusters:["restart","shared"], canaries:["shared"], maxInFlight:2}){ id status clusters { clusterName isCanary lastActionState } } }',
@@ -180,8 +198,43 @@ describe.each(testDatabaseBackends())('durable operations on $name', (backend) =
     expect(after.data.tasks.map((t: { id: string }) => t.id)).toContain(id);
   }, 90_000);
 
+  it("follows an operator's upgrade-all started on the broker: a task owned by operator, clusters show the upgrade", async () => {
+    const api = await newPksVersion('xlarge');
+    const uuids = (await db.query<{ uuid: string }>(`SELECT uuid FROM api.clusters WHERE deleted_at IS NULL`))
+      .rows;
+    const started = await broker.osb('POST', '/mgmt/upgrade_runs', {
+      body: { canaries: 1, max_in_flight: 2 },
+      headers: {
+        'X-Broker-API-Originating-Identity': `pks ${Buffer.from('{"user_id":"operator"}').toString('base64')}`,
+      },
+    });
+    expect(started.status).toBe(202);
+    const runId = (started.body as { id: string }).id;
+    let task: { id: string; owner: string; status: string; clusters: { clusterName: string }[] } | undefined;
+    for (let i = 0; i < 200 && task?.status !== 'done'; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      const { data, errors } = await api.query(
+        admin,
+        '{ tasks { id owner status clusters { clusterName } } }',
+      );
+      expect(errors).toBeUndefined();
+      task = data.tasks.find((t: { owner: string }) => t.owner === 'operator');
+    }
+    expect(task).toMatchObject({ owner: 'operator', status: 'done' });
+    expect(task!.clusters.map((c) => c.clusterName).sort()).toEqual(['restart', 'shared']);
+    expect(uuids.length).toBe(2);
+    for (const name of ['restart', 'shared']) {
+      expect(await waitFor(api, name, (c) => c?.lastActionState !== 'in progress')).toMatchObject({
+        lastAction: 'UPGRADE',
+        lastActionState: 'succeeded',
+      });
+    }
+    const run = await broker.osb('GET', `/mgmt/upgrade_runs/${runId}`);
+    expect(run.body).toMatchObject({ state: 'succeeded', created_by: 'operator' });
+  }, 90_000);
+
   it('cancelTask cancels the clusters of a run that have not started', async () => {
-    const api = apis.at(-1)!;
+    const api = await newPksVersion('medium');
     const run = await api.query(
       admin,
       'mutation{ upgradeClusters(input:{clusters:["restart","shared"], maxInFlight:1}){ id clusters { clusterName lastActionState } } }',
@@ -192,10 +245,12 @@ describe.each(testDatabaseBackends())('durable operations on $name', (backend) =
       admin,
       `mutation{ cancelTask(id:"${id}"){ clusters { clusterName lastActionState } } }`,
     );
-    expect(canceled.data.cancelTask.clusters).toEqual([
-      { clusterName: 'restart', lastActionState: 'in progress' },
-      { clusterName: 'shared', lastActionState: 'canceled' },
-    ]);
+    expect(canceled.errors).toBeUndefined();
+    // The started upgrade goes on (at 0 ms sim latency it may already have finished); the queued one stops.
+    const [started, queued] = canceled.data.cancelTask.clusters;
+    expect(started.clusterName).toBe('restart');
+    expect(['in progress', 'succeeded']).toContain(started.lastActionState);
+    expect(queued).toEqual({ clusterName: 'shared', lastActionState: 'canceled' });
     let status = '';
     for (let i = 0; i < 200 && status !== 'canceled'; i++) {
       await new Promise((r) => setTimeout(r, 150));

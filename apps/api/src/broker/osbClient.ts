@@ -29,6 +29,40 @@ export interface OsbClientOptions {
   platform?: string;
 }
 
+/** What the broker's management API takes to start an upgrade-all run (instances are service instance ids). */
+export interface BrokerUpgradeRunRequest {
+  instances: string[];
+  canaries: string[];
+  max_in_flight: number;
+  operation_type: 'upgrade';
+  polling_interval_ms?: number;
+}
+
+export type BrokerUpgradeInstanceState =
+  'pending' | 'busy' | 'in progress' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'orphaned';
+
+/** An upgrade run as the broker reports it (JSON dates arrive as strings). */
+export interface BrokerUpgradeRun {
+  id: string;
+  state: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  max_in_flight: number;
+  description: string;
+  created_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  instances: {
+    instance_id: string;
+    is_canary: boolean;
+    state: BrokerUpgradeInstanceState;
+    attempts: number;
+    operation_id: string | null;
+    description: string;
+    started_at: string | null;
+    finished_at: string | null;
+  }[];
+}
+
 export interface OsbResponse {
   status: number;
   body: Record<string, unknown>;
@@ -147,6 +181,30 @@ export class OsbClient {
       throw new InternalError('broker answered the binding without credentials');
     }
     return credentials as Record<string, unknown>;
+  }
+
+  /** Starts an upgrade-all run on the broker (`POST /mgmt/upgrade_runs`). */
+  async startUpgradeRun(request: BrokerUpgradeRunRequest, user: string): Promise<BrokerUpgradeRun> {
+    const response = await this.#call('POST', '/mgmt/upgrade_runs', { ...request }, user, [202]);
+    return response.body as unknown as BrokerUpgradeRun;
+  }
+
+  async upgradeRun(id: string): Promise<BrokerUpgradeRun> {
+    const path = `/mgmt/upgrade_runs/${encodeURIComponent(id)}`;
+    const response = await this.#call('GET', path, undefined, undefined, [200]);
+    return response.body as unknown as BrokerUpgradeRun;
+  }
+
+  /** Runs still pending or running, whoever started them (an operator's upgrade-all too). */
+  async activeUpgradeRuns(): Promise<BrokerUpgradeRun[]> {
+    const response = await this.#call('GET', '/mgmt/upgrade_runs?active=true', undefined, undefined, [200]);
+    return response.body as unknown as BrokerUpgradeRun[];
+  }
+
+  async cancelUpgradeRun(id: string, user: string): Promise<BrokerUpgradeRun> {
+    const path = `/mgmt/upgrade_runs/${encodeURIComponent(id)}`;
+    const response = await this.#call('DELETE', path, undefined, user, [200]);
+    return response.body as unknown as BrokerUpgradeRun;
   }
 
   async #async(

@@ -11,8 +11,9 @@ import {
   Subscription,
 } from 'type-graphql';
 import { stringify } from 'yaml';
-import { InternalError, type Plan as DomainPlan } from '@openpks/domain';
-import { access } from '../services/access.js';
+import { InputError, InternalError, NotFoundError, type Plan as DomainPlan } from '@openpks/domain';
+import { access, clusterNotFound } from '../services/access.js';
+import { MAX_CLUSTER_PAGE, PKS_VERSION } from '../services/clusterService.js';
 import {
   CLUSTER_EVENTS_CHANNEL,
   TASK_EVENTS_CHANNEL,
@@ -23,10 +24,12 @@ import type { NsxtNetworkDetails } from '@openpks/nsx';
 import type { ClusterRecord, NetworkProfileRecord } from '../store/records.js';
 import type { TaskRecord } from '../services/taskService.js';
 import { requireCaller, type ApiContext } from './context.js';
-import { channelMessages } from './iterate.js';
+import { keyedChannelMessages } from './iterate.js';
+import { loadersOf } from './loaders.js';
 import {
   AuditEvent,
   Cluster,
+  ClusterConnection,
   ClusterEvent,
   CreateClusterInput,
   Credentials,
@@ -112,6 +115,21 @@ function clusterOf(c: ClusterRecord): Cluster {
   };
 }
 
+const CURSOR_PREFIX = 'cluster:';
+
+/** An opaque cursor: the cluster's name (names order the list and are unique among live clusters). */
+function cursorOfCluster(name: string): string {
+  return Buffer.from(`${CURSOR_PREFIX}${name}`, 'utf8').toString('base64url');
+}
+
+function clusterNameOfCursor(cursor: string): string {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!decoded.startsWith(CURSOR_PREFIX) || decoded.length === CURSOR_PREFIX.length) {
+    throw new InputError('after', 'after is not a cursor this API issued');
+  }
+  return decoded.slice(CURSOR_PREFIX.length);
+}
+
 function eventOf(e: ClusterEventMessage): ClusterEvent {
   return { ...e, at: new Date(e.at) };
 }
@@ -149,6 +167,15 @@ export class MeResolver {
 
 @Resolver()
 export class PlanResolver {
+  @Query(() => String, {
+    description:
+      'The PKS version this installation runs; clusters whose pksVersion differs can be upgraded to it',
+  })
+  pksVersion(@Ctx() ctx: ApiContext): string {
+    access.requireAnyPksScope(requireCaller(ctx));
+    return PKS_VERSION;
+  }
+
   @Query(() => [Plan])
   plans(@Ctx() ctx: ApiContext): Plan[] {
     return ctx.services.clusters.plans(requireCaller(ctx)).map(planOf);
@@ -172,24 +199,55 @@ export class ClusterResolver {
     return clusterOf(await ctx.services.clusters.get(requireCaller(ctx), name));
   }
 
+  @Query(() => ClusterConnection, {
+    description:
+      'Your clusters a page at a time, in name order (every cluster for admin and admin.read); ' +
+      `first: 0 to ${MAX_CLUSTER_PAGE}, after: a cursor from a previous page`,
+  })
+  async clustersConnection(
+    @Ctx() ctx: ApiContext,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<ClusterConnection> {
+    const page = await ctx.services.clusters.page(requireCaller(ctx), {
+      first,
+      after: after === undefined || after === null ? undefined : clusterNameOfCursor(after),
+    });
+    const edges = page.clusters.map((c) => ({ cursor: cursorOfCluster(c.name), node: clusterOf(c) }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount: page.totalCount,
+    };
+  }
+
   @FieldResolver(() => [ClusterEvent], { description: 'Recent progress, oldest first' })
   async events(
     @Root() cluster: Cluster,
     @Ctx() ctx: ApiContext,
     @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
   ): Promise<ClusterEvent[]> {
-    const record = await ctx.services.clusters.get(requireCaller(ctx), cluster.name);
-    return (await ctx.services.clusters.events(record, Math.min(Math.max(limit, 1), 500))).map(eventOf);
+    // Batched across the clusters of the request (one query for a whole list, not one per cluster).
+    const loaders = loadersOf(ctx);
+    const record = await loaders.cluster.load(cluster.name);
+    if (record === undefined) throw clusterNotFound(cluster.name);
+    const events = await loaders.events.load({ uuid: record.uuid, limit: Math.min(Math.max(limit, 1), 500) });
+    return events.map(eventOf);
   }
 
   @FieldResolver(() => NsxDetails, { nullable: true })
   async nsxDetails(@Root() cluster: Cluster, @Ctx() ctx: ApiContext): Promise<NsxDetails | null> {
     // What the cluster runs with (after allowed profile updates) and what the NSX proxy step allocated.
-    const network = await ctx.services.clusters.network(requireCaller(ctx), cluster.name);
+    const loaders = loadersOf(ctx);
+    const record = await loaders.cluster.load(cluster.name);
+    if (record === undefined) throw clusterNotFound(cluster.name);
+    const network = await loaders.network.load(record.uuid);
     if (network !== undefined)
       return { ...nsxOf(network.profileParameters), ...allocationOf(network.details) };
     if (cluster.networkProfileName === null) return null;
-    const profile = await ctx.services.networkProfiles.get(requireCaller(ctx), cluster.networkProfileName);
+    const profile = await loaders.profile.load(cluster.networkProfileName);
+    if (profile === undefined)
+      throw new NotFoundError(`Network profile ${cluster.networkProfileName} not found`);
     return nsxOf(profile.parameters);
   }
 
@@ -251,9 +309,12 @@ export class ClusterResolver {
       const ctx = context as ApiContext;
       const caller = requireCaller(ctx);
       const visible = await ctx.services.clusters.watch(caller, args.name as string);
-      return channelMessages<ClusterEventMessage, ClusterEventMessage>(
+      // Keyed by cluster name: an event touches only that cluster's subscribers.
+      return keyedChannelMessages<ClusterEventMessage, ClusterEventMessage>(
         ctx.services.pubsub,
         CLUSTER_EVENTS_CHANNEL,
+        (event) => event.clusterName,
+        args.name as string,
         (event) => (visible(event) ? event : undefined),
       );
     },
@@ -352,10 +413,12 @@ export class TaskResolver {
       const ctx = context as ApiContext;
       const caller = requireCaller(ctx);
       const task = await ctx.services.tasks.get(caller, args.id as string);
-      return channelMessages<TaskEventMessage, TaskEventMessage>(
+      return keyedChannelMessages<TaskEventMessage, TaskEventMessage>(
         ctx.services.pubsub,
         TASK_EVENTS_CHANNEL,
-        (m) => (m.taskId === task.id ? m : undefined),
+        (m) => m.taskId,
+        task.id,
+        (m) => m,
       );
     },
   })

@@ -112,6 +112,27 @@ export class Cluster {
   // events: resolved by a field resolver (recent progress from the api schema)
 }
 
+@ObjectType({ description: 'A cluster and the cursor that names its place in the list' })
+export class ClusterEdge {
+  @Field(() => String, { description: 'Pass as `after` to get the clusters that follow this one' })
+  cursor: string;
+  @Field(() => Cluster) node: Cluster;
+}
+
+@ObjectType({ description: 'Where a page of a connection is (Relay cursor connections)' })
+export class PageInfo {
+  @Field(() => Boolean) hasNextPage: boolean;
+  @Field(() => String, { nullable: true, description: 'The cursor of the last edge of this page' })
+  endCursor: string | null;
+}
+
+@ObjectType({ description: 'A page of clusters in name order' })
+export class ClusterConnection {
+  @Field(() => [ClusterEdge]) edges: ClusterEdge[];
+  @Field(() => PageInfo) pageInfo: PageInfo;
+  @Field(() => Int, { description: 'Every cluster you can see, on all pages' }) totalCount: number;
+}
+
 @ObjectType({ description: 'An NSX-T network profile' })
 export class NetworkProfile {
   @Field(() => String) name: string;
@@ -145,6 +166,10 @@ export class Task {
   @Field(() => ID) id: string;
   @Field(() => String) type: string;
   @Field(() => String, { description: 'not started, in progress, canceled or done' }) status: string;
+  @Field(() => String, {
+    description: 'Who started the run: a user, or "operator" for an upgrade-all started on the broker',
+  })
+  owner: string;
   @Field(() => Int) maxInFlight: number;
   @Field(() => [TaskCluster]) clusters: TaskCluster[];
   @Field(() => DateTimeResolver) createdAt: Date;

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -18,10 +19,10 @@ import { requireCaller, type ApiContext, type Services } from '../graphql/contex
 import { graphql } from '../graphql/graphqlRealm.js';
 import { buildApiSchema } from '../graphql/schema.js';
 import { access, callerOf, type Caller } from '../services/access.js';
-import { ClusterService } from '../services/clusterService.js';
+import { ClusterService, PKS_VERSION } from '../services/clusterService.js';
 import { NetworkProfileService } from '../services/networkProfileService.js';
 import { TaskService } from '../services/taskService.js';
-import { audit, clusters } from '../store/records.js';
+import { audit } from '../store/records.js';
 import { apiMigrations } from '../store/migrations.js';
 import { OperationTracker } from '../tracker/operationTracker.js';
 import { DEFAULT_QUERY_LIMITS, queryLimitRules, type QueryLimits } from './guards.js';
@@ -49,6 +50,8 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   /** Another verifier (tests of clock edges); default: UAA's keys. */
   verifier?: TokenVerifier;
+  /** How the broker's upgrade runs are followed (defaults: read back from 200 ms backing off to 2 s; new runs looked for every 5 s). */
+  upgradeRuns?: { poll?: { initialMs: number; maxMs: number }; discoverMs?: number };
   /** NSX-T: the proxy step run around the broker, and the installation's objects profiles must respect. */
   nsx?: { proxy: NsxProxy; topology: NsxTopology } | undefined;
 }
@@ -89,12 +92,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     logger,
     metrics,
     nsx: options.nsx?.proxy,
-    onFinished: (op, state) => {
-      if (op.taskId === null) return;
-      void clusters
-        .byUuid(db, op.clusterUuid)
-        .then((c) => c && taskService.clusterFinished(op.taskId!, c.name, state))
-        .catch((error: unknown) => logger.warn({ err: error }, 'could not advance an upgrade run'));
+    // An operation of an upgrade run ended: the broker's run moves on, so read it back now.
+    onFinished: (op) => {
+      if (op.taskId !== null) taskService.poke();
     },
   });
   const clusterService = new ClusterService({
@@ -111,7 +111,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     clusterTokens: (userName, password) => clusterTokens(options.uaa, userName, password),
     nsx: options.nsx?.proxy,
   });
-  const taskService = new TaskService(db, pubsub, clusterService, logger);
+  const taskService = new TaskService({
+    db,
+    pubsub,
+    clusterService,
+    broker,
+    logger,
+    holder,
+    leaseMs,
+    ...options.upgradeRuns,
+  });
   const services: Services = {
     clusters: clusterService,
     networkProfiles: new NetworkProfileService(db, clusterService, options.nsx?.topology),
@@ -185,6 +194,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     plugins: [
       requireAuthentication,
       ApolloServerPluginDrainHttpServer({ httpServer: listener.server }),
+      // No HTTP caching of answers here (every answer depends on the caller), and the plugin's per-field
+      // instrumentation was a tenth of a large clusters query (bench/ANALYSIS.md).
+      ApolloServerPluginCacheControlDisabled(),
       {
         async serverWillStart() {
           return {
@@ -266,7 +278,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (url.pathname === '/info' && req.method === 'GET') {
       // Unauthenticated, like the BOSH Director's /info: a client finds the UAA to log in against here.
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-      res.end(JSON.stringify({ name: 'openpks', uaa: { url: options.uaa.url, issuer: options.uaa.issuer } }));
+      res.end(
+        JSON.stringify({
+          name: 'openpks',
+          pks_version: PKS_VERSION,
+          uaa: { url: options.uaa.url, issuer: options.uaa.issuer },
+        }),
+      );
       return;
     }
     if (url.pathname === '/metrics' && req.method === 'GET') {
@@ -324,6 +342,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   }
 
   await tracker.start();
+  taskService.start();
   logger.info({ url: listener.url, holder }, 'PKS API listening');
 
   let stopping: Promise<void> | undefined;
@@ -335,6 +354,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     metrics,
     stop: () =>
       (stopping ??= (async () => {
+        await taskService.stop();
         await tracker.stop();
         await apollo.stop();
         await listener.close();

@@ -33,12 +33,15 @@ import {
   ClusterEventKind,
   recordClusterEvent,
   recentClusterEvents,
+  recentClusterEventsOf,
   type ClusterEventMessage,
 } from './events.js';
 
 /** What PKS reports as its own and Kubernetes' version (PKS 1.6.0 ships Kubernetes 1.15.5). */
 export const PKS_VERSION = '1.6.0-openpks';
 export const K8S_VERSION = '1.15.5';
+/** The largest page of `clustersConnection` (a bigger one is refused, never silently cut). */
+export const MAX_CLUSTER_PAGE = 500;
 
 const DRAIN_KEYS = [
   'kubeletDrainTimeout',
@@ -103,6 +106,52 @@ export class ClusterService {
   async list(caller: Caller): Promise<ClusterRecord[]> {
     access.requireAnyPksScope(caller);
     return clusters.live(this.#o.db, access.readsAll(caller) ? undefined : caller.name);
+  }
+
+  /**
+   * One page of the caller's clusters in name order (a cursor connection): `first` up to
+   * MAX_CLUSTER_PAGE, after the cluster named `after`, with the total the caller may see.
+   */
+  async page(
+    caller: Caller,
+    options: { first: number; after?: string | undefined },
+  ): Promise<{ clusters: ClusterRecord[]; hasNextPage: boolean; totalCount: number }> {
+    access.requireAnyPksScope(caller);
+    const { first } = options;
+    if (!Number.isInteger(first) || first < 0 || first > MAX_CLUSTER_PAGE) {
+      throw new InputError(
+        'first',
+        `first must be a whole number from 0 to ${MAX_CLUSTER_PAGE}, got ${first}`,
+        {
+          allowed: `0 to ${MAX_CLUSTER_PAGE}`,
+        },
+      );
+    }
+    const owner = access.readsAll(caller) ? undefined : caller.name;
+    // One row more than asked says whether another page follows, without a second query.
+    const [rows, totalCount] = await Promise.all([
+      clusters.page(this.#o.db, { owner, after: options.after, limit: first + 1 }),
+      clusters.count(this.#o.db, owner),
+    ]);
+    return { clusters: rows.slice(0, first), hasNextPage: rows.length > first, totalCount };
+  }
+
+  /** Several clusters by name in one query; those the caller may not see are left out (not found). */
+  async getMany(caller: Caller, names: readonly string[]): Promise<Map<string, ClusterRecord>> {
+    access.requireAnyPksScope(caller);
+    const found = await clusters.byNames(this.#o.db, names);
+    return new Map(found.filter((c) => access.canSee(caller, c.owner)).map((c) => [c.name, c]));
+  }
+
+  /** The recent events of several clusters the caller was already allowed to read, in one query. */
+  eventsOf(clusterUuids: readonly string[], limit = 50): Promise<Map<string, ClusterEventMessage[]>> {
+    return recentClusterEventsOf(this.#o.db, clusterUuids, limit);
+  }
+
+  /** The NSX-T networking of several clusters the caller was already allowed to read, in one query. */
+  async networksOf(clusterUuids: readonly string[]): Promise<Map<string, ClusterNetworkRecord>> {
+    const found = await clusterNetworks.many(this.#o.db, clusterUuids);
+    return new Map(found.map((n) => [n.clusterUuid, n]));
   }
 
   async get(caller: Caller, name: string): Promise<ClusterRecord> {
@@ -247,6 +296,14 @@ export class ClusterService {
       if (input.networkProfileName !== undefined && input.networkProfileName !== null) {
         const profile = (await this.#profile(input.networkProfileName))!;
         network = await this.#profileUpdate(cluster, profile);
+        // The NSX part of an allowed update: the new pod blocks must exist and are recorded, in order.
+        if (this.#o.nsx && network.details !== null) {
+          const details = await this.#o.nsx.update(
+            network.details as unknown as NsxtNetworkDetails,
+            network.profileParameters as NetworkProfileParameters,
+          );
+          network = { ...network, details: details as unknown as Record<string, unknown> };
+        }
         patch.networkProfileName = profile.name;
         changes.network_profile_name = profile.name;
         changes.nsxt_network_profile = JSON.stringify({ ...profile, parameters: network.profileParameters });
@@ -344,21 +401,62 @@ export class ClusterService {
     return this.#changeable(caller, name);
   }
 
-  /** One cluster's upgrade within an upgrade run, on behalf of the run's owner (authorised when it began). */
-  async upgradeForTask(name: string, owner: string, taskId: string): Promise<ClusterRecord> {
-    const cluster = await clusters.byName(this.#o.db, name);
-    if (cluster === undefined) throw clusterNotFound(name);
-    if (cluster.lastActionState === LastActionState.IN_PROGRESS) throw inFlight(name);
-    return this.#change(
-      owner,
+  /**
+   * A cluster the broker began upgrading within an upgrade run: the API records the broker's operation as
+   * this cluster's current one, so the tracker follows it (last_operation, the Director task's events)
+   * exactly like an upgrade the API sent itself. False when the cluster is gone or already has one.
+   */
+  async adoptRunUpgrade(
+    uuid: string,
+    runOwner: string,
+    taskId: string,
+    brokerOperationId: string,
+  ): Promise<boolean> {
+    const cluster = await clusters.byUuid(this.#o.db, uuid);
+    if (cluster === undefined || cluster.deletedAt !== null) return false;
+    const { serviceId, planId } = await this.#ids(cluster.planName);
+    const opId = randomUUID();
+    const adopted = await this.#begin(
       cluster,
+      opId,
       OperationKind.UPGRADE,
-      LastAction.UPGRADE,
-      'Upgrading cluster',
-      {},
-      {},
+      { serviceId, planId, body: {} },
+      runOwner,
       taskId,
+      async (tx) => {
+        const description = 'Upgrading cluster';
+        await clusters.update(tx, cluster.uuid, {
+          lastAction: LastAction.UPGRADE,
+          lastActionState: LastActionState.IN_PROGRESS,
+          lastActionDescription: description,
+        });
+        await this.#stateEvent(
+          tx,
+          {
+            ...cluster,
+            lastAction: LastAction.UPGRADE,
+            lastActionState: LastActionState.IN_PROGRESS,
+            lastActionDescription: description,
+          },
+          description,
+        );
+      },
+    ).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof ConflictError) return false;
+        throw error;
+      },
     );
+    if (!adopted) return false;
+    // Already sent (by the broker's run): straight to polling, with ODB's operation data to poll with.
+    await this.#o.db.query(
+      `UPDATE api.operations SET phase = 'polling', broker_operation = $2, holder = NULL, lease_expires_at = NULL,
+         updated_at = now() WHERE id = $1 AND phase = 'requested'`,
+      [opId, JSON.stringify({ BoshContextID: brokerOperationId, OperationType: 'upgrade' })],
+    );
+    this.#o.wake();
+    return true;
   }
 
   delete(caller: Caller, name: string): Promise<ClusterRecord> {

@@ -59,3 +59,21 @@ export async function recentClusterEvents(
   );
   return result.rows.map((r) => r.event);
 }
+
+/** The recent events of several clusters in one query, oldest first per cluster. */
+export async function recentClusterEventsOf(
+  db: Queryable,
+  clusterUuids: readonly string[],
+  limit: number,
+): Promise<Map<string, ClusterEventMessage[]>> {
+  const result = await db.query<{ cluster_uuid: string; event: ClusterEventMessage }>(
+    `SELECT cluster_uuid, event FROM (
+       SELECT cluster_uuid, id, event, row_number() OVER (PARTITION BY cluster_uuid ORDER BY id DESC) AS n
+       FROM api.cluster_events WHERE cluster_uuid = ANY($1::uuid[])) e
+     WHERE n <= $2 ORDER BY id`,
+    [clusterUuids, limit],
+  );
+  const byCluster = new Map<string, ClusterEventMessage[]>(clusterUuids.map((uuid) => [uuid, []]));
+  for (const row of result.rows) byCluster.get(row.cluster_uuid)?.push(row.event);
+  return byCluster;
+}

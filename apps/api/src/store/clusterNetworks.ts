@@ -23,6 +23,19 @@ export const clusterNetworks = {
       }
     );
   },
+  /** The networking of several clusters in one query (the batch behind a request's DataLoader). */
+  async many(db: Queryable, clusterUuids: readonly string[]): Promise<ClusterNetworkRecord[]> {
+    const result = await db.query<{
+      cluster_uuid: string;
+      profile_parameters: Record<string, unknown>;
+      details: Record<string, unknown> | null;
+    }>(`SELECT * FROM api.cluster_networks WHERE cluster_uuid = ANY($1::uuid[])`, [clusterUuids]);
+    return result.rows.map((row) => ({
+      clusterUuid: row.cluster_uuid,
+      profileParameters: row.profile_parameters,
+      details: row.details,
+    }));
+  },
   async put(db: Queryable, record: ClusterNetworkRecord): Promise<void> {
     await db.query(
       `INSERT INTO api.cluster_networks (cluster_uuid, profile_parameters, details) VALUES ($1, $2::jsonb, $3::jsonb)

@@ -118,4 +118,13 @@ CREATE TABLE cluster_networks (
 );
 `,
   },
+  {
+    // Upgrade runs happen on the broker (its durable upgrade-all); a task is the API's view of one.
+    id: '0004_task_broker_runs',
+    sql: `
+ALTER TABLE tasks ADD COLUMN broker_run_id text UNIQUE;
+ALTER TABLE task_clusters ADD COLUMN cluster_uuid uuid;
+ALTER TABLE task_clusters ADD COLUMN broker_operation_id text;
+`,
+  },
 ];

@@ -75,6 +75,36 @@ export const clusters = {
     );
     return result.rows.map(clusterOf);
   },
+  /**
+   * One page of live clusters in name order, after the cluster named `after` (keyset paging: a page costs
+   * the same however deep it is, and a cluster created meanwhile never shifts the pages).
+   */
+  async page(
+    db: Queryable,
+    options: { owner?: string | undefined; after?: string | undefined; limit: number },
+  ): Promise<ClusterRecord[]> {
+    const result = await db.query<ClusterRow>(
+      `SELECT * FROM api.clusters WHERE deleted_at IS NULL AND ($1::text IS NULL OR owner = $1)
+         AND ($2::text IS NULL OR name > $2) ORDER BY name LIMIT $3`,
+      [options.owner ?? null, options.after ?? null, options.limit],
+    );
+    return result.rows.map(clusterOf);
+  },
+  async count(db: Queryable, owner?: string): Promise<number> {
+    const result = await db.query<{ n: number | string }>(
+      `SELECT count(*) AS n FROM api.clusters WHERE deleted_at IS NULL AND ($1::text IS NULL OR owner = $1)`,
+      [owner ?? null],
+    );
+    return Number(result.rows[0]?.n ?? 0);
+  },
+  /** Live clusters by name, in one query (the batch behind a request's DataLoader). */
+  async byNames(db: Queryable, names: readonly string[]): Promise<ClusterRecord[]> {
+    const result = await db.query<ClusterRow>(
+      `SELECT * FROM api.clusters WHERE name = ANY($1::text[]) AND deleted_at IS NULL`,
+      [names],
+    );
+    return result.rows.map(clusterOf);
+  },
   async byName(db: Queryable, name: string, forUpdate = false): Promise<ClusterRecord | undefined> {
     const result = await db.query<ClusterRow>(
       `SELECT * FROM api.clusters WHERE name = $1 AND deleted_at IS NULL${forUpdate ? ' FOR UPDATE' : ''}`,
@@ -128,6 +158,7 @@ export const clusters = {
         | 'networkProfileName'
         | 'drain'
         | 'k8sVersion'
+        | 'pksVersion'
         | 'deletedAt'
       >
     >,
@@ -141,6 +172,7 @@ export const clusters = {
       networkProfileName: ['network_profile_name', patch.networkProfileName],
       drain: ['drain', patch.drain && JSON.stringify(patch.drain)],
       k8sVersion: ['k8s_version', patch.k8sVersion],
+      pksVersion: ['pks_version', patch.pksVersion],
       deletedAt: ['deleted_at', patch.deletedAt],
     };
     const sets: string[] = [];

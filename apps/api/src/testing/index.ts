@@ -39,6 +39,7 @@ export interface TestApiOptions {
   poll?: { initialMs: number; maxMs: number };
   limits?: QueryLimits;
   maxBodyBytes?: number;
+  upgradeRuns?: { poll?: { initialMs: number; maxMs: number }; discoverMs?: number };
   logger?: Logger;
   /** NSX-T proxy step and installation topology (e.g. from `@openpks/nsx/testing`'s simulator). */
   nsx?: { proxy: NsxProxy; topology: NsxTopology };
@@ -91,6 +92,7 @@ export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.nsx ? { nsx: options.nsx } : {}),
+    upgradeRuns: options.upgradeRuns ?? { poll: { initialMs: 100, maxMs: 500 }, discoverMs: 300 },
   });
   const caPem = tls.caPem;
   const raw: TestApi['raw'] = (method, path, req = {}) =>

@@ -4,6 +4,7 @@ import { LastAction, LastActionState } from '@openpks/domain';
 import type { NsxProxy } from '@openpks/nsx';
 import type { Logger } from '@openpks/role';
 import { OsbError, type OsbClient } from '../broker/osbClient.js';
+import { K8S_VERSION, PKS_VERSION } from '../services/clusterService.js';
 import { ClusterEventKind, recordClusterEvent } from '../services/events.js';
 import {
   clusters,
@@ -103,15 +104,36 @@ export class OperationTracker {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#scanning = this.#scan()
-        .catch((error: unknown) => this.#o.logger.warn({ err: error }, 'operation scan failed'))
-        .finally(() => {
+        .then(() => (this.#rescan ? 0 : this.#nextLook()))
+        .catch((error: unknown) => {
+          this.#o.logger.warn({ err: error }, 'operation scan failed');
+          return Math.min(this.#o.leaseMs, this.#o.poll.maxMs);
+        })
+        .then((next) => {
           this.#scanning = undefined;
-          // Expired leases of other replicas are found by this periodic look, at the lease's pace.
-          this.#schedule(this.#rescan ? 0 : Math.min(this.#o.leaseMs / 2, 2_000));
           this.#rescan = false;
+          this.#schedule(next);
         });
     }, ms);
     this.#timer.unref();
+  }
+
+  /**
+   * When to look again without being woken. New work arrives with a wake-up (this replica's services, or
+   * another replica's through the db channel), so the only thing a look finds unannounced is a lease that
+   * expired: the next look is when the earliest lease held elsewhere runs out, or a lease's length from
+   * now as a safety net when none is held (never a fixed short polling loop).
+   */
+  async #nextLook(): Promise<number> {
+    if (this.#drivers.size >= this.#o.concurrency) return this.#o.leaseMs;
+    const { rows } = await this.#o.db.query<{ ms: number | null }>(
+      `SELECT extract(epoch FROM min(lease_expires_at) - clock_timestamp()) * 1000 AS ms
+       FROM api.operations WHERE state = 'in progress' AND holder IS NOT NULL AND holder <> $1`,
+      [this.#o.holder],
+    );
+    const ms = rows[0]?.ms;
+    if (ms === null || ms === undefined) return this.#o.leaseMs;
+    return Math.min(Math.max(Number(ms) + 20, 20), this.#o.leaseMs);
   }
 
   async #scan(): Promise<void> {
@@ -161,21 +183,31 @@ export class OperationTracker {
     let wakeNow = () => {};
     const onWake = (fn: () => void) => (wakeNow = fn);
     let delay = this.#o.poll.initialMs;
-    let following: Promise<unknown> | undefined;
+    // The Director task being tailed now, and every tail started (awaited before the operation ends so
+    // that its progress events come before the final state).
+    let tailing: number | undefined;
+    let tails: Promise<unknown> = Promise.resolve();
+    let lastTask = 0;
     let lastDescription = '';
+    // Tails that ended: one ending after the broker was last asked means ask again at once.
+    let tailsEnded = 0;
+    const backoff = async () => {
+      await sleep(delay, signal, onWake);
+      delay = Math.min(delay * 2, this.#o.poll.maxMs);
+    };
     while (!signal.aborted) {
       if (!(await this.#renew(op.id))) return;
       if (op.phase === OperationPhase.REQUESTED) {
         const sent = await this.#resend(op);
         if (sent === 'failed') return;
         if (sent === 'retry') {
-          await sleep(delay, signal, onWake);
-          delay = Math.min(delay * 2, this.#o.poll.maxMs);
+          await backoff();
           continue;
         }
         op = { ...op, phase: OperationPhase.POLLING, brokerOperation: sent.operation ?? null };
       }
       let answer: Awaited<ReturnType<OsbClient['lastOperation']>>;
+      const endedBefore = tailsEnded;
       try {
         answer = await this.#o.broker.lastOperation(op.clusterUuid, {
           serviceId: op.request.serviceId,
@@ -184,10 +216,10 @@ export class OperationTracker {
         });
       } catch (error) {
         this.#o.logger.warn({ err: error, operation: op.id }, 'last_operation failed; retrying');
-        await sleep(delay, signal, onWake);
-        delay = Math.min(delay * 2, this.#o.poll.maxMs);
+        await backoff();
         continue;
       }
+      this.#o.metrics?.trackerPolls.inc();
       if (answer === 'gone') {
         if (op.kind === OperationKind.DELETE)
           return this.#finish(op, LastActionState.SUCCEEDED, 'Instance deletion completed');
@@ -198,19 +230,8 @@ export class OperationTracker {
           return this.#finish(op, LastActionState.SUCCEEDED, 'Instance deletion completed');
         return this.#finish(op, LastActionState.FAILED, 'the broker does not know this cluster (404)');
       }
-      if (following === undefined && this.#o.director) {
-        const taskId = op.directorTaskId ?? (await this.#findTask(op));
-        if (taskId !== undefined) {
-          op = { ...op, directorTaskId: taskId };
-          following = this.#tail(op, taskId, signal).finally(() => {
-            // The Director task ended: ask the broker now rather than at the next backoff step.
-            delay = this.#o.poll.initialMs;
-            wakeNow();
-          });
-        }
-      }
       if (answer.state !== 'in progress') {
-        await following?.catch(() => undefined);
+        await tails.catch(() => undefined);
         const description =
           answer.state === 'succeeded' ? completed(op.kind) : answer.description || `${op.kind} failed`;
         return this.#finish(
@@ -223,9 +244,36 @@ export class OperationTracker {
         lastDescription = answer.description;
         await this.#stateChange(op, LastActionState.IN_PROGRESS, answer.description);
       }
-      await sleep(delay, signal, onWake);
-      delay = Math.min(delay * 2, this.#o.poll.maxMs);
-      this.#o.metrics?.trackerPolls.inc();
+      // An operation is a chain of Director tasks (the deploy, then the broker's lifecycle errand), each
+      // started by the broker when asked after the previous one ended. Tail the newest task: its end (pushed
+      // by a Director with an event stream) is when the broker has news, so ask then, not on a timer.
+      if (tailing === undefined && this.#o.director) {
+        const first = lastTask === 0 ? (op.directorTaskId ?? undefined) : undefined;
+        const taskId = first ?? (await this.#nextTask(op, lastTask));
+        if (taskId !== undefined) {
+          lastTask = taskId;
+          tailing = taskId;
+          op = { ...op, directorTaskId: taskId };
+          const tail = this.#tail(op, taskId, signal).finally(() => {
+            tailing = undefined;
+            tailsEnded += 1;
+            delay = this.#o.poll.initialMs;
+            wakeNow();
+          });
+          tails = Promise.all([tails, tail.catch(() => undefined)]);
+          // The task may have ended already; the tail's end wakes the loop then.
+        }
+      }
+      if (tailing !== undefined) {
+        // Waiting for the task's end; the ceiling only guards against a stream that went silent, and
+        // comes well before the lease (renewed each turn) could run out.
+        await sleep(Math.min(this.#o.poll.maxMs, this.#o.leaseMs / 3), signal, onWake);
+        continue;
+      }
+      if (tailsEnded !== endedBefore) continue;
+      // No task to follow (the broker has not started the next step yet, or a Director without a stream):
+      // poll last_operation with backoff.
+      await backoff();
     }
   }
 
@@ -268,12 +316,13 @@ export class OperationTracker {
     }
   }
 
-  async #findTask(op: OperationRecord): Promise<number | undefined> {
+  /** The operation's first Director task after `afterId` (its tasks run one after another). */
+  async #nextTask(op: OperationRecord, afterId: number): Promise<number | undefined> {
     try {
       // The broker (ODB) chains an operation's Director tasks under one BOSH context id and returns it
       // in the operation data; that names this operation's tasks exactly. Without it, fall back to the
-      // deployment's first task started after the operation was recorded (never an earlier one: a
-      // delete right after a resize must not follow the resize's task).
+      // deployment's tasks started after the operation was recorded (never an earlier one: a delete right
+      // after a resize must not follow the resize's task).
       const contextId = boshContextIdOf(op.brokerOperation);
       const tasks = await this.#o.director!.tasks({
         deployment: deploymentNameOf(op.clusterUuid),
@@ -283,6 +332,7 @@ export class OperationTracker {
       });
       const since = op.createdAt.getTime() / 1000 - 1;
       const task = tasks
+        .filter((t) => t.id > afterId)
         .filter((t) => (contextId !== undefined ? t.context_id === contextId : t.timestamp >= since))
         .sort((a, b) => a.id - b.id)[0];
       if (task === undefined) return undefined;
@@ -378,6 +428,9 @@ export class OperationTracker {
       );
       if (done.rowCount !== 1) return;
       if (masterIps !== undefined) await clusters.update(tx, op.clusterUuid, { masterIps });
+      // An upgrade brings the cluster to this installation's versions (what `pks clusters` compares).
+      if (op.kind === OperationKind.UPGRADE && state === LastActionState.SUCCEEDED)
+        await clusters.update(tx, op.clusterUuid, { pksVersion: PKS_VERSION, k8sVersion: K8S_VERSION });
       if (op.kind === OperationKind.DELETE && state === LastActionState.SUCCEEDED) {
         await clusters.update(tx, op.clusterUuid, { deletedAt: new Date() });
         await clusterNetworks.remove(tx, op.clusterUuid);
