@@ -1,6 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '@openpks/domain';
-import { resolveTarget, TargetError, type TargetOptions } from './target.js';
+import {
+  BrokerAdminClient,
+  BrokerRequestError,
+  type UpgradeRun,
+  type UpgradeRunInstance,
+} from './brokerAdminClient.js';
+import { resolveBrokerTarget, resolveTarget, TargetError, type TargetOptions } from './target.js';
 import {
   UaaAdminClient,
   UaaRequestError,
@@ -53,7 +59,9 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
   const out = (text: string) => io.stdout.write(text);
   const cwd = io.cwd ?? process.cwd();
   const program = new Command('pks-admin')
-    .description('Manages UAA users, groups (scopes) and clients of an openpks installation')
+    .description(
+      'Manages UAA users, groups (scopes) and clients of an openpks installation, and upgrades all clusters',
+    )
     .option('--data-dir <dir>', 'data directory of pks-server (default: $PKS_DATA_DIR, else ./.pks-data)')
     .option('--url <url>', "the UAA's URL (default: found in the data directory)")
     .option('--ca-cert <file>', "CA certificate to trust (default: the data directory's CA)")
@@ -61,6 +69,7 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
       '--client-secret <secret>',
       'secret of the UAA admin client (default: found in the data directory)',
     )
+    .option('--broker-url <url>', "the PKS Broker's URL (default: found in the data directory)")
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
@@ -283,9 +292,160 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
       out(`Client ${id} deleted\n`);
     });
 
+  let runFailed = false;
+  const broker = async () =>
+    new BrokerAdminClient(await resolveBrokerTarget(program.opts<TargetOptions>(), io.env, cwd));
+  const whole = (name: string, min: number) => (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < min)
+      throw new UsageError(`${name} must be a whole number of at least ${min}, got ${JSON.stringify(value)}`);
+    return Number(value);
+  };
+  const showRun = (run: UpgradeRun) => {
+    out(
+      `Upgrade run ${run.id}: ${run.state}${run.description ? ` (${run.description})` : ''}\n` +
+        `Max in flight: ${run.max_in_flight}   Started by: ${run.created_by ?? 'unknown'}\n\n`,
+    );
+    if (run.instances.length > 0) {
+      out(
+        table([
+          ['SERVICE INSTANCE', 'CANARY', 'STATE', 'ATTEMPTS', 'DESCRIPTION'],
+          ...run.instances.map((i) => [
+            i.instance_id,
+            i.is_canary ? 'yes' : 'no',
+            i.state,
+            String(i.attempts),
+            i.description,
+          ]),
+        ]),
+      );
+    }
+  };
+  /** Follows a run to its end, printing each instance's changes; exit code 1 unless it succeeded. */
+  const follow = async (client: BrokerAdminClient, first: UpgradeRun, json: boolean): Promise<UpgradeRun> => {
+    const seen = new Map<string, string>();
+    const report = (i: UpgradeRunInstance) => {
+      const line = `${i.state}${i.description ? `: ${i.description}` : ''}`;
+      if (seen.get(i.instance_id) === line) return;
+      seen.set(i.instance_id, line);
+      if (!json)
+        out(`${new Date().toISOString()}  ${i.instance_id}${i.is_canary ? ' (canary)' : ''}  ${line}\n`);
+    };
+    let run = first;
+    let delay = 250;
+    for (;;) {
+      run.instances.forEach(report);
+      if (!['pending', 'running'].includes(run.state)) return run;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2_000);
+      const next = await client.upgradeRun(run.id);
+      if (JSON.stringify(next.instances) !== JSON.stringify(run.instances)) delay = 250;
+      run = next;
+    }
+  };
+  const finish = (run: UpgradeRun, json: boolean) => {
+    if (json) out(`${JSON.stringify(run, null, 2)}\n`);
+    else out(`\nUpgrade run ${run.id} ${run.state}: ${run.description}\n`);
+    if (run.state !== 'succeeded') runFailed = true;
+  };
+
+  program
+    .command('upgrade-all-clusters')
+    .description(
+      "upgrade every cluster to this installation's version, like the tile's upgrade-all errand: canaries first, one at a time, then up to --max-in-flight at once; up-to-date clusters are skipped",
+    )
+    .option(
+      '--canaries <n>',
+      'how many clusters go first, one at a time (default: pks.yaml broker.upgrades)',
+      whole('--canaries', 0),
+    )
+    .option(
+      '--max-in-flight <n>',
+      'clusters upgraded at once after the canaries (default: pks.yaml broker.upgrades)',
+      whole('--max-in-flight', 1),
+    )
+    .option('--recreate', 'recreate every VM even when nothing changed')
+    .option('--wait', 'follow the run to its end (exit code 1 unless it succeeded)')
+    .addOption(json)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  pks-admin upgrade-all-clusters --canaries 1 --max-in-flight 5 --wait\n  pks-admin upgrade-run <id> --wait',
+    )
+    .action(
+      async (options: {
+        canaries?: number;
+        maxInFlight?: number;
+        recreate?: boolean;
+        wait?: boolean;
+        json?: boolean;
+      }) => {
+        const client = await broker();
+        const run = await client.startUpgradeRun({
+          ...(options.canaries !== undefined ? { canaries: options.canaries } : {}),
+          ...(options.maxInFlight !== undefined ? { max_in_flight: options.maxInFlight } : {}),
+          operation_type: options.recreate ? 'recreate' : 'upgrade',
+        });
+        if (!options.wait) {
+          if (options.json) out(`${JSON.stringify(run, null, 2)}\n`);
+          else {
+            showRun(run);
+            out(`\nFollow it with: pks-admin upgrade-run ${run.id} --wait\n`);
+          }
+          return;
+        }
+        if (!options.json)
+          out(`Upgrade run ${run.id} started for ${run.instances.length} service instances\n`);
+        finish(await follow(client, run, options.json ?? false), options.json ?? false);
+      },
+    );
+  program
+    .command('upgrade-run <id>')
+    .description('show an upgrade run and its service instances')
+    .option('--wait', 'follow the run to its end (exit code 1 unless it succeeded)')
+    .addOption(json)
+    .action(async (id: string, options: { wait?: boolean; json?: boolean }) => {
+      const client = await broker();
+      const run = await client.upgradeRun(id);
+      if (options.wait)
+        return finish(await follow(client, run, options.json ?? false), options.json ?? false);
+      if (options.json) out(`${JSON.stringify(run, null, 2)}\n`);
+      else showRun(run);
+    });
+  program
+    .command('upgrade-runs')
+    .description('list upgrade runs, newest first')
+    .addOption(json)
+    .action(async (options: { json?: boolean }) => {
+      const runs = await (await broker()).upgradeRuns();
+      if (options.json) return void out(`${JSON.stringify(runs, null, 2)}\n`);
+      if (runs.length === 0) return void out('No upgrade runs\n');
+      out(
+        table([
+          ['ID', 'STATE', 'INSTANCES', 'STARTED BY', 'CREATED', 'DESCRIPTION'],
+          ...runs.map((r) => [
+            r.id,
+            r.state,
+            String(r.instances.length),
+            r.created_by ?? '',
+            r.created_at,
+            r.description,
+          ]),
+        ]),
+      );
+    });
+  program
+    .command('cancel-upgrade-run <id>')
+    .description('stop an upgrade run: instances not yet started are cancelled, running ones finish')
+    .action(async (id: string) => {
+      const run = await (await broker()).cancelUpgradeRun(id);
+      const cancelled = run.instances.filter((i) => i.state === 'cancelled').length;
+      out(
+        `Upgrade run ${id}: ${cancelled} service instances cancelled; those already upgrading will finish\n`,
+      );
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return ExitCode.OK;
+    return runFailed ? ExitCode.FAILURE : ExitCode.OK;
   } catch (error) {
     if (error instanceof CommanderError) {
       // `--help` exits 0; `pks-admin users` alone shows help with exit code 1, which is a usage error.
@@ -295,7 +455,12 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
       io.stderr.write(`pks-admin: ${error.message}\n`);
       return ExitCode.USAGE;
     }
-    if (error instanceof UaaRequestError || error instanceof TargetError || error instanceof NotFound) {
+    if (
+      error instanceof UaaRequestError ||
+      error instanceof BrokerRequestError ||
+      error instanceof TargetError ||
+      error instanceof NotFound
+    ) {
       io.stderr.write(`pks-admin: ${error.message}\n`);
       return ExitCode.FAILURE;
     }

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { BROKER_PASSWORD_FILE, BROKER_URL_FILE, BROKER_USERNAME } from '@openpks/broker';
 import { ADMIN_CLIENT_SECRET_FILE, UAA_URL_FILE, UaaClientId } from '@openpks/uaa';
+import type { BrokerTarget } from './brokerAdminClient.js';
 import type { UaaTarget } from './uaaAdminClient.js';
 
 /** Where the generated CA sits in the data directory (TlsAuthority's layout). */
@@ -8,6 +10,7 @@ const CA_FILE = 'tls/ca.crt';
 
 export interface TargetOptions {
   dataDir?: string;
+  brokerUrl?: string;
   url?: string;
   caCert?: string;
   clientSecret?: string;
@@ -61,4 +64,38 @@ export async function resolveTarget(
     );
   }
   return { url, caPem, clientId: UaaClientId.ADMIN, clientSecret };
+}
+
+/**
+ * The broker to talk to: `--broker-url` or PKS_BROKER_URL, else what the running broker left in the data
+ * directory; its password (PKS_BROKER_PASSWORD, else the data directory's) and the installation's CA.
+ */
+export async function resolveBrokerTarget(
+  options: TargetOptions,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<BrokerTarget> {
+  const dataDir = resolve(cwd, options.dataDir ?? (env.PKS_DATA_DIR || './.pks-data'));
+  const url =
+    options.brokerUrl ?? (env.PKS_BROKER_URL || (await readIfPresent(resolve(dataDir, BROKER_URL_FILE))));
+  if (!url) {
+    throw new TargetError(
+      `no broker URL: ${resolve(dataDir, BROKER_URL_FILE)} does not exist (start pks-server with the broker role first, or pass --broker-url / set PKS_BROKER_URL, or --data-dir)`,
+    );
+  }
+  if (!/^https:\/\//.test(url)) throw new TargetError(`the broker URL must be https://…, got ${url}`);
+  const password = env.PKS_BROKER_PASSWORD || (await readIfPresent(resolve(dataDir, BROKER_PASSWORD_FILE)));
+  if (!password) {
+    throw new TargetError(
+      `no broker password: ${resolve(dataDir, BROKER_PASSWORD_FILE)} does not exist (set PKS_BROKER_PASSWORD)`,
+    );
+  }
+  let caPem: string | undefined;
+  if (options.caCert) {
+    caPem = await readIfPresent(resolve(cwd, options.caCert));
+    if (!caPem) throw new TargetError(`--ca-cert ${options.caCert} does not exist or is empty`);
+  } else {
+    caPem = await readIfPresent(resolve(dataDir, CA_FILE));
+  }
+  return { url, caPem, username: BROKER_USERNAME, password };
 }
