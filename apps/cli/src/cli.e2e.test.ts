@@ -210,9 +210,16 @@ describe('pks (the built binary) against UAA + API + broker + embedded Director'
     expect(updated.code).toBe(0);
     expect((await alice.pks(['update-cluster', 'c1'])).code).toBe(2);
 
+    expect((await alice.pks(['clusters'])).stdout).not.toContain('Upgrade is available');
+    // A cluster an older openpks created: `pks clusters` says an upgrade is available, until it is done.
+    await stack.db.query(`UPDATE api.clusters SET pks_version = '1.5.2-openpks' WHERE name = 'c1'`);
+    const behind = await alice.pks(['clusters']);
+    expect(behind.stdout).toMatch(/^Upgrade is available to PKS Version: 1\.6\.\S+$/m);
+    expect(behind.stdout).toMatch(/^1\.5\.2-openpks\s+c1\s/m);
     const upgraded = await alice.pks(['upgrade-cluster', 'c1', '--non-interactive', '--wait']);
     expect(upgraded.code).toBe(0);
     expect(upgraded.stdout).toMatch(/^Last Action:\s+UPGRADE$/m);
+    expect((await alice.pks(['clusters'])).stdout).not.toContain('Upgrade is available');
 
     // Without --non-interactive it asks; "n" keeps the cluster.
     const kept = await alice.pks(['delete-cluster', 'c1'], { input: 'n\n' });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiClient, normalizeApi } from './client.js';
-import { completionScript } from './completion.js';
+import { CLUSTER_NAME_ARG, completionScript } from './completion.js';
 import { readCreds, removeCreds, writeCreds } from './creds.js';
 import { CliError, UsageError } from './errors.js';
 import {
@@ -63,12 +63,28 @@ export function buildProgram(io: Io): Command {
       .option('--ca-cert <path>', 'PEM of the CA that signed the API and UAA certificates')
       .option('--client-name <name>', 'log in as a UAA client (client credentials)')
       .option('--client-secret <secret>', 'the client secret')
-      .option('--uaa-url <url>', 'UAA, when the API does not name it in /info (env PKS_UAA_URL)'),
+      .option('--uaa-url <url>', 'UAA, when the API does not name it in /info (env PKS_UAA_URL)')
+      .option('--sso', 'log in with a one-time passcode from UAA (not supported by this UAA)')
+      .option('--sso-auto', 'log in through the browser (not supported by this UAA)')
+      .option('--sso-passcode <passcode>', 'a one-time passcode from UAA (not supported by this UAA)'),
     [
       'pks login -a api.pks.example.com -u alice -p s3cret --ca-cert ca.pem',
       'pks login -a api.pks.example.com --client-name ci --client-secret s3cret -k',
     ],
   ).action(async (o) => {
+    // PKS 1.6's SSO logins need UAA features the bundled UAA does not have (docs/cli.md, "Not supported").
+    if (o.sso || o.ssoPasscode !== undefined) {
+      throw new UsageError(
+        `${o.sso ? '--sso' : '--sso-passcode'} is not supported: this PKS's UAA issues no one-time passcodes ` +
+          '(it has no /passcode page); log in with -u and -p, or --client-name and --client-secret',
+      );
+    }
+    if (o.ssoAuto) {
+      throw new UsageError(
+        "--sso-auto is not supported: this PKS's UAA client pks_cli has no authorization_code grant or " +
+          'loopback redirect URI for a browser login; log in with -u and -p, or --client-name and --client-secret',
+      );
+    }
     const api = normalizeApi(o.api as string);
     const insecure = Boolean(o.skipSslValidation || o.skipSslVerification);
     const caCert = o.caCert ? await readFile(o.caCert as string, 'utf8') : undefined;
@@ -145,10 +161,12 @@ export function buildProgram(io: Io): Command {
     program.command('clusters').description('Show all clusters you can see').option('--json', 'JSON output'),
     ['pks clusters', 'pks clusters --json'],
   ).action(async (o) => {
-    const { clusters } = await (await client()).run(ops.Clusters, {});
+    const { clusters, pksVersion } = await (await client()).run(ops.Clusters, {});
     if (o.json) return io.out(json(clusters.map(clusterJson)));
+    // As PKS 1.6 does: a banner when any cluster runs an older version than the installation.
+    const behind = clusters.some((c) => c.pksVersion !== pksVersion);
     io.out(
-      `\n${table(
+      `${behind ? `\nUpgrade is available to PKS Version: ${pksVersion}\n` : ''}\n${table(
         ['PKS Version', 'Name', 'k8s Version', 'Plan Name', 'UUID', 'Status', 'Action'],
         clusters.map((c) => [
           c.pksVersion,
@@ -167,7 +185,7 @@ export function buildProgram(io: Io): Command {
     program
       .command('cluster')
       .description('View the details of a cluster')
-      .argument('<name>', 'cluster name')
+      .argument('<name>', CLUSTER_NAME_ARG)
       .option('--details', 'also show NSX-T and Kubernetes settings')
       .option('--json', 'JSON output'),
     ['pks cluster my-cluster', 'pks cluster my-cluster --details --json'],
@@ -211,7 +229,7 @@ export function buildProgram(io: Io): Command {
     program
       .command('create-cluster')
       .description('Create a new cluster')
-      .argument('<name>', 'cluster name')
+      .argument('<name>', CLUSTER_NAME_ARG)
       .requiredOption('-e, --external-hostname <host>', 'address of the Kubernetes API (DNS name or IP)')
       .requiredOption('-p, --plan <plan>', 'plan name (see pks plans)')
       .option('-n, --num-nodes <n>', 'worker nodes (default: the plan’s)', int('--num-nodes'))
@@ -241,7 +259,7 @@ export function buildProgram(io: Io): Command {
     program
       .command('resize')
       .description('Change the number of worker nodes of a cluster')
-      .argument('<name>', 'cluster name')
+      .argument('<name>', CLUSTER_NAME_ARG)
       .requiredOption('-n, --num-nodes <n>', 'worker nodes', int('--num-nodes'))
       .option('--non-interactive', 'do not ask for confirmation')
       .option('--wait', 'wait for the operation to finish, showing progress')
@@ -272,7 +290,7 @@ export function buildProgram(io: Io): Command {
   const update = program
     .command('update-cluster')
     .description('Change the settings of a cluster')
-    .argument('<name>', 'cluster name')
+    .argument('<name>', CLUSTER_NAME_ARG)
     .option('--num-nodes <n>', 'worker nodes', int('--num-nodes'))
     .option('--network-profile <name>', 'NSX-T network profile');
   for (const [flag, , help] of drainFlags) update.option(`--kubelet-drain-${flag} <value>`, help);
@@ -313,7 +331,7 @@ export function buildProgram(io: Io): Command {
     program
       .command('upgrade-cluster')
       .description('Upgrade a cluster to this PKS version')
-      .argument('<name>', 'cluster name')
+      .argument('<name>', CLUSTER_NAME_ARG)
       .option('--non-interactive', 'do not ask for confirmation')
       .option('--wait', 'wait for the operation to finish, showing progress')
       .option('--json', 'JSON output'),
@@ -349,7 +367,7 @@ export function buildProgram(io: Io): Command {
     const c = await client();
     if (
       !(await confirm(
-        `You are about to upgrade ${[...canaries, ...clusters].join(', ')}.\nContinue?`,
+        `You are about to upgrade ${[...new Set([...canaries, ...clusters])].join(', ')}.\nContinue?`,
         o.nonInteractive,
       ))
     ) {
@@ -374,7 +392,7 @@ export function buildProgram(io: Io): Command {
     program
       .command('delete-cluster')
       .description('Delete a cluster')
-      .argument('<name>', 'cluster name')
+      .argument('<name>', CLUSTER_NAME_ARG)
       .option('--non-interactive', 'do not ask for confirmation')
       .option('--wait', 'wait for the deletion to finish'),
     ['pks delete-cluster my-cluster', 'pks delete-cluster my-cluster --non-interactive --wait'],
@@ -398,7 +416,7 @@ export function buildProgram(io: Io): Command {
     program
       .command('get-credentials')
       .description('Write a kubeconfig entry for a cluster and switch to it')
-      .argument('<name>', 'cluster name'),
+      .argument('<name>', CLUSTER_NAME_ARG),
     ['pks get-credentials my-cluster', 'PKS_USER_PASSWORD=s3cret pks get-credentials my-cluster'],
   ).action(async (name: string) => {
     const c = await client();
@@ -420,7 +438,7 @@ export function buildProgram(io: Io): Command {
   program
     .command('get-kubeconfig')
     .description('Write a kubeconfig entry for a cluster without a prior pks login')
-    .argument('<name>', 'cluster name')
+    .argument('<name>', CLUSTER_NAME_ARG)
     .requiredOption('-a, --api <api>', 'the PKS API')
     .requiredOption('-u, --username <username>', 'user name')
     .option('-p, --password <password>', 'password (or PKS_USER_PASSWORD)')

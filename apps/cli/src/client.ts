@@ -52,10 +52,10 @@ export class ApiClient {
   }
 
   async run<TData, TVars>(op: Operation<TData, TVars>, variables: TVars): Promise<TData> {
-    let result = await this.#post(op.document, variables);
+    let result = await this.#post(op.toString(), variables);
     if (result.errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
       await this.refresh();
-      result = await this.#post(op.document, variables);
+      result = await this.#post(op.toString(), variables);
     }
     if (result.errors?.length) throw cliErrorOf(result.errors[0]!);
     if (!result.data) throw new CliError('the API answered without data');
@@ -119,9 +119,8 @@ export class ApiClient {
   }
 
   /** A graphql-ws client over WSS trusting the login CA; the caller disposes it. */
-  wsClient(): Client {
+  wsClient(on: { connected?: () => void; closed?: (event: unknown) => void } = {}): Client {
     const trust = tlsOptions(this.trust);
-    const token = this.#creds.accessToken;
     return createClient({
       url: `${this.#creds.api.replace(/^http/, 'ws')}/graphql`,
       webSocketImpl: class extends WebSocket {
@@ -129,36 +128,94 @@ export class ApiClient {
           super(url, protocols, trust);
         }
       },
-      connectionParams: { authorization: `Bearer ${token}` },
+      // Read at connect time, so a token refreshed by an earlier call is the one sent.
+      connectionParams: () => ({ authorization: `Bearer ${this.#creds.accessToken}` }),
       retryAttempts: 3,
       lazy: true,
+      on,
     });
   }
 
-  /** Yields each event of a subscription until it ends or `signal` aborts; errors arrive in PKS's words. */
-  async *subscribe<TData, TVars>(
-    op: Operation<TData, TVars>,
-    variables: TVars,
-    signal?: AbortSignal,
-  ): AsyncGenerator<TData> {
-    const ws = this.wsClient();
-    const it = ws.iterate<TData>({ query: op.document, variables: variables as Record<string, unknown> });
-    // Ending the iterator settles a pending next(), so an abort ends the for-await below.
-    const onAbort = () => void it.return?.(undefined);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      for await (const value of it) {
-        if (value.errors?.length) throw cliErrorOf(value.errors[0] as GraphQLError);
-        if (value.data) yield value.data as TData;
+  /**
+   * Subscribes at once and buffers what arrives. `ready` settles when the API has acknowledged the
+   * connection and the subscribe message is on the wire, so a read made after it cannot miss an event that
+   * the subscription would then not deliver (the caller's read, then the buffered events, see everything).
+   * `events` yields until the stream ends or `close()`; errors arrive in PKS's words.
+   */
+  watch<TData, TVars>(op: Operation<TData, TVars>, variables: TVars): Subscription<TData> {
+    let connected!: () => void;
+    let failed!: (error: CliError) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      connected = resolve;
+      failed = reject;
+    });
+    // A failure before `ready` is reported through `ready`; after it, through `events`.
+    ready.catch(() => undefined);
+    const ws = this.wsClient({
+      // graphql-ws sends the subscribe message in the tick after the ack: let it go out first.
+      connected: () => setImmediate(connected),
+    });
+    const queue: TData[] = [];
+    let end: { error?: CliError } | undefined;
+    let wake = () => {};
+    const settle = (outcome: { error?: CliError }) => {
+      end ??= outcome;
+      if (outcome.error) failed(outcome.error);
+      wake();
+    };
+    const dispose = ws.subscribe<TData>(
+      { query: op.toString(), variables: variables as Record<string, unknown> },
+      {
+        next: (value) => {
+          if (value.errors?.length) return settle({ error: cliErrorOf(value.errors[0] as GraphQLError) });
+          if (value.data) queue.push(value.data as TData);
+          wake();
+        },
+        // Called once graphql-ws has given up (after its retries), with a close event or an error.
+        error: (error) => settle({ error: streamError(error) }),
+        complete: () => settle({}),
+      },
+    );
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      settle({});
+      closing ??= (async () => {
+        dispose();
+        await ws.dispose();
+      })();
+      return closing;
+    };
+    async function* events(): AsyncGenerator<TData> {
+      try {
+        for (;;) {
+          while (queue.length) yield queue.shift()!;
+          if (end) {
+            if (end.error) throw end.error;
+            return;
+          }
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+      } finally {
+        await close();
       }
-    } catch (error) {
-      if (error instanceof CliError) throw error;
-      const e = error as { code?: number; reason?: string; message?: string };
-      throw new CliError(`lost the event stream: ${e.reason ?? e.message ?? String(e.code ?? error)}`);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      await it.return?.(undefined);
-      await ws.dispose();
     }
+    return { ready, events: events(), close };
   }
+}
+
+/** A live subscription: see `ApiClient.watch`. */
+export interface Subscription<TData> {
+  ready: Promise<void>;
+  events: AsyncGenerator<TData>;
+  close(): Promise<void>;
+}
+
+function streamError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  // graphql-ws reports an operation the API refused (a cluster not found…) as its list of GraphQL errors.
+  if (Array.isArray(error) && typeof (error[0] as GraphQLError | undefined)?.message === 'string') {
+    return cliErrorOf(error[0] as GraphQLError);
+  }
+  const e = error as { code?: number; reason?: string; message?: string };
+  return new CliError(`lost the event stream: ${e.reason || e.message || String(e.code ?? error)}`);
 }

@@ -7,4 +7,9 @@ export interface Io {
   stderrIsTty: boolean;
   /** Reads one answer from the user (undefined when there is no terminal to ask). */
   ask(question: string, options?: { secret?: boolean }): Promise<string | undefined>;
+  /**
+   * While the returned disposer is not called, Ctrl-C prints `hint` and ends the process without touching
+   * the operation (a `--wait` only watches). Absent where there is no process to interrupt (tests).
+   */
+  onInterrupt?(hint: string): () => void;
 }

@@ -1,4 +1,4 @@
-import type { ApiClient } from './client.js';
+import type { ApiClient, Subscription } from './client.js';
 import { CliError } from './errors.js';
 import type { Io } from './io.js';
 import {
@@ -14,6 +14,8 @@ import {
 const BAR = 30;
 /** A slow look at the state beside the live stream: catches an end that happened before we subscribed. */
 const SAFETY_POLL_MS = 2_000;
+/** How soon to read again when an end event arrived before the record it announces. */
+const SETTLE_POLL_MS = 200;
 
 function bar(progress: number): string {
   const filled = Math.round((Math.max(0, Math.min(100, progress)) / 100) * BAR);
@@ -30,32 +32,65 @@ function eventLine(e: ClusterEventView): string {
 const busy = (state: string) => state === 'in progress' || state === 'queued';
 
 /**
- * Follows `live` (a subscription) while `look` polls slowly; ends when `over` says so for either. The poll
- * exists because an operation can end between the mutation and the subscription, leaving the stream silent.
+ * Subscribes first, then reads the current state, then follows the live events until `over` says the
+ * operation has ended. In that order nothing is missed: an end before the subscription shows in the read,
+ * an end after it arrives as an event. A slow poll runs beside the stream all the same, as a net for a
+ * stream that stays silent (an API replica that lost its feed); a failed poll is retried on the next turn.
+ * Returns the final state as read after the end; `onStart` sees the first read when the operation is busy.
  */
 async function follow<TEvent, TState>(
-  live: (signal: AbortSignal) => AsyncGenerator<TEvent>,
-  onEvent: (event: TEvent) => boolean,
+  subscription: Subscription<TEvent>,
   look: () => Promise<TState>,
   over: (state: TState) => boolean,
-): Promise<void> {
-  const abort = new AbortController();
-  let polling = true;
-  const poll = (async () => {
-    while (polling) {
-      await new Promise((r) => setTimeout(r, SAFETY_POLL_MS));
-      if (polling && over(await look())) abort.abort();
-    }
-  })();
+  onStart: (state: TState) => void,
+  onEvent: (event: TEvent) => boolean,
+): Promise<TState> {
   try {
-    for await (const event of live(abort.signal)) {
-      if (onEvent(event)) break;
+    await subscription.ready;
+    let state = await look();
+    if (over(state)) return state;
+    onStart(state);
+    let polling = true;
+    // Stopping cuts the poll's sleep short, so the wait ends as soon as the stream says so.
+    let stopSleep = () => {};
+    const poll = (async () => {
+      while (polling) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, SAFETY_POLL_MS);
+          stopSleep = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        if (!polling) return;
+        const seen = await look().catch(() => undefined);
+        if (polling && seen !== undefined && over(seen)) await subscription.close();
+      }
+    })();
+    try {
+      for await (const event of subscription.events) {
+        if (onEvent(event)) break;
+      }
+    } finally {
+      polling = false;
+      stopSleep();
     }
+    await poll;
+    state = await look();
+    // The event can outrun the record it announces (another replica's write); read until they agree.
+    while (!over(state)) {
+      await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+      state = await look();
+    }
+    return state;
   } finally {
-    polling = false;
-    abort.abort();
-    await poll.catch(() => undefined);
+    await subscription.close();
   }
+}
+
+/** While a wait runs, Ctrl-C detaches (the operation goes on; PKS has no cancel-cluster) with this hint. */
+function detachHint(io: Io, hint: string): () => void {
+  return io.onInterrupt?.(`Detached; the operation continues. ${hint}`) ?? (() => {});
 }
 
 /**
@@ -85,30 +120,43 @@ export async function waitForCluster(
     }
     return c;
   };
-  const now = await look();
-  if (now === undefined || !busy(now.lastActionState)) return finish(now);
-  const show = (line: string, progress: number) =>
-    tty
-      ? io.err(`\r\x1b[2K${bar(progress)} ${line.slice(0, 80)}`)
-      : io.err(`${new Date().toISOString()} ${line}\n`);
-  show(`${now.lastAction} ${now.lastActionState}: ${now.lastActionDescription}`, 0);
+  // The first read and the first buffered event often say the same thing: print a line once.
+  let last: string | undefined;
+  const show = (line: string, progress: number) => {
+    if (line === last) return;
+    last = line;
+    if (tty) io.err(`\r\x1b[2K${bar(progress)} ${line.slice(0, 80)}`);
+    else io.err(`${new Date().toISOString()} ${line}\n`);
+  };
+  let shown = false;
+  const undetach = detachHint(io, `Use 'pks cluster ${name}' to monitor the state of your cluster`);
   try {
-    await follow(
-      (signal) => client.subscribe(ClusterEvents, { name }, signal),
-      ({ clusterEvents: e }) => {
-        const done = e.kind === 'STATE' && !busy(e.lastActionState);
-        show(eventLine(e), e.progress ?? (done ? 100 : 0));
-        return done;
-      },
-      look,
-      (c) => c === undefined || !busy(c.lastActionState),
+    return finish(
+      await follow<{ clusterEvents: ClusterEventView }, ClusterView | undefined>(
+        client.watch(ClusterEvents, { name }),
+        look,
+        (c) => c === undefined || !busy(c.lastActionState),
+        (c) => {
+          shown = true;
+          show(`${c!.lastAction} ${c!.lastActionState}: ${c!.lastActionDescription}`, 0);
+        },
+        ({ clusterEvents: e }) => {
+          const done = e.kind === 'STATE' && !busy(e.lastActionState);
+          show(eventLine(e), e.progress ?? (done ? 100 : 0));
+          return done;
+        },
+      ),
     );
   } catch (error) {
-    if (!(options.deleting && error instanceof CliError && / not found$/.test(error.message))) throw error;
+    // A deletion can finish before the subscription starts: the API then says the cluster is not found.
+    if (options.deleting && error instanceof CliError && / not found$/.test(error.message)) {
+      return finish(await look());
+    }
+    throw error;
   } finally {
-    if (tty) io.err('\n');
+    undetach();
+    if (tty && shown) io.err('\n');
   }
-  return finish(await look());
 }
 
 /** Follows an upgrade run over `taskEvents`, printing PKS's per-cluster lines, until it is done. */
@@ -125,21 +173,17 @@ export async function waitForTask(client: ApiClient, io: Io, id: string): Promis
   };
   const over = (t: TaskView) => t.status === 'done' || t.status === 'canceled';
   const look = async () => (await client.run(Task, { id })).task;
-  let task = await look();
-  report(task);
-  if (!over(task)) {
-    await follow(
-      (signal) => client.subscribe(TaskEvents, { id }, signal),
-      ({ taskEvents }) => {
-        report(taskEvents);
-        return over(taskEvents);
-      },
-      look,
-      over,
-    );
-    task = await look();
-    report(task);
+  const undetach = detachHint(io, `Use 'pks task ${id}' to monitor the state of your upgrade task`);
+  let task: TaskView;
+  try {
+    task = await follow(client.watch(TaskEvents, { id }), look, over, report, ({ taskEvents }) => {
+      report(taskEvents);
+      return over(taskEvents);
+    });
+  } finally {
+    undetach();
   }
+  report(task);
   io.out(`Upgrade task ${id} is ${task.status}.\n`);
   return task;
 }

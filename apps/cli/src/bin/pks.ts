@@ -3,6 +3,16 @@ import { createInterface } from 'node:readline';
 import { runCli } from '../cli.js';
 
 // The only place that touches the real process: its arguments, environment, streams and signals.
+
+// Installed before anything runs: --wait holds a WebSocket open, and Ctrl-C must only detach from it (the
+// operation goes on; PKS has no cancel-cluster), saying how to keep watching. 130 = ended by SIGINT.
+const hints: string[] = [];
+process.on('SIGINT', () => {
+  const hint = hints.at(-1);
+  process.stderr.write(hint ? `\n${hint}\n` : '\n');
+  process.exit(130);
+});
+
 process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
   out: (s) => process.stdout.write(s),
@@ -10,19 +20,20 @@ process.exitCode = await runCli(process.argv.slice(2), {
   stdoutIsTty: Boolean(process.stdout.isTTY),
   stderrIsTty: Boolean(process.stderr.isTTY),
   ask: (question, options) => ask(question, options?.secret ?? false),
-});
-
-// --wait holds a WebSocket open; Ctrl-C only detaches, the operation goes on (PKS has no cancel-cluster).
-process.on('SIGINT', () => {
-  process.stderr.write(
-    "\nDetached; the operation continues. Follow it with 'pks cluster NAME' (or 'pks task ID').\n",
-  );
-  process.exit(130);
+  onInterrupt: (hint) => {
+    hints.push(hint);
+    return () => {
+      const at = hints.lastIndexOf(hint);
+      if (at >= 0) hints.splice(at, 1);
+    };
+  },
 });
 
 function ask(question: string, secret: boolean): Promise<string | undefined> {
   if (!process.stdin.isTTY) return readPipedLine(question);
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // A terminal in raw mode turns Ctrl-C into a keypress; make it the signal it was meant to be.
+  rl.on('SIGINT', () => process.emit('SIGINT'));
   if (secret) {
     // Echo nothing while a password is typed.
     (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {

@@ -2,13 +2,14 @@
  * A whole PKS on loopback for the CLI's end-to-end tests (UAA, embedded Director with the sim CPI, broker,
  * API) and a runner for the built `pks` binary with its own PKS_HOME, HOME and KUBECONFIG.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startTestApi, type TestApi } from '@openpks/api/testing';
+import type { CpiMethod } from '@openpks/bosh';
 import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
 import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
@@ -18,12 +19,12 @@ const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 export const PKS_BIN = join(repo, 'apps/cli/dist/bin/pks.js');
 
-/** Builds the CLI and what it depends on (turbo caches), so the tests never run a stale binary. */
+/**
+ * Builds the CLI, so the tests never run a stale binary. Only the CLI itself: the binary needs no workspace
+ * package at run time (the stack below runs from sources), so another package's build cannot stop it.
+ */
 export async function buildCli(): Promise<void> {
-  await run('npx', ['turbo', 'run', 'build', '--filter=@openpks/cli...', '--output-logs=errors-only'], {
-    cwd: repo,
-    timeout: 300_000,
-  });
+  await run('npm', ['run', 'build', '--silent', '-w', '@openpks/cli'], { cwd: repo, timeout: 300_000 });
 }
 
 export interface Stack {
@@ -36,10 +37,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(ipRange: string): Promise<Stack> {
+/** `sim` tunes the embedded Director's sim CPI (latency per CPI method) for tests that need slow VMs. */
+export async function startStack(
+  ipRange: string,
+  options: { sim?: { latencyMs?: Partial<Record<CpiMethod, number>> } } = {},
+): Promise<Stack> {
   const db = await testDatabaseBackends()[0]!.open();
   const uaa = await startTestUaa({ db });
-  const bosh = await startTestDirector({ uaa, db, ipRange });
+  const bosh = await startTestDirector({ uaa, db, ipRange, ...(options.sim ? { sim: options.sim } : {}) });
   const broker = await startTestBroker({ uaa, bosh, db });
   const api = await startTestApi({
     uaa,
@@ -72,11 +77,20 @@ export interface PksResult {
   stderr: string;
 }
 
+/** A `pks` still running: its process, what it has printed so far, and its end. */
+export interface RunningPks {
+  child: ChildProcess;
+  output(): { stdout: string; stderr: string };
+  done: Promise<PksResult>;
+}
+
 /** One user's shell: a HOME, PKS_HOME and KUBECONFIG of its own, and the UAA of the test stack. */
 export interface Shell {
   home: string;
   env: NodeJS.ProcessEnv;
   pks(args: string[], options?: { input?: string; env?: NodeJS.ProcessEnv }): Promise<PksResult>;
+  /** Starts `pks` and returns at once, for tests that act on it while it runs (signals). */
+  start(args: string[], options?: { env?: NodeJS.ProcessEnv }): RunningPks;
 }
 
 /** A user's shell: own HOME, PKS_HOME and KUBECONFIG; UAA is discovered from the API's /info, as a user's is. */
@@ -88,23 +102,27 @@ export async function newShell(): Promise<Shell> {
     PKS_HOME: join(home, '.pks'),
     KUBECONFIG: join(home, '.kube', 'config'),
   };
+  const start = (args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): RunningPks => {
+    const child = spawn(process.execPath, [PKS_BIN, ...args], {
+      env: { ...env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<PksResult>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr }));
+    });
+    child.stdin!.end(options.input ?? '');
+    return { child, output: () => ({ stdout, stderr }), done };
+  };
   return {
     home,
     env,
-    pks: (args, options = {}) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [PKS_BIN, ...args], {
-          env: { ...env, ...options.env },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-        child.stdin.end(options.input ?? '');
-      }),
+    start,
+    pks: (args, options = {}) => start(args, options).done,
   };
 }
 

@@ -1,0 +1,1017 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> =
+  T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type CreateClusterInput = {
+  /** DNS name or IPv4 address of the Kubernetes API */
+  externalHostname: string;
+  name: string;
+  networkProfileName?: string | null | undefined;
+  /** Workers; default: the plan’s */
+  numNodes?: number | null | undefined;
+  planName: string;
+};
+
+export type DrainInput = {
+  kubeletDrainDeleteLocalData?: string | null | undefined;
+  kubeletDrainForce?: string | null | undefined;
+  kubeletDrainForceNode?: string | null | undefined;
+  kubeletDrainGracePeriod?: string | null | undefined;
+  kubeletDrainIgnoreDaemonsets?: string | null | undefined;
+  kubeletDrainTimeout?: string | null | undefined;
+};
+
+export type NetworkProfileInput = {
+  description?: string | null | undefined;
+  name: string;
+  parameters: Record<string, unknown>;
+};
+
+export type UpdateClusterInput = {
+  drain?: DrainInput | null | undefined;
+  networkProfileName?: string | null | undefined;
+  numNodes?: number | null | undefined;
+};
+
+export type UpgradeClustersInput = {
+  canaries?: Array<string> | null | undefined;
+  clusters: Array<string>;
+  maxInFlight?: number | null | undefined;
+};
+
+export type ClusterFieldsFragment = {
+  name: string;
+  uuid: string;
+  planName: string;
+  owner: string;
+  lastAction: string;
+  lastActionState: string;
+  lastActionDescription: string;
+  kubernetesMasterHost: string;
+  kubernetesMasterPort: number;
+  kubernetesMasterIps: Array<string>;
+  workerInstances: number;
+  k8sVersion: string | null;
+  pksVersion: string;
+  networkProfileName: string | null;
+};
+
+export type PlanFieldsFragment = {
+  id: string;
+  name: string;
+  description: string;
+  workerInstances: number;
+  masterInstances: number;
+  maxWorkerInstances: number;
+  allowPrivilegedContainers: boolean;
+  drain: {
+    kubeletDrainTimeout: number;
+    kubeletDrainGracePeriod: number;
+    kubeletDrainForce: boolean;
+    kubeletDrainIgnoreDaemonsets: boolean;
+    kubeletDrainDeleteLocalData: boolean;
+    kubeletDrainForceNode: boolean;
+  };
+};
+
+export type TaskFieldsFragment = {
+  id: string;
+  type: string;
+  status: string;
+  maxInFlight: number;
+  createdAt: string;
+  finishedAt: string | null;
+  clusters: Array<{
+    clusterName: string;
+    description: string;
+    isCanary: boolean;
+    lastActionState: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+  }>;
+};
+
+export type NetworkProfileFieldsFragment = {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  createdAt: string;
+};
+
+export type PlansQueryVariables = Exact<{ [key: string]: never }>;
+
+export type PlansQuery = {
+  plans: Array<{
+    id: string;
+    name: string;
+    description: string;
+    workerInstances: number;
+    masterInstances: number;
+    maxWorkerInstances: number;
+    allowPrivilegedContainers: boolean;
+    drain: {
+      kubeletDrainTimeout: number;
+      kubeletDrainGracePeriod: number;
+      kubeletDrainForce: boolean;
+      kubeletDrainIgnoreDaemonsets: boolean;
+      kubeletDrainDeleteLocalData: boolean;
+      kubeletDrainForceNode: boolean;
+    };
+  }>;
+};
+
+export type ClustersQueryVariables = Exact<{ [key: string]: never }>;
+
+export type ClustersQuery = {
+  pksVersion: string;
+  clusters: Array<{
+    name: string;
+    uuid: string;
+    planName: string;
+    owner: string;
+    lastAction: string;
+    lastActionState: string;
+    lastActionDescription: string;
+    kubernetesMasterHost: string;
+    kubernetesMasterPort: number;
+    kubernetesMasterIps: Array<string>;
+    workerInstances: number;
+    k8sVersion: string | null;
+    pksVersion: string;
+    networkProfileName: string | null;
+  }>;
+};
+
+export type ClusterQueryVariables = Exact<{
+  name: string;
+}>;
+
+export type ClusterQuery = {
+  cluster: {
+    name: string;
+    uuid: string;
+    planName: string;
+    owner: string;
+    lastAction: string;
+    lastActionState: string;
+    lastActionDescription: string;
+    kubernetesMasterHost: string;
+    kubernetesMasterPort: number;
+    kubernetesMasterIps: Array<string>;
+    workerInstances: number;
+    k8sVersion: string | null;
+    pksVersion: string;
+    networkProfileName: string | null;
+  };
+};
+
+export type ClusterDetailsQueryVariables = Exact<{
+  name: string;
+}>;
+
+export type ClusterDetailsQuery = {
+  cluster: {
+    drain: Record<string, unknown> | null;
+    name: string;
+    uuid: string;
+    planName: string;
+    owner: string;
+    lastAction: string;
+    lastActionState: string;
+    lastActionDescription: string;
+    kubernetesMasterHost: string;
+    kubernetesMasterPort: number;
+    kubernetesMasterIps: Array<string>;
+    workerInstances: number;
+    k8sVersion: string | null;
+    pksVersion: string;
+    networkProfileName: string | null;
+    nsxDetails: {
+      lbSize: string | null;
+      nodesDns: Array<string> | null;
+      nodeRoutable: boolean | null;
+      nodeSubnetPrefix: number | null;
+      podRoutable: boolean | null;
+      podSubnetPrefix: number | null;
+      t0RouterId: string | null;
+      fipPoolIds: Array<string> | null;
+      nodeIpBlockIds: Array<string> | null;
+      podIpBlockIds: Array<string> | null;
+    } | null;
+  };
+  plans: Array<{
+    id: string;
+    name: string;
+    description: string;
+    workerInstances: number;
+    masterInstances: number;
+    maxWorkerInstances: number;
+    allowPrivilegedContainers: boolean;
+    drain: {
+      kubeletDrainTimeout: number;
+      kubeletDrainGracePeriod: number;
+      kubeletDrainForce: boolean;
+      kubeletDrainIgnoreDaemonsets: boolean;
+      kubeletDrainDeleteLocalData: boolean;
+      kubeletDrainForceNode: boolean;
+    };
+  }>;
+};
+
+export type CreateClusterMutationVariables = Exact<{
+  input: CreateClusterInput;
+}>;
+
+export type CreateClusterMutation = {
+  createCluster: {
+    name: string;
+    uuid: string;
+    planName: string;
+    owner: string;
+    lastAction: string;
+    lastActionState: string;
+    lastActionDescription: string;
+    kubernetesMasterHost: string;
+    kubernetesMasterPort: number;
+    kubernetesMasterIps: Array<string>;
+    workerInstances: number;
+    k8sVersion: string | null;
+    pksVersion: string;
+    networkProfileName: string | null;
+  };
+};
+
+export type ResizeClusterMutationVariables = Exact<{
+  name: string;
+  numNodes: number;
+}>;
+
+export type ResizeClusterMutation = {
+  resizeCluster: {
+    name: string;
+    uuid: string;
+    planName: string;
+    owner: string;
+    lastAction: string;
+    lastActionState: string;
+    lastActionDescription: string;
+    kubernetesMasterHost: string;
+    kubernetesMasterPort: number;
+    kubernetesMasterIps: Array<string>;
+    workerInstances: number;
+    k8sVersion: string | null;
+    pksVersion: string;
+    networkProfileName: string | null;
+  };
+};
+
+export type UpdateClusterMutationVariables = Exact<{
+  name: string;
+  input: UpdateClusterInput;
+}>;
+
+export type UpdateClusterMutation = {
+  updateCluster: {
+    name: string;
+    uuid: string;
+    planName: string;
+    owner: string;
+    lastAction: string;
+    lastActionState: string;
+    lastActionDescription: string;
+    kubernetesMasterHost: string;
+    kubernetesMasterPort: number;
+    kubernetesMasterIps: Array<string>;
+    workerInstances: number;
+    k8sVersion: string | null;
+    pksVersion: string;
+    networkProfileName: string | null;
+  };
+};
+
+export type UpgradeClusterMutationVariables = Exact<{
+  name: string;
+}>;
+
+export type UpgradeClusterMutation = {
+  upgradeCluster: {
+    name: string;
+    uuid: string;
+    planName: string;
+    owner: string;
+    lastAction: string;
+    lastActionState: string;
+    lastActionDescription: string;
+    kubernetesMasterHost: string;
+    kubernetesMasterPort: number;
+    kubernetesMasterIps: Array<string>;
+    workerInstances: number;
+    k8sVersion: string | null;
+    pksVersion: string;
+    networkProfileName: string | null;
+  };
+};
+
+export type DeleteClusterMutationVariables = Exact<{
+  name: string;
+}>;
+
+export type DeleteClusterMutation = {
+  deleteCluster: {
+    name: string;
+    uuid: string;
+    planName: string;
+    owner: string;
+    lastAction: string;
+    lastActionState: string;
+    lastActionDescription: string;
+    kubernetesMasterHost: string;
+    kubernetesMasterPort: number;
+    kubernetesMasterIps: Array<string>;
+    workerInstances: number;
+    k8sVersion: string | null;
+    pksVersion: string;
+    networkProfileName: string | null;
+  };
+};
+
+export type ClusterCredentialsMutationVariables = Exact<{
+  name: string;
+  password?: string | null | undefined;
+}>;
+
+export type ClusterCredentialsMutation = {
+  clusterCredentials: {
+    kubeconfig: string;
+    clusterName: string;
+    contextName: string;
+    userName: string;
+    server: string;
+  };
+};
+
+export type ClusterEventsSubscriptionVariables = Exact<{
+  name: string;
+}>;
+
+export type ClusterEventsSubscription = {
+  clusterEvents: {
+    kind: string;
+    lastAction: string;
+    lastActionState: string;
+    description: string;
+    stage: string | null;
+    task: string | null;
+    progress: number | null;
+    index: number | null;
+    total: number | null;
+    at: string;
+  };
+};
+
+export type UpgradeClustersMutationVariables = Exact<{
+  input: UpgradeClustersInput;
+}>;
+
+export type UpgradeClustersMutation = {
+  upgradeClusters: {
+    id: string;
+    type: string;
+    status: string;
+    maxInFlight: number;
+    createdAt: string;
+    finishedAt: string | null;
+    clusters: Array<{
+      clusterName: string;
+      description: string;
+      isCanary: boolean;
+      lastActionState: string;
+      startedAt: string | null;
+      finishedAt: string | null;
+    }>;
+  };
+};
+
+export type TaskQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+export type TaskQuery = {
+  task: {
+    id: string;
+    type: string;
+    status: string;
+    maxInFlight: number;
+    createdAt: string;
+    finishedAt: string | null;
+    clusters: Array<{
+      clusterName: string;
+      description: string;
+      isCanary: boolean;
+      lastActionState: string;
+      startedAt: string | null;
+      finishedAt: string | null;
+    }>;
+  };
+};
+
+export type CancelTaskMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+export type CancelTaskMutation = {
+  cancelTask: {
+    id: string;
+    type: string;
+    status: string;
+    maxInFlight: number;
+    createdAt: string;
+    finishedAt: string | null;
+    clusters: Array<{
+      clusterName: string;
+      description: string;
+      isCanary: boolean;
+      lastActionState: string;
+      startedAt: string | null;
+      finishedAt: string | null;
+    }>;
+  };
+};
+
+export type TaskEventsSubscriptionVariables = Exact<{
+  id: string | number;
+}>;
+
+export type TaskEventsSubscription = {
+  taskEvents: {
+    id: string;
+    type: string;
+    status: string;
+    maxInFlight: number;
+    createdAt: string;
+    finishedAt: string | null;
+    clusters: Array<{
+      clusterName: string;
+      description: string;
+      isCanary: boolean;
+      lastActionState: string;
+      startedAt: string | null;
+      finishedAt: string | null;
+    }>;
+  };
+};
+
+export type NetworkProfilesQueryVariables = Exact<{ [key: string]: never }>;
+
+export type NetworkProfilesQuery = {
+  networkProfiles: Array<{
+    name: string;
+    description: string;
+    parameters: Record<string, unknown>;
+    createdAt: string;
+  }>;
+};
+
+export type NetworkProfileQueryVariables = Exact<{
+  name: string;
+}>;
+
+export type NetworkProfileQuery = {
+  networkProfile: {
+    name: string;
+    description: string;
+    parameters: Record<string, unknown>;
+    createdAt: string;
+  };
+};
+
+export type CreateNetworkProfileMutationVariables = Exact<{
+  input: NetworkProfileInput;
+}>;
+
+export type CreateNetworkProfileMutation = {
+  createNetworkProfile: {
+    name: string;
+    description: string;
+    parameters: Record<string, unknown>;
+    createdAt: string;
+  };
+};
+
+export type DeleteNetworkProfileMutationVariables = Exact<{
+  name: string;
+}>;
+
+export type DeleteNetworkProfileMutation = {
+  deleteNetworkProfile: {
+    name: string;
+    description: string;
+    parameters: Record<string, unknown>;
+    createdAt: string;
+  };
+};
+
+export type MeQueryVariables = Exact<{ [key: string]: never }>;
+
+export type MeQuery = { me: { name: string; scopes: Array<string> } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const ClusterFieldsFragmentDoc = new TypedDocumentString(
+  `
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}
+    `,
+  { fragmentName: 'ClusterFields' },
+) as unknown as TypedDocumentString<ClusterFieldsFragment, unknown>;
+export const PlanFieldsFragmentDoc = new TypedDocumentString(
+  `
+    fragment PlanFields on Plan {
+  id
+  name
+  description
+  workerInstances
+  masterInstances
+  maxWorkerInstances
+  allowPrivilegedContainers
+  drain {
+    kubeletDrainTimeout
+    kubeletDrainGracePeriod
+    kubeletDrainForce
+    kubeletDrainIgnoreDaemonsets
+    kubeletDrainDeleteLocalData
+    kubeletDrainForceNode
+  }
+}
+    `,
+  { fragmentName: 'PlanFields' },
+) as unknown as TypedDocumentString<PlanFieldsFragment, unknown>;
+export const TaskFieldsFragmentDoc = new TypedDocumentString(
+  `
+    fragment TaskFields on Task {
+  id
+  type
+  status
+  maxInFlight
+  createdAt
+  finishedAt
+  clusters {
+    clusterName
+    description
+    isCanary
+    lastActionState
+    startedAt
+    finishedAt
+  }
+}
+    `,
+  { fragmentName: 'TaskFields' },
+) as unknown as TypedDocumentString<TaskFieldsFragment, unknown>;
+export const NetworkProfileFieldsFragmentDoc = new TypedDocumentString(
+  `
+    fragment NetworkProfileFields on NetworkProfile {
+  name
+  description
+  parameters
+  createdAt
+}
+    `,
+  { fragmentName: 'NetworkProfileFields' },
+) as unknown as TypedDocumentString<NetworkProfileFieldsFragment, unknown>;
+export const PlansDocument = new TypedDocumentString(`
+    query Plans {
+  plans {
+    ...PlanFields
+  }
+}
+    fragment PlanFields on Plan {
+  id
+  name
+  description
+  workerInstances
+  masterInstances
+  maxWorkerInstances
+  allowPrivilegedContainers
+  drain {
+    kubeletDrainTimeout
+    kubeletDrainGracePeriod
+    kubeletDrainForce
+    kubeletDrainIgnoreDaemonsets
+    kubeletDrainDeleteLocalData
+    kubeletDrainForceNode
+  }
+}`) as unknown as TypedDocumentString<PlansQuery, PlansQueryVariables>;
+export const ClustersDocument = new TypedDocumentString(`
+    query Clusters {
+  clusters {
+    ...ClusterFields
+  }
+  pksVersion
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}`) as unknown as TypedDocumentString<ClustersQuery, ClustersQueryVariables>;
+export const ClusterDocument = new TypedDocumentString(`
+    query Cluster($name: String!) {
+  cluster(name: $name) {
+    ...ClusterFields
+  }
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}`) as unknown as TypedDocumentString<ClusterQuery, ClusterQueryVariables>;
+export const ClusterDetailsDocument = new TypedDocumentString(`
+    query ClusterDetails($name: String!) {
+  cluster(name: $name) {
+    ...ClusterFields
+    drain
+    nsxDetails {
+      lbSize
+      nodesDns
+      nodeRoutable
+      nodeSubnetPrefix
+      podRoutable
+      podSubnetPrefix
+      t0RouterId
+      fipPoolIds
+      nodeIpBlockIds
+      podIpBlockIds
+    }
+  }
+  plans {
+    ...PlanFields
+  }
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}
+fragment PlanFields on Plan {
+  id
+  name
+  description
+  workerInstances
+  masterInstances
+  maxWorkerInstances
+  allowPrivilegedContainers
+  drain {
+    kubeletDrainTimeout
+    kubeletDrainGracePeriod
+    kubeletDrainForce
+    kubeletDrainIgnoreDaemonsets
+    kubeletDrainDeleteLocalData
+    kubeletDrainForceNode
+  }
+}`) as unknown as TypedDocumentString<ClusterDetailsQuery, ClusterDetailsQueryVariables>;
+export const CreateClusterDocument = new TypedDocumentString(`
+    mutation CreateCluster($input: CreateClusterInput!) {
+  createCluster(input: $input) {
+    ...ClusterFields
+  }
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}`) as unknown as TypedDocumentString<CreateClusterMutation, CreateClusterMutationVariables>;
+export const ResizeClusterDocument = new TypedDocumentString(`
+    mutation ResizeCluster($name: String!, $numNodes: Int!) {
+  resizeCluster(name: $name, numNodes: $numNodes) {
+    ...ClusterFields
+  }
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}`) as unknown as TypedDocumentString<ResizeClusterMutation, ResizeClusterMutationVariables>;
+export const UpdateClusterDocument = new TypedDocumentString(`
+    mutation UpdateCluster($name: String!, $input: UpdateClusterInput!) {
+  updateCluster(name: $name, input: $input) {
+    ...ClusterFields
+  }
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}`) as unknown as TypedDocumentString<UpdateClusterMutation, UpdateClusterMutationVariables>;
+export const UpgradeClusterDocument = new TypedDocumentString(`
+    mutation UpgradeCluster($name: String!) {
+  upgradeCluster(name: $name) {
+    ...ClusterFields
+  }
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}`) as unknown as TypedDocumentString<UpgradeClusterMutation, UpgradeClusterMutationVariables>;
+export const DeleteClusterDocument = new TypedDocumentString(`
+    mutation DeleteCluster($name: String!) {
+  deleteCluster(name: $name) {
+    ...ClusterFields
+  }
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}`) as unknown as TypedDocumentString<DeleteClusterMutation, DeleteClusterMutationVariables>;
+export const ClusterCredentialsDocument = new TypedDocumentString(`
+    mutation ClusterCredentials($name: String!, $password: String) {
+  clusterCredentials(name: $name, password: $password) {
+    kubeconfig
+    clusterName
+    contextName
+    userName
+    server
+  }
+}
+    `) as unknown as TypedDocumentString<ClusterCredentialsMutation, ClusterCredentialsMutationVariables>;
+export const ClusterEventsDocument = new TypedDocumentString(`
+    subscription ClusterEvents($name: String!) {
+  clusterEvents(name: $name) {
+    kind
+    lastAction
+    lastActionState
+    description
+    stage
+    task
+    progress
+    index
+    total
+    at
+  }
+}
+    `) as unknown as TypedDocumentString<ClusterEventsSubscription, ClusterEventsSubscriptionVariables>;
+export const UpgradeClustersDocument = new TypedDocumentString(`
+    mutation UpgradeClusters($input: UpgradeClustersInput!) {
+  upgradeClusters(input: $input) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  type
+  status
+  maxInFlight
+  createdAt
+  finishedAt
+  clusters {
+    clusterName
+    description
+    isCanary
+    lastActionState
+    startedAt
+    finishedAt
+  }
+}`) as unknown as TypedDocumentString<UpgradeClustersMutation, UpgradeClustersMutationVariables>;
+export const TaskDocument = new TypedDocumentString(`
+    query Task($id: ID!) {
+  task(id: $id) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  type
+  status
+  maxInFlight
+  createdAt
+  finishedAt
+  clusters {
+    clusterName
+    description
+    isCanary
+    lastActionState
+    startedAt
+    finishedAt
+  }
+}`) as unknown as TypedDocumentString<TaskQuery, TaskQueryVariables>;
+export const CancelTaskDocument = new TypedDocumentString(`
+    mutation CancelTask($id: ID!) {
+  cancelTask(id: $id) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  type
+  status
+  maxInFlight
+  createdAt
+  finishedAt
+  clusters {
+    clusterName
+    description
+    isCanary
+    lastActionState
+    startedAt
+    finishedAt
+  }
+}`) as unknown as TypedDocumentString<CancelTaskMutation, CancelTaskMutationVariables>;
+export const TaskEventsDocument = new TypedDocumentString(`
+    subscription TaskEvents($id: ID!) {
+  taskEvents(id: $id) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  type
+  status
+  maxInFlight
+  createdAt
+  finishedAt
+  clusters {
+    clusterName
+    description
+    isCanary
+    lastActionState
+    startedAt
+    finishedAt
+  }
+}`) as unknown as TypedDocumentString<TaskEventsSubscription, TaskEventsSubscriptionVariables>;
+export const NetworkProfilesDocument = new TypedDocumentString(`
+    query NetworkProfiles {
+  networkProfiles {
+    ...NetworkProfileFields
+  }
+}
+    fragment NetworkProfileFields on NetworkProfile {
+  name
+  description
+  parameters
+  createdAt
+}`) as unknown as TypedDocumentString<NetworkProfilesQuery, NetworkProfilesQueryVariables>;
+export const NetworkProfileDocument = new TypedDocumentString(`
+    query NetworkProfile($name: String!) {
+  networkProfile(name: $name) {
+    ...NetworkProfileFields
+  }
+}
+    fragment NetworkProfileFields on NetworkProfile {
+  name
+  description
+  parameters
+  createdAt
+}`) as unknown as TypedDocumentString<NetworkProfileQuery, NetworkProfileQueryVariables>;
+export const CreateNetworkProfileDocument = new TypedDocumentString(`
+    mutation CreateNetworkProfile($input: NetworkProfileInput!) {
+  createNetworkProfile(input: $input) {
+    ...NetworkProfileFields
+  }
+}
+    fragment NetworkProfileFields on NetworkProfile {
+  name
+  description
+  parameters
+  createdAt
+}`) as unknown as TypedDocumentString<CreateNetworkProfileMutation, CreateNetworkProfileMutationVariables>;
+export const DeleteNetworkProfileDocument = new TypedDocumentString(`
+    mutation DeleteNetworkProfile($name: String!) {
+  deleteNetworkProfile(name: $name) {
+    ...NetworkProfileFields
+  }
+}
+    fragment NetworkProfileFields on NetworkProfile {
+  name
+  description
+  parameters
+  createdAt
+}`) as unknown as TypedDocumentString<DeleteNetworkProfileMutation, DeleteNetworkProfileMutationVariables>;
+export const MeDocument = new TypedDocumentString(`
+    query Me {
+  me {
+    name
+    scopes
+  }
+}
+    `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
