@@ -1,0 +1,127 @@
+import { fork } from 'node:child_process';
+import type { Figure } from '../figure.js';
+import { round } from '../stats.js';
+
+interface ChildReport {
+  idle: NodeJS.MemoryUsage;
+  loaded: NodeJS.MemoryUsage;
+  peakRss: number;
+  pagedClusters: number;
+  listedClusters: number;
+  loadMs: number;
+}
+
+const MB = 1024 * 1024;
+
+async function measure(job: Record<string, unknown>, db: 'pglite' | 'postgres'): Promise<ChildReport> {
+  const child = fork(new URL('./memoryChild.js', import.meta.url), [], {
+    execArgv: ['--expose-gc'],
+    env: { ...process.env, BENCH_MEMORY_JOB: JSON.stringify(job), BENCH_MEMORY_DB: db },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const report = await new Promise<ChildReport>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as ChildReport));
+    child.once('exit', (code) => reject(new Error(`the API process exited ${code} before reporting`)));
+  });
+  await new Promise((r) => child.once('exit', r));
+  if (report.pagedClusters !== job.clusters || report.listedClusters !== job.clusters) {
+    throw new Error(
+      `loaded ${report.pagedClusters} paged / ${report.listedClusters} listed, expected ${String(job.clusters)}`,
+    );
+  }
+  return report;
+}
+
+/** The API's resident memory after loading 10,000 clusters, against the same process idle. */
+export const memory: Figure = {
+  name: 'api-memory',
+  title: 'API resident memory after loading 10,000 clusters',
+  async run(ctx) {
+    const clusters = ctx.quick ? 1_000 : 10_000;
+    // UAA and broker for the API child (token verification, its broker client); the API runs alone in
+    // its own process so that its memory is not mixed with theirs.
+    const { stack } = ctx;
+    {
+      const job = {
+        uaa: {
+          url: stack.uaa.url,
+          issuer: stack.uaa.issuer,
+          caPem: stack.uaa.caPem,
+          dataDir: stack.uaa.dataDir,
+        },
+        broker: { url: stack.broker.url, ...stack.broker.credentials },
+        token: stack.adminToken,
+        clusters,
+      };
+      const report = await measure(job, 'pglite');
+      // The API's own share, without an embedded database engine in its process: the same on PostgreSQL.
+      const pgUrl = process.env.PKS_TEST_DATABASE_URL;
+      const onPostgres = pgUrl ? await measure(job, 'postgres').catch(() => undefined) : undefined;
+      const idleMb = report.idle.rss / MB;
+      const loadedMb = report.loaded.rss / MB;
+      const peakMb = report.peakRss / MB;
+      const met = loadedMb <= 300 && peakMb <= 300;
+      ctx.log(`idle ${round(idleMb, 1)} MB, loaded ${round(loadedMb, 1)} MB, peak ${round(peakMb, 1)} MB`);
+      return {
+        measured: {
+          value: round(loadedMb, 1),
+          unit: 'MB',
+          label:
+            `RSS after loading ${clusters} clusters, embedded PGlite in the process` +
+            (onPostgres
+              ? ` (API on PostgreSQL: ${round(onPostgres.loaded.rss / MB, 1)} MB, peak ${round(onPostgres.peakRss / MB, 1)} MB)`
+              : ''),
+        },
+        baseline: { value: round(idleMb, 1), unit: 'MB', label: 'the same process idle with 0 clusters' },
+        ratio: round(loadedMb / idleMb, 3),
+        ratioLabel: 'loaded ÷ idle',
+        target: { text: '≤ 300 MB total (after loading, and at the peak while loading)', met },
+        details: {
+          clusters,
+          idleRssMb: round(idleMb, 1),
+          loadedRssMb: round(loadedMb, 1),
+          peakRssMb: round(peakMb, 1),
+          idleHeapUsedMb: round(report.idle.heapUsed / MB, 1),
+          loadedHeapUsedMb: round(report.loaded.heapUsed / MB, 1),
+          loadedExternalMb: round(report.loaded.external / MB, 1),
+          loadedArrayBuffersMb: round(report.loaded.arrayBuffers / MB, 1),
+          loadSeconds: round(report.loadMs / 1000, 2),
+          how: 'API role alone in a child process with its embedded PGlite; clusters read through clustersConnection (pages of 500) and one full `clusters` list',
+          ...(onPostgres
+            ? {
+                onPostgresIdleRssMb: round(onPostgres.idle.rss / MB, 1),
+                onPostgresLoadedRssMb: round(onPostgres.loaded.rss / MB, 1),
+                onPostgresPeakRssMb: round(onPostgres.peakRss / MB, 1),
+                onPostgresLoadedHeapUsedMb: round(onPostgres.loaded.heapUsed / MB, 1),
+              }
+            : { onPostgres: 'not measured (set PKS_TEST_DATABASE_URL to a PostgreSQL admin URL)' }),
+        },
+        notes: met ? [] : [`over by ${round(Math.max(loadedMb, peakMb) - 300, 1)} MB`],
+        plot: {
+          title: 'resident memory',
+          x: '',
+          y: 'MB',
+          kind: 'bars',
+          series: [
+            { label: 'idle', points: [[0, round(idleMb, 1)]] },
+            { label: 'loaded', points: [[1, round(loadedMb, 1)]] },
+            { label: 'peak', points: [[2, round(peakMb, 1)]] },
+            ...(onPostgres
+              ? [
+                  {
+                    label: 'idle (PostgreSQL)',
+                    points: [[3, round(onPostgres.idle.rss / MB, 1)]] as [number, number][],
+                  },
+                  {
+                    label: 'loaded (PostgreSQL)',
+                    points: [[4, round(onPostgres.loaded.rss / MB, 1)]] as [number, number][],
+                  },
+                ]
+              : []),
+          ],
+          rules: [{ label: 'target 300 MB', y: 300 }],
+        },
+      };
+    }
+  },
+};
