@@ -5,7 +5,9 @@ const executablePath = process.env.PKS_CHROMIUM ?? '/usr/bin/chromium';
 
 export default defineConfig({
   testDir: 'e2e',
-  timeout: 60_000,
+  // Specs start whole stacks (the console spec: every role and Next's server) in their hooks; on a busy
+  // 2-core machine with two workers that takes longer than a minute.
+  timeout: 120_000,
   fullyParallel: false,
   workers: process.env.CI ? 1 : 2,
   reporter: process.env.CI ? 'list' : 'line',

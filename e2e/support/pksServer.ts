@@ -33,6 +33,7 @@ export async function startPksServer(roles = 'all'): Promise<RunningPksServer> {
       PKS_BROKER_PORT: '0',
       PKS_DIRECTOR_PORT: '0',
       PKS_NSX_PORT: '0',
+      PKS_CONSOLE_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -49,7 +49,7 @@ export async function runServerCli(
 ): Promise<number> {
   const program = new Command('pks-server')
     .description(
-      'Runs the openpks control plane: any set of roles (uaa, api, broker, director, nsx) in one process',
+      'Runs the openpks control plane: any set of roles (uaa, api, broker, director, nsx, console) in one process',
     )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });

@@ -247,7 +247,7 @@ describe('pks-server command', () => {
     const first = io({});
     expect(await runServerCli(['start', '--roles', 'web'], [recordingRole('uaa', [])], first.io)).toBe(2);
     expect(first.output().err).toContain(
-      '--roles: unknown role "web" (allowed: all, or a comma-separated list of uaa, api, broker, director, nsx)',
+      '--roles: unknown role "web" (allowed: all, or a comma-separated list of uaa, api, broker, director, nsx, console)',
     );
     const second = io({});
     expect(await runServerCli(['start', '--bogus'], [], second.io)).toBe(2);

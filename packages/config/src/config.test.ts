@@ -60,7 +60,9 @@ describe('built-in defaults', () => {
       broker: { host: '127.0.0.1', port: 8080 },
       director: { host: '127.0.0.1', port: 25555 },
       nsx: { host: '127.0.0.1', port: 8444 },
+      console: { host: '127.0.0.1', port: 3000 },
     });
+    expect(config.console).toEqual({});
     expect(config.director).toEqual({
       type: 'embedded',
       workers: 5,
@@ -295,6 +297,11 @@ describe('environment overrides', () => {
     expect(config.roles.broker).toEqual({ host: '0.0.0.0', port: 8080 });
   });
 
+  it('move the console with PKS_CONSOLE_PORT like every other role', () => {
+    const config = loadConfig({ env: { PKS_CONSOLE_PORT: '0', PKS_HOST: '0.0.0.0' } });
+    expect(config.roles.console).toEqual({ host: '0.0.0.0', port: 0 });
+  });
+
   it('win over the file', () => {
     const path = writeConfig('roles:\n  api:\n    port: 9000\n');
     expect(loadConfig({ path, env: { PKS_API_PORT: '9100' } }).roles.api.port).toBe(9100);
@@ -383,5 +390,24 @@ describe('NSX-T settings', () => {
     );
     expect(cidr.errors[0]!.field).toBe('nsx.sim.pod_ip_block_cidr');
     expect(cidr.message).toContain('must be an IPv4 CIDR');
+  });
+});
+
+describe('the console section', () => {
+  it('takes the URL browsers reach the console at, without a trailing slash', () => {
+    const config = parseConfig({ console: { external_url: 'https://pks.example.com/' } });
+    expect(config.console).toEqual({ externalUrl: 'https://pks.example.com' });
+  });
+
+  it('rejects an external URL that is not http(s), naming the field', () => {
+    const error = configError(() => parseConfig({ console: { external_url: 'ftp://pks.example.com' } }));
+    expect(error.errors.map((e) => [e.field, e.message])).toEqual([
+      ['console.external_url', expect.stringContaining('must be an http:// or https:// URL')],
+    ]);
+  });
+
+  it('rejects unknown keys in the console section', () => {
+    const error = configError(() => parseConfig({ console: { port: 3000 } }));
+    expect(error.errors[0]!.field).toBe('console.port');
   });
 });

@@ -81,6 +81,12 @@ export type NsxTarget =
       topology: NsxTopologySettings;
     };
 
+/** The web console's settings (its listen address is `roles.console`). */
+export interface ConsoleSettings {
+  /** Where browsers reach it, without a trailing slash; undefined: http://<external_host>:<bound port>. */
+  externalUrl?: string;
+}
+
 /** The validated configuration, loaded once at start-up and passed to every role. */
 export interface PksConfig {
   /** Where it came from: a file path, or "built-in defaults". */
@@ -103,6 +109,7 @@ export interface PksConfig {
     /** From PKS_ADMIN_PASSWORD; otherwise generated once into the data directory. */
     adminPassword?: string;
   };
+  console: ConsoleSettings;
   director: DirectorTarget;
   broker: BrokerSettings;
   nsx: NsxTarget;
@@ -193,6 +200,7 @@ export function parseConfig(
       consoleRedirectUris: file.uaa.console_redirect_uris,
       ...(env.PKS_ADMIN_PASSWORD ? { adminPassword: env.PKS_ADMIN_PASSWORD } : {}),
     },
+    console: file.console.external_url ? { externalUrl: file.console.external_url.replace(/\/+$/, '') } : {},
     director:
       file.director.type === 'embedded'
         ? {

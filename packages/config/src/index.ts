@@ -2,6 +2,7 @@ export { loadConfig, parseConfig, ENV_OVERRIDES } from './config.js';
 export type {
   PksConfig,
   ListenAddress,
+  ConsoleSettings,
   DirectorTarget,
   NsxTarget,
   LoadConfigOptions,

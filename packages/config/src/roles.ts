@@ -5,6 +5,8 @@ export const Role = {
   BROKER: 'broker',
   DIRECTOR: 'director',
   NSX: 'nsx',
+  /** The web console: plain HTTP (the browser's origin), unlike the HTTPS roles. */
+  CONSOLE: 'console',
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
@@ -16,6 +18,7 @@ export const DEFAULT_PORTS: Readonly<Record<Role, number>> = {
   broker: 8080,
   director: 25555,
   nsx: 8444,
+  console: 3000,
 };
 
 export function isRole(value: string): value is Role {

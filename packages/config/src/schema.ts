@@ -299,6 +299,17 @@ export const fileSchema = z.strictObject({
         .default(['http://localhost:3000/api/auth/callback/uaa']),
     })
     .prefault({}),
+  console: z
+    .strictObject({
+      // Where browsers reach the console (behind a proxy, or another host name); default
+      // http://<external_host>:<bound port>. Its origin is the OAuth redirect target and the cookie scope.
+      external_url: url('where browsers reach the console, e.g. https://pks.example.com')
+        .refine((value) => ['http:', 'https:'].includes(new URL(value).protocol), {
+          error: 'must be an http:// or https:// URL',
+        })
+        .optional(),
+    })
+    .prefault({}),
   director: directorSchema.prefault({ type: 'embedded' }),
   broker: brokerSchema.prefault({}),
   nsx: nsxSchema.prefault({ type: 'embedded' }),

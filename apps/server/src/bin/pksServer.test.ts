@@ -35,6 +35,7 @@ describe.skipIf(!existsSync(BIN))('pks-server binary', () => {
         PKS_BROKER_PORT: '0',
         PKS_DIRECTOR_PORT: '0',
         PKS_NSX_PORT: '0',
+        PKS_CONSOLE_PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -59,6 +60,10 @@ describe.skipIf(!existsSync(BIN))('pks-server binary', () => {
     expect(urls.map(([role]) => role)).toEqual(expect.arrayContaining(['uaa', 'director', 'broker', 'api']));
     const ca = readFileSync(join(dataDir, 'tls/ca.crt'), 'utf8');
     for (const [, url] of urls) expect(await healthz(url!, ca)).toBe(200);
+    // The console is plain HTTP (the browser's origin), in a child process of its own.
+    const consoleUrl = /^ {2}console +(http:\/\/\S+)$/m.exec(out)?.[1];
+    expect(consoleUrl, out).toBeDefined();
+    expect((await fetch(`${consoleUrl}/healthz`)).status).toBe(200);
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
@@ -68,7 +73,7 @@ describe.skipIf(!existsSync(BIN))('pks-server binary', () => {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { msg: string; role?: string });
     const stopped = messages.filter((m) => m.msg === 'role stopped').map((m) => m.role);
-    expect(stopped).toEqual(expect.arrayContaining(urls.map(([role]) => role)));
+    expect(stopped).toEqual(expect.arrayContaining([...urls.map(([role]) => role), 'console']));
     expect(messages.at(-1)?.msg).toBe('pks-server stopped');
   }, 120_000);
 });

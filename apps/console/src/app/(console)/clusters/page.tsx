@@ -1,0 +1,8 @@
+import type { Metadata } from 'next';
+import { ClusterList } from './ClusterList';
+
+export const metadata: Metadata = { title: 'Clusters' };
+
+export default function ClustersPage() {
+  return <ClusterList />;
+}
