@@ -123,6 +123,12 @@ test('creates a cluster and watches its progress reach succeeded without a reloa
     true,
   );
   await expect(admin.getByTestId('worker-count')).toHaveText('1');
+  // The nodes are the Director's VMs, not rows derived from the count: a running worker with its IP.
+  const nodes = admin.getByRole('table', { name: 'VMs of cluster demo, as the BOSH Director reports them' });
+  const worker = nodes.getByRole('row', { name: /worker\/0/ });
+  await expect(worker.getByRole('cell').nth(0)).toHaveText(/^\d+\.\d+\.\d+\.\d+$/);
+  await expect(worker.getByRole('cell').nth(1)).toHaveText('running');
+  await expect(nodes.getByRole('row', { name: /master\/0/ })).toContainText('running');
   await expect(admin.getByText('pks get-credentials demo')).toBeVisible();
   await shoot(admin, 'cluster');
 });
@@ -149,6 +155,9 @@ test('resizes within the plan and the worker count follows', async () => {
   await expect(dialog).toBeHidden();
   await expect(admin.getByTestId('worker-count')).toHaveText('2', { timeout: 90_000 });
   await expect(admin.locator('.page-head .badge')).toHaveText('UPDATE succeeded', { timeout: 90_000 });
+  // The new VM shows up in the nodes table, running.
+  await expect(admin.getByRole('row', { name: /worker\/1/ })).toContainText('running');
+  await expect(admin.getByTestId('node-row')).toHaveCount(3);
 });
 
 test('downloads a kubeconfig for the cluster', async () => {

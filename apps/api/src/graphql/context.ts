@@ -1,4 +1,5 @@
 import { UnauthenticatedError } from '@openpks/domain';
+import type { DirectorClient } from '@openpks/bosh';
 import type { PubSub } from '@openpks/db';
 import type { Caller } from '../services/access.js';
 import type { ClusterService } from '../services/clusterService.js';
@@ -12,6 +13,8 @@ export interface Services {
   tasks: TaskService;
   pubsub: PubSub;
   auditEvents: (caller: Caller, limit: number) => Promise<AuditRecord[]>;
+  /** Read-only Director access (cluster VMs); absent when the API is deployed without it. */
+  director?: DirectorClient | undefined;
 }
 
 /** What every resolver gets: the verified caller (if any) and the services. */

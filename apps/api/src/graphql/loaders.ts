@@ -2,7 +2,9 @@ import DataLoader from 'dataloader';
 import type { ClusterNetworkRecord } from '../store/clusterNetworks.js';
 import type { ClusterRecord, NetworkProfileRecord } from '../store/records.js';
 import type { ClusterEventMessage } from '../services/events.js';
+import { clusterNodesOf } from './clusterNodes.js';
 import { requireCaller, type ApiContext } from './context.js';
+import type { ClusterNode } from './types.js';
 
 /**
  * The batched reads of one request. A list of N clusters asking for `events` or `nsxDetails` costs one
@@ -17,6 +19,8 @@ export interface Loaders {
   events: DataLoader<{ uuid: string; limit: number }, ClusterEventMessage[], string>;
   network: DataLoader<string, ClusterNetworkRecord | undefined>;
   profile: DataLoader<string, NetworkProfileRecord | undefined>;
+  /** VMs by cluster uuid, from the Director (the deployments of one request are read concurrently, once each). */
+  nodes: DataLoader<string, ClusterNode[]>;
 }
 
 const byContext = new WeakMap<ApiContext, Loaders>();
@@ -31,7 +35,7 @@ export function loadersOf(ctx: ApiContext): Loaders {
 }
 
 function createLoaders(ctx: ApiContext): Loaders {
-  const { clusters, networkProfiles } = ctx.services;
+  const { clusters, networkProfiles, director } = ctx.services;
   return {
     cluster: new DataLoader(async (names) => {
       const found = await clusters.getMany(requireCaller(ctx), names);
@@ -67,5 +71,8 @@ function createLoaders(ctx: ApiContext): Loaders {
       const all = await networkProfiles.list(requireCaller(ctx));
       return names.map((name) => all.find((p) => p.name === name));
     }),
+    // An Error for a key fails only that key's load, so one deployment the Director cannot list leaves
+    // the other clusters' nodes (and every other field) intact.
+    nodes: new DataLoader<string, ClusterNode[]>((uuids) => clusterNodesOf(director, uuids)),
   };
 }

@@ -31,6 +31,7 @@ import {
   Cluster,
   ClusterConnection,
   ClusterEvent,
+  ClusterNode,
   CreateClusterInput,
   Credentials,
   Me,
@@ -233,6 +234,23 @@ export class ClusterResolver {
     if (record === undefined) throw clusterNotFound(cluster.name);
     const events = await loaders.events.load({ uuid: record.uuid, limit: Math.min(Math.max(limit, 1), 500) });
     return events.map(eventOf);
+  }
+
+  // Nullable on purpose: a Director failure nulls this field with an INTERNAL error beside it; as a
+  // non-null list the null would travel up to the (non-null) cluster and take the whole answer with it.
+  @FieldResolver(() => [ClusterNode], {
+    nullable: true,
+    description:
+      'The cluster’s VMs as the BOSH Director reports them; empty without a deployment (no Director, ' +
+      'deleted, failed create); null with an INTERNAL error on this field alone when the Director cannot list them',
+  })
+  async nodes(@Root() cluster: Cluster, @Ctx() ctx: ApiContext): Promise<ClusterNode[] | null> {
+    // The Cluster was authorised when it was resolved; look it up through the caller's loader again for
+    // its uuid, so a cluster the caller may not see never reaches the Director.
+    const loaders = loadersOf(ctx);
+    const record = await loaders.cluster.load(cluster.name);
+    if (record === undefined) throw clusterNotFound(cluster.name);
+    return loaders.nodes.load(record.uuid);
   }
 
   @FieldResolver(() => NsxDetails, { nullable: true })

@@ -84,6 +84,22 @@ export class NsxDetails {
   networkDetails?: Record<string, unknown> | undefined;
 }
 
+@ObjectType({
+  description: 'A VM of a cluster, as the BOSH Director reports it (`bosh instances --details`)',
+})
+export class ClusterNode {
+  @Field(() => String, { description: 'master or worker' }) instanceGroup: string;
+  @Field(() => Int) index: number;
+  @Field(() => String, { description: 'The BOSH instance id' }) id: string;
+  @Field(() => [String]) ips: string[];
+  @Field(() => String, {
+    description: 'The Director’s process_state, e.g. running, failing, stopped (unknown while it has no VM)',
+  })
+  state: string;
+  @Field(() => String, { nullable: true }) vmType: string | null;
+  @Field(() => String, { nullable: true }) az: string | null;
+}
+
 @ObjectType({ description: 'A Kubernetes cluster (PKS Cluster)' })
 export class Cluster {
   @Field(() => String) name: string;
@@ -109,7 +125,7 @@ export class Cluster {
   @Field(() => NsxDetails, { nullable: true }) nsxDetails: NsxDetails | null;
   @Field(() => DateTimeResolver) createdAt: Date;
   @Field(() => DateTimeResolver) updatedAt: Date;
-  // events: resolved by a field resolver (recent progress from the api schema)
+  // events, nsxDetails' allocation and nodes: resolved by field resolvers (the api schema, the Director)
 }
 
 @ObjectType({ description: 'A cluster and the cursor that names its place in the list' })

@@ -126,6 +126,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     networkProfiles: new NetworkProfileService(db, clusterService, options.nsx?.topology),
     tasks: taskService,
     pubsub,
+    director: options.director,
     auditEvents: (caller: Caller, limit: number) => {
       access.requireAnyPksScope(caller);
       return audit.list(db, { ...(access.readsAll(caller) ? {} : { actor: caller.name }), limit });

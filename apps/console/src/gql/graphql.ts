@@ -170,6 +170,15 @@ export type ConsoleClusterQuery = {
       podSubnetPrefix: number | null;
       nodesDns: Array<string> | null;
     } | null;
+    nodes: Array<{
+      instanceGroup: string;
+      index: number;
+      id: string;
+      ips: Array<string>;
+      state: string;
+      vmType: string | null;
+      az: string | null;
+    }> | null;
     events: Array<{
       at: string;
       clusterName: string;
@@ -731,6 +740,22 @@ export const ConsoleClusterDocument = {
                       { kind: 'Field', name: { kind: 'Name', value: 'podRoutable' } },
                       { kind: 'Field', name: { kind: 'Name', value: 'podSubnetPrefix' } },
                       { kind: 'Field', name: { kind: 'Name', value: 'nodesDns' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'nodes' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'instanceGroup' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'index' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'ips' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'state' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'vmType' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'az' } },
                     ],
                   },
                 },

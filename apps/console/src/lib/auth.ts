@@ -1,37 +1,13 @@
 import type { NextAuthOptions } from 'next-auth';
-import type { JWT } from 'next-auth/jwt';
 import type { OAuthConfig } from 'next-auth/providers/oauth';
+import { refreshIfDue, scopesOf, sessionOf, type RefreshOptions } from './session';
 
 // Server-only: the next-auth configuration for signing in through the bundled UAA as the public client
 // `pks_console` (authorization code + PKCE, no secret). The session (an encrypted, http-only cookie)
-// holds the UAA access and refresh tokens; the access token is refreshed before it expires.
+// holds the UAA access and refresh tokens; the access token is refreshed before it expires (./session).
 
 /** Scopes asked for; the UAA grants the intersection with the user's groups. */
 const SCOPES = 'openid profile email roles pks.clusters.admin pks.clusters.admin.read pks.clusters.manage';
-/** Refresh this long before the access token expires (the session is polled every minute). */
-const REFRESH_MARGIN_SECONDS = 120;
-export const REFRESH_ERROR = 'RefreshAccessTokenError';
-
-declare module 'next-auth' {
-  interface Session {
-    accessToken?: string;
-    /** Seconds since the epoch. */
-    expiresAt?: number;
-    scopes: string[];
-    error?: typeof REFRESH_ERROR;
-  }
-}
-
-declare module 'next-auth/jwt' {
-  interface JWT {
-    accessToken?: string;
-    refreshToken?: string;
-    expiresAt?: number;
-    scopes?: string[];
-    userName?: string;
-    error?: typeof REFRESH_ERROR;
-  }
-}
 
 interface UaaProfile extends Record<string, unknown> {
   sub: string;
@@ -80,40 +56,12 @@ function uaaProvider(): OAuthConfig<UaaProfile> {
   };
 }
 
-function scopesOf(scope: unknown): string[] {
-  if (typeof scope !== 'string') return [];
-  return scope.split(/[\s,]+/).filter(Boolean);
-}
-
-/** Exchanges the refresh token for a new access token; on failure the session carries REFRESH_ERROR. */
-export async function refreshAccessToken(token: JWT): Promise<JWT> {
-  if (!token.refreshToken) return { ...token, error: REFRESH_ERROR };
-  try {
-    const response = await fetch(`${uaaUrl()}/oauth/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: token.refreshToken,
-        client_id: 'pks_console',
-      }),
-      cache: 'no-store',
-    });
-    const body = (await response.json()) as Record<string, unknown>;
-    if (!response.ok || typeof body.access_token !== 'string') return { ...token, error: REFRESH_ERROR };
-    const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : 600;
-    const { error: _previous, ...rest } = token;
-    return {
-      ...rest,
-      accessToken: body.access_token,
-      // UAA keeps the refresh token by default (refreshTokenRotate=false); keep ours unless it sends one.
-      refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : token.refreshToken,
-      expiresAt: Math.floor(Date.now() / 1000) + expiresIn,
-      scopes: typeof body.scope === 'string' ? scopesOf(body.scope) : token.scopes,
-    };
-  } catch {
-    return { ...token, error: REFRESH_ERROR };
-  }
+/** Refreshes through UAA's token endpoint with the server's fetch (never cached by Next). */
+function refreshOptions(): RefreshOptions {
+  return {
+    uaaUrl: uaaUrl(),
+    fetch: (url, init) => fetch(url, { ...init, cache: 'no-store' }),
+  };
 }
 
 let options: NextAuthOptions | undefined;
@@ -140,19 +88,10 @@ export function authOptions(): NextAuthOptions {
             scopes: scopesOf(account.scope),
           };
         }
-        if (token.error) return token;
-        if (token.expiresAt && Date.now() / 1000 < token.expiresAt - REFRESH_MARGIN_SECONDS) return token;
-        return refreshAccessToken(token);
+        return refreshIfDue(token, refreshOptions());
       },
       session({ session, token }) {
-        return {
-          expires: session.expires,
-          user: { name: token.userName ?? token.name ?? null, email: session.user?.email ?? null },
-          scopes: token.scopes ?? [],
-          ...(token.accessToken ? { accessToken: token.accessToken } : {}),
-          ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}),
-          ...(token.error ? { error: token.error } : {}),
-        };
+        return sessionOf(session, token);
       },
       redirect({ url, baseUrl }) {
         // Same-origin targets, and UAA's logout (sign-out ends the UAA session too).

@@ -1,7 +1,7 @@
 import { CombinedError } from 'urql';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { codeOf, fieldErrorsOf } from './errors';
+import { codeOf, fieldErrorOf, fieldErrorsOf } from './errors';
 
 const graphQLError = (message: string, extensions: Record<string, unknown>) =>
   new GraphQLError(message, { extensions });
@@ -50,5 +50,35 @@ describe('fieldErrorsOf', () => {
   it('reports an unreachable API as a form error', () => {
     const error = new CombinedError({ networkError: new Error('fetch failed') });
     expect(fieldErrorsOf(error, ['name']).form).toContain('could not reach the API');
+  });
+});
+
+describe('fieldErrorOf', () => {
+  const atPath = (message: string, path: string[], extensions: Record<string, unknown>) =>
+    new GraphQLError(message, { path, extensions });
+
+  it('gives the reason of the error on that field of a partial answer, not the withheld message', () => {
+    const error = new CombinedError({
+      graphQLErrors: [
+        atPath('internal error', ['cluster', 'nodes'], {
+          code: 'INTERNAL',
+          reason: 'the BOSH Director could not list this cluster’s VMs; try again later',
+        }),
+      ],
+    });
+    expect(fieldErrorOf(error, 'nodes')).toBe(
+      'the BOSH Director could not list this cluster’s VMs; try again later',
+    );
+    expect(fieldErrorOf(error, 'nsxDetails')).toBeUndefined();
+  });
+
+  it('falls back to the message when the error gives no reason', () => {
+    const error = new CombinedError({
+      graphQLErrors: [
+        atPath('Network profile p not found', ['cluster', 'nsxDetails'], { code: 'NOT_FOUND' }),
+      ],
+    });
+    expect(fieldErrorOf(error, 'nsxDetails')).toBe('Network profile p not found');
+    expect(fieldErrorOf(undefined, 'nsxDetails')).toBeUndefined();
   });
 });

@@ -59,3 +59,15 @@ export function codeOf(error: CombinedError | undefined): string | undefined {
   const code = error?.graphQLErrors[0]?.extensions?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/**
+ * The message of an error the API put on one field of a partial answer (path ending in `field`), e.g.
+ * `cluster.nodes` when the Director could not list the VMs. An INTERNAL error's message is withheld by
+ * the API; its `extensions.reason` says what failed in words meant for people.
+ */
+export function fieldErrorOf(error: CombinedError | undefined, field: string): string | undefined {
+  const found = error?.graphQLErrors.find((e) => e.path?.at(-1) === field);
+  if (!found) return undefined;
+  const reason = found.extensions?.reason;
+  return typeof reason === 'string' && reason !== '' ? reason : found.message;
+}

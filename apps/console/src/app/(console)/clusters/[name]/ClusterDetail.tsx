@@ -2,7 +2,7 @@
 
 import Link from 'next/link';
 import { useSession } from 'next-auth/react';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { EmptyState, ErrorState, formatTime, ProgressBar, Skeleton, StateBadge } from '@/components/ui';
 import {
@@ -10,10 +10,17 @@ import {
   ConsoleClusterEventsDocument,
   ConsolePlansDocument,
   type ConsoleClusterEventFragment,
+  type ConsoleClusterQuery,
 } from '@/gql/graphql';
-import { codeOf, messageOf } from '@/lib/errors';
+import { codeOf, fieldErrorOf, messageOf } from '@/lib/errors';
 import { capabilitiesOf } from '@/lib/scopes';
 import { ClusterActions } from './ClusterActions';
+
+type ClusterNode = NonNullable<ConsoleClusterQuery['cluster']['nodes']>[number];
+
+/** How often progress events may reload the cluster: VMs come and go during an operation, but a burst of
+ * events should cost one reload (and one Director listing), not one each. */
+const PROGRESS_RELOAD_MS = 2_000;
 
 function eventKey(e: ConsoleClusterEventFragment): string {
   return `${e.at}|${e.kind}|${e.stage ?? ''}|${e.index ?? ''}|${e.lastActionState}|${e.description}`;
@@ -34,14 +41,27 @@ export function ClusterDetail({ name }: { name: string }) {
       event.clusterEvents,
   );
 
-  // Each event is appended once; a state change reloads the record (worker count, IPs, versions).
+  // Each event is appended once. A state change reloads the record at once (worker count, IPs, versions,
+  // nodes); progress reloads it at most every PROGRESS_RELOAD_MS, so the nodes table follows VMs being
+  // created and deleted while the operation runs.
+  const reloadTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => {
     if (!latest) return;
     setLive((events) =>
       events.some((e) => eventKey(e) === eventKey(latest)) ? events : [...events, latest],
     );
-    if (latest.kind === 'STATE') refetch({ requestPolicy: 'network-only' });
+    if (latest.kind === 'STATE') {
+      clearTimeout(reloadTimer.current);
+      reloadTimer.current = undefined;
+      refetch({ requestPolicy: 'network-only' });
+    } else if (reloadTimer.current === undefined) {
+      reloadTimer.current = setTimeout(() => {
+        reloadTimer.current = undefined;
+        refetch({ requestPolicy: 'network-only' });
+      }, PROGRESS_RELOAD_MS);
+    }
   }, [latest, refetch]);
+  useEffect(() => () => clearTimeout(reloadTimer.current), []);
 
   const cluster = data?.cluster;
   const events = useMemo(() => {
@@ -179,8 +199,8 @@ export function ClusterDetail({ name }: { name: string }) {
             </>
           ) : null}
         </section>
-        <section aria-labelledby="workers-title" className="panel">
-          <h2 id="workers-title">Workers</h2>
+        <section aria-labelledby="nodes-title" className="panel">
+          <h2 id="nodes-title">Nodes</h2>
           <p>
             <strong className="big-number" data-testid="worker-count">
               {cluster.workerInstances}
@@ -188,13 +208,7 @@ export function ClusterDetail({ name }: { name: string }) {
             worker node{cluster.workerInstances === 1 ? '' : 's'}
             {plan ? ` (plan ${plan.name}: up to ${plan.maxWorkerInstances}, ${plan.workerVmType} VMs)` : ''}
           </p>
-          <ul className="worker-list" aria-label="Worker nodes">
-            {Array.from({ length: cluster.workerInstances }, (_, i) => (
-              <li key={i}>
-                <code>worker/{i}</code>
-              </li>
-            ))}
-          </ul>
+          <NodeTable nodes={cluster.nodes} error={fieldErrorOf(error, 'nodes')} name={cluster.name} />
         </section>
       </div>
       <section aria-labelledby="events-title" className="panel">
@@ -223,5 +237,64 @@ export function ClusterDetail({ name }: { name: string }) {
         {lastEvent ? <p className="visually-hidden">Latest: {lastEvent.description}</p> : null}
       </section>
     </section>
+  );
+}
+
+/** The cluster's VMs as the Director reports them (the API's `nodes`); null when it could not list them. */
+function NodeTable({
+  nodes,
+  error,
+  name,
+}: {
+  nodes: readonly ClusterNode[] | null | undefined;
+  error: string | undefined;
+  name: string;
+}) {
+  if (nodes == null)
+    return (
+      <p className="notice" role="status">
+        {error ? `Nodes unavailable: ${error}.` : 'Nodes unavailable.'}
+      </p>
+    );
+  if (nodes.length === 0)
+    return <p className="muted">No VMs: the Director has no deployment of this cluster.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table stacked">
+        <caption className="visually-hidden">
+          VMs of cluster {name}, as the BOSH Director reports them
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Instance</th>
+            <th scope="col">IPs</th>
+            <th scope="col">State</th>
+            <th scope="col">VM type</th>
+            <th scope="col">AZ</th>
+          </tr>
+        </thead>
+        <tbody>
+          {nodes.map((node) => (
+            <tr key={node.id} data-testid="node-row">
+              <th scope="row" data-label="Instance">
+                <code title={node.id}>
+                  {node.instanceGroup}/{node.index}
+                </code>
+              </th>
+              <td data-label="IPs">{node.ips.join(', ') || '–'}</td>
+              <td data-label="State">
+                <span
+                  className={`badge ${node.state === 'running' ? 'ok' : node.state === 'failing' ? 'bad' : 'idle'}`}
+                >
+                  {node.state}
+                </span>
+              </td>
+              <td data-label="VM type">{node.vmType ?? '–'}</td>
+              <td data-label="AZ">{node.az ?? '–'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
