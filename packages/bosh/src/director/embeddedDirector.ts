@@ -28,6 +28,7 @@ import {
   DEPLOYMENT_TASK_TYPES,
   OutputType,
   TASK_EVENTS_CHANNEL,
+  type TaskNotice,
   TaskType,
   taskJson,
   type TaskStore as TaskStoreType,
@@ -229,7 +230,9 @@ export class EmbeddedDirector {
     this.#uuid = rows[0]!.value;
     this.#unlisten = await db.listen(TASK_EVENTS_CHANNEL, (payload) => {
       try {
-        const { id } = JSON.parse(payload) as { id: number };
+        const { id, kind } = JSON.parse(payload) as TaskNotice;
+        // Event streams show event lines and the end state; debug and result output is not theirs.
+        if (kind !== OutputType.EVENT && kind !== 'state') return;
         for (const wake of this.#taskWatchers.get(id) ?? []) wake();
       } catch {
         // a malformed notification wakes nobody
@@ -819,6 +822,11 @@ export class EmbeddedDirector {
       Connection: 'keep-alive',
     });
     let offset = Number(req.headers['last-event-id'] ?? 0) || 0;
+    // Read position in the task's event rows: the last row read, and the bytes read but not yet sent
+    // (a line's end not yet written, or what lies before `offset`) starting at byte `unreadAt`.
+    let cursor = 0;
+    let unread = Buffer.alloc(0);
+    let unreadAt = 0;
     let wake: () => void = () => {};
     const watchers = this.#taskWatchers.get(id) ?? new Set();
     this.#taskWatchers.set(id, watchers);
@@ -835,22 +843,33 @@ export class EmbeddedDirector {
           wake = resolve;
           setTimeout(resolve, 5_000).unref();
         });
-        const output = Buffer.from(await this.tasks.output(id, OutputType.EVENT), 'utf8');
-        if (output.length > offset) {
-          const fresh = output.subarray(offset);
-          const lastNewline = fresh.lastIndexOf(0x0a);
-          if (lastNewline >= 0) {
-            let position = offset;
-            for (const line of fresh
-              .subarray(0, lastNewline + 1)
-              .toString('utf8')
-              .split('\n')) {
-              if (line === '') continue;
-              position += Buffer.byteLength(line) + 1;
-              res.write(`id: ${position}\nevent: event\ndata: ${line}\n\n`);
-            }
-            offset = position;
+        // Only the rows written since the last look: re-reading the whole event log on every line made
+        // a stream cost grow with the square of the log's length.
+        const fresh = await this.tasks.outputSince(id, OutputType.EVENT, cursor);
+        if (fresh.length > 0) {
+          cursor = fresh[fresh.length - 1]!.id;
+          unread = Buffer.concat([unread, ...fresh.map((row) => Buffer.from(row.text, 'utf8'))]);
+        }
+        // Skip what the client already has (Last-Event-ID), as far as it has been read.
+        if (offset > unreadAt) {
+          const skip = Math.min(offset - unreadAt, unread.length);
+          unread = unread.subarray(skip);
+          unreadAt += skip;
+        }
+        const lastNewline = unreadAt === offset ? unread.lastIndexOf(0x0a) : -1;
+        if (lastNewline >= 0) {
+          let position = offset;
+          for (const line of unread
+            .subarray(0, lastNewline + 1)
+            .toString('utf8')
+            .split('\n')) {
+            if (line === '') continue;
+            position += Buffer.byteLength(line) + 1;
+            res.write(`id: ${position}\nevent: event\ndata: ${line}\n\n`);
           }
+          unread = unread.subarray(lastNewline + 1);
+          unreadAt = offset + lastNewline + 1;
+          offset = unreadAt;
         }
         const task = await this.tasks.get(id);
         if (!ACTIVE_STATES.includes(task.state)) {

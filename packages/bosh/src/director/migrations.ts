@@ -132,4 +132,26 @@ ALTER TABLE instances ADD COLUMN vm_hash text;
 ALTER TABLE instances ADD COLUMN disk_hash text;
 `,
   },
+  {
+    // Task output as rows, one per write, instead of one text per type appended with `text || $2`: that
+    // rewrote the whole value on every line (~11 ms an append once a debug log was large), and the event
+    // stream re-read it all on every line. Output reads concatenate the rows in id order, so the bytes
+    // (and the Range offsets clients hold) are the same as before; existing text becomes one row each.
+    id: '0003_task_output_rows',
+    sql: `
+CREATE TABLE task_output (
+  id bigserial PRIMARY KEY,
+  task_id integer NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  type text NOT NULL,
+  text text NOT NULL
+);
+CREATE INDEX task_output_task_type_idx ON task_output (task_id, type, id);
+INSERT INTO task_output (task_id, type, text)
+  SELECT id, output.type, output.text FROM tasks,
+    LATERAL (VALUES ('event', event_output), ('result', result_output), ('debug', debug_output)) AS output (type, text)
+  WHERE output.text <> ''
+  ORDER BY id;
+ALTER TABLE tasks DROP COLUMN event_output, DROP COLUMN result_output, DROP COLUMN debug_output;
+`,
+  },
 ];

@@ -5,7 +5,14 @@ import type { Logger } from '@openpks/role';
 import { CpiError, CpiTimeoutError } from '../cpi/cpi.js';
 import { EventLog } from './eventLog.js';
 import { Interrupted, LeaseLost, TaskCancelled } from './interruptions.js';
-import { OutputType, TASK_EVENTS_CHANNEL, TaskState, type TaskRow, type TaskStore } from './tasks.js';
+import {
+  OutputType,
+  TASK_EVENTS_CHANNEL,
+  TaskState,
+  type TaskNotice,
+  type TaskRow,
+  type TaskStore,
+} from './tasks.js';
 
 /** What a task handler gets: its row, its event log, and the means to stop, cancel and resume. */
 export interface TaskContext {
@@ -19,6 +26,23 @@ export interface TaskContext {
   checkpoint(progress?: Record<string, unknown>): Promise<void>;
   result(line: unknown): Promise<void>;
   debug(line: string): Promise<void>;
+}
+
+/**
+ * The notice, when it may mean a task can be claimed now: a new queued task, or a task that ended (its
+ * deployment's lock is free). A claim (`processing`) or output growing makes nothing runnable. Notices
+ * without a state (a cancel, a director of an older version) count as "maybe".
+ */
+function runnableNotice(payload: string): Partial<TaskNotice> | undefined {
+  let notice: Partial<TaskNotice>;
+  try {
+    notice = JSON.parse(payload) as Partial<TaskNotice>;
+  } catch {
+    return undefined;
+  }
+  if (notice.kind !== 'state') return undefined;
+  if (notice.state === TaskState.PROCESSING || notice.state === TaskState.CANCELLING) return undefined;
+  return notice;
 }
 
 /** What a handler returns: the task's short `result` text. */
@@ -41,17 +65,30 @@ export interface TaskRunnerOptions {
 }
 
 /**
- * The worker pool: each worker claims a runnable task (FOR UPDATE SKIP LOCKED, one deployment lock),
- * runs its handler under a renewed lease, and records how it ended. A stop aborts handlers at their next
- * step and releases their tasks, so the next director resumes them; a crash leaves the lease to expire.
+ * The worker pool: a dispatcher claims runnable tasks (FOR UPDATE SKIP LOCKED, one deployment lock) and
+ * hands each to an idle worker, which runs its handler under a renewed lease and records how it ended. A
+ * stop aborts handlers at their next step and releases their tasks, so the next director resumes them; a
+ * crash leaves the lease to expire.
+ *
+ * Why a dispatcher rather than each worker claiming for itself: with every idle worker woken by every task
+ * notification, 50 workers raced to claim the one new task (one read of `director.tasks` and one claim lock
+ * each, ~20,000 of both in a 100-cluster upgrade). Here the process claims one task at a time and only
+ * while it has an idle worker to give it to, so a notification costs one claim per task it made runnable
+ * plus one that finds nothing. The database claim stays the arbiter between processes (another director's
+ * dispatcher may take the task first; ours then finds nothing and waits).
  */
 export class TaskRunner {
   readonly #holder = `director-${randomUUID()}`;
   readonly #abort = new AbortController();
-  readonly #loops: Promise<void>[] = [];
-  #wakers = new Set<() => void>();
+  /** The tasks this runner's workers are running, by id. */
+  readonly #running = new Map<number, Promise<void>>();
+  #dispatcher: Promise<void> | undefined;
+  /** Set when something may have made a task runnable since the dispatcher last found none. */
+  #dirty = true;
+  #kick: (() => void) | undefined;
   #unlisten: Unlisten | undefined;
   #release = true;
+  #claims = 0;
 
   constructor(
     private readonly db: Database,
@@ -63,15 +100,26 @@ export class TaskRunner {
 
   async start(): Promise<void> {
     this.#unlisten = await this.db.listen(TASK_EVENTS_CHANNEL, (payload) => {
-      if (payload.includes('"state"')) this.wake();
+      const notice = runnableNotice(payload);
+      if (notice === undefined) return;
+      // A task running here can only end here, and its worker coming free makes the dispatcher look.
+      if (notice.id !== undefined && this.#running.has(notice.id)) return;
+      this.wake();
     });
-    for (let i = 0; i < this.options.workers; i++) this.#loops.push(this.#loop());
+    this.#dispatcher = this.#dispatch();
   }
 
+  /** How many claims this runner has made (successful or not): what the dispatcher saves is visible here. */
+  get claims(): number {
+    return this.#claims;
+  }
+
+  /** Something may be runnable now: the dispatcher looks once more (notifications while it looks coalesce). */
   wake(): void {
-    const wakers = this.#wakers;
-    this.#wakers = new Set();
-    for (const wake of wakers) wake();
+    this.#dirty = true;
+    const kick = this.#kick;
+    this.#kick = undefined;
+    kick?.();
   }
 
   /** Stops the workers; with `release: false` running tasks keep their lease, as after a crash. */
@@ -79,32 +127,59 @@ export class TaskRunner {
     this.#release = release;
     this.#abort.abort();
     this.wake();
-    await Promise.all(this.#loops);
+    await this.#dispatcher;
+    await Promise.all(this.#running.values());
     await this.#unlisten?.();
   }
 
-  async #loop(): Promise<void> {
+  async #dispatch(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       let claimed: Awaited<ReturnType<TaskStore['claim']>>;
-      try {
-        claimed = await this.store.claim(this.#holder, this.options.leaseMs);
-      } catch (error) {
-        if (signal.aborted) return;
-        this.logger.error({ err: error }, 'cannot claim director tasks');
-        claimed = undefined;
-      }
-      if (claimed === undefined) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.pollMs);
-          this.#wakers.add(() => {
-            clearTimeout(timer);
-            resolve();
+      if (this.#dirty && this.#running.size < this.options.workers) {
+        // Cleared before the claim: a notification that arrives while it runs asks for one more look.
+        this.#dirty = false;
+        this.#claims += 1;
+        try {
+          claimed = await this.store.claim(this.#holder, this.options.leaseMs);
+        } catch (error) {
+          if (signal.aborted) return;
+          this.logger.error({ err: error }, 'cannot claim director tasks');
+          claimed = undefined;
+        }
+        if (claimed !== undefined) {
+          if (signal.aborted) {
+            // Claimed as we stopped: hand it straight back so the next director need not wait for the lease.
+            if (this.#release) await this.store.release(claimed.task.id, this.#holder).catch(() => undefined);
+            return;
+          }
+          const { id } = claimed.task;
+          const run = this.#run(claimed.task, claimed.recovered).finally(() => {
+            // (A task recovered from an expired lease may be this runner's own earlier run of it.)
+            if (this.#running.get(id) === run) this.#running.delete(id);
+            // A worker is free again, and its task's end may have unlocked its deployment's next task.
+            this.wake();
           });
-        });
-        continue;
+          this.#running.set(id, run);
+          // There may be more runnable tasks than the one just claimed.
+          this.#dirty = true;
+          continue;
+        }
       }
-      await this.#run(claimed.task, claimed.recovered);
+      if (this.#dirty && this.#running.size < this.options.workers) continue;
+      // Nothing to do until a notification, a worker coming free, or the poll: the poll is for what no
+      // notification announces, another director's lease running out. Only with a free worker does it claim.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.#dirty = true;
+          resolve();
+        }, this.options.pollMs);
+        this.#kick = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#kick = undefined;
     }
   }
 

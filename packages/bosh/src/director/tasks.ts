@@ -91,7 +91,23 @@ export function taskJson(row: TaskRow): TaskJson {
 
 export const TASK_EVENTS_CHANNEL = 'director_task_events';
 
-/** Durable tasks: rows in `director.tasks`, their output appended in place so Range reads are byte-exact. */
+/** What a director hears on TASK_EVENTS_CHANNEL: a task's output grew (`kind` its type) or its state changed. */
+export interface TaskNotice {
+  id: number;
+  kind: 'state' | OutputType;
+  /** The new state of a `state` notice; absent when it is unknown (a cancel, an older director). */
+  state?: TaskState;
+}
+
+function taskNotice(id: number, state?: TaskState): string {
+  const notice: TaskNotice = state === undefined ? { id, kind: 'state' } : { id, kind: 'state', state };
+  return JSON.stringify(notice);
+}
+
+/**
+ * Durable tasks: rows in `director.tasks`; their output is rows in `director.task_output`, read back
+ * concatenated in write order so Range reads are byte-exact.
+ */
 export class TaskStore {
   constructor(private readonly db: Database) {}
 
@@ -115,7 +131,7 @@ export class TaskStore {
         JSON.stringify(input.params ?? {}),
       ],
     );
-    await this.db.notify(TASK_EVENTS_CHANNEL, JSON.stringify({ id: rows[0]!.id, kind: 'state' }));
+    await this.db.notify(TASK_EVENTS_CHANNEL, taskNotice(rows[0]!.id, TaskState.QUEUED));
     return rows[0]!;
   }
 
@@ -161,19 +177,36 @@ export class TaskStore {
     return rows;
   }
 
-  /** The whole output of one type (event, result, debug). */
+  /** The whole output of one type (event, result, debug): its rows' text in the order they were written. */
   async output(id: number, type: OutputType): Promise<string> {
     const { rows } = await this.db.query<{ text: string }>(
-      `SELECT ${type}_output AS text FROM director.tasks WHERE id = $1`,
-      [id],
+      `SELECT COALESCE((SELECT string_agg(o.text, '' ORDER BY o.id) FROM director.task_output o
+                        WHERE o.task_id = t.id AND o.type = $2), '') AS text
+       FROM director.tasks t WHERE t.id = $1`,
+      [id, type],
     );
     if (rows[0] === undefined) throw new NotFoundError(`Task ${id} could not be found`);
     return rows[0].text;
   }
 
+  /**
+   * The output rows of one type written after row `after` (0: from the start), in order: a reader that
+   * keeps the last row id reads each row once, however long the output grows.
+   */
+  async outputSince(id: number, type: OutputType, after: number): Promise<{ id: number; text: string }[]> {
+    const { rows } = await this.db.query<{ id: string | number; text: string }>(
+      `SELECT id, text FROM director.task_output WHERE task_id = $1 AND type = $2 AND id > $3 ORDER BY id`,
+      [id, type, after],
+    );
+    // bigserial comes back as a string from node-postgres; row ids stay far below 2^53.
+    return rows.map((row) => ({ id: Number(row.id), text: row.text }));
+  }
+
+  /** Adds one piece of output (whole lines) as its own row: the cost does not grow with the output. */
   async append(id: number, type: OutputType, text: string, db: Queryable = this.db): Promise<void> {
-    await db.query(`UPDATE director.tasks SET ${type}_output = ${type}_output || $2 WHERE id = $1`, [
+    await db.query(`INSERT INTO director.task_output (task_id, type, text) VALUES ($1, $2, $3)`, [
       id,
+      type,
       text,
     ]);
     await this.db.notify(TASK_EVENTS_CHANNEL, JSON.stringify({ id, kind: type }));
@@ -192,7 +225,7 @@ export class TaskStore {
        WHERE id = $1`,
       [id, state, result],
     );
-    await this.db.notify(TASK_EVENTS_CHANNEL, JSON.stringify({ id, kind: 'state' }));
+    await this.db.notify(TASK_EVENTS_CHANNEL, taskNotice(id, state));
   }
 
   /**
@@ -207,7 +240,9 @@ export class TaskStore {
        WHERE id = $1 AND state IN ('queued', 'processing')`,
       [id],
     );
-    await this.db.notify(TASK_EVENTS_CHANNEL, JSON.stringify({ id, kind: 'state' }));
+    // The state is not known here (queued → cancelled, or processing → cancelling): listeners treat an
+    // absent state as "anything may have changed".
+    await this.db.notify(TASK_EVENTS_CHANNEL, taskNotice(id));
     return this.get(id);
   }
 
@@ -248,7 +283,7 @@ export class TaskStore {
       );
       await tx.query(`SELECT pg_notify($1, $2)`, [
         TASK_EVENTS_CHANNEL,
-        JSON.stringify({ id: task.id, kind: 'state' }),
+        taskNotice(task.id, recovered ? task.state : TaskState.PROCESSING),
       ]);
       return { task: { ...task, state: recovered ? task.state : TaskState.PROCESSING, holder }, recovered };
     });

@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, type Database } from '@openpks/db';
+import { directorMigrations } from './migrations.js';
+import { OutputType, TaskStore, TaskType } from './tasks.js';
+
+describe('task output as rows', () => {
+  let db: Database | undefined;
+  afterEach(async () => db?.close());
+
+  it('reads back every append in order, byte for byte, and only the new rows after a cursor', async () => {
+    db = await openDatabase({ dataDir: 'memory://' });
+    await migrate(db, { schema: 'director', migrations: directorMigrations });
+    const store = new TaskStore(db);
+    const task = await store.create({ type: TaskType.VMS, description: 'output' });
+    const lines = [
+      '{"time":1,"stage":"Preparing deployment"}\n',
+      '{"time":2,"ünïcode":"✓"}\n',
+      'two\nlines\n',
+    ];
+    for (const line of lines) await store.append(task.id, OutputType.EVENT, line);
+    await store.append(task.id, OutputType.DEBUG, 'debug line\n');
+
+    expect(await store.output(task.id, OutputType.EVENT)).toBe(lines.join(''));
+    expect(await store.output(task.id, OutputType.DEBUG)).toBe('debug line\n');
+    expect(await store.output(task.id, OutputType.RESULT)).toBe('');
+
+    const all = await store.outputSince(task.id, OutputType.EVENT, 0);
+    expect(all.map((row) => row.text)).toEqual(lines);
+    const after = await store.outputSince(task.id, OutputType.EVENT, all[0]!.id);
+    expect(after.map((row) => row.text)).toEqual(lines.slice(1));
+    expect(await store.outputSince(task.id, OutputType.EVENT, all[2]!.id)).toEqual([]);
+  });
+
+  it('keeps the output written before the migration, and appends after it', async () => {
+    db = await openDatabase({ dataDir: 'memory://' });
+    const before = directorMigrations.filter((m) => m.id !== '0003_task_output_rows');
+    await migrate(db, { schema: 'director', migrations: before });
+    const event = '{"time":1,"stage":"Preparing deployment","state":"started"}\n';
+    const debug = '2026-11-24T00:00:00.000Z task 1 started\n';
+    const { rows } = await db.query<{ id: number }>(
+      `INSERT INTO director.tasks (type, state, description, event_output, debug_output)
+       VALUES ('vms', 'done', 'old task', $1, $2) RETURNING id`,
+      [event, debug],
+    );
+    const id = rows[0]!.id;
+
+    await migrate(db, { schema: 'director', migrations: directorMigrations });
+    const store = new TaskStore(db);
+    expect(await store.output(id, OutputType.EVENT)).toBe(event);
+    expect(await store.output(id, OutputType.DEBUG)).toBe(debug);
+    expect(await store.output(id, OutputType.RESULT)).toBe('');
+    await store.append(id, OutputType.EVENT, '{"time":2}\n');
+    expect(await store.output(id, OutputType.EVENT)).toBe(`${event}{"time":2}\n`);
+  });
+});
