@@ -1,18 +1,7 @@
-import { Writable } from 'node:stream';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from './adminCli.js';
-
-function capture() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
+import { capture } from './testSupport.js';
 
 describe('pks-admin', () => {
   let uaa: TestUaa;

@@ -1,25 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { uaaRole } from '@openpks/uaa';
 import { httpsFetch } from '@openpks/uaa/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runServerCli } from '../cli.js';
 import { runAdminCli } from './adminCli.js';
-
-function sink() {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-    text: () => text,
-  };
-}
+import { capture } from './testSupport.js';
 
 describe('pks-server with the uaa role, administered by pks-admin', () => {
   let dataDir: string;
@@ -32,8 +19,8 @@ describe('pks-server with the uaa role, administered by pks-admin', () => {
 
   it('serves the seeded admin, and pks-admin gives alice a token with pks.clusters.manage', async () => {
     const env = { PKS_DATA_DIR: dataDir, PKS_UAA_PORT: '0', PKS_LOG_LEVEL: 'silent' };
-    const out = sink();
-    const err = sink();
+    const out = capture();
+    const err = capture();
     let scope: string | undefined;
     let adminScope: string | undefined;
     const exitCode = await runServerCli(['start', '--roles', 'uaa'], [uaaRole], {
@@ -53,7 +40,11 @@ describe('pks-server with the uaa role, administered by pks-admin', () => {
         adminScope = (await token('admin', server.admin.password)).scope;
 
         const admin = (...argv: string[]) =>
-          runAdminCli(argv, { stdout: sink().stream, stderr: sink().stream, env: { PKS_DATA_DIR: dataDir } });
+          runAdminCli(argv, {
+            stdout: capture().stream,
+            stderr: capture().stream,
+            env: { PKS_DATA_DIR: dataDir },
+          });
         expect(await admin('users', 'add', 'alice', '--password', 'alice-password-1')).toBe(0);
         expect(await admin('groups', 'add-member', 'pks.clusters.manage', 'alice')).toBe(0);
         scope = (await token('alice', 'alice-password-1')).scope;

@@ -31,6 +31,19 @@ async function readIfPresent(path: string): Promise<string | undefined> {
   }
 }
 
+/** `--data-dir`, else PKS_DATA_DIR, else pks-server's default `./.pks-data`. */
+function dataDirOf(options: TargetOptions, env: Record<string, string | undefined>, cwd: string): string {
+  return resolve(cwd, options.dataDir ?? (env.PKS_DATA_DIR || './.pks-data'));
+}
+
+/** The CA to trust: `--ca-cert` (which must exist), else the installation's CA in the data directory. */
+async function caPemOf(options: TargetOptions, dataDir: string, cwd: string): Promise<string | undefined> {
+  if (!options.caCert) return readIfPresent(resolve(dataDir, CA_FILE));
+  const caPem = await readIfPresent(resolve(cwd, options.caCert));
+  if (!caPem) throw new TargetError(`--ca-cert ${options.caCert} does not exist or is empty`);
+  return caPem;
+}
+
 /**
  * The UAA to talk to and how: flags first, then the environment, then what pks-server left in the data
  * directory (the UAA's URL, the installation's CA and the generated `admin` client secret).
@@ -40,7 +53,7 @@ export async function resolveTarget(
   env: Record<string, string | undefined>,
   cwd: string,
 ): Promise<UaaTarget> {
-  const dataDir = resolve(cwd, options.dataDir ?? (env.PKS_DATA_DIR || './.pks-data'));
+  const dataDir = dataDirOf(options, env, cwd);
   const url = options.url ?? (env.PKS_UAA_URL || (await readIfPresent(resolve(dataDir, UAA_URL_FILE))));
   if (!url) {
     throw new TargetError(
@@ -48,13 +61,7 @@ export async function resolveTarget(
     );
   }
   if (!/^https:\/\//.test(url)) throw new TargetError(`the UAA URL must be https://…, got ${url}`);
-  let caPem: string | undefined;
-  if (options.caCert) {
-    caPem = await readIfPresent(resolve(cwd, options.caCert));
-    if (!caPem) throw new TargetError(`--ca-cert ${options.caCert} does not exist or is empty`);
-  } else {
-    caPem = await readIfPresent(resolve(dataDir, CA_FILE));
-  }
+  const caPem = await caPemOf(options, dataDir, cwd);
   const clientSecret =
     options.clientSecret ??
     (env.PKS_UAA_ADMIN_CLIENT_SECRET || (await readIfPresent(resolve(dataDir, ADMIN_CLIENT_SECRET_FILE))));
@@ -75,7 +82,7 @@ export async function resolveBrokerTarget(
   env: Record<string, string | undefined>,
   cwd: string,
 ): Promise<BrokerTarget> {
-  const dataDir = resolve(cwd, options.dataDir ?? (env.PKS_DATA_DIR || './.pks-data'));
+  const dataDir = dataDirOf(options, env, cwd);
   const url =
     options.brokerUrl ?? (env.PKS_BROKER_URL || (await readIfPresent(resolve(dataDir, BROKER_URL_FILE))));
   if (!url) {
@@ -90,12 +97,6 @@ export async function resolveBrokerTarget(
       `no broker password: ${resolve(dataDir, BROKER_PASSWORD_FILE)} does not exist (set PKS_BROKER_PASSWORD)`,
     );
   }
-  let caPem: string | undefined;
-  if (options.caCert) {
-    caPem = await readIfPresent(resolve(cwd, options.caCert));
-    if (!caPem) throw new TargetError(`--ca-cert ${options.caCert} does not exist or is empty`);
-  } else {
-    caPem = await readIfPresent(resolve(dataDir, CA_FILE));
-  }
+  const caPem = await caPemOf(options, dataDir, cwd);
   return { url, caPem, username: BROKER_USERNAME, password };
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile, mkdir, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
 import { PKS_SERVICE_ID } from '@openpks/broker';
@@ -13,6 +12,7 @@ import { testDatabaseBackends } from '@openpks/db/testing';
 import type { Plan } from '@openpks/domain';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { runAdminCli } from './adminCli.js';
+import { capture } from './testSupport.js';
 
 // `pks-admin upgrade-all-clusters`: the tile-style upgrade of every cluster, on the broker's durable
 // upgrade-all, against a real broker and the embedded Director (sim CPI).
@@ -27,17 +27,6 @@ const plansWith = (workerVmType: string): Plan[] =>
         }
       : p,
   );
-
-function capture() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 describe('pks-admin upgrade-all-clusters', () => {
   let uaa: TestUaa;
