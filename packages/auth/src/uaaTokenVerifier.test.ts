@@ -139,6 +139,17 @@ describe('UaaTokenVerifier: valid tokens', () => {
     expect(uaa.keyRequests).toBe(1);
   });
 
+  it('remembers a verified token until it expires, and no longer', async () => {
+    const v = verifier();
+    const token = await uaa.sign(userClaims({ exp: IAT + 600 }));
+    const first = await v.verify(token);
+    expect(await v.verify(token)).toBe(first); // not decoded and checked again
+    clock = new Date(NOW.getTime() + 620_000); // past exp, within the 30 s tolerance
+    expect(await v.verify(token)).toBe(first);
+    clock = new Date(NOW.getTime() + 700_000);
+    expect((await failure(v.verify(token))).message).toBe('token expired');
+  });
+
   it('shares one key fetch between concurrent first verifications', async () => {
     const v = verifier();
     const token = await uaa.sign(userClaims());

@@ -47,6 +47,7 @@ export interface UaaTokenVerifierOptions {
 
 /** At most one unknown-`kid` refetch of `/token_keys` per this period (per verifier). */
 export const KEY_REFETCH_INTERVAL_MS = 30_000;
+const VERIFIED_TOKENS_KEPT = 1_000;
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 const ALGORITHM = 'RS256';
 
@@ -67,6 +68,13 @@ export class UaaTokenVerifier implements TokenVerifier {
   readonly #now: () => Date;
 
   #keys: Map<string, VerificationKey> | undefined;
+  /**
+   * Tokens already verified against the current key set, until they expire: a client sends the same
+   * token with every request, and an RS256 check plus the base64/JSON decoding costs more than answering
+   * a cached query. Verification has no other input (UAA tokens are not looked up per request), so the
+   * answer cannot change before `exp`; a new key set clears it.
+   */
+  readonly #verified = new Map<string, VerifiedToken>();
   #loading: Promise<void> | undefined;
   #lastRefetchAt = Number.NEGATIVE_INFINITY;
 
@@ -104,6 +112,21 @@ export class UaaTokenVerifier implements TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedToken> {
+    const known = this.#verified.get(token);
+    if (known !== undefined) {
+      if (this.#now().getTime() < known.expiresAt.getTime() + this.#tolerance * 1000) return known;
+      this.#verified.delete(token);
+    }
+    const verified = await this.#verify(token);
+    if (this.#verified.size >= VERIFIED_TOKENS_KEPT) {
+      // Oldest first (insertion order): callers that stopped calling make room.
+      this.#verified.delete(this.#verified.keys().next().value!);
+    }
+    this.#verified.set(token, verified);
+    return verified;
+  }
+
+  async #verify(token: string): Promise<VerifiedToken> {
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
@@ -169,6 +192,7 @@ export class UaaTokenVerifier implements TokenVerifier {
     this.#loading ??= this.#fetchKeys()
       .then((keys) => {
         this.#keys = keys;
+        this.#verified.clear();
       })
       .finally(() => {
         this.#loading = undefined;

@@ -25,6 +25,7 @@ import { TaskService } from '../services/taskService.js';
 import { audit } from '../store/records.js';
 import { apiMigrations } from '../store/migrations.js';
 import { OperationTracker } from '../tracker/operationTracker.js';
+import { AnswerCache, READS_CHANGED_CHANNEL, type GraphQLRequestBody } from './answerCache.js';
 import { DEFAULT_QUERY_LIMITS, queryLimitRules, type QueryLimits } from './guards.js';
 import { Metrics } from './metrics.js';
 
@@ -54,6 +55,8 @@ export interface ApiServerOptions {
   upgradeRuns?: { poll?: { initialMs: number; maxMs: number }; discoverMs?: number };
   /** NSX-T: the proxy step run around the broker, and the installation's objects profiles must respect. */
   nsx?: { proxy: NsxProxy; topology: NsxTopology } | undefined;
+  /** Serialised answers of read-only queries, invalidated by every write (default on; `false` turns it off). */
+  answerCache?: { maxEntries?: number; maxBytes?: number; maxAgeMs?: number } | false;
 }
 
 export interface ApiServer {
@@ -66,6 +69,15 @@ export interface ApiServer {
 }
 
 const WS_UNAUTHORIZED = 4401;
+
+/** What an HTTP request's operation turned out to be, for the answer cache. */
+interface RequestOutcome {
+  operation: string;
+  errors: boolean;
+}
+// Apollo hands resolvers and plugins a shallow copy of the context: the report travels by reference.
+const OUTCOME = Symbol('requestOutcome');
+type HttpContext = ApiContext & { [OUTCOME]?: RequestOutcome };
 
 /** The PKS API on one HTTPS port: GraphQL over HTTP and graphql-ws at `/graphql`, plus `/readyz`, `/metrics`. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
@@ -162,6 +174,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           requireCaller(contextValue);
         },
         async willSendResponse(request) {
+          const body = request.response.body;
+          const errors =
+            Boolean(request.errors?.length) ||
+            body.kind !== 'single' ||
+            Boolean(body.singleResult.errors?.length);
+          const report = (contextValue as HttpContext)[OUTCOME];
+          if (report) Object.assign(report, { operation, errors });
           const outcome = request.errors?.length ? 'error' : 'ok';
           metrics.requests.inc({ operation, outcome });
           metrics.requestSeconds.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -210,6 +229,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ],
   });
   await apollo.start();
+
+  const answers = new AnswerCache(schema, options.answerCache === false ? {} : options.answerCache);
+  const unsubscribeAnswers =
+    options.answerCache === false
+      ? undefined
+      : await pubsub
+          .subscribe(READS_CHANGED_CHANNEL, () => answers.invalidate())
+          .then(
+            (unsubscribe) => {
+              answers.enable();
+              return unsubscribe;
+            },
+            (error: unknown) => {
+              logger.warn(
+                { err: error },
+                'no change notices from the database: query answers are not cached',
+              );
+              return undefined;
+            },
+          );
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
   listener.server.on('upgrade', (req, socket, head) => {
@@ -310,12 +349,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       );
       return;
     }
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
     let parsed: unknown = body;
-    if ((headers.get('content-type') ?? '').includes('application/json') && body !== '') {
+    if ((req.headers['content-type'] ?? '').includes('application/json') && body !== '') {
       try {
         parsed = JSON.parse(body);
       } catch {
@@ -328,14 +363,62 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         return;
       }
     }
+    const outcome: RequestOutcome = { operation: 'unknown', errors: true };
+    const context: HttpContext = {
+      ...(await authenticate(req.headers.authorization)),
+      services,
+      [OUTCOME]: outcome,
+    };
+    // Only JSON POSTs: Apollo's CSRF prevention has nothing to say about them, and GETs stay uncached.
+    const cacheKey =
+      context.caller !== undefined &&
+      req.method === 'POST' &&
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      !Array.isArray(parsed)
+        ? answers.keyOf(parsed as GraphQLRequestBody, context.caller)
+        : undefined;
+    if (cacheKey !== undefined) {
+      const cached = answers.get(cacheKey);
+      if (cached !== undefined) {
+        metrics.answerCache.inc({ result: 'hit' });
+        metrics.requests.inc({ operation: 'query', outcome: 'ok' });
+        for (const [key, value] of cached.headers) res.setHeader(key, value);
+        res.statusCode = cached.status;
+        res.end(cached.body);
+        return;
+      }
+      metrics.answerCache.inc({ result: 'miss' });
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const generation = answers.generation;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-      context: async () => ({ ...(await authenticate(req.headers.authorization)), services }),
+      context: async () => context,
     });
+    // A change through this replica is visible to its next read at once, before the notice comes back.
+    if (outcome.operation === 'mutation') answers.invalidate();
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
-      res.end(result.body.string);
+      const body = Buffer.from(result.body.string, 'utf8');
+      if (
+        cacheKey !== undefined &&
+        outcome.operation === 'query' &&
+        !outcome.errors &&
+        res.statusCode === 200
+      ) {
+        const stored = answers.set(cacheKey, generation, {
+          status: 200,
+          headers: [...result.headers].map(([key, value]) => [key, value] as const),
+          body,
+        });
+        if (stored) metrics.answerCache.inc({ result: 'stored' });
+      }
+      res.end(body);
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
@@ -357,6 +440,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       (stopping ??= (async () => {
         await taskService.stop();
         await tracker.stop();
+        answers.disable();
+        await unsubscribeAnswers?.();
         await apollo.stop();
         await listener.close();
         await pubsub.close();
@@ -399,17 +484,24 @@ function formatError(
   return formatted;
 }
 
-async function readBody(req: IncomingMessage, max: number): Promise<string | 'too large'> {
+// Stream events rather than `for await`: the async iterator's machinery was a visible share of a cached answer.
+function readBody(req: IncomingMessage, max: number): Promise<string | 'too large'> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) return 'too large';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return 'too large';
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (declared > max) return Promise.resolve('too large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.resume(); // drain the rest; the 413 goes out with Connection: close
+      resolve('too large');
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
 }
 
 /** The user's id and refresh tokens for `pks_cluster_client` (UAA password grant), for the kubeconfig. */

@@ -28,6 +28,12 @@ export class Metrics {
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800],
     registers: [this.registry],
   });
+  readonly answerCache = new Counter({
+    name: 'pks_api_answer_cache_total',
+    help: 'Cacheable queries by result: hit (served from the answer cache), miss (executed), stored',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly trackerPolls = new Counter({
     name: 'pks_api_tracker_last_operation_polls_total',
     help: 'last_operation polls made by the operation tracker',

@@ -127,4 +127,26 @@ ALTER TABLE task_clusters ADD COLUMN cluster_uuid uuid;
 ALTER TABLE task_clusters ADD COLUMN broker_operation_id text;
 `,
   },
+  {
+    // Every write to a table that cached query answers read announces itself (http/answerCache.ts), from
+    // the database rather than from each writer, so no code path (another replica, a script) can forget.
+    // Per statement, and PostgreSQL folds a transaction's identical notices into one.
+    id: '0005_reads_changed_notices',
+    sql: `
+CREATE FUNCTION notify_reads_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('api_reads_changed', '"' || TG_TABLE_NAME || '"');
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER clusters_reads_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON clusters
+  FOR EACH STATEMENT EXECUTE FUNCTION notify_reads_changed();
+CREATE TRIGGER cluster_events_reads_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cluster_events
+  FOR EACH STATEMENT EXECUTE FUNCTION notify_reads_changed();
+CREATE TRIGGER cluster_networks_reads_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cluster_networks
+  FOR EACH STATEMENT EXECUTE FUNCTION notify_reads_changed();
+CREATE TRIGGER network_profiles_reads_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON network_profiles
+  FOR EACH STATEMENT EXECUTE FUNCTION notify_reads_changed();
+`,
+  },
 ];

@@ -43,6 +43,7 @@ export interface TestApiOptions {
   logger?: Logger;
   /** NSX-T proxy step and installation topology (e.g. from `@openpks/nsx/testing`'s simulator). */
   nsx?: { proxy: NsxProxy; topology: NsxTopology };
+  answerCache?: { maxEntries?: number; maxBytes?: number; maxAgeMs?: number } | false;
 }
 
 export interface GraphQLResult<T = Record<string, unknown>> {
@@ -92,6 +93,7 @@ export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.nsx ? { nsx: options.nsx } : {}),
+    ...(options.answerCache !== undefined ? { answerCache: options.answerCache } : {}),
     upgradeRuns: options.upgradeRuns ?? { poll: { initialMs: 100, maxMs: 500 }, discoverMs: 300 },
   });
   const caPem = tls.caPem;
