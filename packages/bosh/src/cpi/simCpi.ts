@@ -109,11 +109,23 @@ export class SimCpi implements Cpi {
     this.#hanging.clear();
   }
 
-  async #call(method: CpiMethod, instanceGroup?: string | null): Promise<void> {
+  /**
+   * One CPI call's latency and faults. `group` (the instance group the call is about) may be a lookup: it
+   * runs only when a fault of this method is set, the one thing the group is for, so calls on a VM cost
+   * no `sim_vms` read in the ordinary, fault-free case.
+   */
+  async #call(method: CpiMethod, group?: string | null | (() => Promise<string | null>)): Promise<void> {
+    let instanceGroup: string | null | undefined = typeof group === 'function' ? undefined : group;
+    const resolveGroup = async () => {
+      if (typeof group === 'function' && instanceGroup === undefined) instanceGroup = await group();
+    };
+    // Looked up before the latency, as when the caller passed it, whenever a fault may need it.
+    if (this.#faults.some((fault) => fault.method === method)) await resolveGroup();
     const latency = typeof this.#latency === 'number' ? this.#latency : (this.#latency[method] ?? 0);
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     for (const fault of this.#faults) {
       if (fault.method !== method) continue;
+      await resolveGroup();
       if (fault.instanceGroup !== undefined && fault.instanceGroup !== instanceGroup) continue;
       fault.seen += 1;
       const limit = fault.times ?? (fault.nth !== undefined ? 1 : Infinity);
@@ -234,7 +246,7 @@ export class SimCpi implements Cpi {
   }
 
   async delete_vm(vmCid: string): Promise<void> {
-    await this.#call('delete_vm', await this.#groupOf(vmCid));
+    await this.#call('delete_vm', () => this.#groupOf(vmCid));
     await this.#db.transaction(async (tx) => {
       await tx.query('DELETE FROM director.sim_vms WHERE cid = $1', [vmCid]);
       await tx.query('DELETE FROM director.sim_ips WHERE vm_cid = $1', [vmCid]);
@@ -249,17 +261,20 @@ export class SimCpi implements Cpi {
   }
 
   async reboot_vm(vmCid: string): Promise<void> {
-    await this.#call('reboot_vm', await this.#groupOf(vmCid));
+    await this.#call('reboot_vm', () => this.#groupOf(vmCid));
     await this.#requireVm('reboot_vm', vmCid);
   }
 
   async set_vm_metadata(vmCid: string, metadata: Record<string, string>): Promise<void> {
-    await this.#call('set_vm_metadata', metadata.instance_group ?? (await this.#groupOf(vmCid)));
-    await this.#requireVm('set_vm_metadata', vmCid);
-    await this.#db.query('UPDATE director.sim_vms SET metadata = $2 WHERE cid = $1', [
+    await this.#call('set_vm_metadata', metadata.instance_group ?? (() => this.#groupOf(vmCid)));
+    // The update finds the VM or not: one statement where a lookup and an update were two.
+    const { rowCount } = await this.#db.query('UPDATE director.sim_vms SET metadata = $2 WHERE cid = $1', [
       vmCid,
       JSON.stringify(metadata),
     ]);
+    if (rowCount === 0) {
+      throw new CpiError('set_vm_metadata', 'Bosh::Clouds::VMNotFound', `VM '${vmCid}' not found`);
+    }
   }
 
   async create_disk(
@@ -267,7 +282,7 @@ export class SimCpi implements Cpi {
     _cloudProperties: Record<string, unknown>,
     vmLocality: string | null,
   ): Promise<string> {
-    await this.#call('create_disk', vmLocality ? await this.#groupOf(vmLocality) : null);
+    await this.#call('create_disk', vmLocality ? () => this.#groupOf(vmLocality) : null);
     const cid = `sim-disk-${randomUUID()}`;
     await this.#db.query('INSERT INTO director.sim_disks (cid, size_mb) VALUES ($1, $2)', [cid, sizeMb]);
     return cid;
@@ -285,14 +300,24 @@ export class SimCpi implements Cpi {
   }
 
   async attach_disk(vmCid: string, diskCid: string): Promise<unknown> {
-    await this.#call('attach_disk', await this.#groupOf(vmCid));
-    await this.#requireVm('attach_disk', vmCid);
-    await this.#db.query('UPDATE director.sim_disks SET vm_cid = $2 WHERE cid = $1', [diskCid, vmCid]);
+    await this.#call('attach_disk', () => this.#groupOf(vmCid));
+    // The VM check and the attach in one statement (they were two): the disk is attached only to a VM
+    // that exists, and the answer says whether it did.
+    const { rows } = await this.#db.query<{ found: boolean }>(
+      `WITH vm AS (SELECT cid FROM director.sim_vms WHERE cid = $2),
+            attached AS (UPDATE director.sim_disks SET vm_cid = $2
+                         WHERE cid = $1 AND EXISTS (SELECT 1 FROM vm) RETURNING cid)
+       SELECT EXISTS (SELECT 1 FROM vm) AS found`,
+      [diskCid, vmCid],
+    );
+    if (rows[0]?.found !== true) {
+      throw new CpiError('attach_disk', 'Bosh::Clouds::VMNotFound', `VM '${vmCid}' not found`);
+    }
     return { path: '/dev/sdc' };
   }
 
   async detach_disk(vmCid: string, diskCid: string): Promise<void> {
-    await this.#call('detach_disk', await this.#groupOf(vmCid));
+    await this.#call('detach_disk', () => this.#groupOf(vmCid));
     await this.#db.query('UPDATE director.sim_disks SET vm_cid = NULL WHERE cid = $1 AND vm_cid = $2', [
       diskCid,
       vmCid,

@@ -106,5 +106,48 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
       expect(await bosh.director.cpi.vms('cluster-a')).toEqual([]);
       await expect(servedIssuer(master.ips[0]!)).rejects.toThrow(/ECONNREFUSED/);
     });
+
+    it('records every instance of a multi-instance group and streams exactly the output it stores', async () => {
+      const { client } = bosh;
+      const streamed: TaskEvent[] = [];
+      const task = await client.deploy(kuboManifest({ name: 'cluster-b', masters: 3, workers: 6 }));
+      expect((await client.waitForTask(task.id, { onEvent: (e) => streamed.push(e) })).state).toBe('done');
+
+      // New instances are recorded together before their VMs are made: each still gets its own uuid,
+      // index, bootstrap flag and VM.
+      const instances = await client.instances('cluster-b');
+      for (const job of ['master', 'worker']) {
+        const group = instances.filter((i) => i.job === job);
+        expect(group.map((i) => i.index)).toEqual([...group.keys()]);
+      }
+      expect(new Set(instances.map((i) => i.id)).size).toBe(instances.length);
+      const vms = await bosh.director.cpi.vms('cluster-b');
+      expect(vms.map((vm) => vm.cid).sort()).toEqual(instances.map((i) => i.cid).sort());
+      const { rows } = await db.query<{ instance_group: string; index: number; bootstrap: boolean }>(
+        `SELECT instance_group, index, bootstrap FROM director.instances WHERE deployment = 'cluster-b'`,
+      );
+      expect(rows.every((row) => row.bootstrap === (row.index === 0))).toBe(true);
+
+      // Lines written at once share output rows; what is read back and streamed is still one event per
+      // line, in order, and every started VM finished.
+      const stored = await client.taskOutput(task.id, 'event');
+      expect(stored.endsWith('\n')).toBe(true);
+      const lines = stored.split('\n').filter((line) => line !== '');
+      expect(streamed).toEqual(lines.map((line) => JSON.parse(line) as TaskEvent));
+      const creating = streamed.filter((e) => e.stage === 'Creating missing vms');
+      expect(creating.filter((e) => e.state === 'started')).toHaveLength(9);
+      expect(creating.filter((e) => e.state === 'finished')).toHaveLength(9);
+      expect(creating.map((e) => e.index).sort((a, b) => a! - b!)).toEqual(
+        [...Array(9).keys()].flatMap((i) => [i + 1, i + 1]),
+      );
+      const debug = await client.taskOutput(task.id, 'debug');
+      expect(debug.match(/created VM /g)).toHaveLength(9);
+      expect(
+        debug
+          .split('\n')
+          .filter((line) => line !== '')
+          .every((line) => /^\d{4}-\d\d-\d\dT/.test(line)),
+      ).toBe(true);
+    });
   },
 );

@@ -156,36 +156,54 @@ export class Deployer {
   }
 
   async #upsertInstance(row: InstanceRow): Promise<void> {
-    await this.db.query(
-      `INSERT INTO director.instances (${INSTANCE_COLUMNS})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-       ON CONFLICT (deployment, instance_group, index) DO UPDATE SET
-         uuid = excluded.uuid, az = excluded.az, lifecycle = excluded.lifecycle, state = excluded.state,
-         vm_cid = excluded.vm_cid, agent_id = excluded.agent_id, ips = excluded.ips, disk_cid = excluded.disk_cid,
-         stemcell = excluded.stemcell, config_hash = excluded.config_hash, bootstrap = excluded.bootstrap,
-         jobs = excluded.jobs, vm_created_at = excluded.vm_created_at, vm_hash = excluded.vm_hash,
-         disk_hash = excluded.disk_hash`,
-      [
-        row.deployment,
-        row.instance_group,
-        row.index,
-        row.uuid,
-        row.az,
-        row.lifecycle,
-        row.state,
-        row.vm_cid,
-        row.agent_id,
-        JSON.stringify(row.ips),
-        row.disk_cid,
-        row.stemcell,
-        row.config_hash,
-        row.bootstrap,
-        JSON.stringify(row.jobs),
-        row.vm_created_at,
-        row.vm_hash,
-        row.disk_hash,
-      ],
-    );
+    await this.#upsertInstances([row]);
+  }
+
+  /**
+   * Records instances, several rows in one statement (a group's new instances before their VMs are made:
+   * one statement instead of one per instance). Rows must be distinct instances.
+   */
+  async #upsertInstances(rows: readonly InstanceRow[]): Promise<void> {
+    const columns = INSTANCE_COLUMNS.split(', ').length;
+    // Far below PostgreSQL's 65,535 parameters per statement, whatever the group's size.
+    for (let start = 0; start < rows.length; start += 500) {
+      const chunk = rows.slice(start, start + 500);
+      const params: unknown[] = [];
+      const values = chunk.map((row, i) => {
+        params.push(
+          row.deployment,
+          row.instance_group,
+          row.index,
+          row.uuid,
+          row.az,
+          row.lifecycle,
+          row.state,
+          row.vm_cid,
+          row.agent_id,
+          JSON.stringify(row.ips),
+          row.disk_cid,
+          row.stemcell,
+          row.config_hash,
+          row.bootstrap,
+          JSON.stringify(row.jobs),
+          row.vm_created_at,
+          row.vm_hash,
+          row.disk_hash,
+        );
+        return `(${Array.from({ length: columns }, (_, c) => `$${i * columns + c + 1}`).join(', ')})`;
+      });
+      await this.db.query(
+        `INSERT INTO director.instances (${INSTANCE_COLUMNS})
+         VALUES ${values.join(', ')}
+         ON CONFLICT (deployment, instance_group, index) DO UPDATE SET
+           uuid = excluded.uuid, az = excluded.az, lifecycle = excluded.lifecycle, state = excluded.state,
+           vm_cid = excluded.vm_cid, agent_id = excluded.agent_id, ips = excluded.ips, disk_cid = excluded.disk_cid,
+           stemcell = excluded.stemcell, config_hash = excluded.config_hash, bootstrap = excluded.bootstrap,
+           jobs = excluded.jobs, vm_created_at = excluded.vm_created_at, vm_hash = excluded.vm_hash,
+           disk_hash = excluded.disk_hash`,
+        params,
+      );
+    }
   }
 
   #agentInstance(row: InstanceRow): AgentInstance {
@@ -517,9 +535,11 @@ export class Deployer {
 
     const missing = planned.filter((entry) => entry.row.vm_cid === null);
     if (missing.length > 0) {
+      // Every missing instance is recorded (its uuid kept for a resume) before any VM is made, in one
+      // statement rather than one per instance as each VM started.
+      await this.#upsertInstances(missing.map((entry) => entry.row));
       const stage = context.events.stage('Creating missing vms', missing.length);
       await inParallel(missing, this.options.maxThreads, async (entry) => {
-        await this.#upsertInstance(entry.row);
         entry.row = await stage.track(instanceName(entry.row), () =>
           this.#createVm(context, entry.row, entry.group, this.#stemcellOf(manifest, entry.group)),
         );
@@ -759,9 +779,10 @@ export class Deployer {
         );
       }
       if (fresh.length > 0) {
+        // Recorded before any VM is made, in one statement (as for a deploy's missing instances).
+        await this.#upsertInstances(fresh);
         const stage = context.events.stage('Creating missing vms', fresh.length);
         await inParallel(fresh, this.options.maxThreads, async (row) => {
-          await this.#upsertInstance(row);
           created.push(
             await stage.track(instanceName(row), () =>
               this.#createVm(context, row, group, this.#stemcellOf(manifest, group)),

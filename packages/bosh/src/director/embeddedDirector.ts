@@ -393,7 +393,8 @@ export class EmbeddedDirector {
       username: this.#user(req),
       params,
     });
-    this.#runner.wake();
+    // Runs at once, without waiting for the notification where it comes late (PostgreSQL's LISTEN).
+    this.#runner.wake(task.id);
     this.#redirectToTask(req, res, task.id);
   }
 
@@ -616,7 +617,7 @@ export class EmbeddedDirector {
     });
 
     r.on('GET', '/tasks/:id', async (_req, res, { id }) => {
-      sendJson(res, 200, taskJson(await this.tasks.get(taskId(id!))));
+      sendJson(res, 200, taskJson(await this.tasks.summary(taskId(id!))));
     });
 
     r.on('DELETE', '/tasks/:id', async (_req, res, { id }) => {
@@ -628,7 +629,7 @@ export class EmbeddedDirector {
     r.on('GET', '/tasks/:id/output', async (req, res, { id }, query) => {
       const type = query.get('type') ?? 'none';
       if (type === 'none') {
-        await this.tasks.get(taskId(id!));
+        await this.tasks.summary(taskId(id!));
         res.writeHead(204);
         res.end();
         return;
@@ -815,37 +816,60 @@ export class EmbeddedDirector {
 
   /** Server-sent events for one task: each event-log line, then the final task state. Resumes at `Last-Event-ID` (a byte offset). */
   async #eventStream(req: IncomingMessage, res: ServerResponse, id: number): Promise<void> {
-    await this.tasks.get(id);
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-store',
-      Connection: 'keep-alive',
-    });
     let offset = Number(req.headers['last-event-id'] ?? 0) || 0;
     // Read position in the task's event rows: the last row read, and the bytes read but not yet sent
     // (a line's end not yet written, or what lies before `offset`) starting at byte `unreadAt`.
     let cursor = 0;
     let unread = Buffer.alloc(0);
     let unreadAt = 0;
+    // Armed before each look, so a notification that arrives while the look runs still wakes the next.
     let wake: () => void = () => {};
+    let pending: Promise<void> = Promise.resolve();
+    const arm = () => {
+      pending = new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 5_000).unref();
+      });
+    };
     const watchers = this.#taskWatchers.get(id) ?? new Set();
     this.#taskWatchers.set(id, watchers);
     let closed = false;
     const waker = () => wake();
     watchers.add(waker);
+    const unwatch = () => {
+      watchers.delete(waker);
+      if (watchers.size === 0) this.#taskWatchers.delete(id);
+    };
     req.on('close', () => {
       closed = true;
       wake();
     });
+    // Each look reads the new event rows and the task's state in one statement (it was two, the second a
+    // whole task row, once per event line). The first look doubles as the 404 check, before the headers.
+    const look = async () => {
+      arm();
+      const seen = await this.tasks.outputSinceWithState(id, OutputType.EVENT, cursor);
+      if (seen === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+      return seen;
+    };
+    let seen: Awaited<ReturnType<typeof look>> | undefined;
+    try {
+      seen = await look();
+    } catch (error) {
+      unwatch();
+      throw error;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
     try {
       while (!closed && this.#stopped === undefined) {
-        const pending = new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 5_000).unref();
-        });
         // Only the rows written since the last look: re-reading the whole event log on every line made
         // a stream cost grow with the square of the log's length.
-        const fresh = await this.tasks.outputSince(id, OutputType.EVENT, cursor);
+        seen ??= await look();
+        const fresh = seen.rows;
         if (fresh.length > 0) {
           cursor = fresh[fresh.length - 1]!.id;
           unread = Buffer.concat([unread, ...fresh.map((row) => Buffer.from(row.text, 'utf8'))]);
@@ -871,17 +895,19 @@ export class EmbeddedDirector {
           unreadAt = offset + lastNewline + 1;
           offset = unreadAt;
         }
-        const task = await this.tasks.get(id);
-        if (!ACTIVE_STATES.includes(task.state)) {
+        // The look's snapshot holds every event row written before the task ended, so none is missed.
+        if (!ACTIVE_STATES.includes(seen.state)) {
+          // Ended: the whole row, once, for the final `task` event.
+          const task = await this.tasks.summary(id);
           res.write(`event: task\ndata: ${JSON.stringify(taskJson(task))}\n\n`);
           break;
         }
         res.write(': keep-alive\n\n');
         await pending;
+        seen = undefined;
       }
     } finally {
-      watchers.delete(waker);
-      if (watchers.size === 0) this.#taskWatchers.delete(id);
+      unwatch();
       res.end();
     }
   }

@@ -17,15 +17,60 @@ export interface StageEvent {
   data?: { error: string };
 }
 
-export class EventLog {
-  #queue: Promise<void> = Promise.resolve();
+/**
+ * Writes pieces of a task's output in order, one write at a time, coalescing the pieces that arrive while
+ * a write is in flight (or in the same tick) into the next write: parallel steps (VMs created at once)
+ * add one output row and one notification per batch instead of per line. The concatenated output stays
+ * byte for byte the same. A piece's promise settles when the write holding it has.
+ */
+export class OutputWriter {
+  #tail: Promise<void> = Promise.resolve();
+  /** The batch still taking pieces: its write has not started yet. */
+  #open: string[] | undefined;
+  #openDone: Promise<void> = Promise.resolve();
 
-  constructor(private readonly write: (text: string) => Promise<void>) {}
+  /**
+   * `poison`: after a failed write, every later piece fails too (none is written after a missing one);
+   * otherwise each batch is tried on its own.
+   */
+  constructor(
+    private readonly sink: (text: string) => Promise<void>,
+    private readonly poison: boolean,
+  ) {}
+
+  write(text: string): Promise<void> {
+    if (this.#open !== undefined) {
+      this.#open.push(text);
+      return this.#openDone;
+    }
+    const pieces = [text];
+    const run = () => {
+      if (this.#open === pieces) this.#open = undefined;
+      return this.sink(pieces.join(''));
+    };
+    this.#open = pieces;
+    this.#openDone = this.poison ? this.#tail.then(run) : this.#tail.then(run, run);
+    this.#tail = this.#openDone;
+    return this.#openDone;
+  }
+
+  /** Resolves once every piece so far is written (rejects as the last write did). */
+  flush(): Promise<void> {
+    return this.#tail;
+  }
+}
+
+export class EventLog {
+  readonly #writer: OutputWriter;
+
+  constructor(write: (text: string) => Promise<void>) {
+    // Poisoned as the single queue was: a line is never written after one that failed to be.
+    this.#writer = new OutputWriter(write, true);
+  }
 
   #line(event: Record<string, unknown>): Promise<void> {
     const text = `${JSON.stringify({ time: Math.floor(Date.now() / 1000), ...event })}\n`;
-    this.#queue = this.#queue.then(() => this.write(text));
-    return this.#queue;
+    return this.#writer.write(text);
   }
 
   /** A stage of `total` tasks; each task reports started, then finished or failed. */
@@ -66,7 +111,7 @@ export class EventLog {
 
   /** Resolves once every line so far is written. */
   flush(): Promise<void> {
-    return this.#queue;
+    return this.#writer.flush();
   }
 }
 

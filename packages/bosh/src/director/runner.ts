@@ -3,7 +3,7 @@ import type { Database, Unlisten } from '@openpks/db';
 import { InputError, isPksError } from '@openpks/domain';
 import type { Logger } from '@openpks/role';
 import { CpiError, CpiTimeoutError } from '../cpi/cpi.js';
-import { EventLog } from './eventLog.js';
+import { EventLog, OutputWriter } from './eventLog.js';
 import { Interrupted, LeaseLost, TaskCancelled } from './interruptions.js';
 import {
   OutputType,
@@ -89,6 +89,10 @@ export class TaskRunner {
   #unlisten: Unlisten | undefined;
   #release = true;
   #claims = 0;
+  /** Running tasks that a notification says may have been cancelled since their last state read. */
+  readonly #maybeCancelled = new Set<number>();
+  /** The last task whose queued notification woke the dispatcher. */
+  #announced: number | undefined;
 
   constructor(
     private readonly db: Database,
@@ -100,13 +104,31 @@ export class TaskRunner {
 
   async start(): Promise<void> {
     this.#unlisten = await this.db.listen(TASK_EVENTS_CHANNEL, (payload) => {
+      this.#noteCancel(payload);
       const notice = runnableNotice(payload);
       if (notice === undefined) return;
       // A task running here can only end here, and its worker coming free makes the dispatcher look.
       if (notice.id !== undefined && this.#running.has(notice.id)) return;
+      if (notice.state === TaskState.QUEUED && notice.id !== undefined) this.#announced = notice.id;
       this.wake();
     });
     this.#dispatcher = this.#dispatch();
+  }
+
+  /**
+   * A state notice about a task running here that may be a cancel (`cancelling`, or no state as `cancel`
+   * sends): its next checkpoint reads the state. Steps read it only then, not at every checkpoint.
+   */
+  #noteCancel(payload: string): void {
+    let notice: Partial<TaskNotice>;
+    try {
+      notice = JSON.parse(payload) as Partial<TaskNotice>;
+    } catch {
+      return;
+    }
+    if (notice.kind !== 'state' || notice.id === undefined || !this.#running.has(notice.id)) return;
+    if (notice.state === undefined || notice.state === TaskState.CANCELLING)
+      this.#maybeCancelled.add(notice.id);
   }
 
   /** How many claims this runner has made (successful or not): what the dispatcher saves is visible here. */
@@ -114,8 +136,13 @@ export class TaskRunner {
     return this.#claims;
   }
 
-  /** Something may be runnable now: the dispatcher looks once more (notifications while it looks coalesce). */
-  wake(): void {
+  /**
+   * Something may be runnable now: the dispatcher looks once more (notifications while it looks coalesce).
+   * With `queued`, the task just queued here: a wake its queued notification already gave is not repeated
+   * (on PGlite the notification comes first, and a second wake cost a claim that found nothing).
+   */
+  wake(queued?: number): void {
+    if (queued !== undefined && queued === this.#announced) return;
     this.#dirty = true;
     const kick = this.#kick;
     this.#kick = undefined;
@@ -161,8 +188,9 @@ export class TaskRunner {
             this.wake();
           });
           this.#running.set(id, run);
-          // There may be more runnable tasks than the one just claimed.
-          this.#dirty = true;
+          // The claim saw another runnable task: look again. Without one, whatever becomes runnable later
+          // is announced by a notification (which sets #dirty, also while the claim ran) or the poll.
+          if (claimed.more) this.#dirty = true;
           continue;
         }
       }
@@ -186,16 +214,24 @@ export class TaskRunner {
   async #run(task: TaskRow, recovered: boolean): Promise<void> {
     const { id } = task;
     const events = new EventLog((text) => this.store.append(id, OutputType.EVENT, text));
+    // Debug and result lines of steps running at once share rows too (each batch is tried on its own,
+    // as each line was).
+    const debug = new OutputWriter((text) => this.store.append(id, OutputType.DEBUG, text), false);
+    const results = new OutputWriter((text) => this.store.append(id, OutputType.RESULT, text), false);
     // Losing the lease (it expired, another director took the task over) stops this run at its next step.
     let lost = false;
+    /** A renewal saw the task `cancelling`. */
+    let cancelSeen = false;
     const renew = setInterval(
       () => {
         this.store.renew(id, this.#holder, this.options.leaseMs).then(
-          (held) => {
-            if (!held && !lost) {
+          (state) => {
+            if (state === undefined && !lost) {
               lost = true;
               this.logger.warn({ task: id }, 'lost the lease of a running task; stopping it here');
             }
+            // A cancel whose notification never came (a dropped LISTEN connection) is seen here.
+            if (state === TaskState.CANCELLING) cancelSeen = true;
           },
           (error: unknown) => this.logger.warn({ err: error, task: id }, 'cannot renew task lease'),
         );
@@ -204,22 +240,36 @@ export class TaskRunner {
     );
     const signal = this.#abort.signal;
     let checkpointState: Record<string, unknown> = task.checkpoint ?? {};
+    // Whether a step must read the task's state for a cancel. The first checkpoint always reads it (a
+    // cancel may have come between the claim and this run's notice watch); later ones only after a
+    // notice that may be a cancel, or a renewal that saw `cancelling` (a read at every step cost one
+    // statement per step of every task, for cancels that almost never come).
+    let stateRead = false;
     const context: TaskContext = {
       task,
       events,
       signal,
       resumed: recovered,
       checkpoint: async (progress) => {
+        let state: TaskState | undefined;
         if (progress) {
           checkpointState = { ...checkpointState, ...progress };
-          await this.store.saveCheckpoint(id, checkpointState);
+          // The update returns the state as it stands: it answers any notice so far.
+          this.#maybeCancelled.delete(id);
+          state = await this.store.saveCheckpoint(id, checkpointState);
         }
         if (lost) throw new LeaseLost();
-        if ((await this.store.state(id)) === TaskState.CANCELLING) throw new TaskCancelled();
+        if (state === undefined && (!stateRead || cancelSeen || this.#maybeCancelled.has(id))) {
+          // Cleared before the read: a notice that arrives during it asks for the next step's read.
+          this.#maybeCancelled.delete(id);
+          state = await this.store.state(id);
+        }
+        if (state !== undefined) stateRead = true;
+        if (state === TaskState.CANCELLING || cancelSeen) throw new TaskCancelled();
         if (signal.aborted) throw new Interrupted();
       },
-      result: (line) => this.store.append(id, OutputType.RESULT, `${JSON.stringify(line)}\n`),
-      debug: (line) => this.store.append(id, OutputType.DEBUG, `${new Date().toISOString()} ${line}\n`),
+      result: (line) => results.write(`${JSON.stringify(line)}\n`),
+      debug: (line) => debug.write(`${new Date().toISOString()} ${line}\n`),
     };
     try {
       const entry = this.handlers[task.type];
@@ -284,6 +334,7 @@ export class TaskRunner {
       }
     } finally {
       clearInterval(renew);
+      this.#maybeCancelled.delete(id);
     }
   }
 }

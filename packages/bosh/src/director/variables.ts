@@ -84,28 +84,44 @@ export class VariableStore {
   ): Promise<Map<string, VariableValue>> {
     const values = await this.all(deployment);
     const ordered = [...definitions].sort((a, b) => rank(a) - rank(b));
-    for (const definition of ordered) {
-      const consumed = consumedAddresses(definition, links);
-      const existing = values.get(definition.name);
-      if (existing !== undefined && !lacksAddresses(existing, consumed)) continue;
-      const value = await generate(withConsumed(definition, consumed), values);
-      const sealed = this.box.seal(JSON.stringify(value), this.context(deployment, definition.name));
-      if (existing === undefined) {
-        await this.db.query(
-          `INSERT INTO director.variables (deployment, name, type, value) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (deployment, name) DO NOTHING`,
-          [deployment, definition.name, definition.type, sealed],
-        );
-      } else {
-        // A new version (CredHub's converge): readers see a new version_created_at.
-        await this.db.query(
-          `UPDATE director.variables SET value = $3, created_at = clock_timestamp() WHERE deployment = $1 AND name = $2`,
-          [deployment, definition.name, sealed],
-        );
+    // New variables are inserted together in one statement once generated (it was one per variable).
+    const fresh: { name: string; type: string; sealed: string }[] = [];
+    try {
+      for (const definition of ordered) {
+        const consumed = consumedAddresses(definition, links);
+        const existing = values.get(definition.name);
+        if (existing !== undefined && !lacksAddresses(existing, consumed)) continue;
+        const value = await generate(withConsumed(definition, consumed), values);
+        const sealed = this.box.seal(JSON.stringify(value), this.context(deployment, definition.name));
+        if (existing === undefined) {
+          fresh.push({ name: definition.name, type: definition.type, sealed });
+        } else {
+          // A new version (CredHub's converge): readers see a new version_created_at.
+          await this.db.query(
+            `UPDATE director.variables SET value = $3, created_at = clock_timestamp() WHERE deployment = $1 AND name = $2`,
+            [deployment, definition.name, sealed],
+          );
+        }
+        values.set(definition.name, value);
       }
-      values.set(definition.name, value);
+    } catch (error) {
+      // Keep what was generated before the failure (each variable was its own insert before).
+      await this.#insert(deployment, fresh).catch(() => undefined);
+      throw error;
     }
+    await this.#insert(deployment, fresh);
     return values;
+  }
+
+  /** Inserts new variables in one statement; unnest keeps the arrays' order (generation order, CAs first). */
+  async #insert(deployment: string, fresh: readonly { name: string; type: string; sealed: string }[]) {
+    if (fresh.length === 0) return;
+    await this.db.query(
+      `INSERT INTO director.variables (deployment, name, type, value)
+       SELECT $1, name, type, value FROM unnest($2::text[], $3::text[], $4::text[]) AS v (name, type, value)
+       ON CONFLICT (deployment, name) DO NOTHING`,
+      [deployment, fresh.map((v) => v.name), fresh.map((v) => v.type), fresh.map((v) => v.sealed)],
+    );
   }
 
   async deleteAll(deployment: string): Promise<void> {
