@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { describeCertificate, isIssuedBy, SecretBox } from '@openpks/pki';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { openDatabase } from '@openpks/db';
 import { migrate } from '@openpks/db';
 import { directorMigrations } from './migrations.js';
-import { interpolate, VariableStore } from './variables.js';
+import { interpolate, RsaKeyPool, VariableStore } from './variables.js';
 import { diffManifests } from './diff.js';
 
 describe('the config server', () => {
@@ -67,5 +67,35 @@ describe('the config server', () => {
       ['b: 3', 'added'],
     ]);
     expect(diffManifests(undefined, 'a: 1\n')).toEqual([['a: 1', 'added']]);
+  });
+});
+
+describe('RsaKeyPool', () => {
+  const fakeKeys = () => {
+    let made = 0;
+    const make = async () => {
+      made += 1;
+      if (made === 3) throw new Error('no entropy');
+      return { privateKey: { made } as unknown as KeyObject, publicKey: { made } as unknown as KeyObject };
+    };
+    return { make, made: () => made };
+  };
+
+  it('hands each key out once and keeps `size` more under way', async () => {
+    const keys = fakeKeys();
+    const pool = new RsaKeyPool(2, keys.make);
+    expect(keys.made()).toBe(0); // nothing until first use
+    const first = await pool.take();
+    expect(keys.made()).toBe(3);
+    expect(pool.ready).toBe(2);
+    const second = await pool.take();
+    expect(second).not.toBe(first);
+    // The third key failed: its taker hears why, and the pool goes on.
+    await expect(pool.take()).rejects.toThrow('no entropy');
+    const fourth = await pool.take();
+    expect(
+      new Set([first, second, fourth].map((k) => (k.privateKey as unknown as { made: number }).made)).size,
+    ).toBe(3);
+    expect(pool.ready).toBe(2);
   });
 });

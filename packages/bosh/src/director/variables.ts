@@ -183,13 +183,46 @@ function strings(value: unknown): string[] {
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
+type RsaKeyPair = { privateKey: KeyObject; publicKey: KeyObject };
+
 /**
- * An RSA-2048 key pair generated on libuv's thread pool: the synchronous call held the event loop for
- * ~30% of a create's CPU (every other request and task of the process waited on it), while this one
- * uses the other core. Same keys, same PEM exports as before.
+ * RSA-2048 key pairs made ahead of need. Finding the primes takes 50-470 ms on this class of machine
+ * (median ~100 ms) on libuv's thread pool, and a deployment's `rsa` variable (kubo's service account
+ * key) waited for it on the critical path of every create: the main thread sat idle meanwhile. A few
+ * keys are kept ready, each handed out once and never reused; taking one starts its replacement, so
+ * keys are generated while the rest of the work goes on. The pool fills on first use, not at start.
  */
-function rsaKeyPair(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
-  return generateKeyPairAsync('rsa', { modulusLength: 2048 });
+export class RsaKeyPool {
+  readonly #ready: Promise<RsaKeyPair>[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly make: () => Promise<RsaKeyPair> = () =>
+      generateKeyPairAsync('rsa', { modulusLength: 2048 }),
+  ) {}
+
+  take(): Promise<RsaKeyPair> {
+    const key = this.#ready.shift() ?? this.#generate();
+    while (this.#ready.length < this.size) this.#ready.push(this.#generate());
+    return key;
+  }
+
+  get ready(): number {
+    return this.#ready.length;
+  }
+
+  #generate(): Promise<RsaKeyPair> {
+    const key = this.make();
+    // A failure surfaces to whoever takes this key; until then it must not be an unhandled rejection.
+    key.catch(() => undefined);
+    return key;
+  }
+}
+
+const rsaKeys = new RsaKeyPool(2);
+
+function rsaKeyPair(): Promise<RsaKeyPair> {
+  return rsaKeys.take();
 }
 
 async function generate(
