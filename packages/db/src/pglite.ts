@@ -5,7 +5,7 @@ import { ChannelListeners } from './channels.js';
 import type { Database, DatabaseLogger, QueryResult, Queryable, Transaction, Unlisten } from './database.js';
 import { quoteIdentifier, validateChannel, validatePayload } from './names.js';
 import { abortedTransactionError, closedError, guardTransaction } from './support.js';
-import { runStatement } from './pgliteWire.js';
+import { PreparedStatements, runScript, runStatement } from './pgliteWire.js';
 import { pgliteParsers } from './types.js';
 
 export const MEMORY_DATA_DIR = 'memory://';
@@ -111,6 +111,7 @@ class PGliteDatabase implements Database {
   readonly #callbacks = new Map<string, (payload: string) => void>();
   #closing: Promise<void> | undefined;
   readonly #walTimer: NodeJS.Timeout;
+  readonly #statements = new PreparedStatements();
 
   constructor(pglite: PGlite, logger: DatabaseLogger) {
     this.#pglite = pglite;
@@ -155,26 +156,47 @@ class PGliteDatabase implements Database {
     // PGlite's own order of locks for a statement outside a transaction: after any open transaction
     // (so it never runs inside someone else's), then the statement lock.
     const result = await pglite._runExclusiveTransaction(() =>
-      pglite._runExclusiveQuery(() => runStatement(pglite, sql, params, false)),
+      pglite._runExclusiveQuery(() => runStatement(pglite, sql, params, false, this.#statements)),
     );
     return queryResult<R>(result);
   }
 
   async exec(sql: string): Promise<void> {
-    await this.#open().exec(sql);
+    const pglite = this.#open();
+    await pglite._checkReady();
+    await pglite._runExclusiveTransaction(() =>
+      pglite._runExclusiveQuery(() => this.#script(pglite, sql, false)),
+    );
+  }
+
+  /**
+   * Scripts are DDL (migrations) or settings: prepared statements made before may bind to what changed
+   * (a search_path, a table's columns), so they are made afresh afterwards, in the same lock.
+   */
+  async #script(pglite: PGlite, sql: string, inTransaction: boolean): Promise<void> {
+    try {
+      await runScript(pglite, sql, inTransaction);
+    } finally {
+      if (this.#statements.size > 0) {
+        this.#statements.forgetAll();
+        await runScript(pglite, 'DEALLOCATE ALL', inTransaction).catch(() => undefined);
+      }
+    }
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const pglite = this.#open();
     try {
-      return await pglite.transaction(async (inner) => {
+      return await pglite.transaction(async () => {
         const guard = guardTransaction({
           // The transaction lock is held by pglite.transaction(); a statement takes the statement lock.
           query: async <R extends object>(sql: string, params?: readonly unknown[]) =>
-            queryResult<R>(await pglite._runExclusiveQuery(() => runStatement(pglite, sql, params, true))),
-          exec: async (sql) => {
-            await inner.exec(sql);
-          },
+            queryResult<R>(
+              await pglite._runExclusiveQuery(() =>
+                runStatement(pglite, sql, params, true, this.#statements),
+              ),
+            ),
+          exec: (sql) => pglite._runExclusiveQuery(() => this.#script(pglite, sql, true)),
         });
         try {
           return await fn(guard.tx);

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStatement, textParameter } from './pgliteWire.js';
+import { PreparedStatements, runStatement, textParameter } from './pgliteWire.js';
 import { pgliteParsers } from './types.js';
 
 describe('runStatement (one call into PGlite per statement)', () => {
@@ -96,5 +96,56 @@ describe('runStatement (one call into PGlite per statement)', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(heard).toEqual(['hello']);
     await unlisten();
+  });
+  describe('with prepared statements', () => {
+    const statements = new PreparedStatements(3);
+    const prepared = (sql: string, params?: unknown[], inTransaction = false) =>
+      pglite.runExclusive(() => runStatement(pglite, sql, params, inTransaction, statements));
+    const names = async () =>
+      (
+        await pglite.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')
+      ).rows.map((r) => r.name);
+
+    it('parses a statement once and binds it after that', async () => {
+      await pglite.exec('CREATE TABLE p (id int PRIMARY KEY, v text)');
+      for (let i = 0; i < 3; i++) await prepared('INSERT INTO p (id, v) VALUES ($1, $2)', [i, `v${i}`]);
+      const rows = await prepared('SELECT v FROM p WHERE id = $1', [2]);
+      expect(rows.rows).toEqual([{ v: 'v2' }]);
+      expect(statements.size).toBe(2);
+      expect(await names()).toHaveLength(2);
+      expect(statements.nameOf('INSERT INTO p (id, v) VALUES ($1, $2)')?.fresh).toBe(false);
+    });
+
+    it('forgets a statement that did not parse, and runs unnamed past its bound', async () => {
+      await expect(prepared('SELEC nothing')).rejects.toMatchObject({ code: '42601' });
+      expect(statements.size).toBe(2);
+      await prepared('SELECT 1 AS one');
+      expect(statements.size).toBe(3);
+      expect((await prepared('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]); // over the bound of 3
+      expect(statements.size).toBe(3);
+    });
+
+    it('makes a statement again when its table changed, or when something deallocated it', async () => {
+      expect((await prepared('SELECT * FROM p WHERE id = $1', [0])).rows).toEqual([{ id: 0, v: 'v0' }]);
+      await pglite.exec(`ALTER TABLE p ADD COLUMN extra text DEFAULT 'x'`);
+      statements.forgetAll();
+      await pglite.exec('DEALLOCATE ALL');
+      const again = new PreparedStatements();
+      const run = (sql: string, params?: unknown[], inTransaction = false) =>
+        pglite.runExclusive(() => runStatement(pglite, sql, params, inTransaction, again));
+      await run('SELECT * FROM p WHERE id = $1', [0]);
+      await pglite.exec(`ALTER TABLE p ADD COLUMN more int DEFAULT 7`);
+      // 0A000 "cached plan must not change result type": made again, outside a transaction.
+      expect((await run('SELECT * FROM p WHERE id = $1', [0])).rows).toEqual([
+        { id: 0, v: 'v0', extra: 'x', more: 7 },
+      ]);
+      await run('SELECT * FROM p WHERE id = $1', [1]); // prepared again under a new name
+      expect(again.size).toBe(1);
+      await pglite.exec('DEALLOCATE ALL');
+      // 26000 "prepared statement does not exist": made again.
+      expect((await run('SELECT * FROM p WHERE id = $1', [1])).rows).toEqual([
+        { id: 1, v: 'v1', extra: 'x', more: 7 },
+      ]);
+    });
   });
 });
