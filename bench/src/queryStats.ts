@@ -19,6 +19,17 @@ export class QueryStats {
     this.#on = true;
   }
 
+  /** Every statement recorded since `start`, not only the top ones. */
+  get total(): { count: number; totalMs: number } {
+    let count = 0;
+    let totalMs = 0;
+    for (const stat of this.#stats.values()) {
+      count += stat.count;
+      totalMs += stat.totalMs;
+    }
+    return { count, totalMs: Math.round(totalMs) };
+  }
+
   stop(top = 10): QueryStat[] {
     this.#on = false;
     return [...this.#stats.values()]

@@ -40,6 +40,7 @@ export const concurrentCreates: Figure = {
       );
       const makespan = nowMs() - started;
       const profile = ctx.profile ? await profiler.stop() : undefined;
+      const statements = stack.queries.total.count;
       const topQueries = stack.queries.stop(8);
       const failed = outcomes.filter((o) => o.status === 'rejected');
       // None lost: the API, the broker and the Director all have every cluster.
@@ -80,6 +81,7 @@ export const concurrentCreates: Figure = {
           directorDeploymentsInStack: deployments.length,
           cpiCallsInRun: trace.count(),
           cpiBusyMsInRun: round(trace.busyMs(), 1),
+          statementsPerCreate: Math.round(statements / count),
           topQueries,
         },
         notes: [

@@ -14,6 +14,8 @@ interface ChildJob {
   broker: { url: string; username: string; password: string };
   token: string;
   clusters: number;
+  /** The data directory of the embedded database (`memory://` for one in this process's memory). */
+  dataDir?: string;
 }
 
 const job = JSON.parse(process.env.BENCH_MEMORY_JOB!) as ChildJob;
@@ -28,13 +30,14 @@ const settle = async () => {
 const FIELDS = `name uuid planName owner lastAction lastActionState lastActionDescription kubernetesMasterHost
   kubernetesMasterPort kubernetesMasterIps workerInstances k8sVersion pksVersion networkProfileName`;
 
-// The embedded default (PGlite in this process), or a database of its own on a PostgreSQL server.
+// The embedded default (PGlite in this process, in a data directory as `npm start` runs it, or in
+// memory), or a database of its own on a PostgreSQL server.
 const db =
   process.env.BENCH_MEMORY_DB === 'postgres'
     ? await testDatabaseBackends()
         .find((b) => b.kind === 'postgres')!
         .open()
-    : await openDatabase({ dataDir: 'memory://' });
+    : await openDatabase({ dataDir: job.dataDir ?? 'memory://' });
 const api = await startTestApi({ uaa: job.uaa, db, broker: job.broker });
 const ask = async (query: string, variables?: Record<string, unknown>) => {
   const result = await api.query(job.token, query, variables);

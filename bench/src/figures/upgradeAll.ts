@@ -95,6 +95,7 @@ export const upgradeAll: Figure = {
       const run = await upgradeRun(stack, { ...common, max_in_flight: maxInFlight });
       const makespan = nowMs() - started;
       const profile = ctx.profile ? await profiler.stop() : undefined;
+      const statements = stack.queries.total.count;
       const topQueries = stack.queries.stop(8);
       const succeeded = run.instances.filter((i) => i.state === 'succeeded').length;
       const ideal = Math.ceil(count / maxInFlight) * perClusterCpiMs;
@@ -133,6 +134,7 @@ export const upgradeAll: Figure = {
           setupSeconds: round(setupMs / 1000, 1),
           createdForThisFigure: count - existing,
           pollingIntervalMs: common.polling_interval_ms,
+          statementsPerCluster: Math.round(statements / count),
           topQueries,
         },
         notes: [
