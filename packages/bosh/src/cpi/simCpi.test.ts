@@ -39,6 +39,25 @@ describe.each(testDatabaseBackends())('the sim CPI on $name', (backend) => {
     expect(await again.has_vm(created[1]![0])).toBe(false);
   });
 
+  it('gives the lowest free address, across lookup batches and after a delete on the same CPI', async () => {
+    const cpi = new SimCpi(db, { ipRange: '127.1.42.0/24' });
+    const ips: string[] = [];
+    for (let i = 0; i < 70; i++) {
+      const [, nets] = await cpi.create_vm(`b${i}`, 's', {}, { n: { type: 'manual' } }, [], env('w'));
+      ips.push(nets.n!.ip!);
+    }
+    expect(ips.at(-1)).toBe('127.1.42.71');
+    expect(new Set(ips).size).toBe(70);
+    const [cid] = await cpi.create_vm('c', 's', {}, { n: { type: 'manual' } }, [], env('w'));
+    const second = (
+      await db.query<{ vm_cid: string }>(`SELECT vm_cid FROM director.sim_ips WHERE ip = '127.1.42.3'`)
+    ).rows[0]!.vm_cid;
+    await cpi.delete_vm(second);
+    const [, nets] = await cpi.create_vm('d', 's', {}, { n: { type: 'manual' } }, [], env('w'));
+    expect(nets.n!.ip).toBe('127.1.42.3');
+    expect(await cpi.has_vm(cid)).toBe(true);
+  });
+
   it('fails the nth create_vm of an instance group, only that one', async () => {
     const cpi = new SimCpi(db, {
       ipRange: '127.1.41.0/24',

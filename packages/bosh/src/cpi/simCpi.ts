@@ -72,6 +72,8 @@ export class SimCpi implements Cpi {
   readonly name = 'sim';
   readonly #db: Database;
   readonly #range: { first: number; last: number; cidr: string };
+  /** No address below this one is free (as far as this process knows): where allocation looks first. */
+  #lowestFree = 0;
   readonly #latency: number | Partial<Record<CpiMethod, number>>;
   readonly #random: () => number;
   #faults: ActiveFault[] = [];
@@ -185,20 +187,32 @@ export class SimCpi implements Cpi {
     const cid = `sim-vm-${randomUUID()}`;
     const ip = await this.#db.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(hashtext('director.sim_ips'))");
-      const { rows } = await tx.query<{ ip: string }>('SELECT ip FROM director.sim_ips');
-      const taken = new Set(rows.map((row) => row.ip));
       // A manual network's reserved IP (an instance keeps its address across recreates), when still free.
       const requested = Object.values(networks)
         .map((n) => n.ip)
         .find((ip): ip is string => typeof ip === 'string');
-      if (requested !== undefined && !taken.has(requested) && this.#inRange(requested)) {
-        await tx.query('INSERT INTO director.sim_ips (ip, vm_cid) VALUES ($1, $2)', [requested, cid]);
-        return requested;
+      if (requested !== undefined && this.#inRange(requested)) {
+        const held = await tx.query('SELECT 1 FROM director.sim_ips WHERE ip = $1', [requested]);
+        if (held.rowCount === 0) {
+          await tx.query('INSERT INTO director.sim_ips (ip, vm_cid) VALUES ($1, $2)', [requested, cid]);
+          return requested;
+        }
       }
-      for (let n = this.#range.first; n <= this.#range.last; n++) {
-        const candidate = toIp(n);
-        if (taken.has(candidate)) continue;
+      // The lowest free address, as BOSH gives out a manual network's: looked up from the lowest that may
+      // be free, a batch at a time. Reading every taken address per VM made a 5,000-VM fleet's upgrade
+      // quadratic (69 s of 400 in the bench). Another replica may have freed a lower one: still unique.
+      for (let from = Math.max(this.#lowestFree, this.#range.first); from <= this.#range.last; from += 64) {
+        const batch: string[] = [];
+        for (let n = from; n < from + 64 && n <= this.#range.last; n++) batch.push(toIp(n));
+        const { rows } = await tx.query<{ ip: string }>(
+          'SELECT ip FROM director.sim_ips WHERE ip = ANY($1::text[])',
+          [batch],
+        );
+        const taken = new Set(rows.map((row) => row.ip));
+        const candidate = batch.find((ip) => !taken.has(ip));
+        if (candidate === undefined) continue;
         await tx.query('INSERT INTO director.sim_ips (ip, vm_cid) VALUES ($1, $2)', [candidate, cid]);
+        this.#lowestFree = fromIp(candidate) + 1;
         return candidate;
       }
       throw new CpiError(
@@ -249,7 +263,11 @@ export class SimCpi implements Cpi {
     await this.#call('delete_vm', () => this.#groupOf(vmCid));
     await this.#db.transaction(async (tx) => {
       await tx.query('DELETE FROM director.sim_vms WHERE cid = $1', [vmCid]);
-      await tx.query('DELETE FROM director.sim_ips WHERE vm_cid = $1', [vmCid]);
+      const freed = await tx.query<{ ip: string }>(
+        'DELETE FROM director.sim_ips WHERE vm_cid = $1 RETURNING ip',
+        [vmCid],
+      );
+      for (const { ip } of freed.rows) this.#lowestFree = Math.min(this.#lowestFree, fromIp(ip));
       await tx.query('UPDATE director.sim_disks SET vm_cid = NULL WHERE vm_cid = $1', [vmCid]);
     });
   }
