@@ -195,10 +195,19 @@ export class OsbClient {
     return response.body as unknown as BrokerUpgradeRun;
   }
 
-  /** Runs still pending or running, whoever started them (an operator's upgrade-all too). */
-  async activeUpgradeRuns(): Promise<BrokerUpgradeRun[]> {
-    const response = await this.#call('GET', '/mgmt/upgrade_runs?active=true', undefined, undefined, [200]);
-    return response.body as unknown as BrokerUpgradeRun[];
+  /**
+   * Runs still pending or running, whoever started them (an operator's upgrade-all too), without their
+   * instances (a fleet-wide run has a thousand): fetch the ones of interest with `upgradeRun`.
+   */
+  async activeUpgradeRuns(): Promise<Omit<BrokerUpgradeRun, 'instances'>[]> {
+    const response = await this.#call(
+      'GET',
+      '/mgmt/upgrade_runs?active=true&instances=false',
+      undefined,
+      undefined,
+      [200],
+    );
+    return response.body as unknown as Omit<BrokerUpgradeRun, 'instances'>[];
   }
 
   async cancelUpgradeRun(id: string, user: string): Promise<BrokerUpgradeRun> {

@@ -404,21 +404,23 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
-      const body = Buffer.from(result.body.string, 'utf8');
       if (
         cacheKey !== undefined &&
         outcome.operation === 'query' &&
         !outcome.errors &&
         res.statusCode === 200
       ) {
+        const body = Buffer.from(result.body.string, 'utf8');
         const stored = answers.set(cacheKey, generation, {
           status: 200,
           headers: [...result.headers].map(([key, value]) => [key, value] as const),
           body,
         });
         if (stored) metrics.answerCache.inc({ result: 'stored' });
+        res.end(body);
+      } else {
+        res.end(result.body.string);
       }
-      res.end(body);
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();

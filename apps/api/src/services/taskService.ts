@@ -406,7 +406,8 @@ export class TaskService {
         )
       ).rows.map((r) => r.broker_run_id),
     );
-    for (const run of runs.filter((r) => !known.has(r.id))) {
+    for (const summary of runs.filter((r) => !known.has(r.id))) {
+      const run = await this.#o.broker.upgradeRun(summary.id);
       const names = new Map<string, string>();
       for (const instance of run.instances) {
         const cluster = await clusters.byUuid(this.#o.db, instance.instance_id);

@@ -318,16 +318,25 @@ export function createOsbHandler(
         const active = query.get('active');
         if (active !== null && active !== 'true' && active !== 'false')
           throw new InputError('active', 'active must be true or false');
-        send(res, 200, await options.upgrades.list({ active: active === 'true' }));
+        send(
+          res,
+          200,
+          withInstances(query)
+            ? await options.upgrades.list({ active: active === 'true' })
+            : await options.upgrades.listSummaries({ active: active === 'true' }),
+        );
       },
     },
     {
       method: 'GET',
       pattern: new RegExp(`^/mgmt/upgrade_runs/${id}$`),
       mgmt: true,
-      handle: async ({ res, params }) => {
+      handle: async ({ res, params, query }) => {
         if (options.upgrades === undefined) throw new NotFoundError('upgrade runs are not enabled');
-        send(res, 200, await options.upgrades.get(params[0]!));
+        const run = withInstances(query)
+          ? await options.upgrades.get(params[0]!)
+          : await options.upgrades.summary(params[0]!);
+        send(res, 200, run);
       },
     },
     {
@@ -403,4 +412,12 @@ export function createOsbHandler(
       else res.destroy();
     }
   };
+}
+
+/** `?instances=false` asks for a run's instance counts by state instead of every instance. */
+function withInstances(query: URLSearchParams): boolean {
+  const value = query.get('instances');
+  if (value !== null && value !== 'true' && value !== 'false')
+    throw new InputError('instances', 'instances must be true or false');
+  return value !== 'false';
 }

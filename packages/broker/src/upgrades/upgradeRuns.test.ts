@@ -167,6 +167,29 @@ describe('upgrade-all as a durable job', () => {
 
     expect(done.state).toBe('succeeded');
     expect(done.instances.map((i) => i.state)).toEqual(Array(20).fill('succeeded'));
+    // Over HTTP, with and without the instances.
+    const summary = await broker.osb('GET', `/mgmt/upgrade_runs/${run.id}?instances=false`, {
+      version: null,
+    });
+    expect(summary.status).toBe(200);
+    expect(summary.body).toMatchObject({
+      id: run.id,
+      state: 'succeeded',
+      instance_counts: { succeeded: 20 },
+    });
+    expect(summary.body).not.toHaveProperty('instances');
+    const active = await broker.osb('GET', '/mgmt/upgrade_runs?active=false&instances=false', {
+      version: null,
+    });
+    expect((active.body as { id: string; instances?: unknown }[]).find((r) => r.id === run.id)).toMatchObject(
+      {
+        instance_counts: { succeeded: 20 },
+      },
+    );
+    const full = await broker.osb('GET', `/mgmt/upgrade_runs/${run.id}`, { version: null });
+    expect((full.body as { instances: unknown[] }).instances).toHaveLength(20);
+    const bad = await broker.osb('GET', `/mgmt/upgrade_runs/${run.id}?instances=some`, { version: null });
+    expect(bad.status).toBe(400);
     expect(done.instances.find((i) => i.instance_id === busy)!.attempts).toBeGreaterThan(1);
 
     const span = (i: UpgradeRun['instances'][number]) =>
