@@ -17,13 +17,18 @@ async function upgradeRun(stack: Stack, body: Record<string, unknown>): Promise<
   const started = await stack.broker.osb('POST', '/mgmt/upgrade_runs', { body, version: null });
   if (started.status !== 202)
     throw new Error(`upgrade run refused: ${started.status} ${JSON.stringify(started.body)}`);
-  let run = started.body as UpgradeRun;
-  while (!DONE.includes(run.state)) {
+  const id = (started.body as UpgradeRun).id;
+  let state = (started.body as UpgradeRun).state;
+  // Watched by its summary: the run with its 1,000 instances, read ten times a second, was a fifth of
+  // the measured process's CPU (the watcher loading what it measures).
+  while (!DONE.includes(state)) {
     await sleep(100);
-    run = (await stack.broker.osb('GET', `/mgmt/upgrade_runs/${run.id}`, { version: null }))
-      .body as UpgradeRun;
+    state = (
+      (await stack.broker.osb('GET', `/mgmt/upgrade_runs/${id}?instances=false`, { version: null }))
+        .body as UpgradeRun
+    ).state;
   }
-  return run;
+  return (await stack.broker.osb('GET', `/mgmt/upgrade_runs/${id}`, { version: null })).body as UpgradeRun;
 }
 
 /**
