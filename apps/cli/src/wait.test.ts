@@ -105,6 +105,14 @@ describe('waitForCluster', () => {
     expect(api.log).toEqual(['subscribe', 'ready', 'read']);
   });
 
+  it('shows the outcome of an action that had ended before the first read', async () => {
+    const api = scripted(['succeeded'], []);
+    api.connect();
+    const out = io();
+    expect((await waitForCluster(api.client, out, 'c1'))?.lastActionState).toBe('succeeded');
+    expect(out.errors.join('')).toMatch(/CREATE succeeded: Instance provisioning completed\n$/);
+  });
+
   it('ends on an end event that arrived before the first read answered', async () => {
     // Read: still in progress; the end was already on the stream, buffered, when the read came back.
     const api = scripted(['in progress', 'succeeded'], [stateEvent('succeeded')]);

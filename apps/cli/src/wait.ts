@@ -131,22 +131,27 @@ export async function waitForCluster(
   let shown = false;
   const undetach = detachHint(io, `Use 'pks cluster ${name}' to monitor the state of your cluster`);
   try {
-    return finish(
-      await follow<{ clusterEvents: ClusterEventView }, ClusterView | undefined>(
-        client.watch(ClusterEvents, { name }),
-        look,
-        (c) => c === undefined || !busy(c.lastActionState),
-        (c) => {
-          shown = true;
-          show(`${c!.lastAction} ${c!.lastActionState}: ${c!.lastActionDescription}`, 0);
-        },
-        ({ clusterEvents: e }) => {
-          const done = e.kind === 'STATE' && !busy(e.lastActionState);
-          show(eventLine(e), e.progress ?? (done ? 100 : 0));
-          return done;
-        },
-      ),
+    const final = await follow<{ clusterEvents: ClusterEventView }, ClusterView | undefined>(
+      client.watch(ClusterEvents, { name }),
+      look,
+      (c) => c === undefined || !busy(c.lastActionState),
+      (c) => {
+        shown = true;
+        show(`${c!.lastAction} ${c!.lastActionState}: ${c!.lastActionDescription}`, 0);
+      },
+      ({ clusterEvents: e }) => {
+        shown = true;
+        const done = e.kind === 'STATE' && !busy(e.lastActionState);
+        show(eventLine(e), e.progress ?? (done ? 100 : 0));
+        return done;
+      },
     );
+    // A quick action can end before the first read: its outcome is still what the user waited to see.
+    if (last === undefined && final !== undefined) {
+      shown = true;
+      show(`${final.lastAction} ${final.lastActionState}: ${final.lastActionDescription}`, 100);
+    }
+    return finish(final);
   } catch (error) {
     // A deletion can finish before the subscription starts: the API then says the cluster is not found.
     if (options.deleting && error instanceof CliError && / not found$/.test(error.message)) {
