@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
+import type { Database } from '@openpks/db';
+import { READS_CHANGED_CHANNEL } from './http/answerCache.js';
 import { startTestApi, type TestApi } from './testing/index.js';
 
 // Cached query answers (http/answerCache.ts) must never be stale after a write, whoever makes it: the
@@ -130,16 +132,44 @@ describe.each(testDatabaseBackends())('cached query answers on $name', (backend)
     await eventually(token.alice, LIST, (d) => d.clusters.length === 1);
   });
 
-  it('shows a change made through this API to the very next read', async () => {
-    const PROFILES = '{ networkProfiles { name } }';
-    expect((await api.query(token.admin, PROFILES)).data.networkProfiles).toEqual([]);
-    await api.query(token.admin, PROFILES);
-    const created = await api.query(
-      token.admin,
-      `mutation { createNetworkProfile(input: { name: "np-cache", parameters: { lb_size: "small" } }) { name } }`,
-    );
-    expect(created.errors).toBeUndefined();
-    expect((await api.query(token.admin, PROFILES)).data.networkProfiles).toEqual([{ name: 'np-cache' }]);
+  it('shows a change made through this API to the very next read, without waiting for the notice', async () => {
+    // A replica whose database never delivers the change notices: only its own mutation can clear it.
+    const deaf = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop === 'listen') {
+          return (channel: string, handler: (payload: string) => void) =>
+            channel === READS_CHANGED_CHANNEL
+              ? Promise.resolve(async () => {})
+              : target.listen(channel, handler);
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as Database;
+    const replica = await startTestApi({
+      uaa,
+      db: deaf,
+      broker: { url: 'https://127.0.0.1:9', username: 'unused', password: 'unused' },
+      answerCache: { maxAgeMs: 3_600_000 },
+    });
+    try {
+      const PROFILES = '{ networkProfiles { name } }';
+      expect((await replica.query(token.admin, PROFILES)).data.networkProfiles).toEqual([]);
+      // Written elsewhere: this replica hears nothing, so its cached answer stands (what the notices are for).
+      await db.query(`INSERT INTO api.network_profiles (name, parameters) VALUES ('np-elsewhere', '{}')`);
+      expect((await replica.query(token.admin, PROFILES)).data.networkProfiles).toEqual([]);
+      const created = await replica.query(
+        token.admin,
+        `mutation { createNetworkProfile(input: { name: "np-cache", parameters: { lb_size: "small" } }) { name } }`,
+      );
+      expect(created.errors).toBeUndefined();
+      expect((await replica.query(token.admin, PROFILES)).data.networkProfiles).toEqual([
+        { name: 'np-cache' },
+        { name: 'np-elsewhere' },
+      ]);
+    } finally {
+      await replica.stop();
+    }
   });
 
   it('never caches errors or live Director fields', async () => {

@@ -1,4 +1,4 @@
-import { isDate } from 'node:util/types';
+import { createRequire } from 'node:module';
 import { parse, protocol, type PGlite, type Results } from '@electric-sql/pglite';
 
 interface DatabaseError extends Error {
@@ -120,31 +120,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * A parameter as node-postgres prepares it (its `prepareValue`): null for null and undefined, buffers
- * as they are (sent in binary), dates as ISO timestamps, arrays as array literals, other objects as
- * JSON, anything else as its string.
+ * A parameter exactly as node-postgres prepares it for the PostgreSQL backend (its own `prepareValue`):
+ * null for null and undefined, buffers as they are (sent in binary), dates as timestamps with their
+ * offset, arrays as array literals, other objects as JSON, anything else as its string.
  */
-export function textParameter(value: unknown): string | Buffer | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'object') {
-    if (Buffer.isBuffer(value)) return value;
-    if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    if (isDate(value)) return value.toISOString();
-    if (Array.isArray(value)) return arrayLiteral(value);
-    return JSON.stringify(value);
+export const textParameter = (
+  createRequire(import.meta.url)('pg/lib/utils.js') as {
+    prepareValue: (value: unknown) => string | Buffer | null;
   }
-  return String(value);
-}
-
-function arrayLiteral(values: readonly unknown[]): string {
-  const items = values.map((item) => {
-    if (item === null || item === undefined) return 'NULL';
-    if (Array.isArray(item)) return arrayLiteral(item);
-    if (ArrayBuffer.isView(item)) {
-      return `\\\\x${Buffer.from(item.buffer, item.byteOffset, item.byteLength).toString('hex')}`;
-    }
-    const text = textParameter(item) as string;
-    return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  });
-  return `{${items.join(',')}}`;
-}
+).prepareValue;

@@ -25,7 +25,12 @@ import { TaskService } from '../services/taskService.js';
 import { audit } from '../store/records.js';
 import { apiMigrations } from '../store/migrations.js';
 import { OperationTracker } from '../tracker/operationTracker.js';
-import { AnswerCache, READS_CHANGED_CHANNEL, type GraphQLRequestBody } from './answerCache.js';
+import {
+  AnswerCache,
+  READS_CHANGED_CHANNEL,
+  type AnswerCacheOptions,
+  type GraphQLRequestBody,
+} from './answerCache.js';
 import { DEFAULT_QUERY_LIMITS, queryLimitRules, type QueryLimits } from './guards.js';
 import { Metrics } from './metrics.js';
 
@@ -56,7 +61,7 @@ export interface ApiServerOptions {
   /** NSX-T: the proxy step run around the broker, and the installation's objects profiles must respect. */
   nsx?: { proxy: NsxProxy; topology: NsxTopology } | undefined;
   /** Serialised answers of read-only queries, invalidated by every write (default on; `false` turns it off). */
-  answerCache?: { maxEntries?: number; maxBytes?: number; maxAgeMs?: number } | false;
+  answerCache?: AnswerCacheOptions | false;
 }
 
 export interface ApiServer {

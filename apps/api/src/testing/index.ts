@@ -19,6 +19,7 @@ import type { Plan } from '@openpks/domain';
 import { DataDirectory, TlsAuthority } from '@openpks/pki';
 import { createLogger, type Logger } from '@openpks/role';
 import { startApiServer, type ApiServer } from '../http/apiServer.js';
+import type { AnswerCacheOptions } from '../http/answerCache.js';
 import type { QueryLimits } from '../http/guards.js';
 
 export interface TestUaaLike {
@@ -43,7 +44,7 @@ export interface TestApiOptions {
   logger?: Logger;
   /** NSX-T proxy step and installation topology (e.g. from `@openpks/nsx/testing`'s simulator). */
   nsx?: { proxy: NsxProxy; topology: NsxTopology };
-  answerCache?: { maxEntries?: number; maxBytes?: number; maxAgeMs?: number } | false;
+  answerCache?: AnswerCacheOptions | false;
 }
 
 export interface GraphQLResult<T = Record<string, unknown>> {

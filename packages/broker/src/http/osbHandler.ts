@@ -315,15 +315,13 @@ export function createOsbHandler(
       mgmt: true,
       handle: async ({ res, query }) => {
         if (options.upgrades === undefined) throw new NotFoundError('upgrade runs are not enabled');
-        const active = query.get('active');
-        if (active !== null && active !== 'true' && active !== 'false')
-          throw new InputError('active', 'active must be true or false');
+        const active = booleanParameter(query, 'active', false);
         send(
           res,
           200,
-          withInstances(query)
-            ? await options.upgrades.list({ active: active === 'true' })
-            : await options.upgrades.listSummaries({ active: active === 'true' }),
+          booleanParameter(query, 'instances', true)
+            ? await options.upgrades.list({ active })
+            : await options.upgrades.listSummaries({ active }),
         );
       },
     },
@@ -333,7 +331,7 @@ export function createOsbHandler(
       mgmt: true,
       handle: async ({ res, params, query }) => {
         if (options.upgrades === undefined) throw new NotFoundError('upgrade runs are not enabled');
-        const run = withInstances(query)
+        const run = booleanParameter(query, 'instances', true)
           ? await options.upgrades.get(params[0]!)
           : await options.upgrades.summary(params[0]!);
         send(res, 200, run);
@@ -414,10 +412,10 @@ export function createOsbHandler(
   };
 }
 
-/** `?instances=false` asks for a run's instance counts by state instead of every instance. */
-function withInstances(query: URLSearchParams): boolean {
-  const value = query.get('instances');
-  if (value !== null && value !== 'true' && value !== 'false')
-    throw new InputError('instances', 'instances must be true or false');
-  return value !== 'false';
+/** A `true`/`false` query parameter (`?active=true`, `?instances=false`), `fallback` when absent. */
+function booleanParameter(query: URLSearchParams, name: string, fallback: boolean): boolean {
+  const value = query.get(name);
+  if (value === null) return fallback;
+  if (value !== 'true' && value !== 'false') throw new InputError(name, `${name} must be true or false`);
+  return value === 'true';
 }

@@ -281,44 +281,29 @@ export class UpgradeRuns {
    * fleet-wide run polls (1,000 instance rows a poll were a fifth of the run's CPU).
    */
   async summary(id: string): Promise<UpgradeRunSummary> {
-    const { rows } = await this.#db.query<RunRow>('SELECT * FROM broker.upgrade_runs WHERE id = $1', [id]);
-    const run = rows[0];
-    if (run === undefined) throw new NotFoundError(`upgrade run ${id} not found`);
+    const run = await this.#run(id);
     const counts = await this.#db.query<{ state: UpgradeInstanceState; n: number }>(
       'SELECT state, count(*)::int AS n FROM broker.upgrade_run_instances WHERE run_id = $1 GROUP BY state',
       [id],
     );
     return {
-      id: run.id,
-      state: run.state,
-      operation_type: run.operation_type,
-      max_in_flight: run.max_in_flight,
-      attempt_limit: run.attempt_limit,
-      description: run.description,
-      created_by: run.created_by,
-      created_at: run.created_at,
-      started_at: run.started_at,
-      finished_at: run.finished_at,
+      ...headOf(run),
       instance_counts: Object.fromEntries(counts.rows.map((r) => [r.state, r.n])),
     };
   }
 
-  async get(id: string): Promise<UpgradeRun> {
+  async #run(id: string): Promise<RunRow> {
     const { rows } = await this.#db.query<RunRow>('SELECT * FROM broker.upgrade_runs WHERE id = $1', [id]);
     const run = rows[0];
     if (run === undefined) throw new NotFoundError(`upgrade run ${id} not found`);
+    return run;
+  }
+
+  async get(id: string): Promise<UpgradeRun> {
+    const run = await this.#run(id);
     const instances = await this.#instances(id);
     return {
-      id: run.id,
-      state: run.state,
-      operation_type: run.operation_type,
-      max_in_flight: run.max_in_flight,
-      attempt_limit: run.attempt_limit,
-      description: run.description,
-      created_by: run.created_by,
-      created_at: run.created_at,
-      started_at: run.started_at,
-      finished_at: run.finished_at,
+      ...headOf(run),
       instances: instances.map((i) => ({
         instance_id: i.instance_id,
         is_canary: i.is_canary,
@@ -549,4 +534,20 @@ function outcomeSummary(instances: InstanceRow[]): string {
   if (count(UpgradeInstanceState.ORPHANED) > 0)
     parts.push(`${count(UpgradeInstanceState.ORPHANED)} orphaned`);
   return parts.join(', ');
+}
+
+/** What a run says of itself, with or without its instances. */
+function headOf(run: RunRow): Omit<UpgradeRun, 'instances'> {
+  return {
+    id: run.id,
+    state: run.state,
+    operation_type: run.operation_type,
+    max_in_flight: run.max_in_flight,
+    attempt_limit: run.attempt_limit,
+    description: run.description,
+    created_by: run.created_by,
+    created_at: run.created_at,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
+  };
 }
