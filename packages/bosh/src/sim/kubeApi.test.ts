@@ -4,8 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { createCertificateAuthority, issueCertificate, type CertificateAndKey } from '@openpks/pki';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { kuboManifest, startTestDirector, type TestDirector } from '../testing/index.js';
 import { VariableStore } from '../director/variables.js';
@@ -20,6 +21,7 @@ let uaa: TestUaa;
 let bosh: TestDirector;
 let idToken: string;
 let clusterCa: string;
+let clusterCaKey: string;
 let server: string;
 let tmp: string;
 
@@ -36,6 +38,7 @@ beforeAll(async () => {
     string
   >;
   clusterCa = ca.certificate!;
+  clusterCaKey = ca.private_key!;
   const tokens = await uaa.tokenFor({
     username: 'admin',
     password: uaa.adminPassword,
@@ -135,5 +138,95 @@ describe('the sim master Kubernetes API', () => {
       (e: { stderr: string }) => e,
     );
     expect((refused as { stderr: string }).stderr).toMatch(/Unauthorized|must be logged in/);
+  });
+});
+
+/** A kubeconfig whose user is a client certificate, as `kubectl config set-credentials --client-certificate`. */
+function certificateClient(credential: CertificateAndKey): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromString(
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'kube-a',
+          cluster: { server, 'certificate-authority-data': Buffer.from(clusterCa).toString('base64') },
+        },
+      ],
+      users: [
+        {
+          name: 'cert',
+          user: {
+            'client-certificate-data': Buffer.from(credential.certificatePem).toString('base64'),
+            'client-key-data': Buffer.from(credential.privateKeyPem).toString('base64'),
+          },
+        },
+      ],
+      contexts: [{ name: 'kube-a', context: { cluster: 'kube-a', user: 'cert' } }],
+      'current-context': 'kube-a',
+    }),
+  );
+  return config;
+}
+
+describe('client certificates and RBAC at the sim master', () => {
+  const signer = () => ({ certificatePem: clusterCa, privateKeyPem: clusterCaKey });
+
+  it('lets a system:masters certificate bind a user to cluster-admin, and that user in until it is unbound', async () => {
+    const admin = await issueCertificate(signer(), {
+      commonName: 'operator',
+      organizations: ['system:masters'],
+      usage: 'client',
+    });
+    const user = await issueCertificate(signer(), {
+      commonName: 'binding-7',
+      organizations: ['pks-bindings'],
+      usage: 'client',
+    });
+    const asUser = certificateClient(user).makeApiClient(CoreV1Api);
+    const refused = await asUser.listNode().catch((e: { code: number; body: string }) => e);
+    expect(refused).toMatchObject({ code: 403 });
+    expect(JSON.parse((refused as { body: string }).body)).toMatchObject({
+      kind: 'Status',
+      reason: 'Forbidden',
+      message:
+        'nodes is forbidden: User "binding-7" cannot list resource "nodes" in API group "" at the cluster scope',
+    });
+
+    const rbac = certificateClient(admin).makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: 'binding-7' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'binding-7' }],
+      },
+    });
+    await expect(
+      rbac.createClusterRoleBinding({
+        body: {
+          metadata: { name: 'binding-7' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [],
+        },
+      }),
+    ).rejects.toMatchObject({ code: 409 });
+    expect((await asUser.listNode()).items.length).toBeGreaterThan(0);
+
+    await rbac.deleteClusterRoleBinding({ name: 'binding-7' });
+    await expect(asUser.listNode()).rejects.toMatchObject({ code: 403 });
+    await expect(rbac.deleteClusterRoleBinding({ name: 'binding-7' })).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('answers 401 to a certificate from a CA the cluster does not trust, even one naming system:masters', async () => {
+    const stranger = await createCertificateAuthority({ commonName: 'not the cluster CA' });
+    const forged = await issueCertificate(stranger, {
+      commonName: 'operator',
+      organizations: ['system:masters'],
+      usage: 'client',
+    });
+    await expect(certificateClient(forged).makeApiClient(CoreV1Api).listNode()).rejects.toMatchObject({
+      code: 401,
+    });
   });
 });

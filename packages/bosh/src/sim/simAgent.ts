@@ -2,6 +2,7 @@ import type { Logger } from '@openpks/role';
 import type { TokenVerifier } from '@openpks/auth';
 import type { Agent, AgentInstance, ErrandOutcome } from '../cpi/agent.js';
 import { SimKubeApi, type SimNode } from './kubeApi.js';
+import { ClusterRoleBindings } from './rbac.js';
 
 export interface SimAgentOptions {
   /** Verifies kubeconfig credentials at sim masters; without it masters serve no Kubernetes API. */
@@ -21,11 +22,23 @@ export interface SimAgentOptions {
 export const KUBE_APISERVER_JOB = 'kube-apiserver';
 
 /**
+ * The apiserver's `--client-ca-file`, from its job's properties as kubo renders them: the CA of its
+ * `tls.kubernetes` certificate (kubo_ca, the cluster CA) and any further CA in `client-ca` (PEM).
+ */
+export function clientCasOf(properties: Record<string, unknown>): string[] {
+  const tls = properties.tls as { kubernetes?: { ca?: unknown } } | undefined;
+  const cas = [tls?.kubernetes?.ca, properties['client-ca']];
+  return cas.filter((ca): ca is string => typeof ca === 'string' && ca.includes('BEGIN CERTIFICATE'));
+}
+
+/**
  * The sim's agent: jobs "run" as records, except `kube-apiserver`, which really serves a small Kubernetes
  * API on the master VM's loopback IP, so kubectl and kubeconfigs can be tested against a deployed cluster.
  */
 export class SimAgent implements Agent {
   readonly #masters = new Map<string, Promise<SimKubeApi | undefined>>();
+  /** Per deployment, what etcd would hold for all its masters. */
+  readonly #rbac = new Map<string, ClusterRoleBindings>();
 
   constructor(private readonly options: SimAgentOptions) {}
 
@@ -37,6 +50,9 @@ export class SimAgent implements Agent {
       await this.stop(instance);
     }
     const verifier = this.options.kubeVerifier;
+    const apiserver = instance.jobs.find((job) => job.name === KUBE_APISERVER_JOB);
+    let rbac = this.#rbac.get(instance.deployment);
+    if (rbac === undefined) this.#rbac.set(instance.deployment, (rbac = new ClusterRoleBindings()));
     const starting = (async () => {
       const { cert, key } = await this.options.kubeCredentials(instance);
       const api = await SimKubeApi.start({
@@ -45,6 +61,8 @@ export class SimAgent implements Agent {
         cert,
         key,
         verifier,
+        clientCas: clientCasOf(apiserver?.properties ?? {}),
+        rbac,
         nodes: () => this.options.nodes(instance.deployment),
       });
       this.options.logger.info(
