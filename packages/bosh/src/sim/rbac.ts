@@ -18,10 +18,23 @@ interface Subject {
 export interface ClusterRoleBinding {
   apiVersion: 'rbac.authorization.k8s.io/v1';
   kind: 'ClusterRoleBinding';
-  metadata: { name: string; uid: string; creationTimestamp: string; resourceVersion: string };
+  metadata: {
+    name: string;
+    uid: string;
+    creationTimestamp: string;
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   roleRef: { apiGroup: string; kind: string; name: string };
   subjects: Subject[];
 }
+
+const stringMap = (value: unknown): value is Record<string, string> =>
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.values(value).every((v) => typeof v === 'string');
 
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
@@ -64,6 +77,10 @@ export class ClusterRoleBindings {
         uid: crypto.randomUUID(),
         creationTimestamp: new Date().toISOString(),
         resourceVersion: String(++this.#version),
+        ...(stringMap(value?.metadata?.labels) ? { labels: { ...value.metadata.labels } } : {}),
+        ...(stringMap(value?.metadata?.annotations)
+          ? { annotations: { ...value.metadata.annotations } }
+          : {}),
       },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef.name },
       subjects: subjects.map((s) => ({ ...s })),
