@@ -7,6 +7,8 @@ import type { SecretBox, ServerCredentials } from '@openpks/pki';
 import { listenHttps, type HttpsListener, type Logger } from '@openpks/role';
 import type { OidcSettings, ServiceDeployment } from './adapter/types.js';
 import { createOsbHandler } from './http/osbHandler.js';
+import { loadOrCreateClientCa } from './bindings/clientCa.js';
+import { BindingService } from './service/bindingService.js';
 import { BrokerService, type ClusterCaSource } from './service/brokerService.js';
 import { brokerMigrations } from './store/migrations.js';
 import { UpgradeRuns, type UpgradeRunDefaults } from './upgrades/upgradeRuns.js';
@@ -35,13 +37,16 @@ export interface BrokerOptions {
 export class Broker {
   private constructor(
     readonly service: BrokerService,
+    readonly bindings: BindingService,
     readonly upgrades: UpgradeRuns,
     readonly listener: HttpsListener,
   ) {}
 
   static async start(options: BrokerOptions): Promise<Broker> {
     await migrate(options.db, { schema: 'broker', migrations: brokerMigrations, logger: undefined });
-    const service = new BrokerService(options);
+    const clientCa = await loadOrCreateClientCa(options.db, options.secrets);
+    const service = new BrokerService({ ...options, clientCa: clientCa.certificatePem });
+    const bindings = new BindingService({ ...options, clientCa, instances: service });
     const upgrades = new UpgradeRuns({
       db: options.db,
       service,
@@ -50,6 +55,7 @@ export class Broker {
     });
     const handler = createOsbHandler({
       service,
+      bindings,
       upgrades,
       credentials: options.credentials,
       logger: options.logger,
@@ -66,7 +72,7 @@ export class Broker {
     });
     upgrades.resume();
     options.logger.info({ url: listener.url }, 'PKS broker started');
-    return new Broker(service, upgrades, listener);
+    return new Broker(service, bindings, upgrades, listener);
   }
 
   get url(): string {

@@ -101,22 +101,18 @@ function clusterCaOf(secrets: Record<string, string>): string {
 }
 
 /**
- * `create-binding`: the kubeconfig material of a cluster for the requesting user (PKS-REFERENCE §3): the
- * cluster CA, `server: https://<external hostname>:<port>` (the first master's IP with `tls-server-name`
- * when the hostname does not resolve), and an OIDC auth-provider user with the user's UAA tokens.
+ * The kubeconfig's cluster entry: the cluster CA, `server: https://<external hostname>:<port>` (the first
+ * master's IP with `tls-server-name` when the hostname does not resolve). Every kind of binding shares it.
  */
-export async function createBinding(
-  params: CreateBindingParams,
-  options: CreateBindingOptions = {},
-): Promise<Binding> {
-  const user = bindingUserOf(params.requestParams);
-  const manifest = parse(params.manifest) as Obj;
-  const settings = settingsFromManifest(manifest);
+export async function kubeClusterOf(
+  params: Pick<CreateBindingParams, 'manifest' | 'boshVms' | 'secrets'>,
+  options: Pick<CreateBindingOptions, 'resolves'> = {},
+): Promise<{ host: string; cluster: Obj }> {
+  const settings = settingsFromManifest(parse(params.manifest) as Obj);
   const host = settings.masterHost;
   if (host === undefined) throw new InputError('manifest', 'the deployment has no Kubernetes API hostname');
   const port = settings.masterPort ?? DEFAULT_MASTER_PORT;
   const ca = clusterCaOf(params.secrets);
-  const oidc = oidcOf(manifest);
   const resolves = await (options.resolves ?? dnsResolves)(host);
   const masterIp = params.boshVms.master?.[0];
   const cluster: Obj = { 'certificate-authority-data': Buffer.from(ca).toString('base64') };
@@ -127,6 +123,20 @@ export async function createBinding(
     cluster.server = `https://${masterIp}:${port}`;
     cluster['tls-server-name'] = host;
   }
+  return { host, cluster };
+}
+
+/**
+ * `create-binding`: the kubeconfig material of a cluster for the requesting user (PKS-REFERENCE §3): the
+ * cluster entry (`kubeClusterOf`) and an OIDC auth-provider user with the user's UAA tokens.
+ */
+export async function createBinding(
+  params: CreateBindingParams,
+  options: CreateBindingOptions = {},
+): Promise<Binding> {
+  const user = bindingUserOf(params.requestParams);
+  const { host, cluster } = await kubeClusterOf(params, options);
+  const oidc = oidcOf(parse(params.manifest) as Obj);
   if (options.registry !== undefined && !(await options.registry.add(params.bindingId))) {
     throw new BindingAlreadyExistsError(`binding ${params.bindingId} already exists`);
   }

@@ -403,6 +403,7 @@ function renderManifest(deployment: ServiceDeployment, plan: OdbPlan, settings: 
             'admin-password': '((kubo-admin-password))',
             'service-account-public-key': '((service-account-key.public_key))',
             tls: { kubernetes: '((tls-kubernetes))', 'kubelet-client': '((tls-kubelet-client))' },
+            ...(props.client_ca !== undefined ? { 'client-ca': props.client_ca } : {}),
             oidc: {
               'issuer-url': oidc.issuer_url,
               'client-id': oidc.client_id,

@@ -19,9 +19,10 @@ export const PRE_DELETE_ERRAND = 'drain-cluster';
 
 /**
  * A configured plan as the ODB plan the adapter receives: instance groups sized by the plan, the update
- * block, the lifecycle errands, and the PKS settings (plus the installation's OIDC settings) in properties.
+ * block, the lifecycle errands, and the PKS settings (plus the installation's OIDC settings and the
+ * broker's client CA) in properties.
  */
-export function odbPlanOf(plan: Plan, oidc: OidcSettings): OdbPlan {
+export function odbPlanOf(plan: Plan, oidc: OidcSettings, clientCa?: string): OdbPlan {
   return {
     instance_groups: [
       {
@@ -78,6 +79,7 @@ export function odbPlanOf(plan: Plan, oidc: OidcSettings): OdbPlan {
       kubelet_drain_force_node: plan.drain.kubeletDrainForceNode,
       addons_spec: plan.addons,
       oidc,
+      ...(clientCa !== undefined ? { client_ca: clientCa } : {}),
     },
     update: {
       canaries: 1,

@@ -80,6 +80,11 @@ export interface PlanProperties {
   kubelet_drain_force_node: boolean;
   addons_spec: string;
   oidc: OidcSettings;
+  /**
+   * PEM of the broker's client CA, which clusters trust beside kubo_ca for client certificates (the
+   * apiserver's --client-ca-file): the broker's own admin access and bindings made without OIDC.
+   */
+  client_ca?: string;
 }
 
 /** How created clusters trust UAA (PKS-REFERENCE §3, "Configure created clusters to use UAA as the OIDC provider"). */

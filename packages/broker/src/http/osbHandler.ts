@@ -10,15 +10,24 @@ import {
 } from '@openpks/domain';
 import type { Logger } from '@openpks/role';
 import { AsyncRequiredError, ConcurrencyError, GoneError, UnprocessableError } from '../service/errors.js';
+import type { BindingService } from '../service/bindingService.js';
 import type { BrokerService, OriginatingIdentity, RequestMeta } from '../service/brokerService.js';
 import type { UpgradeRuns } from '../upgrades/upgradeRuns.js';
+import {
+  ENDPOINTS_SINCE,
+  MAX_MINOR_VERSION,
+  MIN_MINOR_VERSION,
+  catalogForVersion,
+  forVersion,
+  headersForVersion,
+  minorVersionOf,
+} from './osbVersions.js';
 
-/** OSB versions this broker speaks: 2.13 is the oldest with everything we rely on. */
-const MIN_MINOR_VERSION = 13;
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface OsbHandlerOptions {
   service: BrokerService;
+  bindings: BindingService;
   upgrades?: UpgradeRuns | undefined;
   credentials: { username: string; password: string };
   logger: Logger;
@@ -146,8 +155,12 @@ type Route = {
     query: URLSearchParams;
     meta: RequestMeta;
     headers: Record<string, string>;
+    /** The minor OSB version the platform asked for (2.x), capped at the newest the broker knows. */
+    version: number;
   }) => Promise<void>;
   mgmt?: boolean;
+  /** The OSB minor version that introduced the endpoint (`ENDPOINTS_SINCE`). */
+  since?: number;
 };
 
 /**
@@ -158,18 +171,24 @@ type Route = {
 export function createOsbHandler(
   options: OsbHandlerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { service, logger } = options;
+  const { service, bindings, logger } = options;
   const id = '([^/]+)';
   const routes: Route[] = [
     {
       method: 'GET',
       pattern: /^\/v2\/catalog$/,
-      handle: async ({ res, headers }) => send(res, 200, service.catalog(), headers),
+      handle: async ({ res, headers, version }) =>
+        send(
+          res,
+          200,
+          catalogForVersion(service.catalog() as { services: Record<string, unknown>[] }, version),
+          headers,
+        ),
     },
     {
       method: 'PUT',
       pattern: new RegExp(`^/v2/service_instances/${id}$`),
-      handle: async ({ req, res, params, query, meta, headers }) => {
+      handle: async ({ req, res, params, query, meta, headers, version }) => {
         const body = await readJson(req);
         const result = await service.provision(
           params[0]!,
@@ -178,15 +197,20 @@ export function createOsbHandler(
           meta,
         );
         const dashboard = result.dashboardUrl !== undefined ? { dashboard_url: result.dashboardUrl } : {};
-        if (result.outcome === 'accepted')
-          send(res, 202, { operation: result.operation, ...dashboard }, headers);
-        else send(res, 200, { ...dashboard }, headers);
+        if (result.outcome === 'accepted') {
+          send(
+            res,
+            202,
+            forVersion('provision', { operation: result.operation, ...dashboard }, version),
+            headers,
+          );
+        } else send(res, 200, forVersion('provision', { ...dashboard }, version), headers);
       },
     },
     {
       method: 'PATCH',
       pattern: new RegExp(`^/v2/service_instances/${id}$`),
-      handle: async ({ req, res, params, query, meta, headers }) => {
+      handle: async ({ req, res, params, query, meta, headers, version }) => {
         const body = await readJson(req);
         const result = await service.update(
           params[0]!,
@@ -198,10 +222,14 @@ export function createOsbHandler(
           send(
             res,
             202,
-            {
-              operation: result.operation,
-              ...(result.dashboardUrl ? { dashboard_url: result.dashboardUrl } : {}),
-            },
+            forVersion(
+              'update',
+              {
+                operation: result.operation,
+                ...(result.dashboardUrl ? { dashboard_url: result.dashboardUrl } : {}),
+              },
+              version,
+            ),
             headers,
           );
         } else send(res, 200, {}, headers);
@@ -224,47 +252,79 @@ export function createOsbHandler(
     {
       method: 'GET',
       pattern: new RegExp(`^/v2/service_instances/${id}/last_operation$`),
-      handle: async ({ res, params, query, headers }) => {
+      handle: async ({ res, params, query, headers, version }) => {
         const last = await service.lastOperation(params[0]!, query.get('operation') ?? undefined);
         send(
           res,
           200,
-          {
-            state: last.state,
-            description: last.description,
-            ...(last.instanceUsable !== undefined ? { instance_usable: last.instanceUsable } : {}),
-            ...(last.updateRepeatable !== undefined ? { update_repeatable: last.updateRepeatable } : {}),
-          },
-          last.state === 'in progress' ? { ...headers, 'Retry-After': '5' } : headers,
+          forVersion(
+            'lastOperation',
+            {
+              state: last.state,
+              description: last.description,
+              ...(last.instanceUsable !== undefined ? { instance_usable: last.instanceUsable } : {}),
+              ...(last.updateRepeatable !== undefined ? { update_repeatable: last.updateRepeatable } : {}),
+            },
+            version,
+          ),
+          headersForVersion(
+            last.state === 'in progress' ? { ...headers, 'Retry-After': '5' } : headers,
+            version,
+          ),
         );
       },
     },
     {
       method: 'GET',
       pattern: new RegExp(`^/v2/service_instances/${id}$`),
-      handle: async ({ res, params, headers }) =>
-        send(res, 200, await service.getInstance(params[0]!), headers),
+      since: ENDPOINTS_SINCE['GET /v2/service_instances/:instance_id'],
+      handle: async ({ res, params, headers, version }) =>
+        send(res, 200, forVersion('instance', await service.getInstance(params[0]!), version), headers),
     },
     {
       method: 'PUT',
       pattern: new RegExp(`^/v2/service_instances/${id}/service_bindings/${id}$`),
-      handle: async ({ req, res, params, meta, headers }) => {
+      handle: async ({ req, res, params, meta, headers, version }) => {
         const body = await readJson(req);
-        const result = await service.bind(params[0]!, params[1]!, body, meta);
-        send(res, result.outcome === 'created' ? 201 : 200, { credentials: result.credentials }, headers);
+        const result = await bindings.bind(params[0]!, params[1]!, body, meta);
+        send(
+          res,
+          result.outcome === 'created' ? 201 : 200,
+          forVersion('bind', { credentials: result.credentials }, version),
+          headers,
+        );
       },
     },
     {
       method: 'GET',
       pattern: new RegExp(`^/v2/service_instances/${id}/service_bindings/${id}$`),
-      handle: async ({ res, params, headers }) =>
-        send(res, 200, await service.getBinding(params[0]!, params[1]!), headers),
+      since: ENDPOINTS_SINCE['GET /v2/service_instances/:instance_id/service_bindings/:binding_id'],
+      handle: async ({ res, params, headers, version }) =>
+        send(
+          res,
+          200,
+          forVersion('binding', await bindings.getBinding(params[0]!, params[1]!), version),
+          headers,
+        ),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/v2/service_instances/${id}/service_bindings/${id}/last_operation$`),
+      since:
+        ENDPOINTS_SINCE['GET /v2/service_instances/:instance_id/service_bindings/:binding_id/last_operation'],
+      handle: async ({ res, params, headers, version }) =>
+        send(
+          res,
+          200,
+          forVersion('lastOperation', await bindings.lastOperation(params[0]!, params[1]!), version),
+          headers,
+        ),
     },
     {
       method: 'DELETE',
       pattern: new RegExp(`^/v2/service_instances/${id}/service_bindings/${id}$`),
       handle: async ({ res, params, query, headers }) => {
-        await service.unbind(params[0]!, params[1]!, {
+        await bindings.unbind(params[0]!, params[1]!, {
           serviceId: query.get('service_id') ?? undefined,
           planId: query.get('plan_id') ?? undefined,
         });
@@ -351,7 +411,7 @@ export function createOsbHandler(
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'https://broker');
     const requestIdentity = header(req, 'x-broker-api-request-identity');
-    const echo: Record<string, string> =
+    let echo: Record<string, string> =
       requestIdentity !== undefined ? { 'X-Broker-API-Request-Identity': requestIdentity } : {};
     const route = routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
     const mgmt = route?.mgmt ?? url.pathname.startsWith('/mgmt/');
@@ -365,24 +425,39 @@ export function createOsbHandler(
         );
         return;
       }
+      let version = MAX_MINOR_VERSION;
       if (!mgmt) {
-        const version = header(req, 'x-broker-api-version');
-        const match = version === undefined ? null : /^2\.(\d+)$/.exec(version.trim());
-        if (match === null || Number(match[1]) < MIN_MINOR_VERSION) {
+        const requested = header(req, 'x-broker-api-version');
+        const minor = minorVersionOf(requested);
+        if (minor === undefined || minor < MIN_MINOR_VERSION) {
           send(
             res,
             412,
             {
               error: 'PreconditionFailed',
               description:
-                version === undefined
+                requested === undefined
                   ? 'X-Broker-API-Version Header not set'
-                  : `X-Broker-API-Version ${version} is not supported; 2.${MIN_MINOR_VERSION} or newer is required`,
+                  : `X-Broker-API-Version ${requested} is not supported; 2.${MIN_MINOR_VERSION} or newer is required`,
             },
             echo,
           );
           return;
         }
+        version = Math.min(minor, MAX_MINOR_VERSION);
+        echo = headersForVersion(echo, version);
+      }
+      if (route?.since !== undefined && version < route.since) {
+        send(
+          res,
+          412,
+          {
+            error: 'PreconditionFailed',
+            description: `${req.method} ${url.pathname} needs X-Broker-API-Version 2.${route.since} or newer`,
+          },
+          echo,
+        );
+        return;
       }
       if (route === undefined) {
         send(res, 404, { description: `no route ${req.method} ${url.pathname}` }, echo);
@@ -402,7 +477,7 @@ export function createOsbHandler(
         },
         'broker request',
       );
-      await route.handle({ req, res, params, query: url.searchParams, meta, headers: echo });
+      await route.handle({ req, res, params, query: url.searchParams, meta, headers: echo, version });
     } catch (error) {
       const { status, body } = mgmt ? mgmtError(error) : osbError(error);
       if (status >= 500) logger.error({ err: error, path: url.pathname }, 'broker request failed');

@@ -8,7 +8,7 @@ import { InputError, InternalError, NotFoundError, ConflictError, type Plan } fr
 import type { SecretBox } from '@openpks/pki';
 import type { TokenVerifier } from '@openpks/auth';
 import type { Logger } from '@openpks/role';
-import { bindingUserOf, createBinding, dashboardUrl } from '../adapter/binding.js';
+import { dashboardUrl } from '../adapter/binding.js';
 import { generateManifest, settingsFromManifest } from '../adapter/manifest.js';
 import {
   DEPLOYMENT_PREFIX,
@@ -128,6 +128,8 @@ export interface BrokerServiceOptions {
   oidc: OidcSettings;
   secrets: SecretBox;
   clusterCa: ClusterCaSource;
+  /** PEM of the broker's client CA, which manifests give the apiserver (see `loadOrCreateClientCa`). */
+  clientCa?: string | undefined;
   /** Checks that a bind request's id token was issued by UAA to pks_cluster_client for that user. */
   idTokenVerifier?: TokenVerifier | undefined;
   serviceDeployment?: ((instanceId: string) => ServiceDeployment) | undefined;
@@ -166,7 +168,7 @@ const DESCRIPTIONS: Record<OperationType, { running: string; done: string; faile
 };
 
 /** JSON with sorted keys: equal requests hash equal whatever order the platform wrote them in. */
-function stableJson(value: unknown): string {
+export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
@@ -219,7 +221,7 @@ export class BrokerService {
   }
 
   #odbPlan(id: string): OdbPlan {
-    return odbPlanOf(this.#plan(id), this.#options.oidc);
+    return odbPlanOf(this.#plan(id), this.#options.oidc, this.#options.clientCa);
   }
 
   #serviceDeployment(instanceId: string): ServiceDeployment {
@@ -289,7 +291,7 @@ export class BrokerService {
 
     const manifest = generateManifest({
       serviceDeployment: this.#serviceDeployment(instanceId),
-      plan: odbPlanOf(plan, this.#options.oidc),
+      plan: odbPlanOf(plan, this.#options.oidc, this.#options.clientCa),
       requestParams: body as RequestParameters,
     }).manifest;
     const deployment = deploymentNameOf(instanceId);
@@ -373,7 +375,7 @@ export class BrokerService {
     const serviceId = requireString(body, 'service_id');
     if (serviceId !== PKS_SERVICE_ID) throw new InputError('service_id', `service ${serviceId} not found`);
     if (!acceptsIncomplete) throw new AsyncRequiredError();
-    const instance = await this.#requireInstance(instanceId);
+    const instance = await this.requireInstance(instanceId);
     const planId = typeof body.plan_id === 'string' ? body.plan_id : instance.plan_id;
     if (planId !== instance.plan_id) {
       const from = this.#options.plans.find((p) => p.id === instance.plan_id)?.name ?? instance.plan_id;
@@ -383,7 +385,7 @@ export class BrokerService {
         `A cluster cannot change plans: it was created with plan ${from}, the request asks for ${to}`,
       );
     }
-    await this.#requireIdle(instanceId);
+    await this.requireIdle(instanceId);
     const deployment = deploymentNameOf(instanceId);
     const previous = await this.#director.manifest(deployment);
     if (previous === undefined) throw new NotFoundError(`service instance ${instanceId} has no deployment`);
@@ -426,7 +428,7 @@ export class BrokerService {
       throw new NotFoundError(`service instance ${instanceId} not found`);
     }
     if (previous === undefined) throw new NotFoundError(`service instance ${instanceId} has no deployment`);
-    await this.#requireIdle(instanceId);
+    await this.requireIdle(instanceId);
     const manifest = this.#render(instanceId, instance.plan_id, null, previous);
     if (type === 'upgrade' && isDeepStrictEqual(parse(manifest), parse(previous)))
       return { outcome: 'current' };
@@ -577,7 +579,7 @@ export class BrokerService {
   }
 
   async getInstance(instanceId: string): Promise<Record<string, unknown>> {
-    const instance = await this.#requireInstance(instanceId);
+    const instance = await this.requireInstance(instanceId);
     const latest = await this.#latestOperation(instanceId);
     const current = latest === undefined ? undefined : await this.#advance(latest);
     if (current?.state === OperationState.IN_PROGRESS) {
@@ -603,107 +605,6 @@ export class BrokerService {
           : {}),
       },
     };
-  }
-
-  // ---- bindings ----------------------------------------------------------------------------------
-
-  async bind(
-    instanceId: string,
-    bindingId: string,
-    body: Record<string, unknown>,
-    meta: RequestMeta,
-  ): Promise<{ outcome: 'created' | 'exists'; credentials: Record<string, unknown> }> {
-    requireString(body, 'service_id');
-    requireString(body, 'plan_id');
-    await this.#requireInstance(instanceId);
-    const requestHash = stableJson(body);
-    const existing = await this.#binding(instanceId, bindingId);
-    if (existing !== undefined) {
-      if (existing.request_hash !== requestHash) {
-        throw new ConflictError(`binding ${bindingId} already exists with different parameters`);
-      }
-      return {
-        outcome: 'exists',
-        credentials: this.#openCredentials(instanceId, bindingId, existing.credentials_sealed),
-      };
-    }
-    await this.#requireIdle(instanceId);
-    const user = bindingUserOf(body as RequestParameters);
-    if (this.#options.idTokenVerifier !== undefined) {
-      let verifiedUser: string | undefined;
-      try {
-        verifiedUser = (await this.#options.idTokenVerifier.verify(user.idToken)).userName;
-      } catch {
-        throw new InputError('id_token', 'id_token is not a valid UAA id token for pks_cluster_client');
-      }
-      if (verifiedUser !== user.userName) {
-        throw new InputError(
-          'id_token',
-          `id_token was issued to ${verifiedUser ?? 'someone else'}, not ${user.userName}`,
-        );
-      }
-    }
-    const deployment = deploymentNameOf(instanceId);
-    const manifest = await this.#director.manifest(deployment);
-    if (manifest === undefined) throw new NotFoundError(`service instance ${instanceId} has no deployment`);
-    const boshVms: Record<string, string[]> = {};
-    for (const instance of await this.#director.instances(deployment)) {
-      (boshVms[instance.job] ??= []).push(...instance.ips);
-    }
-    const ca = await this.#options.clusterCa.clusterCa(deployment);
-    if (ca === undefined) throw new InternalError(`the cluster CA of ${deployment} is not available`);
-    const binding = await createBinding(
-      {
-        bindingId,
-        boshVms,
-        manifest,
-        requestParams: body as RequestParameters,
-        secrets: { '((kubo_ca))': ca },
-      },
-      { resolves: this.#options.resolves },
-    );
-    const inserted = await this.#db.query(
-      `INSERT INTO broker.bindings (instance_id, id, request_hash, credentials_sealed, originating_identity)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-      [
-        instanceId,
-        bindingId,
-        requestHash,
-        this.#options.secrets.seal(
-          JSON.stringify(binding.credentials),
-          `broker.bindings/${instanceId}/${bindingId}`,
-        ),
-        JSON.stringify(meta.originatingIdentity ?? null),
-      ],
-    );
-    if (inserted.rowCount === 0) return this.bind(instanceId, bindingId, body, meta); // lost a race: answer as a repeat
-    return { outcome: 'created', credentials: binding.credentials };
-  }
-
-  async getBinding(instanceId: string, bindingId: string): Promise<Record<string, unknown>> {
-    const binding = await this.#binding(instanceId, bindingId);
-    if (binding === undefined) throw new NotFoundError(`binding ${bindingId} not found`);
-    return { credentials: this.#openCredentials(instanceId, bindingId, binding.credentials_sealed) };
-  }
-
-  async unbind(
-    instanceId: string,
-    bindingId: string,
-    query: { serviceId?: string | undefined; planId?: string | undefined },
-  ): Promise<void> {
-    if (!query.serviceId) throw new InputError('service_id', 'service_id is required');
-    if (!query.planId) throw new InputError('plan_id', 'plan_id is required');
-    const deleted = await this.#db.query('DELETE FROM broker.bindings WHERE instance_id = $1 AND id = $2', [
-      instanceId,
-      bindingId,
-    ]);
-    if (deleted.rowCount === 0) throw new GoneError(`binding ${bindingId} does not exist`);
-  }
-
-  #openCredentials(instanceId: string, bindingId: string, sealed: string): Record<string, unknown> {
-    return JSON.parse(
-      this.#options.secrets.openString(sealed, `broker.bindings/${instanceId}/${bindingId}`),
-    ) as Record<string, unknown>;
   }
 
   // ---- management --------------------------------------------------------------------------------
@@ -887,7 +788,7 @@ export class BrokerService {
   }
 
   /** Refuses while an operation of ours runs on the instance, or any task of the Director's on its deployment. */
-  async #requireIdle(instanceId: string): Promise<void> {
+  async requireIdle(instanceId: string): Promise<void> {
     if ((await this.#runningOperation(instanceId)) !== undefined) throw new ConcurrencyError();
     const active = await this.#director.tasks({
       deployment: deploymentNameOf(instanceId),
@@ -928,20 +829,9 @@ export class BrokerService {
     return rows[0];
   }
 
-  async #requireInstance(id: string): Promise<InstanceRow> {
+  async requireInstance(id: string): Promise<InstanceRow> {
     const instance = await this.#instance(id);
     if (instance === undefined) throw new NotFoundError(`service instance ${id} not found`);
     return instance;
-  }
-
-  async #binding(
-    instanceId: string,
-    bindingId: string,
-  ): Promise<{ request_hash: string; credentials_sealed: string } | undefined> {
-    const { rows } = await this.#db.query<{ request_hash: string; credentials_sealed: string }>(
-      'SELECT request_hash, credentials_sealed FROM broker.bindings WHERE instance_id = $1 AND id = $2',
-      [instanceId, bindingId],
-    );
-    return rows[0];
   }
 }

@@ -97,4 +97,19 @@ CREATE TABLE upgrade_run_instances (
     id: '0004_upgrade_run_created_by',
     sql: `ALTER TABLE upgrade_runs ADD COLUMN created_by text;`,
   },
+  {
+    // Bindings without OIDC: a client certificate from the broker's client CA, let in by a ClusterRoleBinding.
+    id: '0005_client_ca_certificate_bindings',
+    sql: `
+CREATE TABLE client_ca (
+  id text PRIMARY KEY,
+  certificate text NOT NULL,
+  -- the CA's private key, sealed with the data directory's key
+  private_key_sealed text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+-- the Kubernetes user (client certificate CN) of a certificate binding; null for an OIDC binding
+ALTER TABLE bindings ADD COLUMN kube_user text;
+`,
+  },
 ];
