@@ -224,7 +224,7 @@ describe('generateManifest', () => {
 });
 
 describe('generatePlanSchemas', () => {
-  it('bounds the worker count by the plan and requires the hostname on create', () => {
+  it('bounds the worker count by the plan, requires the hostname on create, and all OIDC binding fields or none', () => {
     const schemas = generatePlanSchemas(small);
     const create = schemas.service_instance.create.parameters as Obj;
     expect(create.$schema).toBe('http://json-schema.org/draft-04/schema#');
@@ -237,10 +237,12 @@ describe('generatePlanSchemas', () => {
     expect(
       (schemas.service_instance.update.parameters as Obj).properties.kubernetes_worker_instances.maximum,
     ).toBe(10);
-    expect((schemas.service_binding.create.parameters as Obj).required).toEqual([
-      'user_name',
-      'id_token',
-      'refresh_token',
-    ]);
+    const bind = schemas.service_binding.create.parameters as Obj;
+    expect(bind.required).toBeUndefined();
+    expect(bind.dependencies).toEqual({
+      user_name: ['id_token', 'refresh_token'],
+      id_token: ['user_name', 'refresh_token'],
+      refresh_token: ['user_name', 'id_token'],
+    });
   });
 });

@@ -68,8 +68,13 @@ export function generatePlanSchemas(plan: OdbPlan): PlanSchemas {
           $schema: JSON_SCHEMA,
           type: 'object',
           description:
-            'The requesting user and the tokens UAA issued to them for pks_cluster_client; they become the kubeconfig user',
-          required: ['user_name', 'id_token', 'refresh_token'],
+            'None for a client-certificate kubeconfig (cluster-admin until unbound); or the requesting user and the tokens UAA issued to them for pks_cluster_client, which become an OIDC kubeconfig user',
+          // All three OIDC fields or none: a platform that sends no parameters is valid against this schema.
+          dependencies: {
+            user_name: ['id_token', 'refresh_token'],
+            id_token: ['user_name', 'refresh_token'],
+            refresh_token: ['user_name', 'id_token'],
+          },
           properties: {
             user_name: { type: 'string' },
             id_token: { type: 'string' },
