@@ -7,7 +7,13 @@ export {
 } from './adapter/manifest.js';
 export type { ClusterSettings } from './adapter/manifest.js';
 export { generatePlanSchemas } from './adapter/schemas.js';
-export { createBinding, deleteBinding, dashboardUrl, bindingUserOf } from './adapter/binding.js';
+export {
+  createBinding,
+  deleteBinding,
+  dashboardUrl,
+  bindingUserOf,
+  kubeClusterOf,
+} from './adapter/binding.js';
 export type { BindingRegistry, CreateBindingOptions, BindingUser } from './adapter/binding.js';
 export { runAdapterCommand } from './adapter/command.js';
 export type { AdapterRun, AdapterCommandOptions } from './adapter/command.js';
@@ -52,7 +58,18 @@ export type {
   UpgradeOutcome,
 } from './service/brokerService.js';
 export { AsyncRequiredError, ConcurrencyError, GoneError, UnprocessableError } from './service/errors.js';
+export { BindingService } from './service/bindingService.js';
+export type { BindingServiceOptions, BindOutcome, InstanceGuard } from './service/bindingService.js';
+export { BINDING_GROUP, certificateUserOf, clusterRoleBindingOf } from './bindings/certificateBinding.js';
+export { loadOrCreateClientCa } from './bindings/clientCa.js';
 export { createOsbHandler, parseOriginatingIdentity } from './http/osbHandler.js';
+export {
+  FIELDS_SINCE,
+  ENDPOINTS_SINCE,
+  HEADERS_SINCE,
+  MIN_MINOR_VERSION,
+  MAX_MINOR_VERSION,
+} from './http/osbVersions.js';
 export {
   UpgradeRuns,
   UpgradeRunState,

@@ -14,7 +14,7 @@ const CERTIFICATE_DAYS = 825;
  * The Kubernetes user of a binding: its client certificate's CN and the name of its ClusterRoleBinding.
  * The binding id when it is a valid object name (platforms send GUIDs), a digest of it otherwise.
  */
-export function bindingUserOf(bindingId: string): string {
+export function certificateUserOf(bindingId: string): string {
   const id = bindingId.toLowerCase();
   const safe =
     DNS_SUBDOMAIN.test(id) && id === bindingId
@@ -56,7 +56,7 @@ export async function createCertificateBinding(options: {
   clientCa: CertificateAndKey;
   admin: KubeAdmin;
 }): Promise<CertificateBinding> {
-  const user = bindingUserOf(options.bindingId);
+  const user = certificateUserOf(options.bindingId);
   const credential = await issueCertificate(options.clientCa, {
     commonName: user,
     organizations: [BINDING_GROUP],
