@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InternalError } from '@openpks/domain';
 import { issueCertificate, type CertificateAndKey } from '@openpks/pki';
+import { UnprocessableError } from '../service/errors.js';
 import { kubeMessage, type KubeAdmin } from './kubeAdmin.js';
 
 /** The group (client certificate O) of every certificate binding's user; RBAC grants it nothing by itself. */
@@ -68,8 +69,8 @@ export async function createCertificateBinding(options: {
     CLUSTER_ROLE_BINDINGS,
     clusterRoleBindingOf(user, options.bindingId),
   );
-  // 409: a request for the same binding got there first; the name is the binding's, so it grants the same.
-  if (created.status !== 201 && created.status !== 200 && created.status !== 409) {
+  if (created.status === 409) await requireGrantsClusterAdmin(options.admin, user);
+  else if (created.status !== 201 && created.status !== 200) {
     throw new InternalError(
       `the cluster refused the ClusterRoleBinding ${user}: ${kubeMessage(created)} (HTTP ${created.status})`,
     );
@@ -95,6 +96,27 @@ export async function createCertificateBinding(options: {
       preferences: {},
     },
   };
+}
+
+/**
+ * A ClusterRoleBinding of that name exists already: one a request for the same binding made first is fine,
+ * anything else (someone else's object under our name) would leave the certificate without access.
+ */
+async function requireGrantsClusterAdmin(admin: KubeAdmin, user: string): Promise<void> {
+  const found = await admin.request('GET', `${CLUSTER_ROLE_BINDINGS}/${encodeURIComponent(user)}`);
+  const binding = found.body as
+    { roleRef?: { kind?: string; name?: string }; subjects?: { kind?: string; name?: string }[] } | undefined;
+  const grants =
+    found.status === 200 &&
+    binding?.roleRef?.kind === 'ClusterRole' &&
+    binding.roleRef.name === 'cluster-admin' &&
+    (binding.subjects ?? []).some((s) => s.kind === 'User' && s.name === user);
+  if (!grants) {
+    throw new UnprocessableError(
+      'binding_id',
+      `the cluster already has a ClusterRoleBinding ${user} that does not give ${user} cluster-admin; delete it or bind under another id`,
+    );
+  }
 }
 
 /** Takes a certificate binding's access away: its ClusterRoleBinding is deleted (gone already is fine). */

@@ -12,9 +12,13 @@ import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
 import { parseConfig } from '@openpks/config';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
+import { DataDirectory, SecretBox } from '@openpks/pki';
 import { createLogger } from '@openpks/role';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
+import { loadOrCreateClientCa } from '../bindings/clientCa.js';
+import { KubeAdmin } from '../bindings/kubeAdmin.js';
 import { PKS_SERVICE_ID } from '../service/brokerService.js';
+import { configServerClusterCa } from '../service/clusterCa.js';
 import { startTestBroker, type OsbResponse, type TestBroker } from '../testing/index.js';
 
 const run = promisify(execFile);
@@ -287,7 +291,7 @@ function kubeClient(kubeconfig: unknown): CoreV1Api {
 
 describe('a binding with no parameters', () => {
   it('gives a client certificate that works with real Kubernetes clients until it is unbound, then gets 403', async () => {
-    const { id, path } = await provisioned('2.17', 'no-oidc.example.com');
+    const { path } = await provisioned('2.17', 'no-oidc.example.com');
     const bindingId = randomUUID();
     const bindingPath = `${path}/service_bindings/${bindingId}`;
     const bound = await osb('2.15', 'PUT', bindingPath, { service_id: PKS_SERVICE_ID, plan_id: small.id });
@@ -331,7 +335,35 @@ describe('a binding with no parameters', () => {
     });
     expect((await kubeClient(other.body.credentials.kubeconfig).listNode()).items).toHaveLength(1);
     await expect(kubeClient(kubeconfig).listNode()).rejects.toMatchObject({ code: 403 });
-    expect(id).toBeTypeOf('string');
+  }, 120_000);
+
+  it('refuses (422) to hand out a certificate when the cluster has a ClusterRoleBinding of that name granting something else', async () => {
+    const { id, path } = await provisioned('2.17', 'squatted.example.com');
+    const bindingId = randomUUID();
+    const deployment = `service-instance_${id}`;
+    // The broker's own admin access, as an operator holding the data directory could use it.
+    const clientCa = await loadOrCreateClientCa(
+      db,
+      await SecretBox.fromDataDirectory(await DataDirectory.open(uaa.dataDir)),
+    );
+    const master = (await bosh.client.instances(deployment)).find((i) => i.job === 'master')!;
+    const ca = await configServerClusterCa(bosh.client, bosh.configServer).clusterCa(deployment);
+    const admin = new KubeAdmin(
+      { server: `https://${master.ips[0]}:8443`, ca: ca!, tlsServerName: 'squatted.example.com' },
+      clientCa,
+    );
+    const squat = await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      metadata: { name: `pks-binding-${bindingId}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'User', name: 'someone-else' }],
+    });
+    expect(squat.status).toBe(201);
+    const res = await osb('2.17', 'PUT', `${path}/service_bindings/${bindingId}`, {
+      service_id: PKS_SERVICE_ID,
+      plan_id: small.id,
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.description).toMatch(/already has a ClusterRoleBinding pks-binding-/);
   }, 120_000);
 
   it('keeps the private key sealed at rest and out of the log', async () => {
