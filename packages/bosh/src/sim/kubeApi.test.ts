@@ -213,6 +213,16 @@ describe('client certificates and RBAC at the sim master', () => {
     ).rejects.toMatchObject({ code: 409 });
     expect((await asUser.listNode()).items.length).toBeGreaterThan(0);
 
+    // As etcd would, the cluster keeps its bindings when the master's VM is recreated.
+    const master = async () => (await bosh.client.vms('kube-a')).find((vm) => vm.job === 'master')!.cid;
+    const before = await master();
+    const recreate = await bosh.client.deploy(kuboManifest({ name: 'kube-a', masters: 1, workers: 4 }), {
+      recreate: true,
+    });
+    await bosh.client.waitForTask(recreate.id);
+    expect(await master()).not.toBe(before);
+    expect((await asUser.listNode()).items.length).toBeGreaterThan(0);
+
     await rbac.deleteClusterRoleBinding({ name: 'binding-7' });
     await expect(asUser.listNode()).rejects.toMatchObject({ code: 403 });
     await expect(rbac.deleteClusterRoleBinding({ name: 'binding-7' })).rejects.toMatchObject({ code: 404 });
