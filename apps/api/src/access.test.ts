@@ -59,13 +59,14 @@ describe('authorisation, validation and guards', () => {
     };
     for (const who of WHO) {
       await uaa.createUser(`${who}-user`, `${who}-password-1`, groups[who]);
-      // Nobody without a PKS scope gets a pks_cli token; the UAA admin client's token has none.
+      // Nobody without a PKS scope gets a pks_cli token; a signed-in user without one is who the
+      // kubeconfig client (openid only) serves.
       token[who] = (
-        await uaa.tokenFor(
-          who === 'none'
-            ? { clientId: 'admin', clientSecret: uaa.adminClientSecret }
-            : { username: `${who}-user`, password: `${who}-password-1` },
-        )
+        await uaa.tokenFor({
+          username: `${who}-user`,
+          password: `${who}-password-1`,
+          ...(who === 'none' ? { clientId: 'pks_cluster_client', scope: 'openid' } : {}),
+        })
       ).access_token;
     }
     const made = await api.query(
@@ -292,7 +293,7 @@ describe('authorisation, validation and guards', () => {
       const ws = api.wsClient('not-a-token', resolve);
       collect(ws, 'subscription{ clusterEvents(name:"owned"){ description } }', {}, () => true);
     });
-    expect((await closed).code).toBe(4403);
+    expect((await closed).code).toBe(4401);
   });
 
   it('answers UNAUTHENTICATED without a token, for introspection too, and introspects for a signed-in caller', async () => {

@@ -74,6 +74,12 @@ export interface ApiServer {
 }
 
 const WS_UNAUTHORIZED = 4401;
+/**
+ * Tokens meant for the PKS API: UAA puts `pks` in `aud` for any pks.* scope or authority, and its client
+ * id for every token of PKS's own clients (a signed-in user without PKS scopes is then FORBIDDEN, not
+ * a stranger). A token UAA minted for something else, e.g. its admin client, is refused as such.
+ */
+const PKS_API_AUDIENCES = ['pks', 'pks_cli', 'pks_console', 'pks_cluster_client'] as const;
 
 /** What an HTTP request's operation turned out to be, for the answer cache. */
 interface RequestOutcome {
@@ -95,7 +101,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const broker = new OsbClient(options.broker);
   const verifier =
     options.verifier ??
-    new UaaTokenVerifier({ issuer: options.uaa.issuer, ...(options.uaa.ca ? { ca: options.uaa.ca } : {}) });
+    new UaaTokenVerifier({
+      issuer: options.uaa.issuer,
+      audience: [...PKS_API_AUDIENCES],
+      ...(options.uaa.ca ? { ca: options.uaa.ca } : {}),
+    });
 
   const tracker = new OperationTracker({
     db,
@@ -164,7 +174,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     try {
       return { caller: callerOf(await verifier.verify(token)) };
     } catch (error) {
-      return { caller: undefined, authError: error as Error };
+      if (isPksError(error) && error.code === 'UNAUTHENTICATED')
+        return { caller: undefined, authError: error };
+      // Not the token's fault (UAA's keys unreachable, say): still no caller, and the operator learns why.
+      logger.error({ err: error }, 'could not verify a bearer token');
+      return {
+        caller: undefined,
+        authError: new UnauthenticatedError('the token could not be verified now; try again', {
+          cause: error,
+        }),
+      };
     }
   };
 
@@ -275,12 +294,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
               : typeof params.token === 'string'
                 ? `Bearer ${params.token}`
                 : undefined;
-        const { caller } = await authenticate(raw);
-        if (caller === undefined) return false;
+        const { caller, authError } = await authenticate(raw);
+        const socket = (ctx.extra as unknown as { socket: WebSocket }).socket;
+        if (caller === undefined) {
+          // graphql-ws closes a refused connection with 4403 Forbidden; a token that is missing or not
+          // trusted is 4401, as for one that expires later, so clients know to sign in again. A close
+          // reason holds at most 123 bytes.
+          const reason = authError?.message ?? 'a UAA bearer token is required';
+          socket.close(WS_UNAUTHORIZED, `Unauthorized: ${reason}`.slice(0, 123));
+          return false;
+        }
         (ctx.extra as { caller?: Caller }).caller = caller;
         // An expired token ends the socket: subscriptions never outlive the access they were granted on.
         const ms = caller.token.expiresAt.getTime() - Date.now();
-        const socket = (ctx.extra as unknown as { socket: WebSocket }).socket;
         const timer = setTimeout(
           () => socket.close(WS_UNAUTHORIZED, 'Unauthorized: token expired'),
           Math.max(0, ms),
@@ -374,6 +400,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       services,
       [OUTCOME]: outcome,
     };
+    // Everything, introspection included, needs a valid token; refusing here, before Apollo, keeps an
+    // untrusted token a 401 (RFC 6750) rather than an error inside a request pipeline that answers 500.
+    if (context.caller === undefined) {
+      const error = context.authError ?? new UnauthenticatedError('a UAA bearer token is required');
+      metrics.requests.inc({ operation: 'unknown', outcome: 'unauthenticated' });
+      res.writeHead(401, {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        'WWW-Authenticate': bearerChallenge(context.authError === undefined ? undefined : error.message),
+      });
+      res.end(JSON.stringify({ errors: [{ message: error.message, extensions: errorExtensionsOf(error) }] }));
+      return;
+    }
     // Only JSON POSTs: Apollo's CSRF prevention has nothing to say about them, and GETs stay uncached.
     const cacheKey =
       context.caller !== undefined &&
@@ -456,6 +495,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         await new Promise<void>((resolve) => wss.close(() => resolve()));
       })()),
   };
+}
+
+/** RFC 6750 §3: a bare challenge when no token came, `invalid_token` with the reason when one failed. */
+function bearerChallenge(reason: string | undefined): string {
+  if (reason === undefined) return 'Bearer realm="pks"';
+  return `Bearer realm="pks", error="invalid_token", error_description="${reason.replace(/["\\]/g, "'")}"`;
 }
 
 function formatError(

@@ -3,7 +3,8 @@
 // it (1) binds first, so port 0 works and NEXTAUTH_URL names the bound port, (2) answers /healthz like
 // every role, (3) sets the security headers with the UAA origin and a per-request script nonce, known
 // only at run time, and (4) passes the GraphQL WebSocket through to the API: route handlers cannot
-// upgrade, and this way the browser needs no trust in the API's certificate and CSP stays 'self'.
+// upgrade, and this way the browser needs no trust in the API's certificate and CSP stays 'self', and
+// (5) sends browsers that reach it by another host name to the external URL, where sign-in can complete.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import nextModule from 'next';
 import type { NextServerOptions } from 'next/dist/server/next.js';
 import { readConsoleEnv, type ConsoleEnv } from './env.js';
+import { answerOtherHost, externalHostCheck } from './externalHost.js';
 import { securityHeaders } from './headers.js';
 
 const WS_PATH = '/api/graphql/ws';
@@ -47,8 +49,14 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
   const uaaOrigin = new URL(env.uaaUrl).origin;
   const secure = publicUrl.startsWith('https://');
+  const hostCheck = externalHostCheck(publicUrl);
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const decision = hostCheck(req);
+    if (decision.action !== 'serve') {
+      answerOtherHost(res, decision);
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
@@ -71,6 +79,11 @@ async function main(): Promise<void> {
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
+    if (hostCheck(req).action !== 'serve') {
+      // A WebSocket client does not follow redirects; the page that opens it is on the external URL.
+      socket.end('HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
     if (path !== WS_PATH || req.headers.origin !== new URL(publicUrl).origin) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
