@@ -7,8 +7,10 @@ import {
   InputErrors,
   InternalError,
   NotFoundError,
+  collectInputErrors,
   describeInputError,
   describeInputErrors,
+  throwInputErrors,
   errorExtensionsOf,
   exitCodeOf,
   httpStatusOf,
@@ -85,6 +87,26 @@ describe('typed errors', () => {
         'parameters.nodes_dns[0]: "x" is not an IPv4 address (allowed: an IPv4 address)',
     );
     expect(describeInputErrors(lbSize)).toBe(describeInputError(lbSize));
+  });
+
+  it('gather every bad field of a pass of checks before throwing', () => {
+    const found: InputError[] = [];
+    expect(collectInputErrors(found, () => 3)).toBe(3);
+    expect(
+      collectInputErrors(found, () => {
+        throw new InputError('name', 'is taken');
+      }),
+    ).toBeUndefined();
+    collectInputErrors(found, () => {
+      throw new InputErrors([new InputError('a', 'is wrong'), new InputError('b', 'is missing')]);
+    });
+    expect(() => collectInputErrors(found, () => invariant(false, 'a bug, not bad input'))).toThrowError(
+      InternalError,
+    );
+    expect(found.map((e) => e.field)).toEqual(['name', 'a', 'b']);
+    expect(() => throwInputErrors(found)).toThrowError(InputErrors);
+    expect(() => throwInputErrors(found.slice(0, 1))).toThrowError(found[0]!);
+    expect(() => throwInputErrors([])).not.toThrow();
   });
 
   it('keep the cause chain and the class name', () => {

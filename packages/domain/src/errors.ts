@@ -94,6 +94,28 @@ export class InputErrors extends PksError {
   }
 }
 
+/** Throws what a pass of checks found, if anything: the one InputError, or all of them as InputErrors. */
+export function throwInputErrors(errors: readonly InputError[]): void {
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) throw new InputErrors(errors);
+}
+
+/**
+ * Runs one check of a pass and keeps going when it fails on bad input: its InputError (or each of its
+ * InputErrors) joins `errors` and the result is undefined. Other errors propagate. With
+ * `throwInputErrors` afterwards, one answer names every bad field instead of only the first.
+ */
+export function collectInputErrors<T>(errors: InputError[], check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InputError) errors.push(error);
+    else if (error instanceof InputErrors) errors.push(...error.errors);
+    else throw error;
+    return undefined;
+  }
+}
+
 /** One bad input as every transport carries it: where, why, and what would do instead. */
 export interface BadInput {
   /** The dotted path of the field as the user gave it; undefined when no single field is to blame. */

@@ -20,6 +20,8 @@ export {
   describeInputError,
   describeInputErrors,
   badInputsOf,
+  throwInputErrors,
+  collectInputErrors,
 } from './errors.js';
 export type { PksErrorOptions, InputErrorOptions, BadInput } from './errors.js';
 export { LastAction, LastActionState, CLUSTER_NAME_MAX_LENGTH, validateClusterName } from './cluster.js';
