@@ -191,6 +191,20 @@ describe('bad input in GraphQL answers', () => {
       'numNodes: "three" is not a whole number (allowed: a whole number from -2147483648 to 2147483647)',
     );
 
+    // A value with "; " in it does not cut the sentence short.
+    const semicolon = only(await createCluster({ numNodes: 'a; b' }));
+    expect(semicolon.message).toBe(
+      'numNodes: "a; b" is not a whole number (allowed: a whole number from -2147483648 to 2147483647)',
+    );
+    const listEntry = only(
+      await api.query(
+        manager,
+        'mutation($input:UpgradeClustersInput!){ upgradeClusters(input:$input){ id } }',
+        { input: { clusters: ['c1', 7.5] } },
+      ),
+    );
+    expect(listEntry.message).toBe('clusters[1]: 7.5 is not a String');
+
     const missing = only(
       await api.query(
         manager,

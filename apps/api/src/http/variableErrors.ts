@@ -7,19 +7,23 @@ import { InputError } from '@openpks/domain';
  * the argument (`numNodes`, `drain.kubeletDrainTimeout`), or the variable itself when it is the value.
  */
 
-const INVALID_VALUE =
-  /^Variable "\$([_A-Za-z]\w*)" got invalid value [\s\S]*?(?: at "\1([^"]*)")?; ([\s\S]+)$/;
+// A value inside the variable (with its path) is tried first, so a `; ` in the printed value cannot end
+// the value early; then the variable as a whole.
+const INVALID_AT =
+  /^Variable "\$([_A-Za-z]\w*)" got invalid value [\s\S]*? at "\1((?:\.\w+|\[\d+\])+)"; ([\s\S]+)$/;
+const INVALID_WHOLE = /^Variable "\$([_A-Za-z]\w*)" got invalid value [\s\S]*?(); ([\s\S]+)$/;
 const NOT_PROVIDED = /^Variable "\$([_A-Za-z]\w*)" of required type "([^"]+)" was not provided\.$/;
 const NULL_VALUE = /^Variable "\$([_A-Za-z]\w*)" of non-null type "([^"]+)" must not be null\.$/;
 
 export function inputErrorOfVariable(message: string): InputError | undefined {
   const missing = NOT_PROVIDED.exec(message) ?? NULL_VALUE.exec(message);
   if (missing) return new InputError(missing[1], 'is required', { allowed: `a value of type ${missing[2]}` });
-  const invalid = INVALID_VALUE.exec(message);
+  const invalid = INVALID_AT.exec(message) ?? INVALID_WHOLE.exec(message);
   if (!invalid) return undefined;
   const [, variable, at = '', inner = ''] = invalid;
-  // `.numNodes` or `.drain.kubeletDrainTimeout` or `.clusters[2]`: the path below the variable.
-  const path = at.replace(/^\./, '');
+  // `.numNodes` or `.drain.kubeletDrainTimeout` or `.clusters[2]`: the path below the variable; a list
+  // variable's own entries (`[2]`) keep its name.
+  const path = at.startsWith('[') ? `${variable}${at}` : at.replace(/^\./, '');
   const within = (field: string) => (path === '' ? field : `${path}.${field}`);
   const required = /^Field "(\w+)" of required type "([^"]+)" was not provided\.$/.exec(inner);
   if (required) {
