@@ -148,6 +148,11 @@ describe('bad input in GraphQL answers', () => {
     expect(credentials.message).toBe(
       "password: is required: UAA issues the kubeconfig's OIDC tokens with it",
     );
+    const wrong = only(
+      await api.query(manager, 'mutation{ clusterCredentials(name:"c1", password:"not-it"){ kubeconfig } }'),
+    );
+    expect(wrong.message).toBe('password: was rejected by UAA; check it and try again');
+    expect(wrong.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('names network profile parameters by their path in the profile, each on its own line', async () => {

@@ -264,12 +264,16 @@ describe('pks bad input: the field as typed, the reason, what is allowed; exit 2
     expect(task.code).toBe(2);
   });
 
-  it('get-credentials: an empty password is named as the prompt asked for it', async () => {
+  it('get-credentials: an empty or wrong password is named as the prompt asked for it', async () => {
     const res = await alice.pks(['get-credentials', 'c1'], { input: '\n' });
     expect(errorLines(res)).toEqual([
       "Error: password: is required: UAA issues the kubeconfig's OIDC tokens with it",
     ]);
     expect(res.code).toBe(2);
+    // A wrong password is bad input too, not a lost login.
+    const wrong = await alice.pks(['get-credentials', 'c1'], { env: { PKS_USER_PASSWORD: 'not-it' } });
+    expect(errorLines(wrong)).toEqual(['Error: password: was rejected by UAA; check it and try again']);
+    expect(wrong.code).toBe(2);
   });
 
   it('create-network-profile: keys of the file by their path, one line each; PKS words for a missing scope', async () => {

@@ -578,6 +578,11 @@ async function clusterTokens(
     req.on('error', reject);
     req.end(form);
   });
+  // A wrong password is bad input of this mutation, not a sign that the caller's own token is bad (which
+  // UNAUTHENTICATED tells clients: the CLI would refresh its token and say "not logged in").
+  if (body.status === 400 || body.status === 401) {
+    throw new InputError('password', 'was rejected by UAA; check it and try again');
+  }
   if (body.status !== 200) {
     throw new UnauthenticatedError('UAA refused the password for the kubeconfig tokens');
   }
