@@ -337,7 +337,7 @@ describe('pks bad input: the field as typed, the reason, what is allowed; exit 2
     expect(JSON.parse((await ops.pks(['network-profiles', '--json'])).stdout)).toEqual([]);
   });
 
-  it('login: flags named as typed', async () => {
+  it('login and get-kubeconfig: flags named as typed, every one left out at once', async () => {
     const sh = await newShell();
     const insecure = await sh.pks(['login', '-a', 'http://127.0.0.1:1', '-u', 'alice', '-p', 'x']);
     expect(insecure.stderr).toBe(
@@ -350,5 +350,8 @@ describe('pks bad input: the field as typed, the reason, what is allowed; exit 2
     const noApi = await sh.pks(['login', '-u', 'alice']);
     expect(noApi.stderr).toBe('Error: --api: is required\n');
     expect(noApi.code).toBe(2);
+    const kubeconfig = await sh.pks(['get-kubeconfig', 'c1']);
+    expect(kubeconfig.stderr).toBe('Error: --api: is required\nError: --username: is required\n');
+    expect(kubeconfig.code).toBe(2);
   });
 });
