@@ -227,7 +227,9 @@ describe('network profiles and the NSX proxy step', () => {
     expect(ghost.errors?.[0]).toMatchObject({
       extensions: { code: 'BAD_USER_INPUT', field: 'parameters.pod_ip_block_ids' },
     });
-    expect(ghost.errors?.[0]?.message).toMatch(/^NSX-T could not provide the pod IP blocks: .*pods-ghost/);
+    expect(ghost.errors?.[0]?.message).toMatch(
+      /^parameters\.pod_ip_block_ids: NSX-T could not provide the pod IP blocks: .*pods-ghost/,
+    );
 
     // Anything else is a conflict, reported field by field, and nothing changes.
     expect(

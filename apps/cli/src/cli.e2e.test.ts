@@ -195,8 +195,11 @@ describe('pks (the built binary) against UAA + API + broker + embedded Director'
     if (kubectlOnPath) expect(await readyNodes()).toHaveLength(3);
 
     const tooMany = await alice.pks(['resize', 'c1', '-n', '99', '--non-interactive']);
-    expect(tooMany.code).toBe(1);
-    expect(tooMany.stderr).toMatch(/^Error: /);
+    // Bad input, even when only the API can tell: a usage mistake (2), naming the flag.
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toBe(
+      "Error: --num-nodes: 99 workers is outside plan small's limits (allowed: 1 to 10)\n",
+    );
 
     const updated = await alice.pks([
       'update-cluster',

@@ -328,7 +328,7 @@ describe('pks upgrade runs, get-kubeconfig and completion (the built binary)', (
       const res = await sh.pks(['login', '-a', stack.api.url, '--ca-cert', stack.caFile, ...flags]);
       expect(res.code).toBe(2);
       expect(res.stderr).toMatch(
-        new RegExp(`^Error: ${flags[0]} is not supported: .+; log in with -u and -p`),
+        new RegExp(`^Error: ${flags[0]}: is not supported: .+; log in with -u and -p`),
       );
     }
   });

@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApiClient, normalizeApi } from './client.js';
 import { CLUSTER_NAME_ARG, completionScript } from './completion.js';
 import { readCreds, removeCreds, writeCreds } from './creds.js';
-import { CliError, UsageError } from './errors.js';
+import { BadInputError, CliError, describeUsageError, UsageError, type FieldNames } from './errors.js';
 import {
   clusterBlock,
   clusterDetailsBlock,
@@ -24,8 +24,30 @@ import { waitForCluster, waitForTask } from './wait.js';
 export const CLI_VERSION = '1.6.1-openpks';
 
 const int = (name: string) => (value: string) => {
-  if (!/^-?\d+$/.test(value)) throw new UsageError(`invalid ${name}: ${value}`);
+  if (!/^-?\d+$/.test(value)) {
+    throw new BadInputError([{ field: name, reason: `"${value}" is not a whole number` }]);
+  }
   return Number(value);
+};
+
+/** One bad flag or argument the CLI finds itself, worded like the API's bad input. */
+const badInput = (field: string, reason: string, allowed?: string) =>
+  new BadInputError([{ field, reason, ...(allowed !== undefined ? { allowed } : {}) }]);
+
+// What each command's user typed for the API's input fields, so bad input names the flag, the argument
+// (`<name>`, as the usage line shows it) or, for a profile file, the key path in the file (kept as is).
+const CLUSTER_NAME: FieldNames = { name: '<name>' };
+const CREATE_CLUSTER_FIELDS: FieldNames = {
+  ...CLUSTER_NAME,
+  planName: '--plan',
+  externalHostname: '--external-hostname',
+  numNodes: '--num-nodes',
+  networkProfileName: '--network-profile',
+};
+const UPGRADE_CLUSTERS_FIELDS: FieldNames = {
+  clusters: '--clusters',
+  canaries: '--canaries',
+  maxInFlight: '--max-in-flight',
 };
 
 function examples(cmd: Command, lines: string[]): Command {
@@ -49,7 +71,11 @@ export function buildProgram(io: Io): Command {
     .description('The PKS CLI: create and manage Kubernetes clusters')
     .version(CLI_VERSION, '--version')
     .showHelpAfterError()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: (s, write) => write(`Error: ${describeUsageError(s)}\n`),
+    });
 
   examples(
     program
@@ -74,28 +100,30 @@ export function buildProgram(io: Io): Command {
   ).action(async (o) => {
     // PKS 1.6's SSO logins need UAA features the bundled UAA does not have (docs/cli.md, "Not supported").
     if (o.sso || o.ssoPasscode !== undefined) {
-      throw new UsageError(
-        `${o.sso ? '--sso' : '--sso-passcode'} is not supported: this PKS's UAA issues no one-time passcodes ` +
-          '(it has no /passcode page); log in with -u and -p, or --client-name and --client-secret',
+      throw badInput(
+        o.sso ? '--sso' : '--sso-passcode',
+        "is not supported: this PKS's UAA issues no one-time passcodes (it has no /passcode page); " +
+          'log in with -u and -p, or --client-name and --client-secret',
       );
     }
     if (o.ssoAuto) {
-      throw new UsageError(
-        "--sso-auto is not supported: this PKS's UAA client pks_cli has no authorization_code grant or " +
-          'loopback redirect URI for a browser login; log in with -u and -p, or --client-name and --client-secret',
+      throw badInput(
+        '--sso-auto',
+        "is not supported: this PKS's UAA client pks_cli has no authorization_code grant or loopback " +
+          'redirect URI for a browser login; log in with -u and -p, or --client-name and --client-secret',
       );
     }
     const api = normalizeApi(o.api as string);
     const insecure = Boolean(o.skipSslValidation || o.skipSslVerification);
     const caCert = o.caCert ? await readFile(o.caCert as string, 'utf8') : undefined;
     if (!insecure && caCert === undefined && !api.startsWith('https://')) {
-      throw new UsageError('the API must be HTTPS');
+      throw badInput('--api', `${api} is not HTTPS`, 'an https:// URL, or a host[:port]');
     }
     const trust = { ...(caCert ? { ca: caCert } : {}), ...(insecure ? { insecure: true } : {}) };
     const uaa = await discoverUaaUrl(api, (o.uaaUrl as string | undefined) ?? io.env.PKS_UAA_URL, trust);
     let creds;
     if (o.clientName) {
-      if (!o.clientSecret) throw new UsageError('--client-secret is required with --client-name');
+      if (!o.clientSecret) throw badInput('--client-secret', 'is required with --client-name');
       const t = await grantToken(
         uaa,
         {
@@ -112,9 +140,9 @@ export function buildProgram(io: Io): Command {
         ...t,
       };
     } else {
-      if (!o.username) throw new UsageError('-u/--username is required (or --client-name)');
+      if (!o.username) throw badInput('--username', 'is required (or --client-name)');
       const password = (o.password as string | undefined) ?? (await io.ask('Password: ', { secret: true }));
-      if (password === undefined) throw new UsageError('-p/--password is required without a terminal');
+      if (password === undefined) throw badInput('--password', 'is required without a terminal');
       const t = await grantToken(
         uaa,
         { kind: 'password', username: o.username as string, password, clientId: 'pks_cli' },
@@ -243,15 +271,19 @@ export function buildProgram(io: Io): Command {
     ],
   ).action(async (name: string, o) => {
     const c = await client();
-    const { createCluster } = await c.run(ops.CreateCluster, {
-      input: {
-        name,
-        planName: o.plan as string,
-        externalHostname: o.externalHostname as string,
-        ...(o.numNodes !== undefined ? { numNodes: o.numNodes as number } : {}),
-        ...(o.networkProfile ? { networkProfileName: o.networkProfile as string } : {}),
+    const { createCluster } = await c.run(
+      ops.CreateCluster,
+      {
+        input: {
+          name,
+          planName: o.plan as string,
+          externalHostname: o.externalHostname as string,
+          ...(o.numNodes !== undefined ? { numNodes: o.numNodes as number } : {}),
+          ...(o.networkProfile ? { networkProfileName: o.networkProfile as string } : {}),
+        },
       },
-    });
+      CREATE_CLUSTER_FIELDS,
+    );
     await afterChange(c, createCluster, o);
   });
 
@@ -275,7 +307,11 @@ export function buildProgram(io: Io): Command {
     ) {
       return io.out('Resize cancelled.\n');
     }
-    const { resizeCluster } = await c.run(ops.ResizeCluster, { name, numNodes: o.numNodes as number });
+    const { resizeCluster } = await c.run(
+      ops.ResizeCluster,
+      { name, numNodes: o.numNodes as number },
+      { ...CLUSTER_NAME, numNodes: '--num-nodes' },
+    );
     await afterChange(c, resizeCluster, o);
   });
 
@@ -294,6 +330,12 @@ export function buildProgram(io: Io): Command {
     .option('--num-nodes <n>', 'worker nodes', int('--num-nodes'))
     .option('--network-profile <name>', 'NSX-T network profile');
   for (const [flag, , help] of drainFlags) update.option(`--kubelet-drain-${flag} <value>`, help);
+  const UPDATE_CLUSTER_FIELDS: FieldNames = {
+    ...CLUSTER_NAME,
+    numNodes: '--num-nodes',
+    networkProfileName: '--network-profile',
+    ...Object.fromEntries(drainFlags.map(([flag, key]) => [`drain.${key}`, `--kubelet-drain-${flag}`])),
+  };
   examples(
     update
       .option('--non-interactive', 'do not ask for confirmation')
@@ -323,7 +365,7 @@ export function buildProgram(io: Io): Command {
     if (!(await confirm(`Are you sure you want to update cluster ${name}?`, o.nonInteractive))) {
       return io.out('Update cancelled.\n');
     }
-    const { updateCluster } = await c.run(ops.UpdateCluster, { name, input });
+    const { updateCluster } = await c.run(ops.UpdateCluster, { name, input }, UPDATE_CLUSTER_FIELDS);
     await afterChange(c, updateCluster, o);
   });
 
@@ -341,7 +383,7 @@ export function buildProgram(io: Io): Command {
     if (!(await confirm(`You are about to upgrade ${name}.\nContinue?`, o.nonInteractive))) {
       return io.out('Upgrade cancelled.\n');
     }
-    const { upgradeCluster } = await c.run(ops.UpgradeCluster, { name });
+    const { upgradeCluster } = await c.run(ops.UpgradeCluster, { name }, CLUSTER_NAME);
     await afterChange(c, upgradeCluster, o);
   });
 
@@ -373,9 +415,11 @@ export function buildProgram(io: Io): Command {
     ) {
       return io.out('Upgrade cancelled.\n');
     }
-    const { upgradeClusters: task } = await c.run(ops.UpgradeClusters, {
-      input: { clusters, ...(canaries.length ? { canaries } : {}), maxInFlight: o.maxInFlight as number },
-    });
+    const { upgradeClusters: task } = await c.run(
+      ops.UpgradeClusters,
+      { input: { clusters, ...(canaries.length ? { canaries } : {}), maxInFlight: o.maxInFlight as number } },
+      UPGRADE_CLUSTERS_FIELDS,
+    );
     if (!o.json) io.out(`Your taskID for the upgrade task is: ${task.id}\n`);
     if (o.wait) {
       const done = await waitForTask(c, o.json ? { ...io, out: () => {} } : io, task.id);
@@ -401,7 +445,7 @@ export function buildProgram(io: Io): Command {
     if (!(await confirm(`Are you sure you want to delete cluster ${name}?`, o.nonInteractive))) {
       return io.out('Delete cancelled.\n');
     }
-    await c.run(ops.DeleteCluster, { name });
+    await c.run(ops.DeleteCluster, { name }, CLUSTER_NAME);
     if (o.wait) {
       await waitForCluster(c, io, name, { deleting: true });
       io.out(`Cluster ${name} has been deleted.\n`);
@@ -425,10 +469,12 @@ export function buildProgram(io: Io): Command {
     const password = c.creds.clientSecret
       ? undefined
       : (io.env.PKS_USER_PASSWORD ?? (await io.ask('Password: ', { secret: true })));
-    const { clusterCredentials } = await c.run(ops.ClusterCredentials, {
-      name,
-      ...(password ? { password } : {}),
-    });
+    // The password comes from PKS_USER_PASSWORD or the prompt: the API's `password` is named as such.
+    const { clusterCredentials } = await c.run(
+      ops.ClusterCredentials,
+      { name, ...(password ? { password } : {}) },
+      CLUSTER_NAME,
+    );
     await writeMergedKubeconfig(io.env, clusterCredentials.kubeconfig);
     io.out(
       `Context set for cluster ${name}.\n\nYou can now switch between clusters by using:\n$kubectl config use-context <cluster-name>\n`,
@@ -455,7 +501,7 @@ export function buildProgram(io: Io): Command {
         (o.password as string | undefined) ??
         io.env.PKS_USER_PASSWORD ??
         (await io.ask('Password: ', { secret: true }));
-      if (password === undefined) throw new UsageError('-p/--password is required without a terminal');
+      if (password === undefined) throw badInput('--password', 'is required without a terminal');
       const t = await grantToken(
         uaa,
         { kind: 'password', username: o.username as string, password, clientId: 'pks_cli' },
@@ -475,7 +521,11 @@ export function buildProgram(io: Io): Command {
         { ...io.env, PKS_HOME: '/nonexistent-pks-home' },
       );
       io.out(`\nFetching kubeconfig for cluster ${name} and user ${o.username as string}.\n`);
-      const { clusterCredentials } = await c.run(ops.ClusterCredentials, { name, password });
+      const { clusterCredentials } = await c.run(
+        ops.ClusterCredentials,
+        { name, password },
+        { ...CLUSTER_NAME, password: '--password' },
+      );
       await writeMergedKubeconfig(io.env, clusterCredentials.kubeconfig);
       io.out(
         `You can now use the kubeconfig for user ${o.username as string}:\n$kubectl config use-context ${clusterCredentials.contextName}\n`,
@@ -522,22 +572,41 @@ export function buildProgram(io: Io): Command {
       .argument('<file>', 'profile JSON'),
     ['pks create-network-profile np-small-lb.json'],
   ).action(async (file: string) => {
-    let body: { name?: unknown; description?: unknown; parameters?: unknown };
+    let text: string;
     try {
-      body = JSON.parse(await readFile(file, 'utf8')) as typeof body;
+      text = await readFile(file, 'utf8');
     } catch (error) {
-      throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+      throw badInput(file, `cannot be read: ${(error as Error).message}`);
     }
-    if (typeof body.name !== 'string' || typeof body.parameters !== 'object' || body.parameters === null) {
-      throw new UsageError(`${file} needs a "name" and a "parameters" object`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw badInput(
+        file,
+        `is not JSON: ${(error as Error).message}`,
+        '{"name", "description", "parameters"}',
+      );
     }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw badInput(file, 'is not a JSON object', '{"name", "description", "parameters"}');
+    }
+    const { name, description, parameters } = body as Record<string, unknown>;
+    // The file's keys are what its author typed: the API's field paths (`parameters.lb_size`) are those keys.
+    const missing = [
+      ...(typeof name === 'string' ? [] : [{ field: 'name', reason: 'is required', allowed: 'a string' }]),
+      ...(typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters)
+        ? []
+        : [{ field: 'parameters', reason: 'is required', allowed: 'an object of profile parameters' }]),
+    ];
+    if (missing.length > 0) throw new BadInputError(missing);
     const { createNetworkProfile } = await (
       await client()
     ).run(ops.CreateNetworkProfile, {
       input: {
-        name: body.name,
-        ...(typeof body.description === 'string' ? { description: body.description } : {}),
-        parameters: body.parameters as Record<string, unknown>,
+        name: name as string,
+        ...(typeof description === 'string' ? { description } : {}),
+        parameters: parameters as Record<string, unknown>,
       },
     });
     io.out(`\nNetwork profile ${createNetworkProfile.name} successfully created\n`);
@@ -602,9 +671,28 @@ export function buildProgram(io: Io): Command {
       '\nExamples:\n  source <(pks completion bash)\n  pks completion zsh > "${fpath[1]}/_pks"\n',
     )
     .action((shell: string) => {
-      if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`unsupported shell: ${shell}`);
+      if (shell !== 'bash' && shell !== 'zsh')
+        throw badInput('<shell>', `"${shell}" is not supported`, 'bash, zsh');
       io.out(completionScript(shell, program));
     });
+
+  // Commander stops at the first required flag left out; the CLI names every missing one in one pass.
+  const required = new Set<Option>();
+  for (const command of program.commands) {
+    for (const option of command.options) {
+      if (!option.mandatory) continue;
+      option.mandatory = false;
+      required.add(option);
+    }
+  }
+  program.hook('preAction', (_program, command) => {
+    const missing = command.options.filter(
+      (o) => required.has(o) && command.getOptionValue(o.attributeName()) === undefined,
+    );
+    if (missing.length > 0) {
+      throw new BadInputError(missing.map((o) => ({ field: o.long ?? o.flags, reason: 'is required' })));
+    }
+  });
 
   return program;
 }
@@ -629,7 +717,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       return 2;
     }
     if (error instanceof CliError) {
-      io.err(`Error: ${error.message}\n`);
+      // Bad input is one line per field, and each stands alone as an `Error:` line.
+      for (const line of error.message.split('\n')) io.err(`Error: ${line}\n`);
       return error.exitCode;
     }
     io.err(`Error: ${(error as Error).message ?? String(error)}\n`);

@@ -1,14 +1,22 @@
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
+import { exitCodeOf, type BadInput } from '@openpks/domain';
 import { writeCreds, type Creds } from './creds.js';
-import { CliError, NOT_LOGGED_IN_MESSAGE, PRIVILEGES_MESSAGE } from './errors.js';
+import {
+  BadInputError,
+  CliError,
+  NOT_LOGGED_IN_MESSAGE,
+  PRIVILEGES_MESSAGE,
+  userFieldOf,
+  type FieldNames,
+} from './errors.js';
 import { httpsCall, tlsOptions, type TlsTrust } from './http.js';
 import type { Operation } from './operations.js';
 import { grantToken } from './uaa.js';
 
 interface GraphQLError {
   message: string;
-  extensions?: { code?: string };
+  extensions?: { code?: string; field?: unknown; allowed?: unknown; fields?: unknown };
 }
 
 /** `-a api.example.com` means `https://api.example.com:9021`, PKS's API port (PKS-REFERENCE §0). */
@@ -19,12 +27,36 @@ export function normalizeApi(api: string): string {
   return url.origin;
 }
 
-/** Maps an API error to PKS's words: scope and quota refusals read the same in PKS 1.6. */
-export function cliErrorOf(error: GraphQLError): CliError {
+/**
+ * Maps an API error to PKS's words: scope and quota refusals read the same in PKS 1.6. Bad input is
+ * re-said field by field with the command's own names for the fields (`names`), and exits 2 like a
+ * usage mistake; every other code exits as the domain's table says.
+ */
+export function cliErrorOf(error: GraphQLError, names: FieldNames = {}): CliError {
   const code = error.extensions?.code;
   if (code === 'FORBIDDEN' || code === 'QUOTA_EXCEEDED') return new CliError(PRIVILEGES_MESSAGE);
   if (code === 'UNAUTHENTICATED') return new CliError(NOT_LOGGED_IN_MESSAGE);
-  return new CliError(error.message);
+  if (code === 'BAD_USER_INPUT') {
+    const inputs = badInputsOf(error);
+    if (inputs.length === 0) return new CliError(error.message, exitCodeOf(code));
+    return new BadInputError(inputs.map((i) => ({ ...i, field: userFieldOf(i.field, names) })));
+  }
+  return new CliError(error.message, exitCodeOf(code ?? 'INTERNAL'));
+}
+
+/** The bad fields an answer names (`extensions.fields`, each with the reason alone), in its order. */
+function badInputsOf(error: GraphQLError): BadInput[] {
+  const { fields, field, allowed } = error.extensions ?? {};
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  if (Array.isArray(fields)) {
+    return (fields as { field?: unknown; message?: unknown; allowed?: unknown }[]).map((f) => ({
+      field: text(f.field),
+      reason: text(f.message) ?? error.message,
+      allowed: text(f.allowed),
+    }));
+  }
+  // An API that names the field without a list: its message is the reason alone.
+  return typeof field === 'string' ? [{ field, reason: error.message, allowed: text(allowed) }] : [];
 }
 
 /**
@@ -51,13 +83,18 @@ export class ApiClient {
     };
   }
 
-  async run<TData, TVars>(op: Operation<TData, TVars>, variables: TVars): Promise<TData> {
+  /** Runs one operation; `names` says how the command's user knows the input fields (see FieldNames). */
+  async run<TData, TVars>(
+    op: Operation<TData, TVars>,
+    variables: TVars,
+    names: FieldNames = {},
+  ): Promise<TData> {
     let result = await this.#post(op.toString(), variables);
     if (result.errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
       await this.refresh();
       result = await this.#post(op.toString(), variables);
     }
-    if (result.errors?.length) throw cliErrorOf(result.errors[0]!);
+    if (result.errors?.length) throw cliErrorOf(result.errors[0]!, names);
     if (!result.data) throw new CliError('the API answered without data');
     return result.data as TData;
   }

@@ -4,6 +4,7 @@ export { ApiClient, normalizeApi, cliErrorOf } from './client.js';
 export { readCreds, writeCreds, removeCreds, credsPath } from './creds.js';
 export type { Creds } from './creds.js';
 export { mergeKubeconfig, kubeconfigPath, writeMergedKubeconfig } from './kubeconfig.js';
-export { CliError, UsageError, PRIVILEGES_MESSAGE, NOT_LOGGED_IN_MESSAGE } from './errors.js';
+export { BadInputError, CliError, UsageError, PRIVILEGES_MESSAGE, NOT_LOGGED_IN_MESSAGE } from './errors.js';
+export type { FieldNames } from './errors.js';
 export { clusterJson, planJson, networkProfileJson, taskJson } from './format.js';
 export * as operations from './operations.js';

@@ -1,5 +1,10 @@
-import { isIPv4 } from 'node:net';
 import { InputError } from './errors.js';
+
+// Node's own `net.isIPv4` pattern (dotted quad, no leading zeros), kept here so the domain has no Node
+// import and runs in the console's browser code too.
+const IPV4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+const IPV4 = new RegExp(`^(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}$`);
+const isIPv4 = (value: string) => IPV4.test(value);
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 

@@ -14,10 +14,16 @@ export {
   invariant,
   httpStatusByCode,
   httpStatusOf,
+  exitCodeByCode,
   exitCodeOf,
   errorExtensionsOf,
+  describeInputError,
+  describeInputErrors,
+  badInputsOf,
+  throwInputErrors,
+  collectInputErrors,
 } from './errors.js';
-export type { PksErrorOptions, InputErrorOptions } from './errors.js';
+export type { PksErrorOptions, InputErrorOptions, BadInput } from './errors.js';
 export { LastAction, LastActionState, CLUSTER_NAME_MAX_LENGTH, validateClusterName } from './cluster.js';
 export { validateHostname } from './hostname.js';
 export { MASTER_INSTANCE_COUNTS } from './plan.js';

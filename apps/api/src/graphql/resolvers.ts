@@ -126,7 +126,7 @@ function cursorOfCluster(name: string): string {
 function clusterNameOfCursor(cursor: string): string {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!decoded.startsWith(CURSOR_PREFIX) || decoded.length === CURSOR_PREFIX.length) {
-    throw new InputError('after', 'after is not a cursor this API issued');
+    throw new InputError('after', 'is not a cursor this API issued');
   }
   return decoded.slice(CURSOR_PREFIX.length);
 }

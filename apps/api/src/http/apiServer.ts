@@ -10,7 +10,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, UaaTokenVerifier, type TokenVerifier, type VerifiedToken } from '@openpks/auth';
 import type { DirectorClient } from '@openpks/bosh';
 import { PubSub, migrate, type Database } from '@openpks/db';
-import { errorExtensionsOf, isPksError, UnauthenticatedError, type Plan } from '@openpks/domain';
+import {
+  describeInputError,
+  describeInputErrors,
+  errorExtensionsOf,
+  InputError,
+  InputErrors,
+  isPksError,
+  UnauthenticatedError,
+  type Plan,
+} from '@openpks/domain';
 import type { NsxProxy, NsxTopology } from '@openpks/nsx';
 import type { ServerCredentials } from '@openpks/pki';
 import { listenHttps, type Logger } from '@openpks/role';
@@ -33,6 +42,7 @@ import {
 } from './answerCache.js';
 import { DEFAULT_QUERY_LIMITS, queryLimitRules, type QueryLimits } from './guards.js';
 import { Metrics } from './metrics.js';
+import { inputErrorOfVariable } from './variableErrors.js';
 
 export interface ApiServerOptions {
   host: string;
@@ -503,6 +513,11 @@ function bearerChallenge(reason: string | undefined): string {
   return `Bearer realm="pks", error="invalid_token", error_description="${reason.replace(/["\\]/g, "'")}"`;
 }
 
+/**
+ * The one place GraphQL answers get their errors' shape. Bad input reads as the domain's rule
+ * (`<field path>: <reason> (allowed: …)`, one line per field) in `message`, with the parts in `extensions`
+ * for clients that name fields their own way (the CLI names its flags).
+ */
 function formatError(
   formatted: GraphQLFormattedError,
   error: unknown,
@@ -515,7 +530,10 @@ function formatError(
       return { message: 'internal error', path: formatted.path, extensions: errorExtensionsOf(original) };
     }
     return {
-      message: original.message,
+      message:
+        original instanceof InputError || original instanceof InputErrors
+          ? describeInputErrors(original)
+          : original.message,
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: errorExtensionsOf(original),
     };
@@ -524,6 +542,15 @@ function formatError(
   // A query over a limit is the caller's mistake like any other bad input (Apollo files it as a validation failure).
   if (formatted.extensions?.limit !== undefined) {
     return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
+  }
+  // A variable graphql-js could not coerce names its field like a service's InputError does.
+  const variable = code === 'BAD_USER_INPUT' ? inputErrorOfVariable(formatted.message) : undefined;
+  if (variable !== undefined) {
+    return {
+      message: describeInputError(variable),
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      extensions: errorExtensionsOf(variable),
+    };
   }
   if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
     logger.error({ err: original }, 'unexpected error in a GraphQL operation');
@@ -596,6 +623,11 @@ async function clusterTokens(
     req.on('error', reject);
     req.end(form);
   });
+  // A wrong password is bad input of this mutation, not a sign that the caller's own token is bad (which
+  // UNAUTHENTICATED tells clients: the CLI would refresh its token and say "not logged in").
+  if (body.status === 400 || body.status === 401) {
+    throw new InputError('password', 'was rejected by UAA; check it and try again');
+  }
   if (body.status !== 200) {
     throw new UnauthenticatedError('UAA refused the password for the kubeconfig tokens');
   }

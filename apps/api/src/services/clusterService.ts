@@ -6,7 +6,10 @@ import {
   LastAction,
   LastActionState,
   NotFoundError,
+  collectInputErrors,
+  invariant,
   isPksError,
+  throwInputErrors,
   validateClusterName,
   validateHostname,
   type Plan,
@@ -119,13 +122,7 @@ export class ClusterService {
     access.requireAnyPksScope(caller);
     const { first } = options;
     if (!Number.isInteger(first) || first < 0 || first > MAX_CLUSTER_PAGE) {
-      throw new InputError(
-        'first',
-        `first must be a whole number from 0 to ${MAX_CLUSTER_PAGE}, got ${first}`,
-        {
-          allowed: `0 to ${MAX_CLUSTER_PAGE}`,
-        },
-      );
+      throw new InputError('first', `${first} is not allowed`, { allowed: `0 to ${MAX_CLUSTER_PAGE}` });
     }
     const owner = access.readsAll(caller) ? undefined : caller.name;
     // One row more than asked says whether another page follows, without a second query.
@@ -180,11 +177,24 @@ export class ClusterService {
   create(caller: Caller, input: CreateClusterInput): Promise<ClusterRecord> {
     return this.audited(caller, 'createCluster', input.name, { ...input }, async () => {
       access.requireChange(caller);
-      const name = validateClusterName(input.name, 'name');
-      const plan = this.#activePlan(input.planName);
-      const masterHost = validateHostname(input.externalHostname, 'externalHostname');
-      const workers = this.#workers(plan, input.numNodes ?? plan.worker.instances, 'numNodes');
-      const profile = await this.#profile(input.networkProfileName);
+      // Every field is checked before anything is refused, so one answer names all that is wrong.
+      const bad: InputError[] = [];
+      const name = collectInputErrors(bad, () => validateClusterName(input.name, 'name'));
+      const plan = collectInputErrors(bad, () => this.#activePlan(input.planName));
+      const masterHost = collectInputErrors(bad, () =>
+        validateHostname(input.externalHostname, 'externalHostname'),
+      );
+      const workers = collectInputErrors(bad, () =>
+        plan === undefined
+          ? atLeastOneWorker(input.numNodes)
+          : this.#workers(plan, input.numNodes ?? plan.worker.instances, 'numNodes'),
+      );
+      const profile = await this.#collectProfile(bad, input.networkProfileName);
+      throwInputErrors(bad);
+      invariant(
+        name !== undefined && plan !== undefined && masterHost !== undefined && workers !== undefined,
+        'every createCluster check that passed gave a value',
+      );
       const uuid = randomUUID();
       const { serviceId, planId } = await this.#ids(plan.name);
       const profileParameters = (profile?.parameters ?? {}) as NetworkProfileParameters;
@@ -288,13 +298,21 @@ export class ClusterService {
       const plan = this.#activePlan(cluster.planName, 'planName');
       const changes: Record<string, unknown> = {};
       const patch: Parameters<typeof clusters.update>[2] = {};
-      if (input.numNodes !== undefined && input.numNodes !== null) {
-        patch.workerInstances = this.#workers(plan, input.numNodes, 'numNodes');
+      // Every given field is checked before anything changes (NSX included), and all bad ones reported.
+      const bad: InputError[] = [];
+      const workers =
+        input.numNodes === undefined || input.numNodes === null
+          ? undefined
+          : collectInputErrors(bad, () => this.#workers(plan, input.numNodes!, 'numNodes'));
+      const profile = await this.#collectProfile(bad, input.networkProfileName);
+      const drain = input.drain ? collectInputErrors(bad, () => validateDrain(input.drain!)) : undefined;
+      throwInputErrors(bad);
+      if (workers !== undefined) {
+        patch.workerInstances = workers;
         changes.kubernetes_worker_instances = patch.workerInstances;
       }
       let network: ClusterNetworkRecord | undefined;
-      if (input.networkProfileName !== undefined && input.networkProfileName !== null) {
-        const profile = (await this.#profile(input.networkProfileName))!;
+      if (profile !== undefined) {
         network = await this.#profileUpdate(cluster, profile);
         // The NSX part of an allowed update: the new pod blocks must exist and are recorded, in order.
         if (this.#o.nsx && network.details !== null) {
@@ -309,8 +327,7 @@ export class ClusterService {
         changes.nsxt_network_profile = JSON.stringify({ ...profile, parameters: network.profileParameters });
         if (network.details !== null) changes.nsxt_network_details = network.details;
       }
-      if (input.drain) {
-        const drain = validateDrain(input.drain);
+      if (drain !== undefined) {
         patch.drain = { ...(cluster.drain ?? {}), ...drain };
         changes.kubernetes_setting_cluster_details = Object.fromEntries(
           Object.entries(patch.drain).map(([k, v]) => [snake(k), v]),
@@ -505,10 +522,7 @@ export class ClusterService {
         );
       }
       if (password === undefined || password === '') {
-        throw new InputError(
-          'password',
-          "the user's password is needed to issue OIDC tokens for the kubeconfig",
-        );
+        throw new InputError('password', "is required: UAA issues the kubeconfig's OIDC tokens with it");
       }
       const tokens = await this.#o.clusterTokens(caller.name, password);
       const { serviceId, planId } = await this.#ids(cluster.planName);
@@ -711,11 +725,12 @@ export class ClusterService {
     return count;
   }
 
-  async #profile(name: string | null | undefined) {
+  /** The named network profile; one that does not exist joins `bad` (undefined when none is named). */
+  async #collectProfile(bad: InputError[], name: string | null | undefined) {
     if (name === undefined || name === null) return undefined;
     const profile = await networkProfiles.byName(this.#o.db, name);
     if (profile === undefined)
-      throw new InputError('networkProfileName', `network profile "${name}" not found`);
+      bad.push(new InputError('networkProfileName', `network profile "${name}" not found`));
     return profile;
   }
 
@@ -773,9 +788,22 @@ function snake(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-/** The six kubelet drain settings, as PKS takes them (strings), checked against the plan field ranges. */
+/** A worker count without a plan to hold it against (the plan itself was refused): at least 1. */
+function atLeastOneWorker(count: number | null | undefined): number | undefined {
+  if (count === undefined || count === null) return undefined;
+  if (!Number.isInteger(count) || count < 1) {
+    throw new InputError('numNodes', `${count} workers is not allowed`, { allowed: 'at least 1' });
+  }
+  return count;
+}
+
+/**
+ * The six kubelet drain settings, as PKS takes them (strings), checked against the plan field ranges;
+ * every bad one is reported.
+ */
 function validateDrain(drain: DrainInput): Record<string, string> {
   const out: Record<string, string> = {};
+  const bad: InputError[] = [];
   for (const key of DRAIN_KEYS) {
     const value = drain[key];
     if (value === undefined || value === null) continue;
@@ -784,14 +812,17 @@ function validateDrain(drain: DrainInput): Record<string, string> {
       const n = Number(value);
       const [min, max] = key === 'kubeletDrainTimeout' ? [0, 1440] : [-1, 86400];
       if (!/^-?\d+$/.test(value) || n < min || n > max) {
-        throw new InputError(field, `"${value}" is not a valid ${key}`, {
-          allowed: `an integer from ${min} to ${max}`,
-        });
+        bad.push(
+          new InputError(field, `"${value}" is not allowed`, { allowed: `an integer from ${min} to ${max}` }),
+        );
+        continue;
       }
     } else if (value !== 'true' && value !== 'false') {
-      throw new InputError(field, `"${value}" is not a valid ${key}`, { allowed: 'true or false' });
+      bad.push(new InputError(field, `"${value}" is not allowed`, { allowed: 'true or false' }));
+      continue;
     }
     out[key] = value;
   }
+  throwInputErrors(bad);
   return out;
 }

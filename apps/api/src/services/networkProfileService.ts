@@ -1,5 +1,12 @@
 import type { Database } from '@openpks/db';
-import { ConflictError, InputError, NotFoundError } from '@openpks/domain';
+import {
+  ConflictError,
+  InputError,
+  NotFoundError,
+  collectInputErrors,
+  invariant,
+  throwInputErrors,
+} from '@openpks/domain';
 import { DEFAULT_SUBNET_PREFIX, validateNetworkProfileParameters, type NsxTopology } from '@openpks/nsx';
 import { networkProfiles, type NetworkProfileRecord } from '../store/records.js';
 import { access, type Caller } from './access.js';
@@ -34,15 +41,23 @@ export class NetworkProfileService {
   ): Promise<NetworkProfileRecord> {
     return this.clusterService.audited(caller, 'createNetworkProfile', input.name, { ...input }, async () => {
       access.requireAdmin(caller);
+      // The name and every parameter are checked together: one answer names each bad field of the file.
+      const bad: InputError[] = [];
       if (!PROFILE_NAME.test(input.name)) {
-        throw new InputError('name', `"${input.name}" is not a valid network profile name`, {
-          allowed: 'letters, digits, _ . -, at most 63 characters',
-        });
+        bad.push(
+          new InputError('name', `"${input.name}" is not a valid network profile name`, {
+            allowed: 'letters, digits, _ . -, at most 63 characters',
+          }),
+        );
       }
-      const parameters = validateNetworkProfileParameters(
-        input.parameters,
-        this.topology ? { tilePodIpBlockId: this.topology.podIpBlockId } : {},
+      const parameters = collectInputErrors(bad, () =>
+        validateNetworkProfileParameters(
+          input.parameters,
+          this.topology ? { tilePodIpBlockId: this.topology.podIpBlockId } : {},
+        ),
       );
+      throwInputErrors(bad);
+      invariant(parameters !== undefined, 'parameters that passed their checks are returned');
       await this.#samePodPrefix(
         parameters.pod_ip_block_ids ?? [],
         parameters.pod_subnet_prefix ?? DEFAULT_SUBNET_PREFIX,

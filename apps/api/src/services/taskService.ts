@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Leases, type Database, type PubSub } from '@openpks/db';
-import { InputError, LastActionState, NotFoundError, ConflictError } from '@openpks/domain';
+import { ConflictError, InputError, LastActionState, NotFoundError, throwInputErrors } from '@openpks/domain';
 import type { Logger } from '@openpks/role';
 import {
   domainErrorOf,
@@ -132,17 +132,29 @@ export class TaskService {
       async () => {
         access.requireChange(caller);
         const names = [...new Set(input.clusters)];
-        if (names.length === 0) throw new InputError('clusters', 'name at least one cluster');
         const canaries = [...new Set(input.canaries ?? [])];
-        const notListed = canaries.find((c) => !names.includes(c));
-        if (notListed)
-          throw new InputError('canaries', `canary ${notListed} is not one of the clusters to upgrade`);
         const maxInFlight = input.maxInFlight ?? 1;
-        if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 100) {
-          throw new InputError('maxInFlight', `${maxInFlight} is not a valid max in flight`, {
-            allowed: '1 to 100',
-          });
+        // All three are checked before any is refused, so one answer names every bad field.
+        const bad: InputError[] = [];
+        if (names.length === 0) {
+          bad.push(new InputError('clusters', 'names no cluster', { allowed: 'one or more cluster names' }));
         }
+        const notListed = canaries.filter((c) => !names.includes(c));
+        if (notListed.length > 0) {
+          bad.push(
+            new InputError(
+              'canaries',
+              `${notListed.map((c) => `"${c}"`).join(', ')} ${notListed.length === 1 ? 'is' : 'are'} not among the clusters to upgrade`,
+              {
+                allowed: names.length > 0 ? `some of ${names.join(', ')}` : 'some of the clusters to upgrade',
+              },
+            ),
+          );
+        }
+        if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 100) {
+          bad.push(new InputError('maxInFlight', `${maxInFlight} is not allowed`, { allowed: '1 to 100' }));
+        }
+        throwInputErrors(bad);
         const uuids = new Map<string, string>();
         for (const name of names)
           uuids.set(name, (await this.#o.clusterService.checkUpgradable(caller, name)).uuid);

@@ -20,11 +20,14 @@ const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 export const PKS_BIN = join(repo, 'apps/cli/dist/bin/pks.js');
 
 /**
- * Builds the CLI, so the tests never run a stale binary. Only the CLI itself: the binary needs no workspace
- * package at run time (the stack below runs from sources), so another package's build cannot stop it.
+ * Builds the CLI, so the tests never run a stale binary: the CLI and the one workspace package it runs
+ * with (`@openpks/domain`, whose rule words its bad-input errors). The stack below runs from sources, so
+ * no other package's build can stop it.
  */
 export async function buildCli(): Promise<void> {
-  await run('npm', ['run', 'build', '--silent', '-w', '@openpks/cli'], { cwd: repo, timeout: 300_000 });
+  for (const workspace of ['@openpks/domain', '@openpks/cli']) {
+    await run('npm', ['run', 'build', '--silent', '-w', workspace], { cwd: repo, timeout: 300_000 });
+  }
 }
 
 export interface Stack {

@@ -10,7 +10,7 @@ import {
   ConsoleDeleteNetworkProfileDocument,
   ConsoleNetworkProfilesDocument,
 } from '@/gql/graphql';
-import { fieldErrorsOf, messageOf, type FieldErrors } from '@/lib/errors';
+import { fieldErrorsOf, inputErrorLine, messageOf, type FieldErrors, type FormFields } from '@/lib/errors';
 import { capabilitiesOf } from '@/lib/scopes';
 
 const EXAMPLE = `{
@@ -99,6 +99,9 @@ export function NetworkProfileList() {
   );
 }
 
+/** Profile fields and their labels; a bad key inside the parameters JSON is named by its path. */
+const PROFILE_FORM: FormFields = { name: 'Name', description: 'Description', parameters: 'Parameters' };
+
 function CreateProfileForm({ onCreated }: { onCreated: () => void }) {
   const [, create] = useMutation(ConsoleCreateNetworkProfileDocument);
   const [name, setName] = useState('');
@@ -115,18 +118,31 @@ function CreateProfileForm({ onCreated }: { onCreated: () => void }) {
     try {
       parameters = JSON.parse(json);
     } catch (error) {
-      setErrors({ parameters: `not valid JSON: ${(error as Error).message}` });
+      setErrors({
+        parameters: inputErrorLine(
+          PROFILE_FORM,
+          'parameters',
+          `is not valid JSON: ${(error as Error).message}`,
+        ),
+      });
       return;
     }
     if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {
-      setErrors({ parameters: 'must be a JSON object of profile parameters' });
+      setErrors({
+        parameters: inputErrorLine(
+          PROFILE_FORM,
+          'parameters',
+          'is not a JSON object',
+          'an object of profile parameters',
+        ),
+      });
       return;
     }
     const result = await create({
       input: { name, description, parameters: parameters as Record<string, unknown> },
     });
     if (result.error) {
-      const { fields, form } = fieldErrorsOf(result.error, ['name', 'description', 'parameters']);
+      const { fields, form } = fieldErrorsOf(result.error, PROFILE_FORM);
       setErrors(fields);
       setFormError(form);
       return;

@@ -19,13 +19,15 @@ import {
   ConsoleUpgradeClustersDocument,
   type ConsoleTaskFragment,
 } from '@/gql/graphql';
-import { fieldErrorsOf, messageOf, type FieldErrors } from '@/lib/errors';
+import { fieldErrorsOf, inputErrorLine, messageOf, type FieldErrors, type FormFields } from '@/lib/errors';
 
 /** Upgrade several clusters as one run: pick, choose canaries and max in flight, then watch the board. */
 export function UpgradeClusters() {
   const taskId = useSearchParams().get('task');
   return taskId ? <UpgradeBoard id={taskId} /> : <UpgradeForm />;
 }
+
+const UPGRADE_FORM: FormFields = { clusters: 'Clusters', canaries: 'Canaries', maxInFlight: 'Max in flight' };
 
 function UpgradeForm() {
   const router = useRouter();
@@ -43,14 +45,21 @@ function UpgradeForm() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const n = Number(maxInFlight);
-    if (picked.length === 0) return setErrors({ clusters: 'pick at least one cluster' });
-    if (!Number.isInteger(n) || n < 1)
-      return setErrors({ maxInFlight: 'must be a whole number of 1 or more' });
+    if (picked.length === 0) {
+      return setErrors({
+        clusters: inputErrorLine(UPGRADE_FORM, 'clusters', 'none picked', 'one or more clusters'),
+      });
+    }
+    if (!Number.isInteger(n) || n < 1 || n > 100) {
+      return setErrors({
+        maxInFlight: inputErrorLine(UPGRADE_FORM, 'maxInFlight', `${maxInFlight} is not allowed`, '1 to 100'),
+      });
+    }
     const result = await start({
       input: { clusters: picked, canaries: canaries.filter((c) => picked.includes(c)), maxInFlight: n },
     });
     if (result.error || !result.data) {
-      const { fields, form } = fieldErrorsOf(result.error, ['clusters', 'canaries', 'maxInFlight']);
+      const { fields, form } = fieldErrorsOf(result.error, UPGRADE_FORM);
       setErrors(fields);
       setFormError(form ?? (result.error ? undefined : 'no task returned'));
       return;

@@ -10,9 +10,12 @@ import {
   ConsoleUpgradeClusterDocument,
   type ConsoleClusterFragment,
 } from '@/gql/graphql';
-import { fieldErrorsOf, messageOf } from '@/lib/errors';
+import { fieldErrorsOf, inputErrorLine, messageOf, type FormFields } from '@/lib/errors';
 
 type Open = 'credentials' | 'resize' | 'upgrade' | 'delete' | undefined;
+
+const CREDENTIALS_FORM: FormFields = { password: 'Your password' };
+const RESIZE_FORM: FormFields = { numNodes: 'Worker nodes' };
 
 /** What a user with a change scope can do to a cluster; actions wait while an operation runs. */
 export function ClusterActions({
@@ -97,7 +100,7 @@ function CredentialsForm({ name, onDone }: { name: string; onDone: () => void })
     setBusy(false);
     setPassword('');
     if (result.error || !result.data) {
-      const { fields, form } = fieldErrorsOf(result.error, ['password']);
+      const { fields, form } = fieldErrorsOf(result.error, CREDENTIALS_FORM);
       setError(
         fields.password ?? form ?? (result.error ? messageOf(result.error) : 'no kubeconfig returned'),
       );
@@ -164,14 +167,21 @@ function ResizeForm({
     e.preventDefault();
     const n = Number(count);
     if (!Number.isInteger(n) || n < 1 || (max !== undefined && n > max)) {
-      setError(`must be a whole number from 1 to ${max ?? 'the plan maximum'}`);
+      setError(
+        inputErrorLine(
+          RESIZE_FORM,
+          'numNodes',
+          `${count} is not allowed`,
+          `a whole number from 1 to ${max ?? 'the plan maximum'}`,
+        ),
+      );
       return;
     }
     setBusy(true);
     const result = await resize({ name, numNodes: n });
     setBusy(false);
     if (result.error) {
-      const { fields, form } = fieldErrorsOf(result.error, ['numNodes']);
+      const { fields, form } = fieldErrorsOf(result.error, RESIZE_FORM);
       setError(fields.numNodes ?? form);
       return;
     }

@@ -10,11 +10,33 @@ import {
   ConsoleNetworkProfilesDocument,
   ConsolePlansDocument,
 } from '@/gql/graphql';
-import { codeOf, fieldErrorsOf, messageOf, type FieldErrors } from '@/lib/errors';
+import {
+  codeOf,
+  fieldErrorsOf,
+  inputErrorLine,
+  messageOf,
+  type FieldErrors,
+  type FormFields,
+} from '@/lib/errors';
 import { capabilitiesOf } from '@/lib/scopes';
-import { checkClusterFields } from './actions';
+import { checkClusterFields, type FieldProblem } from './actions';
 
-const FIELDS = ['name', 'externalHostname', 'planName', 'numNodes', 'networkProfileName'] as const;
+/** The API's input fields and their labels here; errors name the field by its label. */
+const FORM: FormFields = {
+  name: 'Cluster name',
+  externalHostname: 'External hostname',
+  planName: 'Plan',
+  numNodes: 'Worker nodes',
+  networkProfileName: 'Network profile',
+};
+const FIELDS = Object.keys(FORM);
+
+/** The lines for what the server action found, in the same rule as the API's answers. */
+function linesOf(found: Record<string, FieldProblem>): FieldErrors {
+  return Object.fromEntries(
+    Object.entries(found).map(([field, p]) => [field, inputErrorLine(FORM, field, p.reason, p.allowed)]),
+  );
+}
 
 export function CreateClusterForm() {
   const router = useRouter();
@@ -47,7 +69,7 @@ export function CreateClusterForm() {
   const checkOne = async (field: 'name' | 'externalHostname') => {
     const value = field === 'name' ? name : hostname;
     if (value === '') return;
-    const found = await checkClusterFields({ name, externalHostname: hostname || 'example.com' });
+    const found = linesOf(await checkClusterFields({ name, externalHostname: hostname || 'example.com' }));
     setErrors((e) => {
       const { [field]: _dropped, ...rest } = e;
       return found[field] ? { ...rest, [field]: found[field] } : rest;
@@ -59,9 +81,16 @@ export function CreateClusterForm() {
     if (!plan) return;
     setBusy(true);
     setFormError(undefined);
-    const found: FieldErrors = await checkClusterFields({ name, externalHostname: hostname });
-    if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > plan.maxWorkerInstances)
-      found.numNodes = `must be 1–${plan.maxWorkerInstances} workers on plan ${plan.name}`;
+    const found = linesOf(await checkClusterFields({ name, externalHostname: hostname }));
+    if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > plan.maxWorkerInstances) {
+      // The API's own words for this, so the message does not change with where it was found.
+      found.numNodes = inputErrorLine(
+        FORM,
+        'numNodes',
+        `${workerCount} workers is outside plan ${plan.name}'s limits`,
+        `1 to ${plan.maxWorkerInstances}`,
+      );
+    }
     if (Object.keys(found).length > 0) {
       setErrors(found);
       setBusy(false);
@@ -79,7 +108,7 @@ export function CreateClusterForm() {
     });
     setBusy(false);
     if (result.error) {
-      const { fields, form } = fieldErrorsOf(result.error, FIELDS);
+      const { fields, form } = fieldErrorsOf(result.error, FORM);
       // A conflict on create is the name being taken (PKS: "cluster name already exists").
       if (codeOf(result.error) === 'CONFLICT' && !fields.name && form) {
         setErrors({ ...fields, name: form });

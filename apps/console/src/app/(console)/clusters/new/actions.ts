@@ -2,6 +2,12 @@
 
 import { InputError, validateClusterName, validateHostname } from '@openpks/domain';
 
+/** Why a field was refused and what is allowed, for the form to show in the domain's rule. */
+export interface FieldProblem {
+  reason: string;
+  allowed?: string;
+}
+
 /**
  * Checks a new cluster's name and hostname with the very functions the API validates them with
  * (@openpks/domain), so the form reports the same rule before anything is sent.
@@ -9,8 +15,8 @@ import { InputError, validateClusterName, validateHostname } from '@openpks/doma
 export async function checkClusterFields(fields: {
   name: string;
   externalHostname: string;
-}): Promise<Record<string, string>> {
-  const errors: Record<string, string> = {};
+}): Promise<Record<string, FieldProblem>> {
+  const errors: Record<string, FieldProblem> = {};
   for (const [field, check] of [
     ['name', () => validateClusterName(fields.name, 'name')],
     ['externalHostname', () => validateHostname(fields.externalHostname, 'externalHostname')],
@@ -19,7 +25,7 @@ export async function checkClusterFields(fields: {
       check();
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      errors[field] = error.allowed ? `${error.message} (allowed: ${error.allowed})` : error.message;
+      errors[field] = { reason: error.message, ...(error.allowed ? { allowed: error.allowed } : {}) };
     }
   }
   return errors;
