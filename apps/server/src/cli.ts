@@ -1,6 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ROLES, type Role } from '@openpks/config';
-import { ExitCode, InputError, InputErrors, exitCodeOf, isPksError } from '@openpks/domain';
+import {
+  ExitCode,
+  InputError,
+  InputErrors,
+  describeInputErrors,
+  exitCodeOf,
+  isPksError,
+} from '@openpks/domain';
 import { createLogger, type RoleModule } from '@openpks/role';
 import { formatBanner } from './banner.js';
 import { startServer, type RunningServer } from './server.js';
@@ -102,9 +109,7 @@ async function start(
 
 function describeError(error: unknown): string {
   if (error instanceof InputErrors) return error.message;
-  if (error instanceof InputError) {
-    return `${error.field ? `${error.field}: ` : ''}${error.message}${error.allowed ? ` (allowed: ${error.allowed})` : ''}`;
-  }
+  if (error instanceof InputError) return describeInputErrors(error);
   if (isPksError(error)) return error.message;
   if (error instanceof Error) return error.message;
   return String(error);

@@ -78,6 +78,13 @@ describe('typed errors', () => {
         allowed: '1 to 10',
       }),
     ).toBe('numNodes: too many (allowed: 1 to 10)');
+    expect(describeInputError({ field: 'plan_id', reason: 'plan_id is required' })).toBe(
+      'plan_id: is required',
+    );
+    // Only the field's own name is dropped, not a longer word that starts like it.
+    expect(describeInputError({ field: 'plan', reason: 'plan_id is required' })).toBe(
+      'plan: plan_id is required',
+    );
     const several = new InputErrors([
       lbSize,
       new InputError('parameters.nodes_dns[0]', '"x" is not an IPv4 address', { allowed: 'an IPv4 address' }),

@@ -133,8 +133,12 @@ export interface BadInput {
 export function describeInputError(input: BadInput): string {
   const { field, allowed } = input;
   let reason = input.reason;
+  // Reasons written before the rule often start with their field ("port must be a number"): the field
+  // is said once, at the front.
   if (field !== undefined && field !== '' && reason.startsWith(`${field}: `)) {
     reason = reason.slice(field.length + 2);
+  } else if (field !== undefined && field !== '' && reason.startsWith(`${field} `)) {
+    reason = reason.slice(field.length + 1);
   }
   if (allowed !== undefined && allowed !== '' && reason.endsWith(` (allowed: ${allowed})`)) {
     reason = reason.slice(0, -` (allowed: ${allowed})`.length);

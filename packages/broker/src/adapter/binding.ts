@@ -60,7 +60,7 @@ export function bindingUserOf(request: RequestParameters): BindingUser {
     const value = parameters[name];
     if (typeof value !== 'string' || value === '') {
       errors.push(
-        new InputError(name, `${name} is required: the requesting user's ${name.replace('_', ' ')} from UAA`),
+        new InputError(name, `is required (the requesting user's ${name.replace('_', ' ')} from UAA)`),
       );
       return '';
     }

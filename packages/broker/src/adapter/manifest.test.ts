@@ -218,7 +218,7 @@ describe('generateManifest', () => {
   });
 
   it('requires the external hostname on create and checks its form', () => {
-    expect(() => create({})).toThrow(/kubernetes_master_host is required/);
+    expect(() => create({})).toThrow(/^is required \(the external hostname/);
     expect(() => create({ kubernetes_master_host: 'not a host!' })).toThrow();
   });
 });

@@ -87,7 +87,7 @@ export function generateManifest(params: GenerateManifestParams): GeneratedManif
   if (masterHost === undefined) {
     throw new InputError(
       'kubernetes_master_host',
-      'kubernetes_master_host is required: the external hostname of the cluster’s Kubernetes API',
+      'is required (the external hostname of the cluster’s Kubernetes API)',
     );
   }
   const settings: ClusterSettings = {
@@ -159,7 +159,7 @@ function requestedSettings(raw: Obj, planMasters: number): Partial<ClusterSettin
   if (parameters.kubernetes_master_port !== undefined) {
     const port = Number(parameters.kubernetes_master_port);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      errors.push(new InputError('kubernetes_master_port', 'kubernetes_master_port must be a port number'));
+      errors.push(new InputError('kubernetes_master_port', 'must be a port number'));
     } else out.masterPort = port;
   }
   if (parameters.kubernetes_worker_instances !== undefined) {

@@ -172,7 +172,7 @@ describe('pks-service-adapter as a process', () => {
       create_binding: { ...bindInput('binding-3').create_binding, request_parameters: '{"parameters":{}}' },
     });
     expect(noTokens.code).toBe(1);
-    expect(noTokens.stdout).toContain('user_name is required');
+    expect(noTokens.stdout).toContain("user_name: is required (the requesting user's user name from UAA)");
   });
 
   it('delete-binding: exit 0, then 41 when the binding is gone', async () => {

@@ -136,12 +136,14 @@ describe('the OSB protocol', () => {
       body: noOrg,
     });
     expect(missing.status).toBe(400);
-    expect(missing.body).toEqual({ error: 'BadRequest', description: 'organization_guid is required' });
+    expect(missing.body).toEqual({ error: 'BadRequest', description: 'organization_guid: is required' });
     const tooMany = await broker.osb('PUT', `/v2/service_instances/${id}?accepts_incomplete=true`, {
       body: provisionBody({ kubernetes_master_host: 'a.example.com', kubernetes_worker_instances: 11 }),
     });
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body.description).toBe('Invalid worker count 11: plan small allows 1 to 10 workers');
+    expect(tooMany.body.description).toBe(
+      'kubernetes_worker_instances: Invalid worker count 11: plan small allows 1 to 10 workers (allowed: 1 to 10)',
+    );
     expect((await broker.osb('GET', `/v2/service_instances/${id}`)).status).toBe(404);
     const gone = await broker.osb(
       'DELETE',
@@ -268,7 +270,9 @@ describe('the OSB protocol', () => {
       body: { service_id: PKS_SERVICE_ID, plan_id: small.id, parameters: { user_name: 'alana' } },
     });
     expect(noTokens.status).toBe(400);
-    expect(noTokens.body.description).toMatch(/id_token is required/);
+    expect(noTokens.body.description).toMatch(
+      /^id_token: is required \(the requesting user's id token from UAA\)/m,
+    );
 
     // update: 200 for a no-op, 422 for a plan change, 400 past the plan maximum, 202 for a resize
     const patch = (b: Record<string, unknown>, q = '?accepts_incomplete=true') =>

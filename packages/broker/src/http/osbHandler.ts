@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ConflictError,
   InputError,
+  InputErrors,
   InternalError,
   NotFoundError,
+  describeInputErrors,
   httpStatusOf,
   isPksError,
 } from '@openpks/domain';
@@ -42,8 +44,10 @@ function osbError(error: unknown): { status: number; body: Record<string, unknow
   if (error instanceof UnprocessableError)
     return { status: 422, body: { error: 'UnprocessableEntity', description: error.message } };
   if (error instanceof GoneError) return { status: 410, body: { description: error.message } };
-  if (error instanceof InputError || (isPksError(error) && error.code === 'BAD_USER_INPUT'))
-    return { status: 400, body: { error: 'BadRequest', description: (error as Error).message } };
+  if (error instanceof InputError || error instanceof InputErrors)
+    return { status: 400, body: { error: 'BadRequest', description: describeInputErrors(error) } };
+  if (isPksError(error) && error.code === 'BAD_USER_INPUT')
+    return { status: 400, body: { error: 'BadRequest', description: error.message } };
   if (error instanceof NotFoundError)
     return { status: 404, body: { error: 'NotFound', description: error.message } };
   if (error instanceof ConflictError)
@@ -344,7 +348,7 @@ export function createOsbHandler(
       handle: async ({ res, params, query, meta }) => {
         const type = query.get('operation_type');
         if (type !== 'upgrade' && type !== 'recreate') {
-          throw new InputError('operation_type', 'operation_type must be upgrade or recreate');
+          throw new InputError('operation_type', 'must be upgrade or recreate');
         }
         const result = await service.upgrade(params[0]!, type, meta);
         if (result.outcome === 'current') send(res, 204, undefined);
@@ -491,6 +495,6 @@ export function createOsbHandler(
 function booleanParameter(query: URLSearchParams, name: string, fallback: boolean): boolean {
   const value = query.get(name);
   if (value === null) return fallback;
-  if (value !== 'true' && value !== 'false') throw new InputError(name, `${name} must be true or false`);
+  if (value !== 'true' && value !== 'false') throw new InputError(name, 'must be true or false');
   return value === 'true';
 }

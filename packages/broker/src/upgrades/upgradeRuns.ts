@@ -179,7 +179,7 @@ export class UpgradeRuns {
     const positive = (name: string, value: unknown, fallback: number, min = 1): number => {
       if (value === undefined) return fallback;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-        throw new InputError(name, `${name} must be a whole number of at least ${min}`);
+        throw new InputError(name, `must be a whole number of at least ${min}`);
       }
       return value;
     };
@@ -195,7 +195,7 @@ export class UpgradeRuns {
     const polling = positive('polling_interval_ms', r.polling_interval_ms, 60_000, 10);
     const type = r.operation_type ?? 'upgrade';
     if (r.created_by !== undefined && (typeof r.created_by !== 'string' || r.created_by.length > 256))
-      throw new InputError('created_by', 'created_by must be a name of at most 256 characters');
+      throw new InputError('created_by', 'must be a name of at most 256 characters');
     if (type !== 'upgrade' && type !== 'recreate')
       throw new InputError('operation_type', 'must be upgrade or recreate');
     const all = (await this.#service.listInstances()).map((i) => i.service_instance_id);
@@ -206,7 +206,7 @@ export class UpgradeRuns {
     if (Array.isArray(r.canaries)) {
       const outside = r.canaries.filter((id) => !instances.includes(id));
       if (outside.length > 0)
-        throw new InputError('canaries', `canaries must be among the instances: ${outside.join(', ')}`);
+        throw new InputError('canaries', `must be among the instances: ${outside.join(', ')}`);
       canaries = r.canaries;
     } else {
       canaries = instances.slice(
