@@ -5,13 +5,7 @@ import { migrate, type Database, type Unlisten } from '@openpks/db';
 import { ForbiddenError, InputError, NotFoundError, UnauthenticatedError } from '@openpks/domain';
 import { issueCertificate, type SecretBox, type ServerCredentials } from '@openpks/pki';
 import { listenHttps, type HttpsListener, type Logger } from '@openpks/role';
-import {
-  UaaTokenVerifier,
-  bearerToken,
-  requireAnyScope,
-  type TokenVerifier,
-  type VerifiedToken,
-} from '@openpks/auth';
+import { UaaTokenVerifier, type TokenVerifier } from '@openpks/auth';
 import { SimCpi, type SimCpiOptions } from '../cpi/simCpi.js';
 import type { AgentInstance, ErrandOutcome } from '../cpi/agent.js';
 import { Lifecycle, parseManifest, type Job } from '../manifest/manifest.js';
@@ -20,6 +14,7 @@ import type { SimNode } from '../sim/kubeApi.js';
 import { CONFIG_SERVER_PATH, createConfigServerApi } from './configServerApi.js';
 import { Deployer, type DeployParams } from './deployer.js';
 import { diffManifests } from './diff.js';
+import { DirectorAuth, NotAuthorized, sendNotAuthorized } from './directorAuth.js';
 import { Router, parseJson, parseRange, readBody, sendError, sendJson } from './http.js';
 import { directorMigrations } from './migrations.js';
 import { TaskRunner } from './runner.js';
@@ -92,6 +87,7 @@ export class EmbeddedDirector {
   readonly #runner: TaskRunner;
   readonly #router = new Router();
   readonly #verifier: TokenVerifier;
+  readonly #auth: DirectorAuth;
   readonly #configServer: ReturnType<typeof createConfigServerApi>;
   #listener: HttpsListener | undefined;
   #unlisten: Unlisten | undefined;
@@ -117,6 +113,7 @@ export class EmbeddedDirector {
         audience: KUBE_CLIENT_ID,
         ...(options.uaa.ca ? { ca: options.uaa.ca } : {}),
       });
+    this.#auth = new DirectorAuth(this.#verifier, () => this.#uuid, logger);
     this.cpi = new SimCpi(db, options.sim ?? {});
     this.tasks = new TaskStore(db);
     this.#variables = new VariableStore(db, options.secrets);
@@ -299,14 +296,21 @@ export class EmbeddedDirector {
     await this.#unlisten?.();
   }
 
-  async #authenticate(req: IncomingMessage): Promise<VerifiedToken> {
-    const token = bearerToken(req.headers.authorization);
-    if (token === undefined) throw new UnauthenticatedError('Not authorized: a UAA bearer token is required');
-    const verified = await this.#verifier.verify(token);
-    const admin = ['bosh.admin', `bosh.${this.#uuid}.admin`];
-    const read = [...admin, 'bosh.read', `bosh.${this.#uuid}.read`];
-    requireAnyScope(verified, req.method === 'GET' || req.method === 'HEAD' ? read : admin);
-    return verified;
+  /**
+   * Who is calling, and whether they may: every route but `/info` needs a verified token with a read
+   * scope (GET) or an admin scope (anything else, and the debug and CPI logs of tasks, as in BOSH's
+   * tasks controller). `/info` names the caller when the token verifies and stays open when it does not.
+   */
+  async #authorize(req: IncomingMessage, url: URL): Promise<string | undefined> {
+    const { token, reason } = await this.#auth.identify(req);
+    if (url.pathname === '/info') return token && DirectorAuth.userOf(token);
+    if (token === undefined) throw new NotAuthorized(reason);
+    const reading = req.method === 'GET' || req.method === 'HEAD';
+    const taskLog =
+      /^\/tasks\/[^/]+\/output\/?$/.test(url.pathname) &&
+      ['debug', 'cpi'].includes(url.searchParams.get('type') ?? 'debug');
+    this.#auth.require(token, reading && !taskLog ? this.#auth.readScopes() : this.#auth.adminScopes());
+    return DirectorAuth.userOf(token);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -317,10 +321,7 @@ export class EmbeddedDirector {
     }
     try {
       const found = this.#router.match(req.method ?? 'GET', url.pathname);
-      if (url.pathname !== '/info') {
-        const token = await this.#authenticate(req);
-        (req as IncomingMessage & { user?: string }).user = token.userName ?? token.clientId ?? token.subject;
-      }
+      (req as IncomingMessage & { user?: string }).user = await this.#authorize(req, url);
       if (found === undefined) throw new NotFoundError(`no route ${url.pathname}`);
       if (found === 'method') {
         sendJson(res, 405, { code: 100, description: `${req.method} is not allowed on ${url.pathname}` });
@@ -336,8 +337,10 @@ export class EmbeddedDirector {
       )) {
         this.options.logger.error({ err: error, url: req.url }, 'director request failed');
       }
-      if (!res.headersSent) sendError(res, error);
-      else res.destroy();
+      if (res.headersSent) res.destroy();
+      else if (error instanceof UnauthenticatedError)
+        sendNotAuthorized(res, url.pathname, error instanceof NotAuthorized ? error.reason : error.message);
+      else sendError(res, error);
     }
   }
 
@@ -408,7 +411,7 @@ export class EmbeddedDirector {
         name: this.name,
         uuid: this.#uuid,
         version: DIRECTOR_VERSION,
-        user: null,
+        user: this.#user(req) ?? null,
         cpi: 'sim',
         stemcell_os: 'ubuntu-xenial',
         stemcell_version: '621.29',
