@@ -99,6 +99,13 @@ function instanceName(row: { instance_group: string; uuid: string; index: number
  * as soon as it happens, so a task resumed after a restart converges from where it stopped: VMs that
  * exist are not created again, instances already at the new configuration are not updated again.
  */
+/** What a CPI call answered, when it is a short fact worth a log line (a cid, yes or no). */
+function cpiAnswer(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'boolean') return `: ${String(value)}`;
+  if (Array.isArray(value) && typeof value[0] === 'string') return `: ${value[0]}`;
+  return '';
+}
+
 export class Deployer {
   constructor(
     private readonly db: Database,
@@ -115,8 +122,9 @@ export class Deployer {
   async #cpi<T>(context: TaskContext, method: string, call: () => Promise<T>): Promise<T> {
     if (context.signal.aborted) throw new Interrupted();
     let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
     try {
-      return await Promise.race([
+      const value = await Promise.race([
         call(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
@@ -125,9 +133,19 @@ export class Deployer {
           );
         }),
       ]);
+      await context
+        .cpi(`[sim-cpi] ${method} ok in ${Date.now() - started} ms${cpiAnswer(value)}`)
+        .catch(() => undefined);
+      return value;
     } catch (error) {
-      if (error instanceof CpiError) throw error;
-      throw new CpiError(method, 'Bosh::Clouds::CloudError', (error as Error).message);
+      const failure =
+        error instanceof CpiError
+          ? error
+          : new CpiError(method, 'Bosh::Clouds::CloudError', (error as Error).message);
+      await context
+        .cpi(`[sim-cpi] ${method} failed in ${Date.now() - started} ms: ${failure.message}`)
+        .catch(() => undefined);
+      throw failure;
     } finally {
       clearTimeout(timer);
     }

@@ -71,7 +71,7 @@ describe("the Director's door", () => {
     expect(JSON.parse(named.body)).toMatchObject({ user: 'pks_director' });
 
     // The bosh CLI decides "logged in" by a non-empty `user`: anonymous and bad tokens get null, not 401.
-    for (const headers of [{}, { Authorization: 'Bearer garbage' }]) {
+    for (const headers of [{}, { Authorization: 'Bearer garbage' }] as Record<string, string>[]) {
       const anonymous = await call(`${bosh.url}/info`, bosh.caPem, { headers });
       expect(anonymous.status).toBe(200);
       expect(JSON.parse(anonymous.body)).toMatchObject({ user: null });

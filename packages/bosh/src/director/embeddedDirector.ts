@@ -15,12 +15,14 @@ import { CONFIG_SERVER_PATH, createConfigServerApi } from './configServerApi.js'
 import { Deployer, type DeployParams } from './deployer.js';
 import { diffManifests } from './diff.js';
 import { DirectorAuth, NotAuthorized, sendNotAuthorized } from './directorAuth.js';
-import { Router, parseJson, parseRange, readBody, sendError, sendJson } from './http.js';
+import { Router, parseJson, readBody, sendError, sendJson } from './http.js';
+import { EventStore, withEvents } from './events.js';
+import { instanceDetails } from './instanceDetails.js';
 import { directorMigrations } from './migrations.js';
-import { TaskRunner } from './runner.js';
+import { addReadRoutes, taskId } from './readRoutes.js';
+import { TaskRunner, type TaskContext } from './runner.js';
 import {
   ACTIVE_STATES,
-  DEPLOYMENT_TASK_TYPES,
   OutputType,
   TASK_EVENTS_CHANNEL,
   type TaskNotice,
@@ -82,6 +84,8 @@ export class EmbeddedDirector {
   readonly cpi: SimCpi;
   readonly agent: SimAgent;
   readonly tasks: TaskStoreType;
+  /** The Director's audit trail (`GET /events`). */
+  readonly events: EventStore;
   readonly #deployer: Deployer;
   readonly #variables: VariableStore;
   readonly #runner: TaskRunner;
@@ -116,6 +120,7 @@ export class EmbeddedDirector {
     this.#auth = new DirectorAuth(this.#verifier, () => this.#uuid, logger);
     this.cpi = new SimCpi(db, options.sim ?? {});
     this.tasks = new TaskStore(db);
+    this.events = new EventStore(db);
     this.#variables = new VariableStore(db, options.secrets);
     this.agent = new SimAgent({
       kubeVerifier,
@@ -144,38 +149,72 @@ export class EmbeddedDirector {
       {
         [TaskType.UPDATE_DEPLOYMENT]: {
           resumable: true,
-          run: (context) => this.#deployer.deploy(context, context.task.params as unknown as DeployParams),
+          run: async (context) => {
+            const params = context.task.params as unknown as DeployParams;
+            const deploy = () => this.#deployer.deploy(context, params);
+            // A dry run changes nothing, so it records no change.
+            if (params.dryRun === true) return deploy();
+            const exists = await this.#deploymentExists(context.task.deployment!);
+            return withEvents(
+              this.events,
+              context,
+              this.#deploymentEvent(context, exists ? 'update' : 'create'),
+              deploy,
+            );
+          },
         },
         [TaskType.DELETE_DEPLOYMENT]: {
           resumable: true,
           run: (context) =>
-            this.#deployer.delete(context, context.task.deployment!, context.task.params.force === true),
+            withEvents(this.events, context, this.#deploymentEvent(context, 'delete'), () =>
+              this.#deployer.delete(context, context.task.deployment!, context.task.params.force === true),
+            ),
         },
         [TaskType.RUN_ERRAND]: {
           resumable: false,
           run: (context) =>
-            this.#deployer.runErrand(
+            withEvents(
+              this.events,
               context,
-              context.task.deployment!,
-              String(context.task.params.errand),
-              context.task.params.keepAlive === true,
+              {
+                action: 'run',
+                objectType: 'errand',
+                objectName: String(context.task.params.errand),
+                deployment: context.task.deployment,
+              },
+              () =>
+                this.#deployer.runErrand(
+                  context,
+                  context.task.deployment!,
+                  String(context.task.params.errand),
+                  context.task.params.keepAlive === true,
+                ),
             ),
         },
         [TaskType.VMS]: {
           resumable: true,
           run: async (context) => {
-            for (const line of await this.#fullInstances(context.task.deployment!))
+            const deployment = context.task.deployment!;
+            // A failed first deploy has instances but no manifest yet.
+            const manifest = await this.#manifestOf(deployment).then(parseManifest, () => undefined);
+            const rows = (await this.#deployer.instances(deployment)).filter(
+              (row) => context.task.params.vmsOnly !== true || row.vm_cid !== null,
+            );
+            const kubePort = options.sim?.kubePort ?? 8443;
+            for (const line of await instanceDetails(rows, manifest, { kubePort }))
               await context.result(line);
             return 'retrieved vm-state';
           },
         },
         [TaskType.UPLOAD_STEMCELL]: {
           resumable: true,
-          run: async (context) => this.#uploadStemcell(context.task.params),
+          run: (context) =>
+            this.#recordUpload(context, 'stemcell', () => this.#uploadStemcell(context.task.params)),
         },
         [TaskType.UPLOAD_RELEASE]: {
           resumable: true,
-          run: async (context) => this.#uploadRelease(context.task.params),
+          run: (context) =>
+            this.#recordUpload(context, 'release', () => this.#uploadRelease(context.task.params)),
         },
       },
       {
@@ -380,6 +419,35 @@ export class EmbeddedDirector {
     return rows[0].manifest;
   }
 
+  async #deploymentExists(name: string): Promise<boolean> {
+    const { rowCount } = await this.options.db.query('SELECT 1 FROM director.deployments WHERE name = $1', [
+      name,
+    ]);
+    return rowCount > 0;
+  }
+
+  #deploymentEvent(context: TaskContext, action: string) {
+    const deployment = context.task.deployment!;
+    return { action, objectType: 'deployment', objectName: deployment, deployment };
+  }
+
+  /** An upload records one event when it ends: what it registered (`/stemcells/name/version`), or why not. */
+  async #recordUpload(
+    context: TaskContext,
+    objectType: string,
+    upload: () => Promise<string>,
+  ): Promise<string> {
+    const base = { user: context.task.username, action: 'create', objectType, task: context.task.id };
+    try {
+      const result = await upload();
+      await this.events.record({ ...base, objectName: result.split('/').slice(2).join('/') });
+      return result;
+    } catch (error) {
+      await this.events.record({ ...base, error: (error as Error).message });
+      throw error;
+    }
+  }
+
   async #enqueue(
     req: IncomingMessage,
     res: ServerResponse,
@@ -432,45 +500,15 @@ export class EmbeddedDirector {
       });
     });
 
-    r.on('GET', '/deployments', async (_req, res) => {
-      const { rows } = await db.query<{ name: string; manifest: string; cloud_config_id: number | null }>(
-        'SELECT name, manifest, cloud_config_id FROM director.deployments ORDER BY name',
-      );
-      const { rows: latest } = await db.query<{ id: number | null }>(
-        "SELECT max(id) AS id FROM director.configs WHERE type = 'cloud' AND NOT deleted",
-      );
-      const latestCloud = latest[0]?.id ?? null;
-      const { rows: locks } = await db.query<{ deployment: string }>(
-        "SELECT DISTINCT deployment FROM director.tasks WHERE state IN ('processing', 'cancelling') AND deployment IS NOT NULL",
-      );
-      const locked = new Set(locks.map((l) => l.deployment));
-      sendJson(
-        res,
-        200,
-        rows.map((row) => {
-          let releases: { name: string; version: string }[] = [];
-          let stemcells: { name: string; version: string }[] = [];
-          try {
-            const manifest = parseManifest(row.manifest);
-            releases = manifest.releases;
-            stemcells = manifest.stemcells.map((s) => ({
-              name: s.name ?? `bosh-sim-${s.os}-go_agent`,
-              version: s.version,
-            }));
-          } catch {
-            // a stored manifest was valid when deployed
-          }
-          return {
-            name: row.name,
-            cloud_config:
-              latestCloud === null ? 'none' : row.cloud_config_id === latestCloud ? 'latest' : 'outdated',
-            releases,
-            stemcells,
-            teams: [],
-            locked: locked.has(row.name),
-          };
-        }),
-      );
+    addReadRoutes(r, {
+      db,
+      tasks: this.tasks,
+      events: this.events,
+      instances: (deployment) => this.#deployer.instances(deployment),
+      requireDeployment: (name) => this.#requireDeployment(name),
+      manifestOf: (name) => this.#manifestOf(name),
+      enqueue: (req, res, type, description, deployment, params) =>
+        this.#enqueue(req, res, type, description, deployment, params),
     });
 
     r.on('POST', '/deployments', async (req, res, _params, query) => {
@@ -527,52 +565,12 @@ export class EmbeddedDirector {
       });
     });
 
-    r.on('GET', '/deployments/:name', async (_req, res, { name }) => {
-      sendJson(res, 200, { manifest: await this.#manifestOf(name!) });
-    });
-
     r.on('DELETE', '/deployments/:name', async (req, res, { name }, query) => {
       await this.#requireDeployment(name!);
       await this.#enqueue(req, res, TaskType.DELETE_DEPLOYMENT, `delete deployment ${name}`, name, {
         force: query.get('force') === 'true',
       });
     });
-
-    const listInstances =
-      (vmsOnly: boolean) =>
-      async (
-        req: IncomingMessage,
-        res: ServerResponse,
-        params: Record<string, string>,
-        query: URLSearchParams,
-      ) => {
-        const name = params.name!;
-        await this.#requireDeployment(name);
-        if (query.get('format') === 'full') {
-          await this.#enqueue(req, res, TaskType.VMS, `retrieve vm-stats`, name, {});
-          return;
-        }
-        const rows = await this.#deployer.instances(name);
-        sendJson(
-          res,
-          200,
-          rows
-            .filter((row) => !vmsOnly || row.vm_cid !== null)
-            .map((row) => ({
-              agent_id: row.agent_id,
-              cid: row.vm_cid,
-              job: row.instance_group,
-              index: row.index,
-              id: row.uuid,
-              az: row.az,
-              ips: row.ips,
-              vm_created_at: row.vm_created_at ? new Date(row.vm_created_at).toISOString() : null,
-              ...(vmsOnly ? { active: true } : { expects_vm: row.lifecycle === Lifecycle.SERVICE }),
-            })),
-        );
-      };
-    r.on('GET', '/deployments/:name/instances', listInstances(false));
-    r.on('GET', '/deployments/:name/vms', listInstances(true));
 
     r.on('GET', '/deployments/:name/errands', async (_req, res, { name }) => {
       const manifest = parseManifest(await this.#manifestOf(name!));
@@ -594,18 +592,6 @@ export class EmbeddedDirector {
       });
     });
 
-    r.on('GET', '/tasks', async (_req, res, _params, query) => {
-      const verbose = Number(query.get('verbose') ?? '1');
-      const rows = await this.tasks.list({
-        ...(query.get('state') ? { states: query.get('state')!.split(',') } : {}),
-        ...(query.get('deployment') ? { deployment: query.get('deployment')! } : {}),
-        ...(query.get('context_id') ? { contextId: query.get('context_id')! } : {}),
-        ...(query.get('limit') ? { limit: Number(query.get('limit')) } : {}),
-        ...(verbose < 2 ? { types: DEPLOYMENT_TASK_TYPES } : {}),
-      });
-      sendJson(res, 200, rows.map(taskJson));
-    });
-
     r.on('POST', '/tasks/cancel', async (req, res) => {
       const body = parseJson(await readBody(req));
       const rows = await this.tasks.list({
@@ -619,91 +605,15 @@ export class EmbeddedDirector {
       res.end();
     });
 
-    r.on('GET', '/tasks/:id', async (_req, res, { id }) => {
-      sendJson(res, 200, taskJson(await this.tasks.summary(taskId(id!))));
-    });
-
     r.on('DELETE', '/tasks/:id', async (_req, res, { id }) => {
       await this.tasks.cancel(taskId(id!));
       res.writeHead(204);
       res.end();
     });
 
-    r.on('GET', '/tasks/:id/output', async (req, res, { id }, query) => {
-      const type = query.get('type') ?? 'none';
-      if (type === 'none') {
-        await this.tasks.summary(taskId(id!));
-        res.writeHead(204);
-        res.end();
-        return;
-      }
-      const outputType = type === 'cpi' ? OutputType.DEBUG : (type as OutputType);
-      if (!(Object.values(OutputType) as string[]).includes(outputType)) {
-        throw new InputError('type', `unknown output type '${type}'`, {
-          allowed: 'event, result, debug, cpi, none',
-        });
-      }
-      const output = Buffer.from(await this.tasks.output(taskId(id!), outputType), 'utf8');
-      const range = parseRange(req.headers.range);
-      if (range === undefined) {
-        res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(output.length) });
-        res.end(output);
-        return;
-      }
-      if (range.start >= output.length) {
-        res.writeHead(416, { 'Content-Range': `bytes */${output.length}` });
-        res.end();
-        return;
-      }
-      const end = Math.min(range.end ?? output.length - 1, output.length - 1);
-      const slice = output.subarray(range.start, end + 1);
-      res.writeHead(206, {
-        'Content-Type': 'text/plain',
-        'Content-Range': `bytes ${range.start}-${end}/${output.length}`,
-        'Content-Length': String(slice.length),
-      });
-      res.end(slice);
-    });
-
     r.on('GET', '/tasks/:id/event_stream', async (req, res, { id }) =>
       this.#eventStream(req, res, taskId(id!)),
     );
-
-    r.on('GET', '/configs', async (_req, res, _params, query) => {
-      const where = ['NOT deleted'];
-      const params: unknown[] = [];
-      if (query.get('type')) {
-        params.push(query.get('type'));
-        where.push(`type = $${params.length}`);
-      }
-      if (query.get('name')) {
-        params.push(query.get('name'));
-        where.push(`name = $${params.length}`);
-      }
-      const latest = query.get('latest') !== 'false';
-      const { rows } = await db.query<{
-        id: number;
-        name: string;
-        type: string;
-        content: string;
-        created_at: Date;
-        deleted: boolean;
-      }>(
-        `SELECT ${latest ? 'DISTINCT ON (type, name)' : ''} id, name, type, content, created_at, deleted FROM director.configs
-         WHERE ${where.join(' AND ')} ORDER BY ${latest ? 'type, name, ' : ''}id DESC`,
-        params,
-      );
-      sendJson(
-        res,
-        200,
-        rows.map((row) => ({
-          ...row,
-          id: String(row.id),
-          created_at: new Date(row.created_at).toISOString(),
-          team: null,
-        })),
-      );
-    });
 
     r.on('POST', '/configs', async (req, res) => {
       const body = parseJson(await readBody(req));
@@ -716,16 +626,32 @@ export class EmbeddedDirector {
       } catch (error) {
         throw new InputError('content', `Config must be valid YAML: ${(error as Error).message}`);
       }
-      const { rows } = await db.query<{ id: number; created_at: Date }>(
-        'INSERT INTO director.configs (type, name, content) VALUES ($1, $2, $3) RETURNING id, created_at',
-        [type, name, content],
+      // As BOSH: the same content as the latest config of that type and name makes no new version.
+      const { rows: latest } = await db.query<{ id: number; content: string; created_at: Date }>(
+        `SELECT id, content, created_at FROM director.configs WHERE type = $1 AND name = $2 AND NOT deleted
+         ORDER BY id DESC LIMIT 1`,
+        [type, name],
       );
+      let config = latest[0]?.content === content ? latest[0] : undefined;
+      if (config === undefined) {
+        const { rows } = await db.query<{ id: number; content: string; created_at: Date }>(
+          'INSERT INTO director.configs (type, name, content) VALUES ($1, $2, $3) RETURNING id, content, created_at',
+          [type, name, content],
+        );
+        config = rows[0]!;
+        await this.events.record({
+          user: this.#user(req) ?? null,
+          action: 'create',
+          objectType: `config/${type}`,
+          objectName: name,
+        });
+      }
       sendJson(res, 201, {
-        id: String(rows[0]!.id),
+        id: String(config.id),
         type,
         name,
         content,
-        created_at: rows[0]!.created_at,
+        created_at: new Date(config.created_at).toISOString(),
         team: null,
       });
     });
@@ -739,81 +665,14 @@ export class EmbeddedDirector {
       res.end();
     });
 
-    r.on('GET', '/stemcells', async (_req, res) => {
-      const { rows } = await db.query<{
-        name: string;
-        version: string;
-        operating_system: string;
-        cid: string;
-      }>('SELECT name, version, operating_system, cid FROM director.stemcells ORDER BY name, version');
-      const deployments = await this.#deploymentManifests();
-      sendJson(
-        res,
-        200,
-        rows.map((row) => ({
-          ...row,
-          api_version: 2,
-          deployments: deployments
-            .filter((d) =>
-              d.manifest.stemcells.some(
-                (s) => (s.name === row.name || s.os === row.operating_system) && s.version === row.version,
-              ),
-            )
-            .map((d) => ({ name: d.name })),
-        })),
-      );
-    });
-
     r.on('POST', '/stemcells', async (req, res) => {
       const body = parseJson(await readBody(req));
       await this.#enqueue(req, res, TaskType.UPLOAD_STEMCELL, 'create stemcell', undefined, body);
     });
 
-    r.on('GET', '/releases', async (_req, res) => {
-      const { rows } = await db.query<{
-        name: string;
-        version: string;
-        commit_hash: string;
-        job_names: string[];
-      }>('SELECT name, version, commit_hash, job_names FROM director.releases ORDER BY name, version');
-      const deployments = await this.#deploymentManifests();
-      const byName = new Map<string, unknown[]>();
-      for (const row of rows) {
-        const versions = byName.get(row.name) ?? [];
-        versions.push({
-          version: row.version,
-          commit_hash: row.commit_hash,
-          uncommitted_changes: false,
-          currently_deployed: deployments.some((d) =>
-            d.manifest.releases.some((r) => r.name === row.name && r.version === row.version),
-          ),
-          job_names: row.job_names,
-        });
-        byName.set(row.name, versions);
-      }
-      sendJson(
-        res,
-        200,
-        [...byName].map(([name, release_versions]) => ({ name, release_versions })),
-      );
-    });
-
     r.on('POST', '/releases', async (req, res) => {
       const body = parseJson(await readBody(req));
       await this.#enqueue(req, res, TaskType.UPLOAD_RELEASE, 'create release', undefined, body);
-    });
-  }
-
-  async #deploymentManifests() {
-    const { rows } = await this.options.db.query<{ name: string; manifest: string }>(
-      'SELECT name, manifest FROM director.deployments',
-    );
-    return rows.flatMap((row) => {
-      try {
-        return [{ name: row.name, manifest: parseManifest(row.manifest) }];
-      } catch {
-        return [];
-      }
     });
   }
 
@@ -913,34 +772,6 @@ export class EmbeddedDirector {
       unwatch();
       res.end();
     }
-  }
-
-  async #fullInstances(deployment: string): Promise<Record<string, unknown>[]> {
-    // A failed first deploy has instances but no manifest yet.
-    const manifest = await this.#manifestOf(deployment).then(parseManifest, () => undefined);
-    return (await this.#deployer.instances(deployment)).map((row) => ({
-      vm_cid: row.vm_cid,
-      disk_cid: row.disk_cid,
-      disk_cids: row.disk_cid ? [row.disk_cid] : [],
-      ips: row.ips,
-      dns: [],
-      agent_id: row.agent_id,
-      job_name: row.instance_group,
-      index: row.index,
-      id: row.uuid,
-      az: row.az,
-      job_state: row.vm_cid ? 'running' : null,
-      process_state: row.vm_cid ? 'running' : null,
-      state: row.state,
-      vm_type: manifest?.instanceGroups.find((g) => g.name === row.instance_group)?.vmType ?? null,
-      vm_created_at: row.vm_created_at ? new Date(row.vm_created_at).toISOString() : null,
-      processes: row.jobs.map((job) => ({ name: job.name, state: 'running' })),
-      vitals: {},
-      resurrection_paused: false,
-      bootstrap: row.bootstrap,
-      ignore: false,
-      expects_vm: row.lifecycle === Lifecycle.SERVICE,
-    }));
   }
 
   async #uploadStemcell(params: Record<string, unknown>): Promise<string> {
@@ -1052,10 +883,4 @@ export class EmbeddedDirector {
       createdAt: new Date(row.vm_created_at),
     }));
   }
-}
-
-function taskId(text: string): number {
-  const id = Number(text);
-  if (!Number.isInteger(id) || id < 1) throw new NotFoundError(`Task ${text} could not be found`);
-  return id;
 }

@@ -37,7 +37,8 @@ export const DEPLOYMENT_TASK_TYPES: readonly string[] = [
   TaskType.UPLOAD_RELEASE,
 ];
 
-export const OutputType = { EVENT: 'event', RESULT: 'result', DEBUG: 'debug' } as const;
+/** A task's outputs: its event log, its result lines, its debug log, and the log of its CPI calls. */
+export const OutputType = { EVENT: 'event', RESULT: 'result', DEBUG: 'debug', CPI: 'cpi' } as const;
 export type OutputType = (typeof OutputType)[keyof typeof OutputType];
 
 export interface TaskRow {
@@ -185,7 +186,8 @@ export class TaskStore {
     states?: string[];
     deployment?: string;
     contextId?: string;
-    limit?: number;
+    /** At most this many, newest first (default 100); null for all of them. */
+    limit?: number | null;
     types?: readonly string[];
   }): Promise<TaskSummary[]> {
     const where: string[] = [];
@@ -206,10 +208,14 @@ export class TaskStore {
       params.push(filter.types);
       where.push(`type = ANY($${params.length}::text[])`);
     }
-    params.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
+    let limit = '';
+    if (filter.limit !== null) {
+      params.push(Math.max(filter.limit ?? 100, 1));
+      limit = `LIMIT $${params.length}`;
+    }
     const { rows } = await this.db.query<TaskSummary>(
       `SELECT ${JSON_COLUMNS} FROM director.tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT $${params.length}`,
+       ORDER BY id DESC ${limit}`,
       params,
     );
     return rows;
