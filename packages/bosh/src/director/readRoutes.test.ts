@@ -220,7 +220,7 @@ describe('bosh CLI v7 read commands', () => {
   it('answers bosh events with the start and end of each change, filtered and paged', async () => {
     const events = await json<Record<string, unknown>[]>(`/events?deployment=${DEPLOYMENT}`);
     const [deploy] = await json<{ id: number }[]>(`/tasks?deployment=${DEPLOYMENT}&limit=1&verbose=1`);
-    const ofDeploy = events.filter((e) => e.task === String(deploy!.id));
+    const ofDeploy = events.filter((e) => e.task === String(deploy!.id) && e.object_type === 'deployment');
     expect(ofDeploy).toHaveLength(2);
     const [end, start] = ofDeploy;
     expect(start).toMatchObject({
@@ -239,18 +239,52 @@ describe('bosh CLI v7 read commands', () => {
 
     const config = await json<Record<string, unknown>[]>('/events?object_type=config%2Fcloud');
     expect(config[0]).toMatchObject({ action: 'create', object_name: 'default', user: 'pks_director' });
-    expect(await json<unknown[]>(`/events?task=${deploy!.id}&action=create`)).toHaveLength(2);
+    expect(
+      await json<unknown[]>(`/events?task=${deploy!.id}&action=create&object_name=${DEPLOYMENT}`),
+    ).toHaveLength(2);
     expect(await json<unknown[]>(`/events?before_id=${start!.id}&task=${deploy!.id}`)).toEqual([]);
     expect(await json<unknown[]>(`/events?after_time=${Math.floor(Date.now() / 1000) + 60}`)).toEqual([]);
     expect(await json<unknown[]>(`/events?user=nobody`)).toEqual([]);
     expect((await get('/events?before_time=not-a-time')).status).toBe(400);
   });
 
+  it('answers bosh events with each VM, disk and instance the deploy made, under its task', async () => {
+    const [deploy] = await json<{ id: number }[]>(`/tasks?deployment=${DEPLOYMENT}&limit=1&verbose=1`);
+    const task = String(deploy!.id);
+    const vms = await json<{ cid: string; job: string; id: string }[]>(`/deployments/${DEPLOYMENT}/vms`);
+    const created = await json<Record<string, unknown>[]>(
+      `/events?task=${task}&object_type=vm&action=create`,
+    );
+    const ends = created.filter((e) => e.parent_id !== undefined);
+    // The end of each create names the VM it made; the start could not.
+    expect(ends.map((e) => e.object_name).sort()).toEqual(vms.map((vm) => vm.cid).sort());
+    expect(created.filter((e) => e.parent_id === undefined).every((e) => e.object_name === null)).toBe(true);
+    for (const vm of vms) {
+      expect(ends.find((e) => e.object_name === vm.cid)).toMatchObject({
+        instance: `${vm.job}/${vm.id}`,
+        deployment: DEPLOYMENT,
+        error: null,
+      });
+    }
+    const instances = await json<Record<string, unknown>[]>(`/events?task=${task}&object_type=instance`);
+    expect(
+      instances
+        .filter((e) => e.parent_id !== undefined)
+        .map((e) => e.object_name)
+        .sort(),
+    ).toEqual(vms.map((vm) => `${vm.job}/${vm.id}`).sort());
+    expect(instances.every((e) => e.action === 'create')).toBe(true);
+    const disks = await json<Record<string, unknown>[]>(`/events?task=${task}&object_type=disk`);
+    expect(disks.filter((e) => e.parent_id !== undefined).map((e) => e.object_name)).toEqual([
+      expect.any(String),
+    ]);
+  });
+
   it('records a failed change with its error in the end event', async () => {
     bosh.director.cpi.injectFault({ method: 'create_vm', message: 'sim: no capacity', nth: 1 });
     const task = await bosh.client.deploy(kuboManifest({ name: 'cli-fails', workers: 1 }), { diff: false });
     await bosh.client.waitForTask(task.id).catch(() => undefined);
-    const events = await json<Record<string, unknown>[]>(`/events?task=${task.id}`);
+    const events = await json<Record<string, unknown>[]>(`/events?task=${task.id}&object_type=deployment`);
     expect(events).toHaveLength(2);
     expect(events[0]).toMatchObject({
       action: 'create',
@@ -259,6 +293,15 @@ describe('bosh CLI v7 read commands', () => {
       error: expect.stringMatching(/no capacity/),
     });
     expect(events[1]!.error).toBeNull();
+    const vms = await json<Record<string, unknown>[]>(`/events?task=${task.id}&object_type=vm`);
+    const failed = vms.filter((e) => e.error !== null);
+    expect(failed).toEqual([
+      expect.objectContaining({
+        action: 'create',
+        object_name: null,
+        error: expect.stringMatching(/no capacity/),
+      }),
+    ]);
   });
 
   it('answers bosh cloud-config, runtime-config and cpi-config from the per-type lists', async () => {
