@@ -57,7 +57,7 @@ describe("the Director's door", () => {
   let bosh: TestDirector;
   let good: string;
   beforeAll(async () => {
-    bosh = await startTestDirector({ uaa, ipRange: '127.1.61.0/24' });
+    bosh = await startTestDirector({ uaa, ipRange: '127.1.91.0/24' });
     good = (await uaa.tokenFor({ clientId: 'pks_director', clientSecret: uaa.directorClientSecret }))
       .access_token;
   });
@@ -141,7 +141,7 @@ describe("the Director's door", () => {
   it('answers a token from another issuer with 401', async () => {
     const elsewhere = await startTestDirector({
       uaa: { ...uaa, issuer: `${uaa.url}/another/oauth/token` },
-      ipRange: '127.1.62.0/24',
+      ipRange: '127.1.92.0/24',
     });
     try {
       const answer = await call(`${elsewhere.url}/deployments`, elsewhere.caPem, {
