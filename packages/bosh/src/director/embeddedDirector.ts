@@ -200,8 +200,13 @@ export class EmbeddedDirector {
             const rows = (await this.#deployer.instances(deployment)).filter(
               (row) => context.task.params.vmsOnly !== true || row.vm_cid !== null,
             );
+            const { rows: stemcells } = await db.query<{
+              name: string;
+              operating_system: string;
+              version: string;
+            }>('SELECT name, operating_system, version FROM director.stemcells');
             const kubePort = options.sim?.kubePort ?? 8443;
-            for (const line of await instanceDetails(rows, manifest, { kubePort }))
+            for (const line of await instanceDetails(rows, manifest, { kubePort, stemcells }))
               await context.result(line);
             return 'retrieved vm-state';
           },

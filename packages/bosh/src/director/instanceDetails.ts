@@ -19,9 +19,21 @@ const PROBE_TIMEOUT_MS = 1_000;
 export async function instanceDetails(
   rows: readonly InstanceRow[],
   manifest: Manifest | undefined,
-  options: { kubePort: number; now?: Date },
+  options: {
+    kubePort: number;
+    /** The uploaded stemcells: an instance records its stemcell by OS (or name) and version. */
+    stemcells: readonly { name: string; operating_system: string; version: string }[];
+    now?: Date;
+  },
 ): Promise<Record<string, unknown>[]> {
   const now = options.now ?? new Date();
+  const stemcellOf = (recorded: string | null) => {
+    const [osOrName, version] = (recorded ?? '').split('/');
+    const found = options.stemcells.find(
+      (s) => (s.name === osOrName || s.operating_system === osOrName) && s.version === version,
+    );
+    return found === undefined ? undefined : { name: found.name, version: found.version, api_version: 2 };
+  };
   return Promise.all(
     rows.map(async (row) => {
       const vmType = manifest?.instanceGroups.find((g) => g.name === row.instance_group)?.vmType ?? null;
@@ -29,6 +41,8 @@ export async function instanceDetails(
       const jobState = row.vm_cid === null ? null : jobStateOf(row, processes);
       return {
         vm_cid: row.vm_cid,
+        // Whether the VM is the instance's active one; the sim keeps no inactive VMs.
+        active: row.vm_cid === null ? null : true,
         vm_created_at: row.vm_created_at === null ? null : rubyTime(new Date(row.vm_created_at)),
         cloud_properties: {},
         disk_cid: row.disk_cid,
@@ -51,6 +65,7 @@ export async function instanceDetails(
         vitals: row.vm_cid === null || row.vm_created_at === null ? null : vitalsOf(row.vm_created_at, now),
         processes,
         resurrection_paused: false,
+        ...(row.vm_cid !== null && stemcellOf(row.stemcell) ? { stemcell: stemcellOf(row.stemcell) } : {}),
         expects_vm: row.lifecycle === Lifecycle.SERVICE,
       };
     }),

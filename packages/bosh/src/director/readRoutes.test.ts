@@ -149,6 +149,8 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
         ignore: false,
         resurrection_paused: false,
         vm_type: expect.any(String),
+        active: true,
+        stemcell: { name: expect.any(String), version: '621.29', api_version: 2 },
       });
       expect(master.vm_created_at).toMatch(RUBY_TIME);
       const processes = master.processes as { name: string; state: string }[];
