@@ -26,6 +26,7 @@ import {
   OutputType,
   TASK_EVENTS_CHANNEL,
   type TaskNotice,
+  TaskState,
   TaskType,
   taskJson,
   type TaskStore as TaskStoreType,
@@ -612,6 +613,19 @@ export class EmbeddedDirector {
 
     r.on('DELETE', '/tasks/:id', async (_req, res, { id }) => {
       await this.tasks.cancel(taskId(id!));
+      res.writeHead(204);
+      res.end();
+    });
+
+    // `bosh cancel-task N` sends DELETE /task/N (BOSH's TaskController): a task already ended is a 400.
+    r.on('DELETE', '/task/:id', async (_req, res, { id }) => {
+      const task = await this.tasks.summary(taskId(id!));
+      if (task.state !== TaskState.QUEUED && task.state !== TaskState.PROCESSING) {
+        res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end(`Cannot cancel task ${task.id}: invalid state (${task.state})`);
+        return;
+      }
+      await this.tasks.cancel(task.id);
       res.writeHead(204);
       res.end();
     });

@@ -22,11 +22,11 @@ let bosh: TestDirector;
 let token: string;
 const DEPLOYMENT = 'cli-reads';
 
-function get(path: string, headers: Record<string, string> = {}): Promise<Answer> {
+function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${bosh.url}${path}`,
-      { ca: bosh.caPem, headers: { Authorization: `Bearer ${token}`, ...headers } },
+      { ca: bosh.caPem, method, headers: { Authorization: `Bearer ${token}`, ...headers } },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -392,7 +392,7 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
       });
     });
 
-    it('answers bosh locks with the deployment a running task holds, until when, and the task', async () => {
+    it('answers bosh locks with the deployment a running task holds, and bosh cancel-task cancels only running tasks', async () => {
       expect(await json<unknown[]>('/locks')).toEqual([]);
       bosh.director.cpi.injectFault({ method: 'create_vm', hang: true, nth: 1 });
       const task = await bosh.client.deploy(kuboManifest({ name: 'cli-locked', workers: 1 }), {
@@ -412,7 +412,15 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
         },
       ]);
       expect(Number(locks[0]!.timeout)).toBeGreaterThan(Date.now() / 1000);
-      await bosh.client.cancelTask(task.id);
+      // `bosh cancel-task`: DELETE /task/N, 204 while it runs, 400 once it has ended.
+      expect((await get(`/task/${task.id}`, {}, 'DELETE')).status).toBe(204);
+      expect((await bosh.client.task(task.id)).state).toBe('cancelling');
+      const [ended] = await json<{ id: number; state: string }[]>(`/tasks?deployment=${DEPLOYMENT}&limit=1`);
+      const again = await get(`/task/${ended!.id}`, {}, 'DELETE');
+      expect({ status: again.status, body: again.body }).toEqual({
+        status: 400,
+        body: `Cannot cancel task ${ended!.id}: invalid state (${ended!.state})`,
+      });
     });
   },
 );
