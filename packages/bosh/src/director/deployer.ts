@@ -95,11 +95,6 @@ function instanceName(row: { instance_group: string; uuid: string; index: number
   return `${row.instance_group}/${row.uuid} (${row.index})`;
 }
 
-/**
- * Deploy, delete and errand semantics of the embedded Director. Every step is recorded in `instances`
- * as soon as it happens, so a task resumed after a restart converges from where it stopped: VMs that
- * exist are not created again, instances already at the new configuration are not updated again.
- */
 /** What a CPI call answered, when it is a short fact worth a log line (a cid, yes or no). */
 function cpiAnswer(value: unknown): string {
   if (typeof value === 'string' || typeof value === 'boolean') return `: ${String(value)}`;
@@ -107,6 +102,23 @@ function cpiAnswer(value: unknown): string {
   return '';
 }
 
+/** An event that could not be written is said in the task's debug log rather than failing the work. */
+async function unrecorded(
+  context: TaskContext,
+  event: { action: string; objectType: string },
+  failure: unknown,
+): Promise<void> {
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  await context
+    .debug(`could not record the end event of ${event.action} ${event.objectType}: ${reason}`)
+    .catch(() => undefined);
+}
+
+/**
+ * Deploy, delete and errand semantics of the embedded Director. Every step is recorded in `instances`
+ * as soon as it happens, so a task resumed after a restart converges from where it stopped: VMs that
+ * exist are not created again, instances already at the new configuration are not updated again.
+ */
 export class Deployer {
   readonly #events: EventStore;
 
@@ -143,16 +155,22 @@ export class Deployer {
       objectName: event.objectName ?? null,
     };
     const parentId = await this.#events.record(base);
+    let value: T;
     try {
-      const value = await run();
-      await this.#events.record({ ...base, parentId, objectName: nameOf(value) });
-      return value;
+      value = await run();
     } catch (error) {
       if (!isInterruption(error)) {
-        await this.#events.record({ ...base, parentId, error: (error as Error).message });
+        await this.#events
+          .record({ ...base, parentId, error: (error as Error).message })
+          .catch((failure: unknown) => unrecorded(context, base, failure));
       }
       throw error;
     }
+    // The work is done (a VM made is a VM to record on its instance): a lost end event must not undo it.
+    await this.#events
+      .record({ ...base, parentId, objectName: nameOf(value) })
+      .catch((failure: unknown) => unrecorded(context, base, failure));
+    return value;
   }
 
   /**

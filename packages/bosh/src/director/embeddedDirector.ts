@@ -444,14 +444,18 @@ export class EmbeddedDirector {
     upload: () => Promise<string>,
   ): Promise<string> {
     const base = { user: context.task.username, action: 'create', objectType, task: context.task.id };
+    // A lost event is said in the debug log; it must not turn a registered upload into a failure.
+    const unrecorded = (failure: unknown) =>
+      context.debug(`could not record the ${objectType} event: ${String(failure)}`).catch(() => undefined);
+    let result: string;
     try {
-      const result = await upload();
-      await this.events.record({ ...base, objectName: result.split('/').slice(2).join('/') });
-      return result;
+      result = await upload();
     } catch (error) {
-      await this.events.record({ ...base, error: (error as Error).message });
+      await this.events.record({ ...base, error: (error as Error).message }).catch(unrecorded);
       throw error;
     }
+    await this.events.record({ ...base, objectName: result.split('/').slice(2).join('/') }).catch(unrecorded);
+    return result;
   }
 
   async #enqueue(

@@ -168,15 +168,22 @@ export async function withEvents<T>(
       : start.action;
   const base = { ...start, action, user: task.username, task: task.id };
   const parentId = resumed ? known : await events.record(base);
+  // An end event that cannot be written is said in the debug log: it must not turn done work into a failure.
+  const unrecorded = (failure: unknown) =>
+    context
+      .debug(`could not record the end event of ${action} ${start.objectType}: ${String(failure)}`)
+      .catch(() => undefined);
+  let value: T;
   try {
     if (!resumed) await context.checkpoint({ startEventId: parentId, startEventAction: action });
-    const value = await run();
-    await events.record({ ...base, ...end(value), parentId });
-    return value;
+    value = await run();
   } catch (error) {
     if (!isInterruption(error) || error instanceof TaskCancelled) {
-      await events.record({ ...base, parentId, error: (error as Error).message ?? String(error) });
+      const message = error instanceof Error ? error.message : String(error);
+      await events.record({ ...base, parentId, error: message }).catch(unrecorded);
     }
     throw error;
   }
+  await events.record({ ...base, ...end(value), parentId }).catch(unrecorded);
+  return value;
 }
