@@ -156,7 +156,6 @@ export async function withEvents<T>(
   context: TaskContext,
   start: Omit<DirectorEventInput, 'user' | 'task' | 'parentId' | 'error'>,
   run: () => Promise<T>,
-  end: (value: T) => Partial<DirectorEventInput> = () => ({}),
 ): Promise<T> {
   const { task } = context;
   const known = Number(task.checkpoint?.startEventId);
@@ -184,6 +183,6 @@ export async function withEvents<T>(
     }
     throw error;
   }
-  await events.record({ ...base, ...end(value), parentId }).catch(unrecorded);
+  await events.record({ ...base, parentId }).catch(unrecorded);
   return value;
 }
