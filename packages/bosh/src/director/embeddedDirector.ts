@@ -8,7 +8,7 @@ import { listenHttps, type HttpsListener, type Logger } from '@openpks/role';
 import { UaaTokenVerifier, type TokenVerifier } from '@openpks/auth';
 import { SimCpi, type SimCpiOptions } from '../cpi/simCpi.js';
 import type { AgentInstance, ErrandOutcome } from '../cpi/agent.js';
-import { Lifecycle, parseManifest, type Job } from '../manifest/manifest.js';
+import { Lifecycle, parseManifest, type Job, type Manifest } from '../manifest/manifest.js';
 import { KUBE_APISERVER_JOB, SimAgent } from '../sim/simAgent.js';
 import type { SimNode } from '../sim/kubeApi.js';
 import { CONFIG_SERVER_PATH, createConfigServerApi } from './configServerApi.js';
@@ -155,12 +155,16 @@ export class EmbeddedDirector {
             const deploy = () => this.#deployer.deploy(context, params);
             // A dry run changes nothing, so it records no change.
             if (params.dryRun === true) return deploy();
-            const exists = await this.#deploymentExists(context.task.deployment!);
+            const before = await this.#manifestOf(context.task.deployment!).then(
+              parseManifest,
+              () => undefined,
+            );
             return withEvents(
               this.events,
               context,
-              this.#deploymentEvent(context, exists ? 'update' : 'create'),
+              this.#deploymentEvent(context, before === undefined ? 'create' : 'update'),
               deploy,
+              { before: artifactsOf(before), after: artifactsOf(parseManifest(params.manifest)) },
             );
           },
         },
@@ -423,13 +427,6 @@ export class EmbeddedDirector {
     );
     if (rows[0] === undefined) throw new NotFoundError(`Deployment '${name}' doesn't exist`);
     return rows[0].manifest;
-  }
-
-  async #deploymentExists(name: string): Promise<boolean> {
-    const { rowCount } = await this.options.db.query('SELECT 1 FROM director.deployments WHERE name = $1', [
-      name,
-    ]);
-    return rowCount > 0;
   }
 
   #deploymentEvent(context: TaskContext, action: string) {
@@ -906,4 +903,12 @@ export class EmbeddedDirector {
       createdAt: new Date(row.vm_created_at),
     }));
   }
+}
+
+/** A deployment's releases and stemcells as `name/version`, as BOSH's deploy events carry them. */
+function artifactsOf(manifest: Manifest | undefined): { releases: string[]; stemcells: string[] } {
+  return {
+    releases: (manifest?.releases ?? []).map((r) => `${r.name}/${r.version}`),
+    stemcells: (manifest?.stemcells ?? []).map((s) => `${s.name ?? s.os}/${s.version}`),
+  };
 }

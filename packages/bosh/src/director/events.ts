@@ -156,6 +156,8 @@ export async function withEvents<T>(
   context: TaskContext,
   start: Omit<DirectorEventInput, 'user' | 'task' | 'parentId' | 'error'>,
   run: () => Promise<T>,
+  /** What the end event says of a change that succeeded (BOSH: a deploy's releases and stemcells before and after). */
+  endContext?: Record<string, unknown>,
 ): Promise<T> {
   const { task } = context;
   const known = Number(task.checkpoint?.startEventId);
@@ -183,6 +185,8 @@ export async function withEvents<T>(
     }
     throw error;
   }
-  await events.record({ ...base, parentId }).catch(unrecorded);
+  await events
+    .record({ ...base, parentId, ...(endContext ? { context: endContext } : {}) })
+    .catch(unrecorded);
   return value;
 }

@@ -254,7 +254,15 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
         context: {},
       });
       expect(start).not.toHaveProperty('parent_id');
-      expect(end).toMatchObject({ action: 'create', parent_id: start!.id, error: null });
+      expect(end).toMatchObject({
+        action: 'create',
+        parent_id: start!.id,
+        error: null,
+        context: {
+          before: { releases: [], stemcells: [] },
+          after: { releases: expect.arrayContaining(['kubo/0.34.0']), stemcells: ['ubuntu-xenial/621.29'] },
+        },
+      });
 
       const config = await json<Record<string, unknown>[]>('/events?object_type=config%2Fcloud');
       expect(config[0]).toMatchObject({ action: 'create', object_name: 'default', user: 'pks_director' });
@@ -298,6 +306,29 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
       const disks = await json<Record<string, unknown>[]>(`/events?task=${task}&object_type=disk`);
       expect(disks.filter((e) => e.parent_id !== undefined).map((e) => e.object_name)).toEqual([
         expect.any(String),
+      ]);
+    });
+
+    it('records a redeploy as an update, with a new instance created and the others left alone', async () => {
+      const task = await bosh.client.deploy(kuboManifest({ name: 'cli-grows', workers: 1 }), { diff: false });
+      await bosh.client.waitForTask(task.id);
+      const grow = await bosh.client.deploy(kuboManifest({ name: 'cli-grows', workers: 2 }), { diff: false });
+      await bosh.client.waitForTask(grow.id);
+      const [end] = await json<Record<string, unknown>[]>(`/events?task=${grow.id}&object_type=deployment`);
+      expect(end).toMatchObject({
+        action: 'update',
+        context: {
+          before: { stemcells: ['ubuntu-xenial/621.29'] },
+          after: { stemcells: ['ubuntu-xenial/621.29'] },
+        },
+      });
+      const instances = await json<Record<string, unknown>[]>(`/events?task=${grow.id}&object_type=instance`);
+      expect(instances.filter((e) => e.parent_id !== undefined)).toEqual([
+        expect.objectContaining({
+          action: 'create',
+          object_name: expect.stringMatching(/^worker\//),
+          error: null,
+        }),
       ]);
     });
 
