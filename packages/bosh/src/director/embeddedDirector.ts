@@ -514,6 +514,10 @@ export class EmbeddedDirector {
       instances: (deployment) => this.#deployer.instances(deployment),
       requireDeployment: (name) => this.#requireDeployment(name),
       manifestOf: (name) => this.#manifestOf(name),
+      certificates: () => [
+        { path: 'director.ssl.cert', pem: this.options.credentials.cert },
+        { path: 'director.ssl.ca', pem: this.options.credentials.ca },
+      ],
       enqueue: (req, res, type, description, deployment, params) =>
         this.#enqueue(req, res, type, description, deployment, params),
     });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
@@ -87,6 +88,23 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
     afterAll(async () => {
       await bosh?.stop();
       await db?.close();
+    });
+
+    it('answers bosh env --details with when the certificates it serves with expire', async () => {
+      const certificates = await json<{ certificate_path: string; expiry: string; days_left: number }[]>(
+        '/director/certificate_expiry',
+      );
+      expect(certificates.map((c) => c.certificate_path)).toEqual(['director.ssl.cert', 'director.ssl.ca']);
+      const served = await new Promise<Date>((resolve, reject) => {
+        const req = request(`${bosh.url}/info`, { ca: bosh.caPem }, (res) => {
+          resolve(new Date((res.socket as TLSSocket).getPeerCertificate().valid_to));
+          res.resume();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(certificates[0]!.expiry).toBe(`${served.toISOString().slice(0, 19)}Z`);
+      expect(certificates[0]!.days_left).toBe(Math.floor((served.getTime() - Date.now()) / 86_400_000));
     });
 
     it('answers bosh deployments with sorted releases, stemcells, the cloud config state and teams', async () => {

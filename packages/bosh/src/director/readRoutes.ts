@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '@openpks/db';
 import { InputError, NotFoundError } from '@openpks/domain';
@@ -20,6 +21,8 @@ export interface ReadRouteDeps {
   instances(deployment: string): Promise<InstanceRow[]>;
   requireDeployment(name: string): Promise<void>;
   manifestOf(name: string): Promise<string>;
+  /** The certificates the Director serves with, by the job property BOSH names them with. */
+  certificates(): { path: string; pem: string }[];
   /** Starts a task and answers 302 to it (the full instance listings are tasks, as in BOSH). */
   enqueue(
     req: IncomingMessage,
@@ -257,6 +260,23 @@ export function addReadRoutes(r: Router, deps: ReadRouteDeps): void {
       );
     });
   }
+
+  // `bosh env --details`: when each certificate the Director serves with expires.
+  r.on('GET', '/director/certificate_expiry', async (_req, res) => {
+    const now = Date.now();
+    sendJson(
+      res,
+      200,
+      deps.certificates().map(({ path, pem }) => {
+        const notAfter = new Date(new X509Certificate(pem).validTo);
+        return {
+          certificate_path: path,
+          expiry: `${notAfter.toISOString().slice(0, 19)}Z`,
+          days_left: Math.floor((notAfter.getTime() - now) / 86_400_000),
+        };
+      }),
+    );
+  });
 
   r.on('GET', '/stemcells', async (_req, res) => {
     const { rows } = await db.query<{
