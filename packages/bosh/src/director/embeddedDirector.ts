@@ -371,6 +371,17 @@ export class EmbeddedDirector {
     try {
       const found = this.#router.match(req.method ?? 'GET', url.pathname);
       (req as IncomingMessage & { user?: string }).user = await this.#authorize(req, url);
+      const contextId = req.headers['x-bosh-context-id'];
+      if (typeof contextId === 'string' && contextId.length > 64) {
+        // BOSH's ContextIdViolatedMax, checked on every request as its base controller does.
+        throw new InputError(
+          'X-Bosh-Context-Id',
+          'X-Bosh-Context-Id cannot be more than 64 characters in length',
+          {
+            details: { boshCode: 70010 },
+          },
+        );
+      }
       if (found === undefined) throw new NotFoundError(`no route ${url.pathname}`);
       if (found === 'method') {
         sendJson(res, 405, { code: 100, description: `${req.method} is not allowed on ${url.pathname}` });

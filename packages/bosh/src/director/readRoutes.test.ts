@@ -228,6 +228,12 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
         deployment: DEPLOYMENT,
       });
       expect(await json<unknown[]>('/tasks?limit=0&verbose=2')).toHaveLength(1);
+      // The CLI's --context sets X-Bosh-Context-Id on every request; BOSH refuses more than 64 characters.
+      const long = await get('/tasks?verbose=2', { 'X-Bosh-Context-Id': 'x'.repeat(65) });
+      expect({ status: long.status, body: JSON.parse(long.body) as unknown }).toEqual({
+        status: 400,
+        body: { code: 70010, description: 'X-Bosh-Context-Id cannot be more than 64 characters in length' },
+      });
       const byDeployment = await json<Record<string, unknown>[]>(`/tasks?deployment=${DEPLOYMENT}&verbose=2`);
       expect(byDeployment.every((task) => task.deployment === DEPLOYMENT)).toBe(true);
     });
