@@ -29,6 +29,7 @@ import {
   TaskState,
   TaskType,
   taskJson,
+  taskNotFound,
   type TaskStore as TaskStoreType,
 } from './tasks.js';
 import { TaskStore } from './tasks.js';
@@ -746,7 +747,7 @@ export class EmbeddedDirector {
     const look = async () => {
       arm();
       const seen = await this.tasks.outputSinceWithState(id, OutputType.EVENT, cursor);
-      if (seen === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+      if (seen === undefined) throw taskNotFound(id);
       return seen;
     };
     let seen: Awaited<ReturnType<typeof look>> | undefined;

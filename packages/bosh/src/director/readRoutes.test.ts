@@ -253,6 +253,11 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
       const cpi = (await get(`/tasks/${deploy!.id}/output?type=cpi`)).body;
       expect(cpi).toMatch(/\[sim-cpi\] create_vm ok in \d+ ms: \S+/);
       expect(cpi).not.toMatch(/started by/);
+      const missing = await get('/tasks/999999');
+      expect({ status: missing.status, body: JSON.parse(missing.body) as unknown }).toEqual({
+        status: 404,
+        body: { code: 10000, description: 'Task 999999 could not be found' },
+      });
       const result = await get(`/tasks/${deploy!.id}/output?type=result`);
       expect(result.status).toBe(200);
       expect((await get(`/tasks/${deploy!.id}/output?type=none`)).status).toBe(204);

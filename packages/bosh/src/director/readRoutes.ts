@@ -6,7 +6,14 @@ import { parseManifest, type Manifest } from '../manifest/manifest.js';
 import type { InstanceRow } from './deployer.js';
 import type { EventStore } from './events.js';
 import { parseRange, sendJson, type Router } from './http.js';
-import { DEPLOYMENT_TASK_TYPES, OutputType, TaskType, taskJson, type TaskStore } from './tasks.js';
+import {
+  DEPLOYMENT_TASK_TYPES,
+  OutputType,
+  TaskType,
+  taskJson,
+  taskNotFound,
+  type TaskStore,
+} from './tasks.js';
 
 /**
  * The Director's read routes, in the shapes bosh CLI v7 decodes (`director/*.go` in cloudfoundry/bosh-cli)
@@ -434,6 +441,6 @@ function sendText(res: ServerResponse, status: number, text: string): void {
 
 export function taskId(text: string): number {
   const id = Number(text);
-  if (!Number.isInteger(id) || id < 1) throw new NotFoundError(`Task ${text} could not be found`);
+  if (!Number.isInteger(id) || id < 1) throw taskNotFound(text);
   return id;
 }

@@ -112,6 +112,11 @@ export function taskJson(row: TaskSummary): TaskJson {
   };
 }
 
+/** BOSH's TaskNotFound (code 10000, 404). */
+export function taskNotFound(id: number | string): NotFoundError {
+  return new NotFoundError(`Task ${id} could not be found`, { details: { boshCode: 10000 } });
+}
+
 export const TASK_EVENTS_CHANNEL = 'director_task_events';
 
 /** What a director hears on TASK_EVENTS_CHANNEL: a task's output grew (`kind` its type) or its state changed. */
@@ -168,7 +173,7 @@ export class TaskStore {
     const { rows } = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM director.tasks WHERE id = $1`, [
       id,
     ]);
-    if (rows[0] === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+    if (rows[0] === undefined) throw taskNotFound(id);
     return rows[0];
   }
 
@@ -178,7 +183,7 @@ export class TaskStore {
       `SELECT ${JSON_COLUMNS} FROM director.tasks WHERE id = $1`,
       [id],
     );
-    if (rows[0] === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+    if (rows[0] === undefined) throw taskNotFound(id);
     return rows[0];
   }
 
@@ -229,7 +234,7 @@ export class TaskStore {
        FROM director.tasks t WHERE t.id = $1`,
       [id, type],
     );
-    if (rows[0] === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+    if (rows[0] === undefined) throw taskNotFound(id);
     return rows[0].text;
   }
 
