@@ -49,6 +49,15 @@ export function addReadRoutes(r: Router, deps: ReadRouteDeps): void {
       'SELECT name, manifest, cloud_config_id FROM director.deployments ORDER BY name',
     );
     const latestCloud = await latestCloudConfigId(db);
+    // A manifest may name its stemcell by OS; BOSH lists the stemcell's own name.
+    const { rows: uploaded } = await db.query<{ name: string; operating_system: string; version: string }>(
+      'SELECT name, operating_system, version FROM director.stemcells',
+    );
+    const stemcellName = (s: { name?: string; os?: string; version: string }) =>
+      uploaded.find((u) => (u.name === s.name || u.operating_system === s.os) && u.version === s.version)
+        ?.name ??
+      s.name ??
+      `bosh-sim-${s.os}-go_agent`;
     const locked = new Set((await deploymentLocks(db)).map((lock) => lock.deployment));
     sendJson(
       res,
@@ -62,10 +71,7 @@ export function addReadRoutes(r: Router, deps: ReadRouteDeps): void {
           releases: [...(manifest?.releases ?? [])]
             .map((release) => ({ name: release.name, version: release.version }))
             .sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version)),
-          stemcells: (manifest?.stemcells ?? []).map((s) => ({
-            name: s.name ?? `bosh-sim-${s.os}-go_agent`,
-            version: s.version,
-          })),
+          stemcells: (manifest?.stemcells ?? []).map((s) => ({ name: stemcellName(s), version: s.version })),
           teams: [],
           locked: locked.has(row.name),
         };
