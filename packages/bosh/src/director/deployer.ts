@@ -11,7 +11,8 @@ import {
   type Job,
   type Manifest,
 } from '../manifest/manifest.js';
-import { Interrupted } from './interruptions.js';
+import { EventStore } from './events.js';
+import { Interrupted, isInterruption } from './interruptions.js';
 import type { TaskContext } from './runner.js';
 import { interpolate, type VariableStore, type VariableValue } from './variables.js';
 
@@ -94,19 +95,83 @@ function instanceName(row: { instance_group: string; uuid: string; index: number
   return `${row.instance_group}/${row.uuid} (${row.index})`;
 }
 
+/** What a CPI call answered, when it is a short fact worth a log line (a cid, yes or no). */
+function cpiAnswer(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'boolean') return `: ${String(value)}`;
+  if (Array.isArray(value) && typeof value[0] === 'string') return `: ${value[0]}`;
+  return '';
+}
+
+/** An event that could not be written is said in the task's debug log rather than failing the work. */
+async function unrecorded(
+  context: TaskContext,
+  event: { action: string; objectType: string },
+  failure: unknown,
+): Promise<void> {
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  await context
+    .debug(`could not record the end event of ${event.action} ${event.objectType}: ${reason}`)
+    .catch(() => undefined);
+}
+
 /**
  * Deploy, delete and errand semantics of the embedded Director. Every step is recorded in `instances`
  * as soon as it happens, so a task resumed after a restart converges from where it stopped: VMs that
  * exist are not created again, instances already at the new configuration are not updated again.
  */
 export class Deployer {
+  readonly #events: EventStore;
+
   constructor(
     private readonly db: Database,
     private readonly cpi: Cpi,
     private readonly agent: Agent,
     private readonly variables: VariableStore,
     private readonly options: DeployerOptions,
-  ) {}
+  ) {
+    this.#events = new EventStore(db);
+  }
+
+  /**
+   * Records a change to one instance, VM or disk as BOSH's event log does: an event when it starts and
+   * one when it ends (the start its parent, the error if it failed, the name once it is known: a new
+   * VM's cid). A step cut short by a stop or a cancel records no end: it did not finish or fail.
+   */
+  async #recorded<T>(
+    context: TaskContext,
+    row: InstanceRow,
+    event: { action: string; objectType: string; objectName?: string | null },
+    run: () => Promise<T>,
+    nameOf: (value: T) => string | null = () => event.objectName ?? null,
+  ): Promise<T> {
+    const instance = `${row.instance_group}/${row.uuid}`;
+    const base = {
+      user: context.task.username,
+      task: context.task.id,
+      deployment: row.deployment,
+      instance,
+      action: event.action,
+      objectType: event.objectType,
+      objectName: event.objectName ?? null,
+    };
+    const parentId = await this.#events.record(base);
+    let value: T;
+    try {
+      value = await run();
+    } catch (error) {
+      if (!isInterruption(error)) {
+        await this.#events
+          .record({ ...base, parentId, error: (error as Error).message })
+          .catch((failure: unknown) => unrecorded(context, base, failure));
+      }
+      throw error;
+    }
+    // The work is done (a VM made is a VM to record on its instance): a lost end event must not undo it.
+    await this.#events
+      .record({ ...base, parentId, objectName: nameOf(value) })
+      .catch((failure: unknown) => unrecorded(context, base, failure));
+    return value;
+  }
 
   /**
    * Wraps a CPI call with the CPI timeout. A stopping director does not abandon a call in flight (its
@@ -115,8 +180,9 @@ export class Deployer {
   async #cpi<T>(context: TaskContext, method: string, call: () => Promise<T>): Promise<T> {
     if (context.signal.aborted) throw new Interrupted();
     let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
     try {
-      return await Promise.race([
+      const value = await Promise.race([
         call(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
@@ -125,9 +191,19 @@ export class Deployer {
           );
         }),
       ]);
+      await context
+        .cpi(`[sim-cpi] ${method} ok in ${Date.now() - started} ms${cpiAnswer(value)}`)
+        .catch(() => undefined);
+      return value;
     } catch (error) {
-      if (error instanceof CpiError) throw error;
-      throw new CpiError(method, 'Bosh::Clouds::CloudError', (error as Error).message);
+      const failure =
+        error instanceof CpiError
+          ? error
+          : new CpiError(method, 'Bosh::Clouds::CloudError', (error as Error).message);
+      await context
+        .cpi(`[sim-cpi] ${method} failed in ${Date.now() - started} ms: ${failure.message}`)
+        .catch(() => undefined);
+      throw failure;
     } finally {
       clearTimeout(timer);
     }
@@ -367,15 +443,22 @@ export class Deployer {
         groups: [this.options.directorName, row.deployment, row.instance_group],
       },
     };
-    const [vmCid, assigned] = await this.#cpi(context, 'create_vm', () =>
-      this.cpi.create_vm(
-        agentId,
-        stemcell,
-        { vm_type: group.vmType },
-        networks,
-        row.disk_cid ? [row.disk_cid] : [],
-        env,
-      ),
+    const [vmCid, assigned] = await this.#recorded(
+      context,
+      row,
+      { action: 'create', objectType: 'vm' },
+      () =>
+        this.#cpi(context, 'create_vm', () =>
+          this.cpi.create_vm(
+            agentId,
+            stemcell,
+            { vm_type: group.vmType },
+            networks,
+            row.disk_cid ? [row.disk_cid] : [],
+            env,
+          ),
+        ),
+      ([cid]) => cid,
     );
     const ips = Object.values(assigned)
       .map((n) => n.ip)
@@ -393,11 +476,7 @@ export class Deployer {
     await this.#upsertInstance(updated);
     await context.debug(`created VM ${vmCid} (${ips.join(', ')}) for ${instanceName(row)}`);
     if (group.persistentDisk > 0) {
-      const diskCid =
-        row.disk_cid ??
-        (await this.#cpi(context, 'create_disk', () =>
-          this.cpi.create_disk(group.persistentDisk, {}, vmCid),
-        ));
+      const diskCid = row.disk_cid ?? (await this.#createDisk(context, row, group.persistentDisk, vmCid));
       updated = {
         ...updated,
         disk_cid: diskCid,
@@ -427,7 +506,9 @@ export class Deployer {
     if (row.disk_cid) {
       await this.#cpi(context, 'detach_disk', () => this.cpi.detach_disk(vmCid, row.disk_cid!));
     }
-    await this.#cpi(context, 'delete_vm', () => this.cpi.delete_vm(vmCid));
+    await this.#recorded(context, row, { action: 'delete', objectType: 'vm', objectName: vmCid }, () =>
+      this.#cpi(context, 'delete_vm', () => this.cpi.delete_vm(vmCid)),
+    );
     const updated = { ...row, vm_cid: null, agent_id: null, ips: [], vm_created_at: null, vm_hash: null };
     await this.#upsertInstance(updated);
     await context.debug(`deleted VM ${vmCid} of ${instanceName(row)}`);
@@ -435,13 +516,35 @@ export class Deployer {
   }
 
   async #deleteInstance(context: TaskContext, row: InstanceRow, drain: boolean): Promise<void> {
-    const gone = await this.#deleteVm(context, row, drain);
-    if (gone.disk_cid) {
-      await this.#cpi(context, 'delete_disk', () => this.cpi.delete_disk(gone.disk_cid!));
-    }
-    await this.db.query(
-      'DELETE FROM director.instances WHERE deployment = $1 AND instance_group = $2 AND index = $3',
-      [row.deployment, row.instance_group, row.index],
+    const name = `${row.instance_group}/${row.uuid}`;
+    await this.#recorded(
+      context,
+      row,
+      { action: 'delete', objectType: 'instance', objectName: name },
+      async () => {
+        const gone = await this.#deleteVm(context, row, drain);
+        if (gone.disk_cid) await this.#deleteDisk(context, gone, gone.disk_cid);
+        await this.db.query(
+          'DELETE FROM director.instances WHERE deployment = $1 AND instance_group = $2 AND index = $3',
+          [row.deployment, row.instance_group, row.index],
+        );
+      },
+    );
+  }
+
+  #createDisk(context: TaskContext, row: InstanceRow, sizeMb: number, vmCid: string): Promise<string> {
+    return this.#recorded(
+      context,
+      row,
+      { action: 'create', objectType: 'disk' },
+      () => this.#cpi(context, 'create_disk', () => this.cpi.create_disk(sizeMb, {}, vmCid)),
+      (cid) => cid,
+    );
+  }
+
+  #deleteDisk(context: TaskContext, row: InstanceRow, diskCid: string): Promise<void> {
+    return this.#recorded(context, row, { action: 'delete', objectType: 'disk', objectName: diskCid }, () =>
+      this.#cpi(context, 'delete_disk', () => this.cpi.delete_disk(diskCid)),
     );
   }
 
@@ -635,53 +738,57 @@ export class Deployer {
     const canaries = Math.min(policy.canaries, changed.length);
     const stage = context.events.stage('Updating instance', changed.length, [group.name]);
     const update = async (entry: { row: InstanceRow }, canary: boolean) => {
-      await stage.track(`${instanceName(entry.row)}${canary ? ' (canary)' : ''}`, async () => {
-        let row = entry.row;
-        if (needsNewVm(row)) {
-          const reservedIp = row.ips[0];
-          row = await this.#deleteVm(context, row, drain);
-          row = await this.#createVm(context, row, group, stemcell, reservedIp);
-        } else if (row.config_hash !== null) {
-          await this.agent.stop(this.#agentInstance(row), { drain });
-        }
-        if (needsNewDisk(row) && row.vm_cid !== null) {
-          // BOSH's disk migration: a new disk of the new size/type, attached beside the old one (the data
-          // would be copied), then the old one detached and deleted.
-          const vmCid = row.vm_cid;
-          const oldDisk = row.disk_cid!;
-          const newDisk = await this.#cpi(context, 'create_disk', () =>
-            this.cpi.create_disk(group.persistentDisk, {}, vmCid),
-          );
-          await this.#cpi(context, 'attach_disk', () => this.cpi.attach_disk(vmCid, newDisk));
-          row = { ...row, disk_cid: newDisk, disk_hash: diskHash };
-          await this.#upsertInstance(row);
-          await this.#cpi(context, 'detach_disk', () => this.cpi.detach_disk(vmCid, oldDisk));
-          await this.#cpi(context, 'delete_disk', () => this.cpi.delete_disk(oldDisk));
-          await context.debug(`migrated the persistent disk of ${instanceName(row)} to ${newDisk}`);
-        }
-        if (group.persistentDisk > 0 && row.disk_cid === null && row.vm_cid !== null) {
-          // A resumed task may find a VM whose disk was never made (the director stopped in between).
-          const vmCid = row.vm_cid;
-          const diskCid = await this.#cpi(context, 'create_disk', () =>
-            this.cpi.create_disk(group.persistentDisk, {}, vmCid),
-          );
-          row = { ...row, disk_cid: diskCid, disk_hash: diskHash };
-          await this.#upsertInstance(row);
-          await this.#cpi(context, 'attach_disk', () => this.cpi.attach_disk(vmCid, diskCid));
-        }
-        await this.agent.start({ ...this.#agentInstance(row), jobs });
-        // Only job names are stored: interpolated properties hold secrets, which live sealed in variables.
-        row = { ...row, jobs: stripJobs(jobs), state: 'started' };
-        row = {
-          ...row,
-          config_hash: hash,
-          stemcell,
-          vm_hash: row.vm_hash ?? vmHash,
-          disk_hash: row.disk_cid !== null ? (row.disk_hash ?? diskHash) : null,
-        };
+      const action =
+        entry.row.config_hash === null ? 'create' : needsNewVm(entry.row) ? 'recreate' : 'update';
+      const name = `${entry.row.instance_group}/${entry.row.uuid}`;
+      await stage.track(`${instanceName(entry.row)}${canary ? ' (canary)' : ''}`, () =>
+        this.#recorded(context, entry.row, { action, objectType: 'instance', objectName: name }, () =>
+          updateOne(entry),
+        ),
+      );
+    };
+    const updateOne = async (entry: { row: InstanceRow }) => {
+      let row = entry.row;
+      if (needsNewVm(row)) {
+        const reservedIp = row.ips[0];
+        row = await this.#deleteVm(context, row, drain);
+        row = await this.#createVm(context, row, group, stemcell, reservedIp);
+      } else if (row.config_hash !== null) {
+        await this.agent.stop(this.#agentInstance(row), { drain });
+      }
+      if (needsNewDisk(row) && row.vm_cid !== null) {
+        // BOSH's disk migration: a new disk of the new size/type, attached beside the old one (the data
+        // would be copied), then the old one detached and deleted.
+        const vmCid = row.vm_cid;
+        const oldDisk = row.disk_cid!;
+        const newDisk = await this.#createDisk(context, row, group.persistentDisk, vmCid);
+        await this.#cpi(context, 'attach_disk', () => this.cpi.attach_disk(vmCid, newDisk));
+        row = { ...row, disk_cid: newDisk, disk_hash: diskHash };
         await this.#upsertInstance(row);
-        entry.row = row;
-      });
+        await this.#cpi(context, 'detach_disk', () => this.cpi.detach_disk(vmCid, oldDisk));
+        await this.#deleteDisk(context, row, oldDisk);
+        await context.debug(`migrated the persistent disk of ${instanceName(row)} to ${newDisk}`);
+      }
+      if (group.persistentDisk > 0 && row.disk_cid === null && row.vm_cid !== null) {
+        // A resumed task may find a VM whose disk was never made (the director stopped in between).
+        const vmCid = row.vm_cid;
+        const diskCid = await this.#createDisk(context, row, group.persistentDisk, vmCid);
+        row = { ...row, disk_cid: diskCid, disk_hash: diskHash };
+        await this.#upsertInstance(row);
+        await this.#cpi(context, 'attach_disk', () => this.cpi.attach_disk(vmCid, diskCid));
+      }
+      await this.agent.start({ ...this.#agentInstance(row), jobs });
+      // Only job names are stored: interpolated properties hold secrets, which live sealed in variables.
+      row = { ...row, jobs: stripJobs(jobs), state: 'started' };
+      row = {
+        ...row,
+        config_hash: hash,
+        stemcell,
+        vm_hash: row.vm_hash ?? vmHash,
+        disk_hash: row.disk_cid !== null ? (row.disk_hash ?? diskHash) : null,
+      };
+      await this.#upsertInstance(row);
+      entry.row = row;
     };
     const canaryEntries = changed.slice(0, canaries);
     const rest = changed.slice(canaries);

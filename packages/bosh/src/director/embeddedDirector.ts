@@ -5,32 +5,31 @@ import { migrate, type Database, type Unlisten } from '@openpks/db';
 import { ForbiddenError, InputError, NotFoundError, UnauthenticatedError } from '@openpks/domain';
 import { issueCertificate, type SecretBox, type ServerCredentials } from '@openpks/pki';
 import { listenHttps, type HttpsListener, type Logger } from '@openpks/role';
-import {
-  UaaTokenVerifier,
-  bearerToken,
-  requireAnyScope,
-  type TokenVerifier,
-  type VerifiedToken,
-} from '@openpks/auth';
+import { UaaTokenVerifier, type TokenVerifier } from '@openpks/auth';
 import { SimCpi, type SimCpiOptions } from '../cpi/simCpi.js';
 import type { AgentInstance, ErrandOutcome } from '../cpi/agent.js';
-import { Lifecycle, parseManifest, type Job } from '../manifest/manifest.js';
+import { Lifecycle, parseManifest, type Job, type Manifest } from '../manifest/manifest.js';
 import { KUBE_APISERVER_JOB, SimAgent } from '../sim/simAgent.js';
 import type { SimNode } from '../sim/kubeApi.js';
 import { CONFIG_SERVER_PATH, createConfigServerApi } from './configServerApi.js';
 import { Deployer, type DeployParams } from './deployer.js';
 import { diffManifests } from './diff.js';
-import { Router, parseJson, parseRange, readBody, sendError, sendJson } from './http.js';
+import { DirectorAuth, NotAuthorized, sendNotAuthorized } from './directorAuth.js';
+import { Router, parseJson, readBody, sendError, sendJson } from './http.js';
+import { EventStore, withEvents } from './events.js';
+import { instanceDetails } from './instanceDetails.js';
 import { directorMigrations } from './migrations.js';
-import { TaskRunner } from './runner.js';
+import { addReadRoutes, taskId } from './readRoutes.js';
+import { TaskRunner, type TaskContext } from './runner.js';
 import {
   ACTIVE_STATES,
-  DEPLOYMENT_TASK_TYPES,
   OutputType,
   TASK_EVENTS_CHANNEL,
   type TaskNotice,
+  TaskState,
   TaskType,
   taskJson,
+  taskNotFound,
   type TaskStore as TaskStoreType,
 } from './tasks.js';
 import { TaskStore } from './tasks.js';
@@ -87,11 +86,14 @@ export class EmbeddedDirector {
   readonly cpi: SimCpi;
   readonly agent: SimAgent;
   readonly tasks: TaskStoreType;
+  /** The Director's audit trail (`GET /events`). */
+  readonly events: EventStore;
   readonly #deployer: Deployer;
   readonly #variables: VariableStore;
   readonly #runner: TaskRunner;
   readonly #router = new Router();
   readonly #verifier: TokenVerifier;
+  readonly #auth: DirectorAuth;
   readonly #configServer: ReturnType<typeof createConfigServerApi>;
   #listener: HttpsListener | undefined;
   #unlisten: Unlisten | undefined;
@@ -117,8 +119,10 @@ export class EmbeddedDirector {
         audience: KUBE_CLIENT_ID,
         ...(options.uaa.ca ? { ca: options.uaa.ca } : {}),
       });
+    this.#auth = new DirectorAuth(this.#verifier, () => this.#uuid, logger);
     this.cpi = new SimCpi(db, options.sim ?? {});
     this.tasks = new TaskStore(db);
+    this.events = new EventStore(db);
     this.#variables = new VariableStore(db, options.secrets);
     this.agent = new SimAgent({
       kubeVerifier,
@@ -147,38 +151,81 @@ export class EmbeddedDirector {
       {
         [TaskType.UPDATE_DEPLOYMENT]: {
           resumable: true,
-          run: (context) => this.#deployer.deploy(context, context.task.params as unknown as DeployParams),
+          run: async (context) => {
+            const params = context.task.params as unknown as DeployParams;
+            const deploy = () => this.#deployer.deploy(context, params);
+            // A dry run changes nothing, so it records no change.
+            if (params.dryRun === true) return deploy();
+            const before = await this.#manifestOf(context.task.deployment!).then(
+              parseManifest,
+              () => undefined,
+            );
+            return withEvents(
+              this.events,
+              context,
+              this.#deploymentEvent(context, before === undefined ? 'create' : 'update'),
+              deploy,
+              { before: artifactsOf(before), after: artifactsOf(parseManifest(params.manifest)) },
+            );
+          },
         },
         [TaskType.DELETE_DEPLOYMENT]: {
           resumable: true,
           run: (context) =>
-            this.#deployer.delete(context, context.task.deployment!, context.task.params.force === true),
+            withEvents(this.events, context, this.#deploymentEvent(context, 'delete'), () =>
+              this.#deployer.delete(context, context.task.deployment!, context.task.params.force === true),
+            ),
         },
         [TaskType.RUN_ERRAND]: {
           resumable: false,
           run: (context) =>
-            this.#deployer.runErrand(
+            withEvents(
+              this.events,
               context,
-              context.task.deployment!,
-              String(context.task.params.errand),
-              context.task.params.keepAlive === true,
+              {
+                action: 'run',
+                objectType: 'errand',
+                objectName: String(context.task.params.errand),
+                deployment: context.task.deployment,
+              },
+              () =>
+                this.#deployer.runErrand(
+                  context,
+                  context.task.deployment!,
+                  String(context.task.params.errand),
+                  context.task.params.keepAlive === true,
+                ),
             ),
         },
         [TaskType.VMS]: {
           resumable: true,
           run: async (context) => {
-            for (const line of await this.#fullInstances(context.task.deployment!))
+            const deployment = context.task.deployment!;
+            // A failed first deploy has instances but no manifest yet.
+            const manifest = await this.#manifestOf(deployment).then(parseManifest, () => undefined);
+            const rows = (await this.#deployer.instances(deployment)).filter(
+              (row) => context.task.params.vmsOnly !== true || row.vm_cid !== null,
+            );
+            const { rows: stemcells } = await db.query<{
+              name: string;
+              operating_system: string;
+              version: string;
+            }>('SELECT name, operating_system, version FROM director.stemcells');
+            const kubePort = options.sim?.kubePort ?? 8443;
+            for (const line of await instanceDetails(rows, manifest, { kubePort, stemcells }))
               await context.result(line);
             return 'retrieved vm-state';
           },
         },
         [TaskType.UPLOAD_STEMCELL]: {
           resumable: true,
-          run: async (context) => this.#uploadStemcell(context.task.params),
+          run: (context) =>
+            this.#recordUpload(context, 'stemcell', () => this.#uploadStemcell(context.task.params)),
         },
         [TaskType.UPLOAD_RELEASE]: {
           resumable: true,
-          run: async (context) => this.#uploadRelease(context.task.params),
+          run: (context) =>
+            this.#recordUpload(context, 'release', () => this.#uploadRelease(context.task.params)),
         },
       },
       {
@@ -299,14 +346,21 @@ export class EmbeddedDirector {
     await this.#unlisten?.();
   }
 
-  async #authenticate(req: IncomingMessage): Promise<VerifiedToken> {
-    const token = bearerToken(req.headers.authorization);
-    if (token === undefined) throw new UnauthenticatedError('Not authorized: a UAA bearer token is required');
-    const verified = await this.#verifier.verify(token);
-    const admin = ['bosh.admin', `bosh.${this.#uuid}.admin`];
-    const read = [...admin, 'bosh.read', `bosh.${this.#uuid}.read`];
-    requireAnyScope(verified, req.method === 'GET' || req.method === 'HEAD' ? read : admin);
-    return verified;
+  /**
+   * Who is calling, and whether they may: every route but `/info` needs a verified token with a read
+   * scope (GET) or an admin scope (anything else, and the debug and CPI logs of tasks, as in BOSH's
+   * tasks controller). `/info` names the caller when the token verifies and stays open when it does not.
+   */
+  async #authorize(req: IncomingMessage, url: URL): Promise<string | undefined> {
+    const { token, reason } = await this.#auth.identify(req);
+    if (url.pathname === '/info') return token && DirectorAuth.userOf(token);
+    if (token === undefined) throw new NotAuthorized(reason);
+    const reading = req.method === 'GET' || req.method === 'HEAD';
+    const taskLog =
+      /^\/tasks\/[^/]+\/output\/?$/.test(url.pathname) &&
+      ['debug', 'cpi'].includes(url.searchParams.get('type') ?? 'debug');
+    this.#auth.require(token, reading && !taskLog ? this.#auth.readScopes() : this.#auth.adminScopes());
+    return DirectorAuth.userOf(token);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -317,9 +371,17 @@ export class EmbeddedDirector {
     }
     try {
       const found = this.#router.match(req.method ?? 'GET', url.pathname);
-      if (url.pathname !== '/info') {
-        const token = await this.#authenticate(req);
-        (req as IncomingMessage & { user?: string }).user = token.userName ?? token.clientId ?? token.subject;
+      (req as IncomingMessage & { user?: string }).user = await this.#authorize(req, url);
+      const contextId = req.headers['x-bosh-context-id'];
+      if (typeof contextId === 'string' && contextId.length > 64) {
+        // BOSH's ContextIdViolatedMax, checked on every request as its base controller does.
+        throw new InputError(
+          'X-Bosh-Context-Id',
+          'X-Bosh-Context-Id cannot be more than 64 characters in length',
+          {
+            details: { boshCode: 70010 },
+          },
+        );
       }
       if (found === undefined) throw new NotFoundError(`no route ${url.pathname}`);
       if (found === 'method') {
@@ -336,8 +398,10 @@ export class EmbeddedDirector {
       )) {
         this.options.logger.error({ err: error, url: req.url }, 'director request failed');
       }
-      if (!res.headersSent) sendError(res, error);
-      else res.destroy();
+      if (res.headersSent) res.destroy();
+      else if (error instanceof UnauthenticatedError)
+        sendNotAuthorized(res, url.pathname, error instanceof NotAuthorized ? error.reason : error.message);
+      else sendError(res, error);
     }
   }
 
@@ -377,6 +441,32 @@ export class EmbeddedDirector {
     return rows[0].manifest;
   }
 
+  #deploymentEvent(context: TaskContext, action: string) {
+    const deployment = context.task.deployment!;
+    return { action, objectType: 'deployment', objectName: deployment, deployment };
+  }
+
+  /** An upload records one event when it ends: what it registered (`/stemcells/name/version`), or why not. */
+  async #recordUpload(
+    context: TaskContext,
+    objectType: string,
+    upload: () => Promise<string>,
+  ): Promise<string> {
+    const base = { user: context.task.username, action: 'create', objectType, task: context.task.id };
+    // A lost event is said in the debug log; it must not turn a registered upload into a failure.
+    const unrecorded = (failure: unknown) =>
+      context.debug(`could not record the ${objectType} event: ${String(failure)}`).catch(() => undefined);
+    let result: string;
+    try {
+      result = await upload();
+    } catch (error) {
+      await this.events.record({ ...base, error: (error as Error).message }).catch(unrecorded);
+      throw error;
+    }
+    await this.events.record({ ...base, objectName: result.split('/').slice(2).join('/') }).catch(unrecorded);
+    return result;
+  }
+
   async #enqueue(
     req: IncomingMessage,
     res: ServerResponse,
@@ -408,7 +498,7 @@ export class EmbeddedDirector {
         name: this.name,
         uuid: this.#uuid,
         version: DIRECTOR_VERSION,
-        user: null,
+        user: this.#user(req) ?? null,
         cpi: 'sim',
         stemcell_os: 'ubuntu-xenial',
         stemcell_version: '621.29',
@@ -429,45 +519,19 @@ export class EmbeddedDirector {
       });
     });
 
-    r.on('GET', '/deployments', async (_req, res) => {
-      const { rows } = await db.query<{ name: string; manifest: string; cloud_config_id: number | null }>(
-        'SELECT name, manifest, cloud_config_id FROM director.deployments ORDER BY name',
-      );
-      const { rows: latest } = await db.query<{ id: number | null }>(
-        "SELECT max(id) AS id FROM director.configs WHERE type = 'cloud' AND NOT deleted",
-      );
-      const latestCloud = latest[0]?.id ?? null;
-      const { rows: locks } = await db.query<{ deployment: string }>(
-        "SELECT DISTINCT deployment FROM director.tasks WHERE state IN ('processing', 'cancelling') AND deployment IS NOT NULL",
-      );
-      const locked = new Set(locks.map((l) => l.deployment));
-      sendJson(
-        res,
-        200,
-        rows.map((row) => {
-          let releases: { name: string; version: string }[] = [];
-          let stemcells: { name: string; version: string }[] = [];
-          try {
-            const manifest = parseManifest(row.manifest);
-            releases = manifest.releases;
-            stemcells = manifest.stemcells.map((s) => ({
-              name: s.name ?? `bosh-sim-${s.os}-go_agent`,
-              version: s.version,
-            }));
-          } catch {
-            // a stored manifest was valid when deployed
-          }
-          return {
-            name: row.name,
-            cloud_config:
-              latestCloud === null ? 'none' : row.cloud_config_id === latestCloud ? 'latest' : 'outdated',
-            releases,
-            stemcells,
-            teams: [],
-            locked: locked.has(row.name),
-          };
-        }),
-      );
+    addReadRoutes(r, {
+      db,
+      tasks: this.tasks,
+      events: this.events,
+      instances: (deployment) => this.#deployer.instances(deployment),
+      requireDeployment: (name) => this.#requireDeployment(name),
+      manifestOf: (name) => this.#manifestOf(name),
+      certificates: () => [
+        { path: 'director.ssl.cert', pem: this.options.credentials.cert },
+        { path: 'director.ssl.ca', pem: this.options.credentials.ca },
+      ],
+      enqueue: (req, res, type, description, deployment, params) =>
+        this.#enqueue(req, res, type, description, deployment, params),
     });
 
     r.on('POST', '/deployments', async (req, res, _params, query) => {
@@ -524,52 +588,12 @@ export class EmbeddedDirector {
       });
     });
 
-    r.on('GET', '/deployments/:name', async (_req, res, { name }) => {
-      sendJson(res, 200, { manifest: await this.#manifestOf(name!) });
-    });
-
     r.on('DELETE', '/deployments/:name', async (req, res, { name }, query) => {
       await this.#requireDeployment(name!);
       await this.#enqueue(req, res, TaskType.DELETE_DEPLOYMENT, `delete deployment ${name}`, name, {
         force: query.get('force') === 'true',
       });
     });
-
-    const listInstances =
-      (vmsOnly: boolean) =>
-      async (
-        req: IncomingMessage,
-        res: ServerResponse,
-        params: Record<string, string>,
-        query: URLSearchParams,
-      ) => {
-        const name = params.name!;
-        await this.#requireDeployment(name);
-        if (query.get('format') === 'full') {
-          await this.#enqueue(req, res, TaskType.VMS, `retrieve vm-stats`, name, {});
-          return;
-        }
-        const rows = await this.#deployer.instances(name);
-        sendJson(
-          res,
-          200,
-          rows
-            .filter((row) => !vmsOnly || row.vm_cid !== null)
-            .map((row) => ({
-              agent_id: row.agent_id,
-              cid: row.vm_cid,
-              job: row.instance_group,
-              index: row.index,
-              id: row.uuid,
-              az: row.az,
-              ips: row.ips,
-              vm_created_at: row.vm_created_at ? new Date(row.vm_created_at).toISOString() : null,
-              ...(vmsOnly ? { active: true } : { expects_vm: row.lifecycle === Lifecycle.SERVICE }),
-            })),
-        );
-      };
-    r.on('GET', '/deployments/:name/instances', listInstances(false));
-    r.on('GET', '/deployments/:name/vms', listInstances(true));
 
     r.on('GET', '/deployments/:name/errands', async (_req, res, { name }) => {
       const manifest = parseManifest(await this.#manifestOf(name!));
@@ -591,18 +615,6 @@ export class EmbeddedDirector {
       });
     });
 
-    r.on('GET', '/tasks', async (_req, res, _params, query) => {
-      const verbose = Number(query.get('verbose') ?? '1');
-      const rows = await this.tasks.list({
-        ...(query.get('state') ? { states: query.get('state')!.split(',') } : {}),
-        ...(query.get('deployment') ? { deployment: query.get('deployment')! } : {}),
-        ...(query.get('context_id') ? { contextId: query.get('context_id')! } : {}),
-        ...(query.get('limit') ? { limit: Number(query.get('limit')) } : {}),
-        ...(verbose < 2 ? { types: DEPLOYMENT_TASK_TYPES } : {}),
-      });
-      sendJson(res, 200, rows.map(taskJson));
-    });
-
     r.on('POST', '/tasks/cancel', async (req, res) => {
       const body = parseJson(await readBody(req));
       const rows = await this.tasks.list({
@@ -616,91 +628,28 @@ export class EmbeddedDirector {
       res.end();
     });
 
-    r.on('GET', '/tasks/:id', async (_req, res, { id }) => {
-      sendJson(res, 200, taskJson(await this.tasks.summary(taskId(id!))));
-    });
-
     r.on('DELETE', '/tasks/:id', async (_req, res, { id }) => {
       await this.tasks.cancel(taskId(id!));
       res.writeHead(204);
       res.end();
     });
 
-    r.on('GET', '/tasks/:id/output', async (req, res, { id }, query) => {
-      const type = query.get('type') ?? 'none';
-      if (type === 'none') {
-        await this.tasks.summary(taskId(id!));
-        res.writeHead(204);
-        res.end();
+    // `bosh cancel-task N` sends DELETE /task/N (BOSH's TaskController): a task already ended is a 400.
+    r.on('DELETE', '/task/:id', async (_req, res, { id }) => {
+      const task = await this.tasks.summary(taskId(id!));
+      if (task.state !== TaskState.QUEUED && task.state !== TaskState.PROCESSING) {
+        res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end(`Cannot cancel task ${task.id}: invalid state (${task.state})`);
         return;
       }
-      const outputType = type === 'cpi' ? OutputType.DEBUG : (type as OutputType);
-      if (!(Object.values(OutputType) as string[]).includes(outputType)) {
-        throw new InputError('type', `unknown output type '${type}'`, {
-          allowed: 'event, result, debug, cpi, none',
-        });
-      }
-      const output = Buffer.from(await this.tasks.output(taskId(id!), outputType), 'utf8');
-      const range = parseRange(req.headers.range);
-      if (range === undefined) {
-        res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(output.length) });
-        res.end(output);
-        return;
-      }
-      if (range.start >= output.length) {
-        res.writeHead(416, { 'Content-Range': `bytes */${output.length}` });
-        res.end();
-        return;
-      }
-      const end = Math.min(range.end ?? output.length - 1, output.length - 1);
-      const slice = output.subarray(range.start, end + 1);
-      res.writeHead(206, {
-        'Content-Type': 'text/plain',
-        'Content-Range': `bytes ${range.start}-${end}/${output.length}`,
-        'Content-Length': String(slice.length),
-      });
-      res.end(slice);
+      await this.tasks.cancel(task.id);
+      res.writeHead(204);
+      res.end();
     });
 
     r.on('GET', '/tasks/:id/event_stream', async (req, res, { id }) =>
       this.#eventStream(req, res, taskId(id!)),
     );
-
-    r.on('GET', '/configs', async (_req, res, _params, query) => {
-      const where = ['NOT deleted'];
-      const params: unknown[] = [];
-      if (query.get('type')) {
-        params.push(query.get('type'));
-        where.push(`type = $${params.length}`);
-      }
-      if (query.get('name')) {
-        params.push(query.get('name'));
-        where.push(`name = $${params.length}`);
-      }
-      const latest = query.get('latest') !== 'false';
-      const { rows } = await db.query<{
-        id: number;
-        name: string;
-        type: string;
-        content: string;
-        created_at: Date;
-        deleted: boolean;
-      }>(
-        `SELECT ${latest ? 'DISTINCT ON (type, name)' : ''} id, name, type, content, created_at, deleted FROM director.configs
-         WHERE ${where.join(' AND ')} ORDER BY ${latest ? 'type, name, ' : ''}id DESC`,
-        params,
-      );
-      sendJson(
-        res,
-        200,
-        rows.map((row) => ({
-          ...row,
-          id: String(row.id),
-          created_at: new Date(row.created_at).toISOString(),
-          team: null,
-        })),
-      );
-    });
 
     r.on('POST', '/configs', async (req, res) => {
       const body = parseJson(await readBody(req));
@@ -713,16 +662,32 @@ export class EmbeddedDirector {
       } catch (error) {
         throw new InputError('content', `Config must be valid YAML: ${(error as Error).message}`);
       }
-      const { rows } = await db.query<{ id: number; created_at: Date }>(
-        'INSERT INTO director.configs (type, name, content) VALUES ($1, $2, $3) RETURNING id, created_at',
-        [type, name, content],
+      // As BOSH: the same content as the latest config of that type and name makes no new version.
+      const { rows: latest } = await db.query<{ id: number; content: string; created_at: Date }>(
+        `SELECT id, content, created_at FROM director.configs WHERE type = $1 AND name = $2 AND NOT deleted
+         ORDER BY id DESC LIMIT 1`,
+        [type, name],
       );
+      let config = latest[0]?.content === content ? latest[0] : undefined;
+      if (config === undefined) {
+        const { rows } = await db.query<{ id: number; content: string; created_at: Date }>(
+          'INSERT INTO director.configs (type, name, content) VALUES ($1, $2, $3) RETURNING id, content, created_at',
+          [type, name, content],
+        );
+        config = rows[0]!;
+        await this.events.record({
+          user: this.#user(req) ?? null,
+          action: 'create',
+          objectType: `config/${type}`,
+          objectName: name,
+        });
+      }
       sendJson(res, 201, {
-        id: String(rows[0]!.id),
+        id: String(config.id),
         type,
         name,
         content,
-        created_at: rows[0]!.created_at,
+        created_at: new Date(config.created_at).toISOString(),
         team: null,
       });
     });
@@ -736,81 +701,14 @@ export class EmbeddedDirector {
       res.end();
     });
 
-    r.on('GET', '/stemcells', async (_req, res) => {
-      const { rows } = await db.query<{
-        name: string;
-        version: string;
-        operating_system: string;
-        cid: string;
-      }>('SELECT name, version, operating_system, cid FROM director.stemcells ORDER BY name, version');
-      const deployments = await this.#deploymentManifests();
-      sendJson(
-        res,
-        200,
-        rows.map((row) => ({
-          ...row,
-          api_version: 2,
-          deployments: deployments
-            .filter((d) =>
-              d.manifest.stemcells.some(
-                (s) => (s.name === row.name || s.os === row.operating_system) && s.version === row.version,
-              ),
-            )
-            .map((d) => ({ name: d.name })),
-        })),
-      );
-    });
-
     r.on('POST', '/stemcells', async (req, res) => {
       const body = parseJson(await readBody(req));
       await this.#enqueue(req, res, TaskType.UPLOAD_STEMCELL, 'create stemcell', undefined, body);
     });
 
-    r.on('GET', '/releases', async (_req, res) => {
-      const { rows } = await db.query<{
-        name: string;
-        version: string;
-        commit_hash: string;
-        job_names: string[];
-      }>('SELECT name, version, commit_hash, job_names FROM director.releases ORDER BY name, version');
-      const deployments = await this.#deploymentManifests();
-      const byName = new Map<string, unknown[]>();
-      for (const row of rows) {
-        const versions = byName.get(row.name) ?? [];
-        versions.push({
-          version: row.version,
-          commit_hash: row.commit_hash,
-          uncommitted_changes: false,
-          currently_deployed: deployments.some((d) =>
-            d.manifest.releases.some((r) => r.name === row.name && r.version === row.version),
-          ),
-          job_names: row.job_names,
-        });
-        byName.set(row.name, versions);
-      }
-      sendJson(
-        res,
-        200,
-        [...byName].map(([name, release_versions]) => ({ name, release_versions })),
-      );
-    });
-
     r.on('POST', '/releases', async (req, res) => {
       const body = parseJson(await readBody(req));
       await this.#enqueue(req, res, TaskType.UPLOAD_RELEASE, 'create release', undefined, body);
-    });
-  }
-
-  async #deploymentManifests() {
-    const { rows } = await this.options.db.query<{ name: string; manifest: string }>(
-      'SELECT name, manifest FROM director.deployments',
-    );
-    return rows.flatMap((row) => {
-      try {
-        return [{ name: row.name, manifest: parseManifest(row.manifest) }];
-      } catch {
-        return [];
-      }
     });
   }
 
@@ -849,7 +747,7 @@ export class EmbeddedDirector {
     const look = async () => {
       arm();
       const seen = await this.tasks.outputSinceWithState(id, OutputType.EVENT, cursor);
-      if (seen === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+      if (seen === undefined) throw taskNotFound(id);
       return seen;
     };
     let seen: Awaited<ReturnType<typeof look>> | undefined;
@@ -910,34 +808,6 @@ export class EmbeddedDirector {
       unwatch();
       res.end();
     }
-  }
-
-  async #fullInstances(deployment: string): Promise<Record<string, unknown>[]> {
-    // A failed first deploy has instances but no manifest yet.
-    const manifest = await this.#manifestOf(deployment).then(parseManifest, () => undefined);
-    return (await this.#deployer.instances(deployment)).map((row) => ({
-      vm_cid: row.vm_cid,
-      disk_cid: row.disk_cid,
-      disk_cids: row.disk_cid ? [row.disk_cid] : [],
-      ips: row.ips,
-      dns: [],
-      agent_id: row.agent_id,
-      job_name: row.instance_group,
-      index: row.index,
-      id: row.uuid,
-      az: row.az,
-      job_state: row.vm_cid ? 'running' : null,
-      process_state: row.vm_cid ? 'running' : null,
-      state: row.state,
-      vm_type: manifest?.instanceGroups.find((g) => g.name === row.instance_group)?.vmType ?? null,
-      vm_created_at: row.vm_created_at ? new Date(row.vm_created_at).toISOString() : null,
-      processes: row.jobs.map((job) => ({ name: job.name, state: 'running' })),
-      vitals: {},
-      resurrection_paused: false,
-      bootstrap: row.bootstrap,
-      ignore: false,
-      expects_vm: row.lifecycle === Lifecycle.SERVICE,
-    }));
   }
 
   async #uploadStemcell(params: Record<string, unknown>): Promise<string> {
@@ -1051,8 +921,10 @@ export class EmbeddedDirector {
   }
 }
 
-function taskId(text: string): number {
-  const id = Number(text);
-  if (!Number.isInteger(id) || id < 1) throw new NotFoundError(`Task ${text} could not be found`);
-  return id;
+/** A deployment's releases and stemcells as `name/version`, as BOSH's deploy events carry them. */
+function artifactsOf(manifest: Manifest | undefined): { releases: string[]; stemcells: string[] } {
+  return {
+    releases: (manifest?.releases ?? []).map((r) => `${r.name}/${r.version}`),
+    stemcells: (manifest?.stemcells ?? []).map((s) => `${s.name ?? s.os}/${s.version}`),
+  };
 }

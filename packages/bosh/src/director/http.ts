@@ -24,8 +24,15 @@ export function sendJson(
 export function sendError(res: ServerResponse, error: unknown): void {
   const status = httpStatusOf(error);
   const description = isPksError(error) ? error.message : 'internal error';
+  // A BOSH error with a code of its own (`details.boshCode`) keeps it; others get their status's code.
+  const own = isPksError(error) ? error.details?.boshCode : undefined;
   const headers: Record<string, string> = status === 401 ? { 'WWW-Authenticate': 'Bearer realm="bosh"' } : {};
-  sendJson(res, status, { code: BOSH_CODES[status] ?? 100, description }, headers);
+  sendJson(
+    res,
+    status,
+    { code: typeof own === 'number' ? own : (BOSH_CODES[status] ?? 100), description },
+    headers,
+  );
 }
 
 export async function readBody(req: IncomingMessage, limit = 8 * 1024 * 1024): Promise<string> {

@@ -154,4 +154,28 @@ INSERT INTO task_output (task_id, type, text)
 ALTER TABLE tasks DROP COLUMN event_output, DROP COLUMN result_output, DROP COLUMN debug_output;
 `,
   },
+  {
+    // The Director's audit trail (`bosh events`): what was done, by whom, in which task, to which object,
+    // and how it ended. A change that has a start and an end records both; the end names the start as
+    // its parent and carries the error when it failed.
+    id: '0004_events',
+    sql: `
+CREATE TABLE events (
+  id bigserial PRIMARY KEY,
+  parent_id bigint,
+  timestamp timestamptz NOT NULL DEFAULT now(),
+  username text,
+  action text NOT NULL,
+  object_type text NOT NULL,
+  object_name text,
+  task text,
+  deployment text,
+  instance text,
+  error text,
+  context jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_deployment_idx ON events (deployment, id);
+CREATE INDEX events_timestamp_idx ON events (timestamp);
+`,
+  },
 ];

@@ -53,6 +53,20 @@ describe.each(
       instances.map((i) => i.cid).sort(),
     );
 
+    // One start and one end for the deploy, though two directors ran it; an end for every VM made.
+    const deployEvents = await second.director.events.list({
+      task: String(task.id),
+      objectType: 'deployment',
+    });
+    expect(deployEvents.map((e) => [e.action, e.parent_id])).toEqual([
+      ['create', deployEvents[1]!.id],
+      ['create', undefined],
+    ]);
+    const vmEnds = (await second.director.events.list({ task: String(task.id), objectType: 'vm' })).filter(
+      (e) => e.parent_id !== undefined,
+    );
+    expect(vmEnds.map((e) => e.object_name).sort()).toEqual(instances.map((i) => i.cid).sort());
+
     // A crash keeps the lease: the next director takes the task over once it expires.
     const scale = await second.client.deploy(kuboManifest({ name: 'resume', workers: 9 }));
     await until(async () => ((await second.director.cpi.vms()).length >= 8 ? true : undefined));
@@ -61,6 +75,14 @@ describe.each(
     first = await startTestDirector({ uaa, db, ipRange: `127.1.${subnet}.0/24`, sim, leaseMs: 400 });
     expect((await first.client.waitForTask(scale.id)).state).toBe('done');
     expect(await first.client.instances('resume')).toHaveLength(10);
+    const scaleEvents = await first.director.events.list({
+      task: String(scale.id),
+      objectType: 'deployment',
+    });
+    expect(scaleEvents.map((e) => [e.action, e.parent_id])).toEqual([
+      ['update', scaleEvents[1]!.id],
+      ['update', undefined],
+    ]);
     expect(await first.client.tasks({ states: ['processing', 'queued', 'cancelling'] })).toEqual([]);
     await first.stop();
   });

@@ -26,6 +26,8 @@ export interface TaskContext {
   checkpoint(progress?: Record<string, unknown>): Promise<void>;
   result(line: unknown): Promise<void>;
   debug(line: string): Promise<void>;
+  /** A line of the CPI log (`bosh task N --cpi`): one per CPI call the task made, with its outcome. */
+  cpi(line: string): Promise<void>;
 }
 
 /**
@@ -218,6 +220,7 @@ export class TaskRunner {
     // as each line was).
     const debug = new OutputWriter((text) => this.store.append(id, OutputType.DEBUG, text), false);
     const results = new OutputWriter((text) => this.store.append(id, OutputType.RESULT, text), false);
+    const cpi = new OutputWriter((text) => this.store.append(id, OutputType.CPI, text), false);
     // Losing the lease (it expired, another director took the task over) stops this run at its next step.
     let lost = false;
     /** A renewal saw the task `cancelling`. */
@@ -270,6 +273,7 @@ export class TaskRunner {
       },
       result: (line) => results.write(`${JSON.stringify(line)}\n`),
       debug: (line) => debug.write(`${new Date().toISOString()} ${line}\n`),
+      cpi: (line) => cpi.write(`${new Date().toISOString()} ${line}\n`),
     };
     try {
       const entry = this.handlers[task.type];

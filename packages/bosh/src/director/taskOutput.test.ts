@@ -33,7 +33,11 @@ describe('task output as rows', () => {
 
   it('keeps the output written before the migration, and appends after it', async () => {
     db = await openDatabase({ dataDir: 'memory://' });
-    const before = directorMigrations.filter((m) => m.id !== '0003_task_output_rows');
+    // The schema as it was before 0003: every migration up to it (later ones sort after it).
+    const before = directorMigrations.slice(
+      0,
+      directorMigrations.findIndex((m) => m.id === '0003_task_output_rows'),
+    );
     await migrate(db, { schema: 'director', migrations: before });
     const event = '{"time":1,"stage":"Preparing deployment","state":"started"}\n';
     const debug = '2026-11-24T00:00:00.000Z task 1 started\n';

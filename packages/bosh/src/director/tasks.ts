@@ -37,7 +37,8 @@ export const DEPLOYMENT_TASK_TYPES: readonly string[] = [
   TaskType.UPLOAD_RELEASE,
 ];
 
-export const OutputType = { EVENT: 'event', RESULT: 'result', DEBUG: 'debug' } as const;
+/** A task's outputs: its event log, its result lines, its debug log, and the log of its CPI calls. */
+export const OutputType = { EVENT: 'event', RESULT: 'result', DEBUG: 'debug', CPI: 'cpi' } as const;
 export type OutputType = (typeof OutputType)[keyof typeof OutputType];
 
 export interface TaskRow {
@@ -111,6 +112,11 @@ export function taskJson(row: TaskSummary): TaskJson {
   };
 }
 
+/** BOSH's TaskNotFound (code 10000, 404). */
+export function taskNotFound(id: number | string): NotFoundError {
+  return new NotFoundError(`Task ${id} could not be found`, { details: { boshCode: 10000 } });
+}
+
 export const TASK_EVENTS_CHANNEL = 'director_task_events';
 
 /** What a director hears on TASK_EVENTS_CHANNEL: a task's output grew (`kind` its type) or its state changed. */
@@ -167,7 +173,7 @@ export class TaskStore {
     const { rows } = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM director.tasks WHERE id = $1`, [
       id,
     ]);
-    if (rows[0] === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+    if (rows[0] === undefined) throw taskNotFound(id);
     return rows[0];
   }
 
@@ -177,7 +183,7 @@ export class TaskStore {
       `SELECT ${JSON_COLUMNS} FROM director.tasks WHERE id = $1`,
       [id],
     );
-    if (rows[0] === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+    if (rows[0] === undefined) throw taskNotFound(id);
     return rows[0];
   }
 
@@ -185,7 +191,8 @@ export class TaskStore {
     states?: string[];
     deployment?: string;
     contextId?: string;
-    limit?: number;
+    /** At most this many, newest first (default 100); null for all of them. */
+    limit?: number | null;
     types?: readonly string[];
   }): Promise<TaskSummary[]> {
     const where: string[] = [];
@@ -206,10 +213,14 @@ export class TaskStore {
       params.push(filter.types);
       where.push(`type = ANY($${params.length}::text[])`);
     }
-    params.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
+    let limit = '';
+    if (filter.limit !== null) {
+      params.push(Math.max(filter.limit ?? 100, 1));
+      limit = `LIMIT $${params.length}`;
+    }
     const { rows } = await this.db.query<TaskSummary>(
       `SELECT ${JSON_COLUMNS} FROM director.tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT $${params.length}`,
+       ORDER BY id DESC ${limit}`,
       params,
     );
     return rows;
@@ -223,7 +234,7 @@ export class TaskStore {
        FROM director.tasks t WHERE t.id = $1`,
       [id, type],
     );
-    if (rows[0] === undefined) throw new NotFoundError(`Task ${id} could not be found`);
+    if (rows[0] === undefined) throw taskNotFound(id);
     return rows[0].text;
   }
 
