@@ -11,6 +11,7 @@ import type { AgentInstance, ErrandOutcome } from '../cpi/agent.js';
 import { Lifecycle, parseManifest, type Job, type Manifest } from '../manifest/manifest.js';
 import { KUBE_APISERVER_JOB, SimAgent } from '../sim/simAgent.js';
 import type { SimNode } from '../sim/kubeApi.js';
+import { StoredClusterRoleBindings } from '../sim/rbac.js';
 import { CONFIG_SERVER_PATH, createConfigServerApi } from './configServerApi.js';
 import { Deployer, type DeployParams } from './deployer.js';
 import { diffManifests } from './diff.js';
@@ -128,6 +129,7 @@ export class EmbeddedDirector {
       kubeVerifier,
       kubePort: options.sim?.kubePort ?? 8443,
       kubeCredentials: (instance) => this.#kubeCredentials(instance),
+      clusterRoleBindings: (deployment) => new StoredClusterRoleBindings(db, deployment),
       nodes: (deployment) => this.#workerNodes(deployment),
       ...(options.sim?.errands ? { errands: options.sim.errands } : {}),
       logger,

@@ -178,4 +178,18 @@ CREATE INDEX events_deployment_idx ON events (deployment, id);
 CREATE INDEX events_timestamp_idx ON events (timestamp);
 `,
   },
+  {
+    // The sim CPI's masters keep each cluster's ClusterRoleBindings here (what etcd holds on a real
+    // cluster), so the credentials a broker binding granted survive a restart; they go with the deployment.
+    id: '0005_sim_cluster_role_bindings',
+    sql: `
+CREATE TABLE sim_cluster_role_bindings (
+  deployment text NOT NULL REFERENCES deployments (name) ON DELETE CASCADE,
+  name text NOT NULL,
+  binding jsonb NOT NULL,
+  version bigserial NOT NULL,
+  PRIMARY KEY (deployment, name)
+);
+`,
+  },
 ];

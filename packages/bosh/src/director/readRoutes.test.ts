@@ -465,7 +465,8 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
         diff: false,
       });
       let locks: Record<string, unknown>[] = [];
-      for (let i = 0; i < 200 && locks.length === 0; i += 1) {
+      // Polled for up to 20 s: on a loaded machine the task may take a while to be claimed.
+      for (let i = 0; i < 800 && locks.length === 0; i += 1) {
         locks = await json<Record<string, unknown>[]>('/locks');
         if (locks.length === 0) await new Promise((resolve) => setTimeout(resolve, 25));
       }
@@ -480,7 +481,8 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
       expect(Number(locks[0]!.timeout)).toBeGreaterThan(Date.now() / 1000);
       // `bosh cancel-task`: DELETE /task/N, 204 while it runs, 400 once it has ended.
       expect((await get(`/task/${task.id}`, {}, 'DELETE')).status).toBe(204);
-      expect((await bosh.client.task(task.id)).state).toBe('cancelling');
+      // The runner may already have acted on the cancel by the time we look.
+      expect(['cancelling', 'cancelled']).toContain((await bosh.client.task(task.id)).state);
       const [ended] = await json<{ id: number; state: string }[]>(`/tasks?deployment=${DEPLOYMENT}&limit=1`);
       const again = await get(`/task/${ended!.id}`, {}, 'DELETE');
       expect({ status: again.status, body: again.body }).toEqual({

@@ -8,6 +8,8 @@ import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, VersionApi } from '@kube
 import { stringify } from 'yaml';
 import { createCertificateAuthority, issueCertificate, type CertificateAndKey } from '@openpks/pki';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
+import type { Database } from '@openpks/db';
+import { testDatabaseBackends } from '@openpks/db/testing';
 import { kuboManifest, startTestDirector, type TestDirector } from '../testing/index.js';
 import { VariableStore } from '../director/variables.js';
 
@@ -240,3 +242,85 @@ describe('client certificates and RBAC at the sim master', () => {
     });
   });
 });
+
+describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backend.name, subnet: 240 + i })))(
+  'ClusterRoleBindings in the Director database on $name',
+  ({ backend, subnet }) => {
+    let db: Database;
+    beforeAll(async () => {
+      db = await backend.open();
+    });
+    afterAll(async () => db?.close());
+
+    it('keeps what a binding granted across a restart of the Director, and drops it with the deployment', async () => {
+      const ipRange = `127.1.${subnet}.0/24`;
+      let director = await startTestDirector({ uaa, db, ipRange });
+      try {
+        const task = await director.client.deploy(kuboManifest({ name: 'kube-r', masters: 1, workers: 1 }));
+        await director.client.waitForTask(task.id);
+        const ca = (await new VariableStore(director.db, director.secrets).get(
+          'kube-r',
+          'kubo_ca',
+        )) as Record<string, string>;
+        const signer = { certificatePem: ca.certificate!, privateKeyPem: ca.private_key! };
+        const master = (await director.client.instances('kube-r')).find((i) => i.job === 'master')!;
+        const client = (credential: CertificateAndKey) => {
+          const config = new KubeConfig();
+          config.loadFromOptions({
+            clusters: [
+              { name: 'kube-r', server: `https://${master.ips[0]}:8443`, caData: b64(signer.certificatePem) },
+            ],
+            users: [
+              {
+                name: 'cert',
+                certData: b64(credential.certificatePem),
+                keyData: b64(credential.privateKeyPem),
+              },
+            ],
+            contexts: [{ name: 'kube-r', cluster: 'kube-r', user: 'cert' }],
+            currentContext: 'kube-r',
+          });
+          return config;
+        };
+        const admin = await issueCertificate(signer, {
+          commonName: 'operator',
+          organizations: ['system:masters'],
+          usage: 'client',
+        });
+        const user = await issueCertificate(signer, {
+          commonName: 'binding-r',
+          organizations: ['pks-bindings'],
+          usage: 'client',
+        });
+        await client(admin)
+          .makeApiClient(RbacAuthorizationV1Api)
+          .createClusterRoleBinding({
+            body: {
+              metadata: { name: 'binding-r' },
+              roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+              subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'binding-r' }],
+            },
+          });
+        expect((await client(user).makeApiClient(CoreV1Api).listNode()).items).toHaveLength(1);
+
+        await director.stop();
+        director = await startTestDirector({ uaa, db, ipRange });
+        // The master serves again after the restart, and the cluster still knows the binding.
+        expect((await client(user).makeApiClient(CoreV1Api).listNode()).items).toHaveLength(1);
+        const listed = await client(admin).makeApiClient(RbacAuthorizationV1Api).listClusterRoleBinding();
+        expect(listed.items.map((b) => b.metadata?.name)).toEqual(['binding-r']);
+
+        const removal = await director.client.deleteDeployment('kube-r');
+        await director.client.waitForTask(removal.id);
+        const { rows } = await db.query(
+          `SELECT name FROM director.sim_cluster_role_bindings WHERE deployment = 'kube-r'`,
+        );
+        expect(rows).toEqual([]);
+      } finally {
+        await director.stop();
+      }
+    });
+  },
+);
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');

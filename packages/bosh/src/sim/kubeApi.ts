@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { TokenVerifier } from '@openpks/auth';
-import { ClusterRoleBindings, type SimUser } from './rbac.js';
+import { isClusterAdmin, MemoryClusterRoleBindings, type ClusterRoleBindings, type SimUser } from './rbac.js';
 
 /** What the sim master shows for a worker: one Ready node per worker VM, named after the VM. */
 export interface SimNode {
@@ -193,7 +193,7 @@ export class SimKubeApi {
   readonly #rbac: ClusterRoleBindings;
 
   private constructor(private readonly options: SimKubeApiOptions) {
-    this.#rbac = options.rbac ?? new ClusterRoleBindings();
+    this.#rbac = options.rbac ?? new MemoryClusterRoleBindings();
     const clientCas = options.clientCas ?? [];
     // As kube-apiserver does: a certificate is asked for but not required (tokens authenticate too), and one
     // that does not chain to the client CAs leaves the request unauthenticated rather than failing the TLS.
@@ -259,13 +259,17 @@ export class SimKubeApi {
   }
 
   /** 401 for no or a bad credential, 403 for a certificate user no ClusterRoleBinding lets in. */
-  #refusal(req: IncomingMessage, path: string, caller: Caller): { code: number; body: unknown } | undefined {
+  async #refusal(
+    req: IncomingMessage,
+    path: string,
+    caller: Caller,
+  ): Promise<{ code: number; body: unknown } | undefined> {
     if (caller.kind === 'oidc') return undefined;
     if (ANONYMOUS_PATHS.has(path) && caller.kind !== 'rejected') return undefined;
     if (caller.kind !== 'certificate') {
       return { code: 401, body: status(401, 'Unauthorized', 'Unauthorized') };
     }
-    if (DISCOVERY_PATHS.has(path) || this.#rbac.isClusterAdmin(caller.user)) return undefined;
+    if (DISCOVERY_PATHS.has(path) || isClusterAdmin(await this.#rbac.list(), caller.user)) return undefined;
     const { resource, verb, group } = attributesOf(req.method ?? 'GET', path);
     return {
       code: 403,
@@ -310,12 +314,12 @@ export class SimKubeApi {
         kind: 'ClusterRoleBindingList',
         apiVersion: `${RBAC_GROUP}/v1`,
         metadata: { resourceVersion: '1' },
-        items: this.#rbac.list(),
+        items: await this.#rbac.list(),
       });
     }
     if (name === undefined && req.method === 'POST') {
       const body = await this.#readBody(req);
-      const created = this.#rbac.create(body);
+      const created = await this.#rbac.create(body);
       if (created === 'exists') {
         const existing = (body as { metadata: { name: string } }).metadata.name;
         return this.#send(
@@ -334,11 +338,11 @@ export class SimKubeApi {
       return this.#send(res, 201, created);
     }
     if (name !== undefined && req.method === 'GET') {
-      const found = this.#rbac.get(name);
+      const found = await this.#rbac.get(name);
       return found === undefined ? notFound(name) : this.#send(res, 200, found);
     }
     if (name !== undefined && req.method === 'DELETE') {
-      const deleted = this.#rbac.delete(name);
+      const deleted = await this.#rbac.delete(name);
       if (deleted === undefined) return notFound(name);
       return this.#send(res, 200, {
         kind: 'Status',
@@ -353,7 +357,7 @@ export class SimKubeApi {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'https://sim').pathname.replace(/\/+$/, '') || '/';
-    const refusal = this.#refusal(req, path, await this.#caller(req));
+    const refusal = await this.#refusal(req, path, await this.#caller(req));
     if (refusal !== undefined) {
       this.#send(res, refusal.code, refusal.body);
       return;

@@ -2,7 +2,7 @@ import type { Logger } from '@openpks/role';
 import type { TokenVerifier } from '@openpks/auth';
 import type { Agent, AgentInstance, ErrandOutcome } from '../cpi/agent.js';
 import { SimKubeApi, type SimNode } from './kubeApi.js';
-import { ClusterRoleBindings } from './rbac.js';
+import { MemoryClusterRoleBindings, type ClusterRoleBindings } from './rbac.js';
 
 export interface SimAgentOptions {
   /** Verifies kubeconfig credentials at sim masters; without it masters serve no Kubernetes API. */
@@ -11,6 +11,11 @@ export interface SimAgentOptions {
   kubePort: number;
   /** The master's serving certificate: the one its kube-apiserver job is given, or one the sim issues. */
   kubeCredentials: (instance: AgentInstance) => Promise<{ cert: string; key: string }>;
+  /**
+   * Each deployment's ClusterRoleBindings (what its etcd would hold); default: in memory, per agent. The
+   * embedded Director keeps them in its database.
+   */
+  clusterRoleBindings?: (deployment: string) => ClusterRoleBindings;
   /** The deployment's worker nodes as the master reports them. */
   nodes: (deployment: string) => Promise<SimNode[]>;
   /** Outcomes of errands by name; by default an errand succeeds with a line of sim output. */
@@ -52,7 +57,10 @@ export class SimAgent implements Agent {
     const verifier = this.options.kubeVerifier;
     const apiserver = instance.jobs.find((job) => job.name === KUBE_APISERVER_JOB);
     let rbac = this.#rbac.get(instance.deployment);
-    if (rbac === undefined) this.#rbac.set(instance.deployment, (rbac = new ClusterRoleBindings()));
+    if (rbac === undefined) {
+      rbac = this.options.clusterRoleBindings?.(instance.deployment) ?? new MemoryClusterRoleBindings();
+      this.#rbac.set(instance.deployment, rbac);
+    }
     const starting = (async () => {
       const { cert, key } = await this.options.kubeCredentials(instance);
       const api = await SimKubeApi.start({
