@@ -276,6 +276,20 @@ describe('pks bad input: the field as typed, the reason, what is allowed; exit 2
     expect(wrong.code).toBe(2);
   });
 
+  it('get-credentials: a wrong password counts once against the lockout (5 failures), not twice', async () => {
+    // Three wrong passwords are three failures. Counted twice (a token refresh and the same password sent
+    // again), they would be six, the account would lock, and the right password after them would fail.
+    for (let i = 0; i < 3; i++) {
+      const wrong = await alice.pks(['get-credentials', 'c1'], { env: { PKS_USER_PASSWORD: `not-it-${i}` } });
+      expect(errorLines(wrong)).toEqual(['Error: password: was rejected by UAA; check it and try again']);
+    }
+    const right = await alice.pks(['get-credentials', 'c1'], {
+      env: { PKS_USER_PASSWORD: 'alice-password-1' },
+    });
+    expect(right.stderr).not.toMatch(/Error/);
+    expect(right.code).toBe(0);
+  });
+
   it('create-network-profile: keys of the file by their path, one line each; PKS words for a missing scope', async () => {
     const profile = async (name: string, body: unknown) => {
       const file = join(ops.home, `${name}.json`);
