@@ -35,6 +35,28 @@ describe('SecretBox', () => {
     expect(() => secrets.open('garbage')).toThrow(/malformed/);
   });
 
+  it('refuses a value whose GCM tag was truncated (a short tag is forgeable), and still opens whole ones', async () => {
+    const { box: secrets } = await box();
+    const sealed = secrets.seal('binding-password', 'broker.binding');
+    const parts = sealed.split('.');
+    const tag = Buffer.from(parts[2]!, 'base64url');
+    expect(tag.length).toBe(16);
+    for (const length of [4, 8, 12, 15]) {
+      const truncated = [parts[0], parts[1], tag.subarray(0, length).toString('base64url'), parts[3]].join(
+        '.',
+      );
+      expect(() => secrets.open(truncated, 'broker.binding')).toThrow(/tag must be 16 bytes/);
+    }
+    const padded = [
+      parts[0],
+      parts[1],
+      Buffer.concat([tag, Buffer.alloc(1)]).toString('base64url'),
+      parts[3],
+    ];
+    expect(() => secrets.open(padded.join('.'), 'broker.binding')).toThrow(/tag must be 16 bytes/);
+    expect(secrets.openString(sealed, 'broker.binding')).toBe('binding-password');
+  });
+
   it('keeps its key in the data directory, 0600, and reuses it on the next start', async () => {
     const { box: first, dataDir } = await box();
     const sealed = first.seal('persisted');

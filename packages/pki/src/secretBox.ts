@@ -4,6 +4,9 @@ import type { DataDirectory } from './dataDirectory.js';
 
 const VERSION = 'v1';
 const KEY_FILE = 'secrets/encryption.key';
+// GCM accepts tags as short as 4 bytes, and a prefix of the real tag verifies; a short tag is far easier
+// to forge, so only the full tag `seal` writes is accepted.
+const TAG_BYTES = 16;
 
 /**
  * Encrypts secrets at rest (cluster CA keys, client secrets, binding credentials, signing keys) with
@@ -44,10 +47,18 @@ export class SecretBox {
     if (version !== VERSION || iv === undefined || tag === undefined || ciphertext === undefined) {
       throw new InternalError('sealed secret is malformed or of an unknown version');
     }
+    const authTag = Buffer.from(tag, 'base64url');
+    if (authTag.length !== TAG_BYTES) {
+      throw new InternalError(
+        `sealed secret is malformed: its GCM tag must be ${TAG_BYTES} bytes, got ${authTag.length}`,
+      );
+    }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'), {
+        authTagLength: TAG_BYTES,
+      });
       decipher.setAAD(Buffer.from(context));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      decipher.setAuthTag(authTag);
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
     } catch (error) {
       throw new InternalError('sealed secret failed authentication (wrong key, wrong context or tampered)', {
