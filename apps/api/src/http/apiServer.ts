@@ -147,6 +147,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     clusterTokens: (userName, password) => clusterTokens(options.uaa, userName, password),
     nsx: options.nsx?.proxy,
+    logger,
   });
   const taskService = new TaskService({
     db,

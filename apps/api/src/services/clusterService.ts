@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, PubSub } from '@openpks/db';
+import type { Logger } from '@openpks/role';
 import {
   ConflictError,
   InputError,
@@ -84,6 +85,8 @@ export interface ClusterServiceOptions {
   clusterTokens: (userName: string, password: string) => Promise<{ idToken: string; refreshToken: string }>;
   /** The NSX-T proxy step; without it clusters get no NSX objects (a deployment without NSX-T). */
   nsx?: NsxProxy | undefined;
+  /** Where failures that must not change a request's outcome are reported (a cleanup, the audit trail). */
+  logger: Pick<Logger, 'warn' | 'error'>;
 }
 
 /** Validation, authorisation and decisions for clusters: every change goes to the broker over OSB. */
@@ -263,7 +266,16 @@ export class ClusterService {
         })
         .catch(async (error: unknown) => {
           // Not recorded (a name taken meanwhile, or a database failure): give the NSX objects back.
-          if (network !== undefined) await this.#o.nsx?.release(uuid).catch(() => undefined);
+          if (network !== undefined) {
+            await this.#o.nsx
+              ?.release(uuid)
+              .catch((releaseError: unknown) =>
+                this.#o.logger.error(
+                  { err: releaseError, cluster: name, uuid },
+                  'NSX-T objects of a cluster that was not recorded could not be released; release them in NSX Manager',
+                ),
+              );
+          }
           if ((error as { code?: string }).code === '23505') {
             throw new ConflictError(`Cluster ${name} already exists`, { details: { field: 'name' } });
           }
@@ -276,7 +288,13 @@ export class ClusterService {
           if (network !== undefined) {
             const released = await this.#o.nsx?.release(uuid).then(
               () => true,
-              () => false,
+              (releaseError: unknown) => {
+                this.#o.logger.warn(
+                  { err: releaseError, cluster: name, uuid },
+                  'NSX-T objects of a cluster the broker refused were not released; deleting the cluster releases them',
+                );
+                return false;
+              },
             );
             if (released) await clusterNetworks.remove(this.#o.db, uuid);
           }
@@ -766,17 +784,27 @@ export class ClusterService {
       target: target ?? null,
       parameters,
     };
+    // The audit trail records the outcome; it never changes it. A change already sent to the broker
+    // must not be reported as failed because its audit row could not be written.
+    const record = (fields: Pick<Parameters<typeof audit.write>[1], 'outcome' | 'errorCode' | 'message'>) =>
+      audit
+        .write(this.#o.db, { ...base, ...fields })
+        .catch((auditError: unknown) =>
+          this.#o.logger.error(
+            { err: auditError, actor: caller.name, action, target: base.target, outcome: fields.outcome },
+            'could not write the audit event of a request',
+          ),
+        );
+    let result: T;
     try {
-      const result = await fn();
-      await audit.write(this.#o.db, { ...base, outcome: 'succeeded', errorCode: null, message: null });
-      return result;
+      result = await fn();
     } catch (error) {
       const code = isPksError(error) ? error.code : 'INTERNAL';
-      await audit
-        .write(this.#o.db, { ...base, outcome: 'failed', errorCode: code, message: (error as Error).message })
-        .catch(() => undefined);
+      await record({ outcome: 'failed', errorCode: code, message: (error as Error).message });
       throw error;
     }
+    await record({ outcome: 'succeeded', errorCode: null, message: null });
+    return result;
   }
 }
 

@@ -417,7 +417,14 @@ export class OperationTracker {
       masterIps = await this.#o.director
         .instances(deploymentNameOf(op.clusterUuid))
         .then((instances) => instances.filter((i) => i.job === 'master').flatMap((i) => i.ips))
-        .catch(() => undefined);
+        .catch((error: unknown) => {
+          // The operation's outcome stands; the master IPs are filled in by the next read that finds them.
+          this.#o.logger.warn(
+            { err: error, operation: op.id, cluster: op.clusterUuid },
+            'could not read the master IPs of a cluster from the Director',
+          );
+          return undefined;
+        });
     }
     await this.#o.db.transaction(async (tx) => {
       const done = await tx.query(
