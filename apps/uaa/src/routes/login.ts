@@ -4,6 +4,7 @@ import { authenticateUser } from '../authentication.js';
 import { randomToken, safeEqual, sha256Hex } from '../crypto.js';
 import { UaaError } from '../errors.js';
 import { cookie, parseCookies, readForm, redirect, sendHtml } from '../http/io.js';
+import { localRedirect } from '../http/localRedirect.js';
 import type { Router } from '../http/router.js';
 import { homePage, loginPage, messagePage } from '../loginPage.js';
 import { findClient } from '../store/clients.js';
@@ -19,7 +20,7 @@ const CODE_VALIDITY_SECONDS = 300;
 /** Browser login: `/login`, `/login.do`, `/logout.do`, and `/oauth/authorize` (authorization code + PKCE). */
 export function loginRoutes(router: Router, ctx: UaaContext): void {
   router.on('GET', '/login', ({ res, url }) => {
-    const redirectTo = safeLocalRedirect(url.searchParams.get('redirect'));
+    const redirectTo = localRedirect(url.searchParams.get('redirect'), ctx.baseUrl);
     const csrf = randomToken(24);
     sendHtml(res, 200, loginPage({ csrfToken: csrf, ...(redirectTo ? { redirect: redirectTo } : {}) }), {
       'Set-Cookie': cookie(CSRF_COOKIE, csrf),
@@ -28,7 +29,7 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
 
   router.on('POST', '/login.do', async ({ req, res }) => {
     const form = await readForm(req, { query: false });
-    const redirectTo = safeLocalRedirect(form.get('form_redirect_uri') ?? null);
+    const redirectTo = localRedirect(form.get('form_redirect_uri'), ctx.baseUrl);
     const csrfCookie = parseCookies(req).get(CSRF_COOKIE);
     const csrfField = form.get(CSRF_COOKIE);
     const fresh = randomToken(24);
@@ -214,12 +215,6 @@ async function currentSession(ctx: UaaContext, req: IncomingMessage) {
   const sessionId = parseCookies(req).get(SESSION_COOKIE);
   if (!sessionId) return undefined;
   return findSession(ctx.db, sha256Hex(sessionId), ctx.clock.now());
-}
-
-/** Only local paths are followed after login, so `/login` can never be used as an open redirect. */
-function safeLocalRedirect(value: string | null): string | undefined {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return undefined;
-  return value;
 }
 
 function sameRedirectTarget(registered: string, target: string): boolean {
