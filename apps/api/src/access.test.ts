@@ -441,10 +441,27 @@ describe('authorisation, validation and guards', () => {
       expect(simple.body).toContain('CSRF');
     });
 
-    it('serves /healthz, /readyz and Prometheus /metrics', async () => {
+    it('serves /healthz and /readyz to anyone, and Prometheus /metrics to callers who read every cluster', async () => {
       expect((await api.raw('GET', '/healthz')).status).toBe(200);
       expect((await api.raw('GET', '/readyz')).status).toBe(200);
-      const metrics = await api.raw('GET', '/metrics');
+      const anonymous = await api.raw('GET', '/metrics');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="pks"');
+      expect(anonymous.body).not.toContain('pks_api');
+      const bad = await api.raw('GET', '/metrics', { headers: { Authorization: 'Bearer garbage' } });
+      expect(bad.status).toBe(401);
+      const manager = await api.raw('GET', '/metrics', {
+        headers: { Authorization: `Bearer ${token.manager}` },
+      });
+      expect(manager.status).toBe(403);
+      expect(JSON.parse(manager.body)).toEqual({
+        error: 'forbidden',
+        error_description: '/metrics needs the pks.clusters.admin or pks.clusters.admin.read scope',
+      });
+      const metrics = await api.raw('GET', '/metrics', {
+        headers: { Authorization: `Bearer ${token.reader}` },
+      });
+      expect(metrics.status).toBe(200);
       expect(metrics.body).toContain('pks_api_graphql_requests_total');
       expect(metrics.body).toContain('pks_api_cluster_operations_total');
     });

@@ -370,6 +370,28 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return;
     }
     if (url.pathname === '/metrics' && req.method === 'GET') {
+      // Operation counts, cluster names in labels and timings are for operators, as kube-apiserver
+      // keeps /metrics behind RBAC: a caller who reads every cluster (pks.clusters.admin or
+      // pks.clusters.admin.read; a Prometheus scraper is a UAA client with one as an authority).
+      const { caller, authError } = await authenticate(req.headers.authorization);
+      if (caller === undefined || !access.readsAll(caller)) {
+        const status = caller === undefined ? 401 : 403;
+        res.writeHead(status, {
+          'Content-Type': 'application/json',
+          'Cache-Control': 'no-store',
+          ...(status === 401 ? { 'WWW-Authenticate': bearerChallenge(authError?.message) } : {}),
+        });
+        res.end(
+          JSON.stringify({
+            error: status === 401 ? 'unauthorized' : 'forbidden',
+            error_description:
+              status === 401
+                ? (authError?.message ?? 'a UAA bearer token is required')
+                : '/metrics needs the pks.clusters.admin or pks.clusters.admin.read scope',
+          }),
+        );
+        return;
+      }
       res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
       return;
