@@ -147,14 +147,26 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
       return;
     }
     const challenge = q.get('code_challenge');
-    const method = q.get('code_challenge_method') ?? (challenge ? 'plain' : null);
-    if (
-      challenge !== null &&
-      (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge) || (method !== 'S256' && method !== 'plain'))
-    ) {
+    const method = q.get('code_challenge_method');
+    // `plain` sends the verifier itself through the browser, so PKCE would protect nothing against whoever
+    // sees the authorize URL; RFC 7636 makes `plain` the default when no method is sent, so a missing
+    // method is refused too rather than read as S256.
+    if (challenge !== null && method === null) {
+      fail('invalid_request', 'code_challenge_method must be S256 (allowed: S256)');
+      return;
+    }
+    if (challenge !== null && method !== 'S256') {
+      // The client's own value is not echoed: it lands in the callback URL, which may be logged or shown.
       fail(
         'invalid_request',
-        'Code challenge or its method is invalid (use S256 with a 43-128 character challenge)',
+        `code_challenge_method: ${method === 'plain' ? 'plain' : 'this method'} is not allowed (allowed: S256)`,
+      );
+      return;
+    }
+    if (challenge !== null && !/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge)) {
+      fail(
+        'invalid_request',
+        'code_challenge: must be 43-128 characters of [A-Z] [a-z] [0-9] - . _ ~ (the base64url SHA-256 of the verifier)',
       );
       return;
     }
@@ -199,7 +211,7 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
       redirect_uri: redirectParam,
       scope: scopes,
       code_challenge: challenge,
-      code_challenge_method: challenge ? method : null,
+      code_challenge_method: challenge ? 'S256' : null,
       nonce: q.get('nonce'),
       auth_time: session.auth_time,
       expires_at: new Date(ctx.clock.now().getTime() + CODE_VALIDITY_SECONDS * 1000),

@@ -79,7 +79,7 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
     claims_parameter_supported: false,
     service_documentation: 'http://docs.cloudfoundry.org/api/uaa/',
     ui_locales_supported: ['en-US'],
-    code_challenge_methods_supported: ['S256', 'plain'],
+    code_challenge_methods_supported: ['S256'],
   });
   for (const path of ['/.well-known/openid-configuration', '/oauth/token/.well-known/openid-configuration']) {
     router.on('GET', path, ({ res }) => sendJson(res, 200, discovery(), { 'Cache-Control': 'max-age=300' }));
@@ -190,8 +190,10 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
               'Code verifier length must be between 43 and 128 and use only [A-Z] [a-z] [0-9] - . _ ~',
             );
           }
-          const computed = stored.code_challenge_method === 'plain' ? verifier : sha256Base64Url(verifier);
-          if (!safeEqual(computed, stored.code_challenge))
+          // Only S256 is ever stored now; a `plain` code left from before is refused rather than honoured.
+          if (stored.code_challenge_method !== 'S256')
+            throw oauthErrors.invalidGrant('Invalid code verifier');
+          if (!safeEqual(sha256Base64Url(verifier), stored.code_challenge))
             throw oauthErrors.invalidGrant('Invalid code verifier');
         } else {
           requireSecretUnlessPublic(client, secretGiven);
