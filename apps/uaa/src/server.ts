@@ -149,8 +149,14 @@ function toUaaError(error: unknown, logger: Logger, req: IncomingMessage): UaaEr
       extra: { message: error.message },
     });
   }
-  logger.error({ err: error, method: req.method, path: (req.url ?? '').split('?')[0] }, 'uaa request failed');
+  logger.error({ err: error, method: req.method, path: loggablePath(req.url) }, 'uaa request failed');
   return new UaaError(500, 'server_error', 'Internal Server Error');
+}
+
+/** `DELETE /oauth/token/revoke/<value>` may carry an opaque refresh token, which is the token itself. */
+function loggablePath(url: string | undefined): string {
+  const path = (url ?? '').split('?')[0]!;
+  return path.replace(/^(\/oauth\/token\/revoke\/)(?!user\/|client\/)[^/]+$/, '$1[redacted]');
 }
 
 function dbLogger(logger: Logger) {

@@ -280,6 +280,7 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
       const refresh = await ownRefreshToken(ctx, caller, tokenId);
       if (!refresh) throw oauthErrors.insufficientScope(revokers);
     }
+    const byValue = await findRefreshToken(ctx.db, sha256Hex(tokenId));
     const removed =
       (await deleteRefreshTokens(ctx.db, { jti: tokenId })) +
       (await deleteRefreshTokens(ctx.db, { tokenHash: sha256Hex(tokenId) }));
@@ -289,7 +290,7 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
         : new Date(ctx.clock.now().getTime() + (await longestAccessValidity(ctx)) * 1000);
       await revokeJti(ctx.db, tokenId, expiresAt);
     }
-    ctx.logger.info({ jti: tokenId }, 'token revoked');
+    ctx.logger.info(revokedTokenLogFields(tokenId, byValue?.jti), 'token revoked');
     sendJson(res, 200, {});
   });
 
@@ -427,6 +428,20 @@ async function ownRefreshToken(ctx: UaaContext, caller: VerifiedToken, tokenId: 
       ).rows[0]
     : await findRefreshToken(ctx.db, sha256Hex(tokenId));
   return stored !== undefined && stored.user_id === caller.claims.user_id;
+}
+
+/** A token id has a fixed shape: 32 hex digits, `-r` after it for a refresh token (see `issueTokens`). */
+const TOKEN_ID = /^[0-9a-f]{32}(?:-r)?$/;
+
+/**
+ * What the log may say about a revoked token. The path may carry an opaque refresh token's value, which is
+ * the token itself, so the log names its id instead; anything not shaped like an id (a value already
+ * revoked, a JWT pasted by mistake) is named by a short hash, enough to match log lines, useless as a token.
+ */
+function revokedTokenLogFields(tokenId: string, refreshJti: string | undefined): Record<string, string> {
+  if (refreshJti !== undefined) return { jti: refreshJti };
+  if (TOKEN_ID.test(tokenId)) return { jti: tokenId };
+  return { token_sha256_prefix: sha256Hex(tokenId).slice(0, 12) };
 }
 
 async function longestAccessValidity(ctx: UaaContext): Promise<number> {
