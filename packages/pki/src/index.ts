@@ -16,3 +16,5 @@ export type {
 } from './certificates.js';
 export { TlsAuthority } from './tls.js';
 export type { ServerCredentials, TlsAuthorityOptions } from './tls.js';
+export { credentialsMatch, parseBasicAuthorization } from './credentials.js';
+export type { BasicCredentials } from './credentials.js';

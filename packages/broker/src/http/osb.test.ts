@@ -90,6 +90,17 @@ describe('the OSB protocol', () => {
     expect(
       (await broker.osb('GET', '/v2/catalog', { auth: { username: 'broker', password: 'wrong' } })).status,
     ).toBe(401);
+    // Every way of being wrong gets the same answer: user, password, length, empty, non-ASCII.
+    const { username, password } = broker.credentials;
+    for (const auth of [
+      { username: 'brokes', password },
+      { username, password: `${password}x` },
+      { username, password: password.slice(0, -1) },
+      { username: '', password: '' },
+      { username: 'bröker', password },
+      { username: `${username}:${password}`, password: '' },
+    ])
+      expect((await broker.osb('GET', '/v2/catalog', { auth })).status).toBe(401);
     const missing = await broker.osb('GET', '/v2/catalog', { version: null });
     expect(missing.status).toBe(412);
     expect(missing.body.description).toBe('X-Broker-API-Version Header not set');

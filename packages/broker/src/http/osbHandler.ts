@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ConflictError,
@@ -10,6 +9,7 @@ import {
   httpStatusOf,
   isPksError,
 } from '@openpks/domain';
+import { credentialsMatch, parseBasicAuthorization } from '@openpks/pki';
 import type { Logger } from '@openpks/role';
 import { AsyncRequiredError, ConcurrencyError, GoneError, UnprocessableError } from '../service/errors.js';
 import type { BindingService } from '../service/bindingService.js';
@@ -108,22 +108,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parsed as Record<string, unknown>;
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 function authorized(req: IncomingMessage, expected: { username: string; password: string }): boolean {
-  const match = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (!match) return false;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return false;
-  return (
-    safeEqual(decoded.slice(0, colon), expected.username) &&
-    safeEqual(decoded.slice(colon + 1), expected.password)
-  );
+  return credentialsMatch(parseBasicAuthorization(req.headers.authorization), expected);
 }
 
 /** `X-Broker-API-Originating-Identity: <platform> <base64 JSON>`; a malformed one is a bad request. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import type { Database, Queryable } from '@openpks/db';
+import { credentialsMatch, parseBasicAuthorization } from '@openpks/pki';
 import { NsxErrorCode } from '../nsxError.js';
 import {
   firstFreeSubnet,
@@ -151,10 +151,7 @@ export class NsxSimulator {
   }
 
   #authorised(header: string | undefined): boolean {
-    if (header === undefined || !header.startsWith('Basic ')) return false;
-    const given = Buffer.from(header.slice(6), 'base64');
-    const expected = Buffer.from(`${this.credentials.username}:${this.credentials.password}`);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return credentialsMatch(parseBasicAuthorization(header), this.credentials);
   }
 
   async #list(db: Queryable, route: Route): Promise<Json> {
