@@ -6,6 +6,11 @@ import type { Clock } from './clock.js';
 const SEAL_CONTEXT = 'uaa.signing-key';
 /** How long a cached view of the keys is trusted before the table is read again (another replica may rotate). */
 const CACHE_MS = 30_000;
+/**
+ * At most one reload a second for tokens naming a key we do not hold: enough to pick up another replica's
+ * rotation at once, and a flood of made-up `kid`s costs the database one query a second, not one each.
+ */
+export const UNKNOWN_KID_RELOAD_MS = 1_000;
 
 /** One key as `/token_keys` publishes it: the JWK fields plus UAA's `value` (the public PEM). */
 export interface PublishedKey {
@@ -39,6 +44,8 @@ interface KeySet {
  */
 export class SigningKeys {
   private cache: KeySet | undefined;
+  private reloading: Promise<KeySet> | undefined;
+  private lastUnknownKidReload = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Database,
@@ -65,9 +72,17 @@ export class SigningKeys {
     let set = await this.current();
     let key = set.published.find((k) => k.kid === kid);
     if (!key) {
-      // Another replica may have rotated since we cached the set.
-      set = await this.load();
-      key = set.published.find((k) => k.kid === kid);
+      // Another replica may have rotated since we cached the set: reload, shared and rate-limited.
+      if (this.reloading === undefined && Date.now() - this.lastUnknownKidReload >= UNKNOWN_KID_RELOAD_MS) {
+        this.lastUnknownKidReload = Date.now();
+        this.reloading = this.load().finally(() => {
+          this.reloading = undefined;
+        });
+      }
+      if (this.reloading !== undefined) {
+        set = await this.reloading;
+        key = set.published.find((k) => k.kid === kid);
+      }
     }
     return key?.publicKey;
   }
