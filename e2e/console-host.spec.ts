@@ -51,7 +51,7 @@ test('a sign-in begun at http://127.0.0.1 completes and lands signed in on the c
   await page.getByLabel('Password').fill(stack.adminPassword);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(`${stack.consoleUrl}/clusters`);
-  await expect(page.getByRole('heading', { name: 'Clusters' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Clusters', exact: true })).toBeVisible();
   await expect(page.getByRole('button', { name: /User menu for admin/ })).toBeVisible();
   // The session belongs to the external origin only.
   const sessionCookies = (await context.cookies()).filter((c) => c.name.includes('next-auth.session-token'));
@@ -60,7 +60,7 @@ test('a sign-in begun at http://127.0.0.1 completes and lands signed in on the c
   // Signed in, the IP address still leads to the external URL, where the session is.
   await page.goto(`${otherUrl}/clusters`);
   await expect(page).toHaveURL(`${stack.consoleUrl}/clusters`);
-  await expect(page.getByRole('heading', { name: 'Clusters' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Clusters', exact: true })).toBeVisible();
   await context.close();
 });
 

@@ -33,7 +33,7 @@ async function signIn(page: Page, username: string, password: string): Promise<v
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(`${stack.consoleUrl}/clusters`);
-  await expect(page.getByRole('heading', { name: 'Clusters' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Clusters', exact: true })).toBeVisible();
 }
 
 /** The cluster page's last action description, for a failure message. */
