@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
-import type { Database } from '@openpks/db';
+import type { Database, Queryable } from '@openpks/db';
 import type { SecretBox } from '@openpks/pki';
 import type { Clock } from './clock.js';
 
@@ -91,7 +91,7 @@ export class SigningKeys {
    * Puts a new key in charge. The old one is retired but stays published for `retainSeconds` (the
    * longest lifetime of a token it may have signed), so tokens in flight keep verifying.
    */
-  async rotate(retainSeconds: number): Promise<string> {
+  async rotate(retainSeconds: number, announce?: (tx: Queryable) => Promise<void>): Promise<string> {
     const now = this.clock.now();
     const { rows } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM uaa.signing_keys`);
     const kid = `key-${(rows[0]?.n ?? 0) + 1}-${now.getTime().toString(36)}`;
@@ -105,6 +105,7 @@ export class SigningKeys {
         `INSERT INTO uaa.signing_keys (kid, private_key_sealed, public_key_pem, created) VALUES ($1, $2, $3, $4)`,
         [kid, this.secrets.seal(privateKey, SEAL_CONTEXT), publicKey, now],
       );
+      await announce?.(tx);
     });
     await this.load();
     return kid;

@@ -22,6 +22,7 @@ import { oauthRoutes } from './routes/oauth.js';
 import { scimRoutes } from './routes/scim.js';
 import { seed } from './seed.js';
 import { uaaMigrations } from './store/migrations.js';
+import { longestAccessValidity, publishKeysChanged } from './revocations.js';
 import { purgeExpired } from './store/tokens.js';
 
 export interface UaaServerOptions {
@@ -45,7 +46,12 @@ export interface UaaServer {
   adminClientSecret: string;
   directorClientSecret: string;
   /** Puts a new signing key in charge; the old one stays published until its tokens have expired. */
-  rotateSigningKey(): Promise<string>;
+  /**
+   * Puts a new signing key in charge. The old key stays published (and trusted) until every token it
+   * signed has expired, unless `retireNow` (a compromised key): then tokens it signed stop working
+   * everywhere within seconds.
+   */
+  rotateSigningKey(options?: { retireNow?: boolean }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -125,12 +131,10 @@ export async function startUaaServer(options: UaaServerOptions): Promise<UaaServ
     port: listener.port,
     adminClientSecret: seeded.adminClientSecret,
     directorClientSecret: seeded.directorClientSecret,
-    rotateSigningKey: async () => {
-      const { rows } = await db.query<{ v: number | null }>(
-        `SELECT max(access_token_validity) AS v FROM uaa.clients`,
-      );
-      return keys.rotate(Math.max(ctx.accessTokenValidity, rows[0]?.v ?? 0));
-    },
+    rotateSigningKey: async (rotation = {}) =>
+      keys.rotate(rotation.retireNow ? 0 : await longestAccessValidity(ctx), (tx) =>
+        publishKeysChanged(ctx, tx),
+      ),
     stop: async () => {
       clearInterval(purge);
       await listener.close();

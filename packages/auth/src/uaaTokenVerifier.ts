@@ -1,6 +1,7 @@
 import { InputError, UnauthenticatedError } from '@openpks/domain';
 import { decodeProtectedHeader, errors, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import { describeFailure, httpsCall, httpsUrl, oneLine, parseJson } from './https.js';
+import type { RevocationList } from './revocations.js';
 
 /** A UAA token whose signature, issuer, audience and lifetime have been checked. */
 export interface VerifiedToken {
@@ -43,13 +44,46 @@ export interface UaaTokenVerifierOptions {
   clockToleranceSeconds?: number;
   /** The clock used for token lifetimes and the refetch rate limit (tests inject one). */
   now?: () => Date;
+  /**
+   * The revocations UAA published (fed by `followRevocations`): checked on every verification, cached or
+   * not; a key change among them makes the next verification refetch the keys first.
+   */
+  revocations?: RevocationList;
+  /**
+   * Asks UAA itself whether a token is still active (`POST /introspect`, as a resource server with
+   * `uaa.resource`), for a UAA that does not share openpks's database. Each answer is kept `cacheMs`
+   * (default 1,000), which bounds how late a revocation is seen.
+   */
+  introspection?: IntrospectionOptions;
+}
+
+export interface IntrospectionOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Default: the issuer without `/oauth/token`, plus `/introspect`. */
+  url?: string;
+  cacheMs?: number;
 }
 
 /** At most one unknown-`kid` refetch of `/token_keys` per this period (per verifier). */
 export const KEY_REFETCH_INTERVAL_MS = 30_000;
+/**
+ * A key set older than this is fetched again in the background, so a key UAA stopped publishing stops
+ * being trusted without a restart even when no revocation announces it.
+ */
+export const KEY_SET_MAX_AGE_MS = 5 * 60_000;
+const DEFAULT_INTROSPECTION_CACHE_MS = 1_000;
 const VERIFIED_TOKENS_KEPT = 1_000;
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 const ALGORITHM = 'RS256';
+
+/** Where and how UAA is asked, and when each token was last found active (ms). */
+interface Introspection {
+  url: URL;
+  authorization: string;
+  cacheMs: number;
+  active: Map<string, number>;
+}
 
 type VerificationKey = Awaited<ReturnType<typeof importJWK>>;
 
@@ -77,6 +111,11 @@ export class UaaTokenVerifier implements TokenVerifier {
   readonly #verified = new Map<string, VerifiedToken>();
   #loading: Promise<void> | undefined;
   #lastRefetchAt = Number.NEGATIVE_INFINITY;
+  #keysLoadedAt = Number.NEGATIVE_INFINITY;
+  /** UAA announced a key change: the next verification waits for a fresh key set. */
+  #keysChanged = false;
+  readonly #revocations: RevocationList | undefined;
+  readonly #introspection: Introspection | undefined;
 
   constructor(options: UaaTokenVerifierOptions) {
     let issuerUrl: URL;
@@ -104,6 +143,30 @@ export class UaaTokenVerifier implements TokenVerifier {
     this.#audience = options.audience;
     this.#tolerance = tolerance;
     this.#now = options.now ?? (() => new Date());
+    this.#revocations = options.revocations;
+    this.#revocations?.onRevocation((revocation) => {
+      if (revocation.keys) this.#keysChanged = true;
+    });
+    if (options.introspection) {
+      const { clientId, clientSecret } = options.introspection;
+      const where = options.introspection.url ?? defaultIntrospectionUrl(issuerUrl);
+      const url = httpsUrl(where);
+      if (!url) {
+        throw new InputError('introspection.url', `UAA must be asked over HTTPS, not at '${where}'`, {
+          allowed: 'an https:// URL',
+        });
+      }
+      const cacheMs = options.introspection.cacheMs ?? DEFAULT_INTROSPECTION_CACHE_MS;
+      if (!Number.isFinite(cacheMs) || cacheMs < 0) {
+        throw new InputError('introspection.cacheMs', `${cacheMs} is not a duration`, {
+          allowed: 'a number of milliseconds, 0 or more',
+        });
+      }
+      const basic = Buffer.from(
+        `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
+      ).toString('base64');
+      this.#introspection = { url, authorization: `Basic ${basic}`, cacheMs, active: new Map() };
+    }
   }
 
   /** Where the keys are fetched from. */
@@ -112,6 +175,24 @@ export class UaaTokenVerifier implements TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedToken> {
+    await this.#freshenKeys();
+    const verified = await this.#verifiedOrCached(token);
+    // Checked on every use, so a revocation reaches tokens verified (and cached) before it.
+    const revoked = this.#revocations?.revokes(verified);
+    if (revoked !== undefined) {
+      this.#verified.delete(token);
+      throw new UnauthenticatedError(revoked);
+    }
+    if (this.#introspection) await this.#checkActive(token, this.#introspection);
+    return verified;
+  }
+
+  /** Whether `token`, already verified, has been revoked since (for open connections). */
+  revoked(token: VerifiedToken): string | undefined {
+    return this.#revocations?.revokes(token);
+  }
+
+  async #verifiedOrCached(token: string): Promise<VerifiedToken> {
     const known = this.#verified.get(token);
     if (known !== undefined) {
       if (this.#now().getTime() < known.expiresAt.getTime() + this.#tolerance * 1000) return known;
@@ -124,6 +205,62 @@ export class UaaTokenVerifier implements TokenVerifier {
     }
     this.#verified.set(token, verified);
     return verified;
+  }
+
+  /**
+   * Refetches the key set when UAA announced a change (waiting for it: a retired key must stop working
+   * now) or when it is old (in the background, keeping the current set if UAA cannot be reached).
+   */
+  async #freshenKeys(): Promise<void> {
+    if (!this.#keys) return;
+    if (this.#keysChanged) {
+      this.#keysChanged = false;
+      this.#lastRefetchAt = this.#now().getTime();
+      await this.#load();
+      return;
+    }
+    const now = this.#now().getTime();
+    if (now - this.#keysLoadedAt < KEY_SET_MAX_AGE_MS || now - this.#lastRefetchAt < KEY_REFETCH_INTERVAL_MS)
+      return;
+    this.#lastRefetchAt = now;
+    this.#load().catch(() => undefined);
+  }
+
+  /** UAA's own answer on whether the token is active, kept `cacheMs`. */
+  async #checkActive(token: string, introspection: Introspection): Promise<void> {
+    const now = this.#now().getTime();
+    const checkedAt = introspection.active.get(token);
+    if (checkedAt !== undefined && now - checkedAt < introspection.cacheMs) return;
+    const where = `POST ${introspection.url.href}`;
+    let answer;
+    try {
+      answer = await httpsCall(introspection.url, {
+        method: 'POST',
+        ca: this.#ca,
+        headers: {
+          Authorization: introspection.authorization,
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
+        },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    } catch (error) {
+      throw new Error(`${where}: ${describeFailure(error)}`, { cause: error });
+    }
+    const body = parseJson(answer.body) as { active?: unknown } | undefined;
+    if (answer.status !== 200 || !body || typeof body.active !== 'boolean') {
+      throw new Error(`${where}: HTTP ${answer.status} ${oneLine(answer.body, 100)}`.trim());
+    }
+    if (!body.active) {
+      introspection.active.delete(token);
+      this.#verified.delete(token);
+      throw new UnauthenticatedError('token revoked: UAA says it is no longer active');
+    }
+    if (introspection.active.size >= VERIFIED_TOKENS_KEPT) {
+      introspection.active.delete(introspection.active.keys().next().value!);
+    }
+    introspection.active.delete(token);
+    introspection.active.set(token, now);
   }
 
   async #verify(token: string): Promise<VerifiedToken> {
@@ -192,6 +329,7 @@ export class UaaTokenVerifier implements TokenVerifier {
     this.#loading ??= this.#fetchKeys()
       .then((keys) => {
         this.#keys = keys;
+        this.#keysLoadedAt = this.#now().getTime();
         this.#verified.clear();
       })
       .finally(() => {
@@ -232,6 +370,11 @@ export class UaaTokenVerifier implements TokenVerifier {
 function defaultJwksUrl(issuer: URL): string {
   const base = issuer.pathname.replace(/\/+$/, '').replace(/\/oauth\/token$/, '');
   return `${issuer.origin}${base}/token_keys`;
+}
+
+function defaultIntrospectionUrl(issuer: URL): string {
+  const base = issuer.pathname.replace(/\/+$/, '').replace(/\/oauth\/token$/, '');
+  return `${issuer.origin}${base}/introspect`;
 }
 
 /**

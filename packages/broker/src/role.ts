@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { discoverUaaIssuer, UaaTokenVerifier } from '@openpks/auth';
+import { discoverUaaIssuer, followRevocations, RevocationList, UaaTokenVerifier } from '@openpks/auth';
 import type { BrokerSettings, PksConfig } from '@openpks/config';
 import { Role } from '@openpks/config';
 import { ConfigServerClient, DirectorClient } from '@openpks/bosh';
@@ -86,6 +86,12 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
               },
             };
       const director = new DirectorClient(target);
+      // A bind carries the user's id token: a user whose tokens UAA revoked must not get credentials.
+      const revocations = new RevocationList();
+      const stopFollowingRevocations = await followRevocations(deps.db, revocations, {
+        onError: (error) =>
+          deps.logger.warn({ err: error }, 'reading UAA revocations failed; retrying every second'),
+      });
       // The config server (CredHub) is found through the Director's /info when first needed, so a remote
       // Director that is down at start-up does not keep the broker from starting.
       let configServer: ConfigServerClient | undefined;
@@ -99,7 +105,7 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
           return configServer;
         });
       const upgrades = config.broker.upgrades;
-      const broker = await Broker.start({
+      const broker = await startBroker({
         db: deps.db,
         director,
         plans: config.plans,
@@ -110,6 +116,7 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
           jwksUrl: `${uaaUrl}/token_keys`,
           audience: 'pks_cluster_client',
           ca: deps.tls.caPem,
+          revocations,
         }),
         secrets: deps.secrets,
         clusterCa,
@@ -128,6 +135,14 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
         port: config.roles.broker.port,
         logger: deps.logger,
       });
+      async function startBroker(options: Parameters<typeof Broker.start>[0]): Promise<Broker> {
+        try {
+          return await Broker.start(options);
+        } catch (error) {
+          await stopFollowingRevocations();
+          throw error;
+        }
+      }
       await deps.dataDir.write(BROKER_URL_FILE, `${broker.url}\n`);
       return {
         url: broker.url,
@@ -136,6 +151,7 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
         },
         stop: async () => {
           await broker.stop();
+          await stopFollowingRevocations();
           director.close();
           configServer?.close();
         },

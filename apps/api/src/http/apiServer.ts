@@ -7,7 +7,14 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import type { GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { bearerToken, UaaTokenVerifier, type TokenVerifier, type VerifiedToken } from '@openpks/auth';
+import {
+  bearerToken,
+  followRevocations,
+  RevocationList,
+  UaaTokenVerifier,
+  type TokenVerifier,
+  type VerifiedToken,
+} from '@openpks/auth';
 import type { DirectorClient } from '@openpks/bosh';
 import { PubSub, migrate, type Database } from '@openpks/db';
 import {
@@ -109,11 +116,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const metrics = new Metrics();
   const pubsub = new PubSub(db, { logger: dbLogger(logger) });
   const broker = new OsbClient(options.broker);
+  // UAA's published revocations reach every token this replica accepts, cached or on an open socket.
+  const revocations = new RevocationList();
+  const stopFollowingRevocations = await followRevocations(db, revocations, {
+    onError: (error) => logger.warn({ err: error }, 'reading UAA revocations failed; retrying every second'),
+  });
   const verifier =
     options.verifier ??
     new UaaTokenVerifier({
       issuer: options.uaa.issuer,
       audience: [...PKS_API_AUDIENCES],
+      revocations,
       ...(options.uaa.ca ? { ca: options.uaa.ca } : {}),
     });
 
@@ -291,6 +304,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
   const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
+  // Every open socket with the token it was opened on, so a revocation closes exactly the ones it names.
+  const openSockets = new Map<WebSocket, VerifiedToken>();
+  const stopWatchingRevocations = revocations.onRevocation(() => {
+    for (const [socket, token] of openSockets) {
+      const reason = revocations.revokes(token);
+      if (reason !== undefined) socket.close(WS_UNAUTHORIZED, `Unauthorized: ${reason}`.slice(0, 123));
+    }
+  });
   const wsServer = useServer<Record<string, unknown> | undefined, { caller?: Caller; token?: VerifiedToken }>(
     {
       schema,
@@ -324,7 +345,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         );
         timer.unref();
         expiryTimers.set(ctx, timer);
-        socket.once('close', () => clearTimeout(timer));
+        openSockets.set(socket, caller.token);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          openSockets.delete(socket);
+        });
+        // Revoked between verification and now (the check above may have used a cached answer).
+        const revoked = revocations.revokes(caller.token);
+        if (revoked !== undefined) {
+          socket.close(WS_UNAUTHORIZED, `Unauthorized: ${revoked}`.slice(0, 123));
+          return false;
+        }
         return true;
       },
       context: (ctx): ApiContext => ({ caller: (ctx.extra as { caller?: Caller }).caller, services }),
@@ -517,6 +548,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     metrics,
     stop: () =>
       (stopping ??= (async () => {
+        stopWatchingRevocations();
+        await stopFollowingRevocations();
         await taskService.stop();
         await tracker.stop();
         answers.disable();

@@ -5,6 +5,7 @@ import { hashSecret, verifySecret } from '../crypto.js';
 import { oauthErrors, UaaError } from '../errors.js';
 import { hasAnyScope, requireBearer } from '../http/auth.js';
 import { readJson, sendJson } from '../http/io.js';
+import { publishClientDeleted, publishClientTokensRevoked } from '../revocations.js';
 import type { Router } from '../http/router.js';
 import {
   deleteClient,
@@ -101,6 +102,7 @@ export function clientRoutes(router: Router, ctx: UaaContext): void {
       const current = await findClient(tx, params.id!, { lock: true });
       if (!current) throw notFound(params.id!);
       await deleteClient(tx, current.client_id);
+      await publishClientDeleted(ctx, tx, current.client_id);
       return current;
     });
     ctx.logger.info({ client_id: removed.client_id }, 'client deleted');
@@ -135,6 +137,7 @@ export function clientRoutes(router: Router, ctx: UaaContext): void {
     await ctx.db.transaction(async (tx) => {
       await setClientSecret(tx, client.client_id, hash, ctx.clock.now());
       await deleteRefreshTokens(tx, { clientId: client.client_id });
+      await publishClientTokensRevoked(ctx, tx, client);
     });
     ctx.logger.info({ client_id: client.client_id }, 'client secret changed');
     sendJson(res, 200, { status: 'ok', message: 'secret updated' });

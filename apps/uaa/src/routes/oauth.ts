@@ -7,6 +7,12 @@ import { oauthErrors, UaaError } from '../errors.js';
 import { basicCredentials, bearerToken, hasAnyScope, requireBearer } from '../http/auth.js';
 import { readForm, sendJson } from '../http/io.js';
 import type { Router } from '../http/router.js';
+import {
+  longestAccessValidity,
+  publishClientTokensRevoked,
+  publishTokenRevoked,
+  publishUserTokensRevoked,
+} from '../revocations.js';
 import { findClient, renewClientTokenSalt, type ClientRow } from '../store/clients.js';
 import {
   consumeAuthorizationCode,
@@ -288,7 +294,10 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
       const expiresAt = own
         ? new Date(caller.claims.exp * 1000)
         : new Date(ctx.clock.now().getTime() + (await longestAccessValidity(ctx)) * 1000);
-      await revokeJti(ctx.db, tokenId, expiresAt);
+      await ctx.db.transaction(async (tx) => {
+        await revokeJti(tx, tokenId, expiresAt);
+        await publishTokenRevoked(ctx, tx, tokenId, expiresAt);
+      });
     }
     ctx.logger.info(revokedTokenLogFields(tokenId, byValue?.jti), 'token revoked');
     sendJson(res, 200, {});
@@ -303,6 +312,7 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
     await ctx.db.transaction(async (tx) => {
       await renewUserTokenSalt(tx, user.id);
       await deleteRefreshTokens(tx, { userId: user.id });
+      await publishUserTokensRevoked(ctx, tx, user);
     });
     sendJson(res, 200, {});
   });
@@ -316,6 +326,7 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
     await ctx.db.transaction(async (tx) => {
       await renewClientTokenSalt(tx, client.client_id);
       await deleteRefreshTokens(tx, { clientId: client.client_id });
+      await publishClientTokensRevoked(ctx, tx, client);
     });
     sendJson(res, 200, {});
   });
@@ -442,13 +453,6 @@ function revokedTokenLogFields(tokenId: string, refreshJti: string | undefined):
   if (refreshJti !== undefined) return { jti: refreshJti };
   if (TOKEN_ID.test(tokenId)) return { jti: tokenId };
   return { token_sha256_prefix: sha256Hex(tokenId).slice(0, 12) };
-}
-
-async function longestAccessValidity(ctx: UaaContext): Promise<number> {
-  const { rows } = await ctx.db.query<{ v: number | null }>(
-    `SELECT max(access_token_validity) AS v FROM uaa.clients`,
-  );
-  return Math.max(ctx.accessTokenValidity, rows[0]?.v ?? 0);
 }
 
 function checkTokenClaims(verified: VerifiedToken): Record<string, unknown> {

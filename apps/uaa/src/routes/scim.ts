@@ -7,6 +7,7 @@ import { hashSecret, verifySecret } from '../crypto.js';
 import { oauthErrors, scimError, scimErrors } from '../errors.js';
 import { hasAnyScope, requireBearer } from '../http/auth.js';
 import { readJson, sendJson } from '../http/io.js';
+import { publishUserDeleted, publishUserTokensRevoked } from '../revocations.js';
 import type { Router } from '../http/router.js';
 import {
   addMember,
@@ -143,7 +144,12 @@ export function scimRoutes(router: Router, ctx: UaaContext): void {
               user_id: clash.id,
             });
         }
-        return updateUser(tx, current.id, changes, ctx.clock.now());
+        const updated = await updateUser(tx, current.id, changes, ctx.clock.now());
+        // The user name and email are part of `rev_sig`: tokens naming the old ones end, as at UAA.
+        if (updated.username !== current.username || updated.email !== current.email) {
+          await publishUserTokensRevoked(ctx, tx, current);
+        }
+        return updated;
       });
       sendJson(res, 200, await userResource(ctx.db, user), etag(user.version));
     };
@@ -159,6 +165,7 @@ export function scimRoutes(router: Router, ctx: UaaContext): void {
       checkVersion(version, current.version);
       const shown = await userResource(tx, current);
       await deleteUser(tx, current.id);
+      await publishUserDeleted(ctx, tx, current.id);
       return shown;
     });
     ctx.logger.info({ user_id: params.id }, 'user deleted');
@@ -193,6 +200,7 @@ export function scimRoutes(router: Router, ctx: UaaContext): void {
       await setUserPassword(tx, user.id, hash, ctx.clock.now());
       // rev_sig already ends them; deleting them keeps the table honest.
       await deleteRefreshTokens(tx, { userId: user.id });
+      await publishUserTokensRevoked(ctx, tx, user);
     });
     ctx.logger.info({ user_id: user.id }, 'password changed');
     sendJson(res, 200, { status: 'ok', message: 'password updated' });

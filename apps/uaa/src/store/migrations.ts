@@ -1,3 +1,4 @@
+import { revocationJournalMigration } from '@openpks/auth';
 import type { Migration } from '@openpks/db';
 
 /** The `uaa` schema. Applied in order at start; never edit one that shipped, add the next. */
@@ -133,4 +134,5 @@ CREATE TABLE sessions (
 );
 `,
   },
+  revocationJournalMigration,
 ];

@@ -1,3 +1,4 @@
+import { purgeExpiredRevocations } from '@openpks/auth';
 import type { Queryable } from '@openpks/db';
 
 export interface RefreshTokenRow {
@@ -159,4 +160,5 @@ export async function purgeExpired(q: Queryable, now: Date, failuresBefore: Date
   await q.query(`DELETE FROM uaa.revoked_tokens WHERE expires_at <= $1`, [now]);
   await q.query(`DELETE FROM uaa.authorization_codes WHERE expires_at <= $1`, [now]);
   await q.query(`DELETE FROM uaa.sessions WHERE expires_at <= $1`, [now]);
+  await purgeExpiredRevocations(q, now);
 }

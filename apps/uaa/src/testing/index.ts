@@ -66,7 +66,7 @@ export interface TestUaa {
   createUser(username: string, password: string, groups?: readonly string[]): Promise<string>;
   /** An access token of the `admin` client (SCIM and client administration). */
   adminToken(): Promise<string>;
-  rotateSigningKey(): Promise<string>;
+  rotateSigningKey(options?: { retireNow?: boolean }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -213,7 +213,7 @@ export async function startTestUaa(options: TestUaaOptions = {}): Promise<TestUa
     tokenFor,
     createUser,
     adminToken,
-    rotateSigningKey: () => server.rotateSigningKey(),
+    rotateSigningKey: (rotation) => server.rotateSigningKey(rotation),
     stop: async () => {
       await server.stop();
       if (ownDb) await db.close();

@@ -5,7 +5,7 @@ import { migrate, type Database, type Unlisten } from '@openpks/db';
 import { ForbiddenError, InputError, NotFoundError, UnauthenticatedError } from '@openpks/domain';
 import { issueCertificate, type SecretBox, type ServerCredentials } from '@openpks/pki';
 import { listenHttps, type HttpsListener, type Logger } from '@openpks/role';
-import { UaaTokenVerifier, type TokenVerifier } from '@openpks/auth';
+import { followRevocations, RevocationList, UaaTokenVerifier, type TokenVerifier } from '@openpks/auth';
 import { SimCpi, type SimCpiOptions } from '../cpi/simCpi.js';
 import type { AgentInstance, ErrandOutcome } from '../cpi/agent.js';
 import { Lifecycle, parseManifest, type Job, type Manifest } from '../manifest/manifest.js';
@@ -98,6 +98,9 @@ export class EmbeddedDirector {
   readonly #configServer: ReturnType<typeof createConfigServerApi>;
   #listener: HttpsListener | undefined;
   #unlisten: Unlisten | undefined;
+  /** UAA's published revocations, so a revoked token stops working here too, not only at UAA. */
+  readonly #revocations = new RevocationList();
+  #stopFollowingRevocations: (() => Promise<void>) | undefined;
   readonly #taskWatchers = new Map<number, Set<() => void>>();
   #uuid = '';
   #stopped: Promise<void> | undefined;
@@ -110,6 +113,7 @@ export class EmbeddedDirector {
       new UaaTokenVerifier({
         issuer,
         jwksUrl: `${options.uaa.url}/token_keys`,
+        revocations: this.#revocations,
         ...(options.uaa.ca ? { ca: options.uaa.ca } : {}),
       });
     const kubeVerifier =
@@ -118,6 +122,7 @@ export class EmbeddedDirector {
         issuer,
         jwksUrl: `${options.uaa.url}/token_keys`,
         audience: KUBE_CLIENT_ID,
+        revocations: this.#revocations,
         ...(options.uaa.ca ? { ca: options.uaa.ca } : {}),
       });
     this.#auth = new DirectorAuth(this.#verifier, () => this.#uuid, logger);
@@ -277,6 +282,10 @@ export class EmbeddedDirector {
       `SELECT value FROM director.settings WHERE key = 'uuid'`,
     );
     this.#uuid = rows[0]!.value;
+    this.#stopFollowingRevocations = await followRevocations(db, this.#revocations, {
+      onError: (error) =>
+        logger.warn({ err: error }, 'reading UAA revocations failed; retrying every second'),
+    });
     this.#unlisten = await db.listen(TASK_EVENTS_CHANNEL, (payload) => {
       try {
         const { id, kind } = JSON.parse(payload) as TaskNotice;
@@ -346,6 +355,7 @@ export class EmbeddedDirector {
     this.cpi.releaseHangs();
     await this.agent.close();
     await this.#unlisten?.();
+    await this.#stopFollowingRevocations?.();
   }
 
   /**
