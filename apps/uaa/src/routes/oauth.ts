@@ -7,6 +7,7 @@ import { oauthErrors, UaaError } from '../errors.js';
 import { basicCredentials, bearerToken, hasAnyScope, requireBearer } from '../http/auth.js';
 import { readForm, sendJson } from '../http/io.js';
 import type { Router } from '../http/router.js';
+import { endUserSessions } from '../sessions.js';
 import { findClient, renewClientTokenSalt, type ClientRow } from '../store/clients.js';
 import {
   consumeAuthorizationCode,
@@ -303,6 +304,7 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
     await ctx.db.transaction(async (tx) => {
       await renewUserTokenSalt(tx, user.id);
       await deleteRefreshTokens(tx, { userId: user.id });
+      await endUserSessions(tx, user.id);
     });
     sendJson(res, 200, {});
   });
