@@ -218,7 +218,7 @@ describe.each(testDatabaseBackends())('browser sessions end when they should, on
     expect(await sessionsOf(user.id)).toBe(0);
 
     await expectSignedOut(browser, user.id);
-    // The right password no longer signs in.
+    // The right password no longer signs in: the page says a new password is needed and who sets it.
     const html = await (await browser.request(`${uaa.url}/login`)).text();
     const posted = await browser.request(`${uaa.url}/login.do`, {
       method: 'POST',
@@ -230,6 +230,9 @@ describe.each(testDatabaseBackends())('browser sessions end when they should, on
       }),
     });
     expect(posted.status).toBe(401);
+    const page = await posted.text();
+    expect(page).toContain('Your password must be changed before you can sign in');
+    expect(page).toContain('Ask an administrator to set a new password');
     expect(browser.cookies.has('uaa_session')).toBe(false);
     expect(await silentCode(browser)).toBeNull();
     expect(await codesOf(user.id)).toBe(0);

@@ -1,7 +1,7 @@
 import type { UaaContext } from '../context.js';
 import { authenticateUser } from '../authentication.js';
 import { randomToken, safeEqual, sha256Hex } from '../crypto.js';
-import { UaaError } from '../errors.js';
+import { oauthErrors, UaaError } from '../errors.js';
 import { cookie, parseCookies, readForm, redirect, sendHtml } from '../http/io.js';
 import { localRedirect } from '../http/localRedirect.js';
 import type { Router } from '../http/router.js';
@@ -15,6 +15,15 @@ import { GrantType, parseScopeParameter, userGroupNames, userTokenScopes } from 
 /** UAA's name for its double-submit CSRF cookie and form field. */
 const CSRF_COOKIE = 'X-Uaa-Csrf';
 const CODE_VALIDITY_SECONDS = 300;
+
+/**
+ * UAA would send the user on to `/force_password_change`; this UAA has no such page, so the sign-in stops
+ * here and says who can unblock it. The password grant keeps UAA's terse wording.
+ */
+const PASSWORD_CHANGE_REQUIRED_ON_LOGIN_PAGE =
+  'Your password must be changed before you can sign in, and it cannot be changed on this page. ' +
+  'Ask an administrator to set a new password for you (for example with "uaac password set <username>"), ' +
+  'then sign in with that password.';
 
 /** Forgets a session cookie the server no longer honours, so the browser stops sending it. */
 const CLEAR_SESSION_COOKIE = cookie(SESSION_COOKIE, '', { maxAge: 0 });
@@ -59,9 +68,11 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
       if (error instanceof UaaError && error.status === 401) {
         // Locked, deactivated or needing a new password is worth saying; a wrong password is not told apart.
         const shown =
-          error.description === 'Bad credentials'
+          error.description === oauthErrors.badUserCredentials().description
             ? 'Unable to verify email or password. Please try again.'
-            : error.description;
+            : error.description === oauthErrors.passwordChangeRequired().description
+              ? PASSWORD_CHANGE_REQUIRED_ON_LOGIN_PAGE
+              : error.description;
         again(401, shown, username);
         return;
       }
