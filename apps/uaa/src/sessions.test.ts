@@ -6,6 +6,7 @@ import { sha256Base64Url } from './crypto.js';
 import { hiddenInput, startTestUaa, TestBrowser, type TestUaa } from './testing/index.js';
 
 const CALLBACK = 'http://localhost:3000/api/auth/callback/uaa';
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
 describe.each(testDatabaseBackends())('browser sessions end when they should, on $name', (backend) => {
   let db: Database;
@@ -316,5 +317,94 @@ describe.each(testDatabaseBackends())('browser sessions end when they should, on
     });
     expect(response.status).toBe(200);
     expect(await silentCode(browser)).toMatch(/\S+/);
+  });
+
+  describe('the refresh grant', () => {
+    async function refresh(refreshToken: string) {
+      const response = await uaa.fetch(`${uaa.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: basic('pks_cli', '') },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, string> };
+    }
+
+    async function refreshTokenOf(user: { username: string; password: string }): Promise<string> {
+      const tokens = await uaa.tokenFor({ username: user.username, password: user.password });
+      expect((await refresh(tokens.refresh_token!)).status).toBe(200);
+      return tokens.refresh_token!;
+    }
+
+    it('is refused once an administrator requires a new password', async () => {
+      const user = await newUser();
+      const refreshToken = await refreshTokenOf(user);
+
+      await adminCall('PATCH', `/Users/${user.id}/status`, { passwordChangeRequired: true });
+
+      const result = await refresh(refreshToken);
+      expect(result.status).toBe(400);
+      expect(result.body.error).toBe('invalid_grant');
+      expect(result.body.error_description).toMatch(/^User password change is required/);
+      // Lifting the requirement lets the same token refresh again: the refusal was the flag, not a revocation.
+      await adminCall('PATCH', `/Users/${user.id}/status`, { passwordChangeRequired: false });
+      expect((await refresh(refreshToken)).status).toBe(200);
+    });
+
+    it('is refused while the account is locked by failed sign-ins', async () => {
+      const user = await newUser();
+      const refreshToken = await refreshTokenOf(user);
+
+      for (let i = 0; i < 5; i++) {
+        await expect(uaa.tokenFor({ username: user.username, password: 'wrong-password' })).rejects.toThrow(
+          /401/,
+        );
+      }
+
+      const result = await refresh(refreshToken);
+      expect(result.status).toBe(400);
+      expect(result.body).toEqual({
+        error: 'invalid_grant',
+        error_description: 'Your account has been locked because of too many failed attempts to login.',
+      });
+    });
+
+    it('is refused once the user is deleted', async () => {
+      const user = await newUser();
+      const refreshToken = await refreshTokenOf(user);
+      const response = await uaa.fetch(`${uaa.url}/Users/${user.id}`, {
+        method: 'DELETE',
+        headers: {
+          authorization: `Bearer ${await uaa.adminToken()}`,
+          'if-match': String(await version(user.id)),
+        },
+      });
+      expect(response.status).toBe(200);
+
+      const result = await refresh(refreshToken);
+      expect(result.status).toBe(401);
+      expect(result.body.error).toBe('invalid_token');
+    });
+
+    it('is refused when rev_sig no longer matches (the email, part of it, changed)', async () => {
+      const user = await newUser();
+      const refreshToken = await refreshTokenOf(user);
+      const response = await uaa.fetch(`${uaa.url}/Users/${user.id}`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${await uaa.adminToken()}`,
+          'content-type': 'application/json',
+          'if-match': String(await version(user.id)),
+        },
+        body: JSON.stringify({ emails: [{ value: `moved-${user.username}@example.com`, primary: true }] }),
+      });
+      expect(response.status).toBe(200);
+
+      const result = await refresh(refreshToken);
+      expect(result.status).toBe(401);
+      expect(result.body).toEqual({
+        error: 'invalid_token',
+        error_description: 'Invalid refresh token: revocable signature mismatch',
+      });
+    });
   });
 });
