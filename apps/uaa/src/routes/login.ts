@@ -1,21 +1,32 @@
-import type { IncomingMessage } from 'node:http';
 import type { UaaContext } from '../context.js';
 import { authenticateUser } from '../authentication.js';
 import { randomToken, safeEqual, sha256Hex } from '../crypto.js';
-import { UaaError } from '../errors.js';
+import { oauthErrors, UaaError } from '../errors.js';
 import { cookie, parseCookies, readForm, redirect, sendHtml } from '../http/io.js';
 import { localRedirect } from '../http/localRedirect.js';
 import type { Router } from '../http/router.js';
 import { homePage, loginPage, messagePage } from '../loginPage.js';
 import { findClient } from '../store/clients.js';
-import { deleteSession, findSession, insertAuthorizationCode, insertSession } from '../store/tokens.js';
-import { findUserById, type UserRow } from '../store/users.js';
+import { resumeSession, SESSION_COOKIE, startSession, type SessionState } from '../sessions.js';
+import { deleteSession, insertAuthorizationCode } from '../store/tokens.js';
+import type { UserRow } from '../store/users.js';
 import { GrantType, parseScopeParameter, userGroupNames, userTokenScopes } from '../tokenService.js';
 
-const SESSION_COOKIE = 'uaa_session';
 /** UAA's name for its double-submit CSRF cookie and form field. */
 const CSRF_COOKIE = 'X-Uaa-Csrf';
 const CODE_VALIDITY_SECONDS = 300;
+
+/**
+ * UAA would send the user on to `/force_password_change`; this UAA has no such page, so the sign-in stops
+ * here and says who can unblock it. The password grant keeps UAA's terse wording.
+ */
+const PASSWORD_CHANGE_REQUIRED_ON_LOGIN_PAGE =
+  'Your password must be changed before you can sign in, and it cannot be changed on this page. ' +
+  'Ask an administrator to set a new password for you (for example with "uaac password set <username>"), ' +
+  'then sign in with that password.';
+
+/** Forgets a session cookie the server no longer honours, so the browser stops sending it. */
+const CLEAR_SESSION_COOKIE = cookie(SESSION_COOKIE, '', { maxAge: 0 });
 
 /** Browser login: `/login`, `/login.do`, `/logout.do`, and `/oauth/authorize` (authorization code + PKCE). */
 export function loginRoutes(router: Router, ctx: UaaContext): void {
@@ -57,22 +68,17 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
       if (error instanceof UaaError && error.status === 401) {
         // Locked, deactivated or needing a new password is worth saying; a wrong password is not told apart.
         const shown =
-          error.description === 'Bad credentials'
+          error.description === oauthErrors.badUserCredentials().description
             ? 'Unable to verify email or password. Please try again.'
-            : error.description;
+            : error.description === oauthErrors.passwordChangeRequired().description
+              ? PASSWORD_CHANGE_REQUIRED_ON_LOGIN_PAGE
+              : error.description;
         again(401, shown, username);
         return;
       }
       throw error;
     }
-    const sessionId = randomToken(32);
-    const now = ctx.clock.now();
-    await insertSession(ctx.db, {
-      session_hash: sha256Hex(sessionId),
-      user_id: user.id,
-      auth_time: now,
-      expires_at: new Date(now.getTime() + ctx.sessionValidity * 1000),
-    });
+    const sessionId = await startSession(ctx, user);
     ctx.logger.info({ user_id: user.id }, 'user signed in');
     redirect(res, redirectTo ?? '/', {
       'Set-Cookie': [cookie(SESSION_COOKIE, sessionId), cookie(CSRF_COOKIE, '', { maxAge: 0 })],
@@ -80,14 +86,13 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
   });
 
   router.on('GET', '/', async ({ req, res }) => {
-    const session = await currentSession(ctx, req);
-    const user = session && (await findUserById(ctx.db, session.user_id));
-    if (!user) {
-      redirect(res, '/login');
+    const state = await resumeSession(ctx, req);
+    if (state.kind !== 'active') {
+      redirect(res, '/login', clearEndedSession(state));
       return;
     }
     const csrf = randomToken(24);
-    sendHtml(res, 200, homePage(user.username, csrf), { 'Set-Cookie': cookie(CSRF_COOKIE, csrf) });
+    sendHtml(res, 200, homePage(state.user.username, csrf), { 'Set-Cookie': cookie(CSRF_COOKIE, csrf) });
   });
 
   router.on(['GET', 'POST'], '/logout.do', async ({ req, res }) => {
@@ -101,7 +106,7 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
       const client = await findClient(ctx.db, clientId);
       if (client?.redirect_uri.some((uri) => sameRedirectTarget(uri, target))) location = target;
     }
-    redirect(res, location, { 'Set-Cookie': cookie(SESSION_COOKIE, '', { maxAge: 0 }) });
+    redirect(res, location, { 'Set-Cookie': CLEAR_SESSION_COOKIE });
   });
 
   router.on('GET', '/oauth/authorize', async ({ req, res, url }) => {
@@ -131,12 +136,12 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
       return;
     }
     const state = q.get('state');
-    const fail = (error: string, description: string) => {
+    const fail = (error: string, description: string, headers: Record<string, string> = {}) => {
       const target = new URL(redirectUri);
       target.searchParams.set('error', error);
       target.searchParams.set('error_description', description);
       if (state !== null) target.searchParams.set('state', state);
-      redirect(res, target.href);
+      redirect(res, target.href, headers);
     };
     if (q.get('response_type') !== 'code') {
       fail('unsupported_response_type', 'Only response_type=code is supported');
@@ -175,19 +180,25 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
       return;
     }
 
-    const session = await currentSession(ctx, req);
-    const user = session && (await findUserById(ctx.db, session.user_id));
+    // A session ended by a password change, a revoke-all, a deletion or a required password change is no
+    // sign-in: the browser goes to the login page with this request kept, and no code comes from it.
+    const signIn = await resumeSession(ctx, req);
     const prompt = q.get('prompt') ?? '';
-    if (!session || !user || !user.active || prompt.split(' ').includes('login')) {
+    if (signIn.kind !== 'active' || prompt.split(' ').includes('login')) {
       if (prompt === 'none') {
-        fail('login_required', 'The user is not signed in');
+        fail('login_required', 'The user is not signed in', clearEndedSession(signIn));
         return;
       }
       const back = new URL(url.href);
       back.searchParams.delete('prompt');
-      redirect(res, `/login?redirect=${encodeURIComponent(`${back.pathname}${back.search}`)}`);
+      redirect(
+        res,
+        `/login?redirect=${encodeURIComponent(`${back.pathname}${back.search}`)}`,
+        clearEndedSession(signIn),
+      );
       return;
     }
+    const { session, user } = signIn;
 
     let scopes: string[];
     try {
@@ -223,10 +234,8 @@ export function loginRoutes(router: Router, ctx: UaaContext): void {
   });
 }
 
-async function currentSession(ctx: UaaContext, req: IncomingMessage) {
-  const sessionId = parseCookies(req).get(SESSION_COOKIE);
-  if (!sessionId) return undefined;
-  return findSession(ctx.db, sha256Hex(sessionId), ctx.clock.now());
+function clearEndedSession(state: SessionState): Record<string, string> {
+  return state.kind === 'ended' ? { 'Set-Cookie': CLEAR_SESSION_COOKIE } : {};
 }
 
 function sameRedirectTarget(registered: string, target: string): boolean {

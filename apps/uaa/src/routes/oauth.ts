@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { UaaScope } from '../constants.js';
 import type { UaaContext } from '../context.js';
-import { authenticateClient, authenticateUser } from '../authentication.js';
+import { authenticateClient, authenticateUser, isLockedOut } from '../authentication.js';
 import { safeEqual, sha256Base64Url, sha256Hex } from '../crypto.js';
 import { oauthErrors, UaaError } from '../errors.js';
 import { basicCredentials, bearerToken, hasAnyScope, requireBearer } from '../http/auth.js';
@@ -13,6 +13,7 @@ import {
   publishTokenRevoked,
   publishUserTokensRevoked,
 } from '../revocations.js';
+import { endUserSessions } from '../sessions.js';
 import { findClient, renewClientTokenSalt, type ClientRow } from '../store/clients.js';
 import {
   consumeAuthorizationCode,
@@ -156,6 +157,18 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
           throw oauthErrors.invalidRefreshToken(': the user no longer exists or is inactive');
         if (userRevocationSignature(client, user) !== stored.rev_sig) {
           throw oauthErrors.invalidRefreshToken(': revocable signature mismatch');
+        }
+        // UAA's refresh checks neither; here a refresh is refused whenever a new sign-in would be, so a
+        // distrusted password or a locked account cannot keep a session alive through its refresh token.
+        if (user.password_change_required) {
+          throw oauthErrors.invalidGrant(
+            'User password change is required: an administrator must set a new password before tokens are refreshed',
+          );
+        }
+        if (await isLockedOut(ctx, ctx.db, user.id)) {
+          throw oauthErrors.invalidGrant(
+            'Your account has been locked because of too many failed attempts to login.',
+          );
         }
         const extra = requested?.filter((scope) => !stored.scope.includes(scope)) ?? [];
         if (extra.length > 0) throw oauthErrors.invalidScope(extra);
@@ -313,6 +326,7 @@ export function oauthRoutes(router: Router, ctx: UaaContext): void {
       await renewUserTokenSalt(tx, user.id);
       await deleteRefreshTokens(tx, { userId: user.id });
       await publishUserTokensRevoked(ctx, tx, user);
+      await endUserSessions(tx, user.id);
     });
     sendJson(res, 200, {});
   });

@@ -29,6 +29,7 @@ import {
   type GroupRow,
   type MemberRow,
 } from '../store/groups.js';
+import { endUserSessions } from '../sessions.js';
 import { deleteRefreshTokens } from '../store/tokens.js';
 import {
   clearLoginFailures,
@@ -198,8 +199,9 @@ export function scimRoutes(router: Router, ctx: UaaContext): void {
     const hash = await hashSecret(password);
     await ctx.db.transaction(async (tx) => {
       await setUserPassword(tx, user.id, hash, ctx.clock.now());
-      // rev_sig already ends them; deleting them keeps the table honest.
+      // rev_sig and the session binding already end them; deleting them keeps the tables honest.
       await deleteRefreshTokens(tx, { userId: user.id });
+      await endUserSessions(tx, user.id);
       await publishUserTokensRevoked(ctx, tx, user);
     });
     ctx.logger.info({ user_id: user.id }, 'password changed');
@@ -225,6 +227,8 @@ export function scimRoutes(router: Router, ctx: UaaContext): void {
       if (locked === false) await clearLoginFailures(tx, user.id);
       if (passwordChangeRequired !== undefined)
         await setPasswordChangeRequired(tx, user.id, passwordChangeRequired, ctx.clock.now());
+      // Whoever is signed in as the user must not go on under the password the administrator distrusts.
+      if (passwordChangeRequired === true) await endUserSessions(tx, user.id);
     });
     sendJson(res, 200, {
       ...(locked !== undefined ? { locked } : {}),

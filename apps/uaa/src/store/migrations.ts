@@ -134,5 +134,18 @@ CREATE TABLE sessions (
 );
 `,
   },
+  {
+    id: '0003_session_binding',
+    sql: `
+-- A session remembers the user's credentials as they were at sign-in (a hash, see credentialBinding) and
+-- is checked against them on every use. Sessions from before carry nothing to check against, so they end;
+-- their users sign in once more.
+DELETE FROM sessions;
+ALTER TABLE sessions ADD COLUMN credential_binding text NOT NULL;
+-- Ending a user's sessions and unredeemed codes at once (password change, revoke-all) looks them up by user.
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX authorization_codes_user ON authorization_codes (user_id);
+`,
+  },
   revocationJournalMigration,
 ];

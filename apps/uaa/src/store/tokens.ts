@@ -128,12 +128,15 @@ export interface SessionRow {
   user_id: string;
   auth_time: Date;
   expires_at: Date;
+  /** See `credentialBinding`: the user's credentials at sign-in, compared on every use. */
+  credential_binding: string;
 }
 
 export async function insertSession(q: Queryable, row: SessionRow): Promise<void> {
   await q.query(
-    `INSERT INTO uaa.sessions (session_hash, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4)`,
-    [row.session_hash, row.user_id, row.auth_time, row.expires_at],
+    `INSERT INTO uaa.sessions (session_hash, user_id, auth_time, expires_at, credential_binding)
+     VALUES ($1, $2, $3, $4, $5)`,
+    [row.session_hash, row.user_id, row.auth_time, row.expires_at, row.credential_binding],
   );
 }
 
@@ -151,6 +154,16 @@ export async function findSession(
 
 export async function deleteSession(q: Queryable, sessionHash: string): Promise<void> {
   await q.query(`DELETE FROM uaa.sessions WHERE session_hash = $1`, [sessionHash]);
+}
+
+export async function deleteUserSessions(q: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await q.query(`DELETE FROM uaa.sessions WHERE user_id = $1`, [userId]);
+  return rowCount;
+}
+
+export async function deleteUserAuthorizationCodes(q: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await q.query(`DELETE FROM uaa.authorization_codes WHERE user_id = $1`, [userId]);
+  return rowCount;
 }
 
 /** Drops what has expired (and failures older than `failuresBefore`); run now and then so tables stay small. */
