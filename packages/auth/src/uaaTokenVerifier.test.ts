@@ -2,8 +2,10 @@ import { InputError, UnauthenticatedError } from '@openpks/domain';
 import { SignJWT, generateKeyPair, type JWTPayload } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUaa, newSigningKey, serverTls, type SigningKey } from './test-support/fakeUaa.js';
+import { RevocationList } from './revocations.js';
 import {
   KEY_REFETCH_INTERVAL_MS,
+  KEY_SET_MAX_AGE_MS,
   UaaTokenVerifier,
   type UaaTokenVerifierOptions,
 } from './uaaTokenVerifier.js';
@@ -287,6 +289,43 @@ describe('UaaTokenVerifier: key rotation', () => {
     clock = new Date(NOW.getTime() + KEY_REFETCH_INTERVAL_MS);
     await expect(v.verify(unknown)).resolves.toBeDefined();
     expect(uaa.keyRequests).toBe(3);
+  });
+
+  it('stops trusting a key UAA no longer publishes once the key set has aged, without a restart', async () => {
+    const v = verifier();
+    const token = await uaa.sign(userClaims({ exp: IAT + 3_600 }), key1);
+    await v.verify(token);
+    uaa.published = [key2];
+    clock = new Date(NOW.getTime() + KEY_SET_MAX_AGE_MS - 1000);
+    await expect(v.verify(token)).resolves.toBeDefined();
+    expect(uaa.keyRequests).toBe(1);
+    clock = new Date(NOW.getTime() + KEY_SET_MAX_AGE_MS);
+    // The aged set is refreshed in the background: this answer may still come from the old set.
+    await v.verify(token).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(uaa.keyRequests).toBe(2);
+    expect((await failure(v.verify(token))).message).toBe('token signing key unknown');
+  });
+
+  it('refetches the keys before answering when UAA announces a key change', async () => {
+    const revocations = new RevocationList({ now: () => clock });
+    const v = verifier({ revocations });
+    const token = await uaa.sign(userClaims(), key1);
+    await v.verify(token);
+    uaa.published = [key2];
+    revocations.add({ keys: true, expiresAt: new Date(NOW.getTime() + 600_000) });
+    expect((await failure(v.verify(token))).message).toBe('token signing key unknown');
+    expect(uaa.keyRequests).toBe(2);
+  });
+
+  it('refuses a cached token once a revocation names it', async () => {
+    const revocations = new RevocationList({ now: () => clock });
+    const v = verifier({ revocations });
+    const token = await uaa.sign(userClaims(), key1);
+    await v.verify(token);
+    revocations.add({ jti: userClaims().jti as string, expiresAt: new Date(NOW.getTime() + 600_000) });
+    expect((await failure(v.verify(token))).message).toBe('token revoked');
+    expect(uaa.keyRequests).toBe(1);
   });
 
   it('shares one refetch between concurrent verifications with an unknown key id', async () => {
