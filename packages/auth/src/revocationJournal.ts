@@ -101,9 +101,10 @@ export async function followRevocations(
       keys: boolean;
       expires_at: Date;
     }>(
-      `SELECT id::text AS id, jti, user_id, client_id, rev_sigs, keys, expires_at FROM uaa.revocations
-       WHERE expires_at > now() AND (id > $1 OR created > now() - make_interval(secs => $2))
-       ORDER BY id`,
+      `SELECT r.id::text AS id, r.jti, r.user_id, r.client_id, r.rev_sigs, r.keys, r.expires_at
+       FROM uaa.revocations r
+       WHERE r.expires_at > now() AND (r.id > $1 OR r.created > now() - make_interval(secs => $2))
+       ORDER BY r.id`,
       [lastId.toString(), REREAD_WINDOW_SECONDS],
     );
     const now = Date.now();

@@ -2,6 +2,7 @@ import { UnauthenticatedError } from '@openpks/domain';
 import type { DirectorClient } from '@openpks/bosh';
 import type { PubSub } from '@openpks/db';
 import type { Caller } from '../services/access.js';
+import type { ClusterFeed } from '../services/clusterFeed.js';
 import type { ClusterService } from '../services/clusterService.js';
 import type { NetworkProfileService } from '../services/networkProfileService.js';
 import type { TaskService } from '../services/taskService.js';
@@ -9,6 +10,8 @@ import type { AuditRecord } from '../store/records.js';
 
 export interface Services {
   clusters: ClusterService;
+  /** The fleet feed (`clusterFeed`). */
+  feed: ClusterFeed;
   networkProfiles: NetworkProfileService;
   tasks: TaskService;
   pubsub: PubSub;

@@ -13,7 +13,7 @@ export async function channelMessages<T, R>(
 }
 
 /** An async iterator over what `subscribe` pushes (undefined is skipped); ending it unsubscribes. */
-async function iteratorOver<R>(
+export async function iteratorOver<R>(
   subscribe: (push: (value: R | undefined) => void) => Promise<() => Promise<void>>,
 ): Promise<AsyncIterableIterator<R>> {
   const queue: R[] = [];

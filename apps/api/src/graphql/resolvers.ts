@@ -13,6 +13,7 @@ import {
 import { stringify } from 'yaml';
 import { InputError, InternalError, NotFoundError, type Plan as DomainPlan } from '@openpks/domain';
 import { access, clusterNotFound } from '../services/access.js';
+import type { ClusterFeedItem } from '../services/clusterFeed.js';
 import { MAX_CLUSTER_PAGE, PKS_VERSION } from '../services/clusterService.js';
 import {
   CLUSTER_EVENTS_CHANNEL,
@@ -24,13 +25,14 @@ import type { NsxtNetworkDetails } from '@openpks/nsx';
 import type { ClusterRecord, NetworkProfileRecord } from '../store/records.js';
 import type { TaskRecord } from '../services/taskService.js';
 import { requireCaller, type ApiContext } from './context.js';
-import { keyedChannelMessages } from './iterate.js';
+import { iteratorOver, keyedChannelMessages } from './iterate.js';
 import { loadersOf } from './loaders.js';
 import {
   AuditEvent,
   Cluster,
   ClusterConnection,
   ClusterEvent,
+  ClusterFeedEvent,
   ClusterNode,
   CreateClusterInput,
   Credentials,
@@ -339,6 +341,37 @@ export class ClusterResolver {
   })
   clusterEvents(@Root() event: ClusterEventMessage, @Arg('name', () => String) _name: string): ClusterEvent {
     return eventOf(event);
+  }
+
+  @Subscription(() => ClusterFeedEvent, {
+    description:
+      'Every cluster you may see, as one feed: the current list (ADDED each) then SYNCED, then each cluster ' +
+      'added, changed (state and progress) or deleted as it happens. Resubscribe with `after` set to the ' +
+      'last cursor you got to receive only what you missed (or RESYNC and the list, when that is too old).',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as ApiContext;
+      const caller = requireCaller(ctx);
+      return iteratorOver<ClusterFeedItem>((push) =>
+        ctx.services.feed.open(caller, args.after as string | null | undefined, push),
+      );
+    },
+  })
+  clusterFeed(
+    @Root() item: ClusterFeedItem,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'The cursor of the last message you received, to resume after it',
+    })
+    _after?: string | null,
+  ): ClusterFeedEvent {
+    return {
+      type: item.type,
+      cursor: item.cursor,
+      clusterName: item.clusterName,
+      clusterUuid: item.clusterUuid,
+      cluster: item.cluster && clusterOf(item.cluster),
+      event: item.event && eventOf(item.event),
+    };
   }
 }
 

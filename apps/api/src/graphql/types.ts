@@ -1,4 +1,5 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ClusterFeedEventType } from '../services/clusterFeed.js';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 
 // Every field names its type explicitly: vitest's transpiler emits no decorator metadata.
@@ -246,4 +247,47 @@ export class NetworkProfileInput {
   @Field(() => String) name: string;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => JSONObjectResolver) parameters: Record<string, unknown>;
+}
+
+registerEnumType(ClusterFeedEventType, {
+  name: 'ClusterFeedEventType',
+  description: 'What a fleet-feed message says happened',
+  valuesConfig: {
+    ADDED: {
+      description: 'A cluster appeared: its create was requested, or it exists as the feed (re)starts',
+    },
+    MODIFIED: { description: 'A cluster changed state, or its Director task made progress' },
+    DELETED: { description: 'A cluster was deleted: remove it' },
+    SYNCED: { description: 'Everything up to here has been sent: your view of the fleet is complete' },
+    RESYNC: {
+      description:
+        'The resume point is too old or unknown: drop every cluster you hold; the full list follows',
+    },
+  },
+});
+
+@ObjectType({
+  description:
+    'One message of the fleet feed: a cluster added, changed or deleted, or a sync marker, with the point to resume after it',
+})
+export class ClusterFeedEvent {
+  @Field(() => ClusterFeedEventType) type: ClusterFeedEventType;
+  @Field(() => String, {
+    description: 'Pass as `after` when you subscribe again, to get only what happened after this message',
+  })
+  cursor: string;
+  @Field(() => String, { nullable: true, description: 'The cluster concerned (null for SYNCED and RESYNC)' })
+  clusterName?: string | undefined;
+  @Field(() => ID, { nullable: true, description: 'The cluster concerned (null for SYNCED and RESYNC)' })
+  clusterUuid?: string | undefined;
+  @Field(() => Cluster, {
+    nullable: true,
+    description: 'The cluster as it is now (null for DELETED, SYNCED and RESYNC)',
+  })
+  cluster?: Cluster | undefined;
+  @Field(() => ClusterEvent, {
+    nullable: true,
+    description: 'The state change or progress behind this message (null in the list sent at the start)',
+  })
+  event?: ClusterEvent | undefined;
 }

@@ -35,6 +35,7 @@ import { requireCaller, type ApiContext, type Services } from '../graphql/contex
 import { graphql } from '../graphql/graphqlRealm.js';
 import { buildApiSchema } from '../graphql/schema.js';
 import { access, callerOf, type Caller } from '../services/access.js';
+import { ClusterFeed } from '../services/clusterFeed.js';
 import { ClusterService, PKS_VERSION } from '../services/clusterService.js';
 import { NetworkProfileService } from '../services/networkProfileService.js';
 import { TaskService } from '../services/taskService.js';
@@ -174,6 +175,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   const services: Services = {
     clusters: clusterService,
+    feed: new ClusterFeed({ db, pubsub }),
     networkProfiles: new NetworkProfileService(db, clusterService, options.nsx?.topology),
     tasks: taskService,
     pubsub,

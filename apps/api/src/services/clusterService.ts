@@ -255,7 +255,7 @@ export class ClusterService {
             this.#o.holder,
             this.#o.leaseMs,
           );
-          await this.#stateEvent(tx, { ...record, masterIps: [] }, 'Creating cluster');
+          await this.#stateEvent(tx, { ...record, masterIps: [] }, 'Creating cluster', { created: true });
           if (network !== undefined) {
             await clusterNetworks.put(tx, {
               clusterUuid: uuid,
@@ -690,8 +690,10 @@ export class ClusterService {
     tx: Parameters<Parameters<Database['transaction']>[0]>[0],
     cluster: Omit<ClusterRecord, 'createdAt' | 'updatedAt' | 'deletedAt'>,
     description: string,
+    { created = false }: { created?: boolean } = {},
   ) {
     return recordClusterEvent(tx, this.#o.pubsub, {
+      ...(created ? { created } : {}),
       clusterUuid: cluster.uuid,
       clusterName: cluster.name,
       owner: cluster.owner,

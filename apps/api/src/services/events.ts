@@ -10,6 +10,10 @@ export type ClusterEventKind = (typeof ClusterEventKind)[keyof typeof ClusterEve
 
 /** A state change of a cluster, or a line of its Director task's progress (stage, task, index/total, %). */
 export interface ClusterEventMessage {
+  /** The event's id in `api.cluster_events` (decimal): the resume point of the fleet feed. */
+  id?: string | undefined;
+  /** The event that announces a new cluster (its create request), so feeds can say ADDED. */
+  created?: boolean | undefined;
   clusterUuid: string;
   clusterName: string;
   owner: string;
@@ -40,11 +44,11 @@ export async function recordClusterEvent(
   pubsub: PubSub,
   event: ClusterEventMessage,
 ): Promise<void> {
-  await db.query(`INSERT INTO api.cluster_events (cluster_uuid, event) VALUES ($1, $2::jsonb)`, [
-    event.clusterUuid,
-    JSON.stringify(event),
-  ]);
-  await pubsub.publish(CLUSTER_EVENTS_CHANNEL, event, db);
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO api.cluster_events (cluster_uuid, event) VALUES ($1, $2::jsonb) RETURNING id::text AS id`,
+    [event.clusterUuid, JSON.stringify(event)],
+  );
+  await pubsub.publish(CLUSTER_EVENTS_CHANNEL, { ...event, id: rows[0]!.id }, db);
 }
 
 export async function recentClusterEvents(
