@@ -118,6 +118,9 @@ function clusterOf(c: ClusterRecord): Cluster {
   };
 }
 
+/** The most events (a cluster's, or audit events) one list field serves; a larger `limit` is cut to it. */
+export const MAX_EVENTS_LIMIT = 500;
+
 const CURSOR_PREFIX = 'cluster:';
 
 /** An opaque cursor: the cluster's name (names order the list and are unique among live clusters). */
@@ -164,7 +167,7 @@ export class MeResolver {
     @Ctx() ctx: ApiContext,
     @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
   ): Promise<AuditEvent[]> {
-    return ctx.services.auditEvents(requireCaller(ctx), Math.min(Math.max(limit, 1), 500));
+    return ctx.services.auditEvents(requireCaller(ctx), Math.min(Math.max(limit, 1), MAX_EVENTS_LIMIT));
   }
 }
 
@@ -234,7 +237,10 @@ export class ClusterResolver {
     const loaders = loadersOf(ctx);
     const record = await loaders.cluster.load(cluster.name);
     if (record === undefined) throw clusterNotFound(cluster.name);
-    const events = await loaders.events.load({ uuid: record.uuid, limit: Math.min(Math.max(limit, 1), 500) });
+    const events = await loaders.events.load({
+      uuid: record.uuid,
+      limit: Math.min(Math.max(limit, 1), MAX_EVENTS_LIMIT),
+    });
     return events.map(eventOf);
   }
 

@@ -48,7 +48,7 @@ import {
   type AnswerCacheOptions,
   type GraphQLRequestBody,
 } from './answerCache.js';
-import { DEFAULT_QUERY_LIMITS, queryLimitRules, type QueryLimits } from './guards.js';
+import { DEFAULT_QUERY_LIMITS, QueryCostGuard, queryLimitRules, type QueryLimits } from './guards.js';
 import { Metrics } from './metrics.js';
 import { inputErrorOfVariable } from './variableErrors.js';
 
@@ -187,7 +187,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
 
   const schema = await buildApiSchema();
-  const rules = queryLimitRules(options.limits ?? DEFAULT_QUERY_LIMITS);
+  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
+  const rules = queryLimitRules(limits);
+  const costs = new QueryCostGuard({ schema, plans: options.plans, limits });
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
 
   const authenticate = async (
@@ -239,6 +241,32 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
   };
 
+  // After validation, before execution: the operation is known and the variables are at hand, so lists are
+  // priced by what will really be asked; nothing has run yet.
+  const limitCost: ApolloServerPlugin<ApiContext> = {
+    async requestDidStart({ contextValue }) {
+      return {
+        async didResolveOperation(request) {
+          const caller = contextValue.caller;
+          if (caller === undefined || request.operation === undefined) return;
+          const refusal = await costs.check({
+            document: request.document,
+            operation: request.operation,
+            variables: request.request.variables,
+            visibleClusters: () => clusterService.countVisible(caller),
+          });
+          // Apollo answers an error thrown here with 500 unless told otherwise; this is the caller's query.
+          if (refusal !== undefined) {
+            throw new graphql.GraphQLError(refusal.message, {
+              originalError: refusal.originalError,
+              extensions: { ...refusal.extensions, http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+
   // The listener must exist for the drain plugin; Apollo is started before the first request arrives.
   const listener = await listenHttps({
     role: 'api',
@@ -263,6 +291,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     formatError: (formatted, error) => formatError(formatted, error, logger),
     plugins: [
       requireAuthentication,
+      limitCost,
       ApolloServerPluginDrainHttpServer({ httpServer: listener.server }),
       // No HTTP caching of answers here (every answer depends on the caller), and the plugin's per-field
       // instrumentation was a tenth of a large clusters query (bench/ANALYSIS.md).
@@ -317,7 +346,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const wsServer = useServer<Record<string, unknown> | undefined, { caller?: Caller; token?: VerifiedToken }>(
     {
       schema,
-      validate: (s, document) => graphql.validate(s, document, [...graphql.specifiedRules, ...rules]),
+      // What graphql-ws does by default (parse, validate), plus the cost limit: it needs the variables and
+      // the caller, which its `validate` hook does not get. Errors go back as the operation's `error`.
+      onSubscribe: async (ctx, _id, payload) => {
+        const document = graphql.parse(payload.query);
+        const invalid = graphql.validate(schema, document, [...graphql.specifiedRules, ...rules]);
+        if (invalid.length > 0) return invalid;
+        const operation = graphql.getOperationAST(document, payload.operationName);
+        const caller = (ctx.extra as { caller?: Caller }).caller;
+        if (operation && caller !== undefined) {
+          const refusal = await costs.check({
+            document,
+            operation,
+            variables: payload.variables ?? undefined,
+            visibleClusters: () => clusterService.countVisible(caller),
+          });
+          if (refusal !== undefined) return [refusal];
+        }
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+      },
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const raw =

@@ -24,9 +24,12 @@ const ANY_PKS_SCOPE = [PksScope.CLUSTERS_ADMIN, PksScope.CLUSTERS_ADMIN_READ, Pk
 export const access = {
   /** Plans and network profiles: any PKS scope may list them. */
   requireAnyPksScope(caller: Caller): void {
-    if (!hasAnyScope(caller, ANY_PKS_SCOPE)) {
+    if (!this.hasAnyPksScope(caller)) {
       throw new ForbiddenError(`requires one of the scopes ${ANY_PKS_SCOPE.join(', ')}`);
     }
+  },
+  hasAnyPksScope(caller: Caller): boolean {
+    return hasAnyScope(caller, ANY_PKS_SCOPE);
   },
   readsAll(caller: Caller): boolean {
     return hasAnyScope(caller, [PksScope.CLUSTERS_ADMIN, PksScope.CLUSTERS_ADMIN_READ]);

@@ -115,6 +115,15 @@ export class ClusterService {
   }
 
   /**
+   * How many clusters `list` would return the caller, in one COUNT: the query cost limit prices lists of
+   * clusters by it. A caller without a PKS scope sees none (`list` refuses them).
+   */
+  async countVisible(caller: Caller): Promise<number> {
+    if (!access.hasAnyPksScope(caller)) return 0;
+    return clusters.count(this.#o.db, access.readsAll(caller) ? undefined : caller.name);
+  }
+
+  /**
    * One page of the caller's clusters in name order (a cursor connection): `first` up to
    * MAX_CLUSTER_PAGE, after the cluster named `after`, with the total the caller may see.
    */

@@ -40,6 +40,8 @@ export interface TaskRecord {
 
 /** Who a run started outside the API (an operator's upgrade-all) belongs to when the broker names no one. */
 export const OPERATOR = 'operator';
+/** `tasks` lists the most recent runs only, newest first. */
+export const MAX_LISTED_TASKS = 100;
 
 export interface TaskServiceOptions {
   db: Database;
@@ -192,8 +194,8 @@ export class TaskService {
   async list(caller: Caller): Promise<TaskRecord[]> {
     access.requireAnyPksScope(caller);
     const ids = await this.#o.db.query<{ id: string }>(
-      `SELECT id FROM api.tasks WHERE ($1::text IS NULL OR owner = $1) ORDER BY created_at DESC LIMIT 100`,
-      [access.readsAll(caller) ? null : caller.name],
+      `SELECT id FROM api.tasks WHERE ($1::text IS NULL OR owner = $1) ORDER BY created_at DESC LIMIT $2`,
+      [access.readsAll(caller) ? null : caller.name, MAX_LISTED_TASKS],
     );
     return (await Promise.all(ids.rows.map((r) => this.byId(r.id)))).filter((t) => t !== undefined);
   }
