@@ -6,6 +6,9 @@ import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { DEFAULT_QUERY_LIMITS, EXTERNAL_CALL_COST } from './http/guards.js';
 import { startTestApi, type TestApi } from './testing/index.js';
 
+// As an operator of a small installation would set it: a fleet of a few dozen clusters reaches it.
+const LIMITS = { ...DEFAULT_QUERY_LIMITS, maxCost: 5_000 };
+
 // The query cost limit prices an operation as it will run: list sizes from its variables, lists of
 // clusters by the clusters the caller sees, the Director calls of `nodes`, every aliased copy and every
 // fragment. Clusters are recorded straight in the API's table (no broker, no Director: `nodes` is empty).
@@ -75,6 +78,7 @@ describe.each(testDatabaseBackends())('the query cost limit on $name', (backend)
       broker: { url: 'https://127.0.0.1:9', username: 'unused', password: 'unused' },
       // Every answer computed, so each request meets the limit with the fleet as it is now.
       answerCache: false,
+      limits: LIMITS,
     });
     await uaa.createUser('alice', 'alice-password-1', ['pks.clusters.manage']);
     await uaa.createUser('admin1', 'admin1-password-1', ['pks.clusters.admin']);
@@ -111,7 +115,7 @@ describe.each(testDatabaseBackends())('the query cost limit on $name', (backend)
           fields: [expect.objectContaining({ field: 'query' })],
           limit: 'cost',
           cost: 15_030,
-          maxCost: DEFAULT_QUERY_LIMITS.maxCost,
+          maxCost: LIMITS.maxCost,
         },
       },
     ]);
@@ -140,7 +144,7 @@ describe.each(testDatabaseBackends())('the query cost limit on $name', (backend)
       const fewer = await api.query(token.admin, NODES_QUERY);
       expect(fewer.errors).toBeUndefined();
       expect(fewer.data.clusters).toHaveLength(32);
-      expect(32 * PER_CLUSTER_WITH_NODES).toBeLessThanOrEqual(DEFAULT_QUERY_LIMITS.maxCost);
+      expect(32 * PER_CLUSTER_WITH_NODES).toBeLessThanOrEqual(LIMITS.maxCost);
     } finally {
       await db.query(`UPDATE api.clusters SET deleted_at = NULL WHERE name = 'fleet-30'`);
     }
@@ -228,7 +232,7 @@ describe.each(testDatabaseBackends())('the query cost limit on $name', (backend)
         uaa,
         db,
         broker: { url: 'https://127.0.0.1:9', username: 'unused', password: 'unused' },
-        limits: { ...DEFAULT_QUERY_LIMITS, maxCost: 20 },
+        limits: { ...LIMITS, maxCost: 20 },
         answerCache: false,
       });
     }, 60_000);

@@ -39,7 +39,11 @@ export interface QueryLimits {
   maxAliases: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 8, maxCost: 5_000, maxAliases: 15 };
+/**
+ * A plain `clusters` list costs one per cluster, and `pks clusters` over a fleet of 10,000 must still be
+ * answered; anything that multiplies it (events, nodes, aliases) over such a fleet is refused.
+ */
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 8, maxCost: 50_000, maxAliases: 15 };
 
 /**
  * The price of one call to another system made while resolving a field: a Director `vms` task for a
