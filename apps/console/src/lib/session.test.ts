@@ -61,10 +61,28 @@ describe('the console session’s token refresh (real UAA)', () => {
       user_name: 'alice',
       grant_type: 'refresh_token',
     });
-    // What the page gets: the new access token and no error.
+    // What the page gets: the user and no error; the new token stays in the cookie.
     const session = sessionOf({ expires: '2099-01-01T00:00:00.000Z' }, refreshed);
-    expect(session).toMatchObject({ accessToken: refreshed.accessToken, user: { name: 'alice' } });
+    expect(session).toMatchObject({ user: { name: 'alice' } });
     expect(session.error).toBeUndefined();
+  });
+
+  it('gives the page the user, scopes and session expiry only: no access, refresh or ID token', async () => {
+    const token = { ...(await signedIn()), sub: 'alice-id', email: 'alice@example.com' };
+    const session = sessionOf(
+      { expires: '2099-01-01T00:00:00.000Z', user: { name: 'alice', email: 'alice@example.com' } },
+      token,
+    );
+    expect(session).toEqual({
+      expires: '2099-01-01T00:00:00.000Z',
+      user: { name: 'alice', email: 'alice@example.com' },
+      scopes: expect.arrayContaining(['openid', 'pks.clusters.manage']),
+    });
+    const json = JSON.stringify(session);
+    expect(json).not.toMatch(/token/i);
+    expect(json).not.toContain(token.accessToken);
+    expect(json).not.toContain(token.refreshToken);
+    expect(json).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
   });
 
   it('refreshes within two minutes of expiry, and leaves a token not near expiry unchanged', async () => {

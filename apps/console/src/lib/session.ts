@@ -2,8 +2,11 @@ import type { Session } from 'next-auth';
 import type { JWT } from 'next-auth/jwt';
 import type { REFRESH_ERROR } from '../server/sessionTokens';
 
-// Server-only: what of the session reaches the page (the `session` callback). How the access token is
-// kept fresh (next-auth's `jwt` callback after sign-in): ../server/sessionTokens.
+// Server-only: what of the session reaches the page (next-auth's `session` callback, which answers
+// `/api/auth/session` and `useSession`). The UAA tokens themselves stay in the encrypted, http-only
+// session cookie: queries go through the console's GraphQL route and the WebSocket through the console's
+// server, both of which add the access token on the server. How the tokens are refreshed:
+// ../server/sessionTokens.
 
 export {
   REFRESH_ERROR,
@@ -17,22 +20,20 @@ export {
 
 declare module 'next-auth' {
   interface Session {
-    accessToken?: string;
-    /** Seconds since the epoch. */
-    expiresAt?: number;
     scopes: string[];
     error?: typeof REFRESH_ERROR;
   }
 }
 
-/** The `session` callback: what the page may read (the access token for graphql-ws, scopes, the error). */
+/**
+ * The `session` callback: the user's name, their scopes (which actions the console offers) and whether
+ * the refresh failed. No access, refresh or ID token: script on the page never holds a credential.
+ */
 export function sessionOf(session: Pick<Session, 'expires' | 'user'>, token: JWT): Session {
   return {
     expires: session.expires,
     user: { name: token.userName ?? token.name ?? null, email: session.user?.email ?? null },
     scopes: token.scopes ?? [],
-    ...(token.accessToken ? { accessToken: token.accessToken } : {}),
-    ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}),
     ...(token.error ? { error: token.error } : {}),
   };
 }
