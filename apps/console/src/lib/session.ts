@@ -5,7 +5,7 @@ import type { REFRESH_ERROR } from '../server/sessionTokens';
 // Server-only: what of the session reaches the page (next-auth's `session` callback, which answers
 // `/api/auth/session` and `useSession`). The UAA tokens themselves stay in the encrypted, http-only
 // session cookie: queries go through the console's GraphQL route and the WebSocket through the console's
-// server, both of which add the access token on the server. How the tokens are refreshed:
+// server, both of which add the access token on the server. How the tokens are refreshed and revoked:
 // ../server/sessionTokens.
 
 export {
@@ -13,8 +13,10 @@ export {
   REFRESH_MARGIN_SECONDS,
   refreshAccessToken,
   refreshIfDue,
+  revokeRefreshToken,
   scopesOf,
   type RefreshOptions,
+  type RevocationOutcome,
   type TokenFetch,
 } from '../server/sessionTokens';
 

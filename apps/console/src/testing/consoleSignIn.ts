@@ -70,3 +70,18 @@ export async function consoleSignIn(
     scopes: tokens.scope.split(' '),
   };
 }
+
+/** A refresh_token grant as pks_console; the HTTP status says whether UAA still honours the token. */
+export async function refreshStatus(uaa: TestUaa, refreshToken: string): Promise<number> {
+  const response = await uaa.fetch(`${uaa.url}/oauth/token`, {
+    method: 'POST',
+    headers: { accept: 'application/json' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: 'pks_console',
+    }),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
