@@ -18,19 +18,28 @@ export interface ConsoleStack {
   stop(): Promise<number | null>;
 }
 
+export interface ConsoleStackOptions {
+  /** The sim CPI's latency per method (pks.yaml `director.sim.latency_ms`), to keep operations running visibly. */
+  simLatencyMs?: Record<string, number>;
+}
+
 /**
  * Starts the built `pks-server` with every role, the console included, on free ports (port 0) with its
  * own data directory, and waits for its banner.
  */
-export async function startConsoleStack(): Promise<ConsoleStack> {
+export async function startConsoleStack(options: ConsoleStackOptions = {}): Promise<ConsoleStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pks-console-e2e-'));
   const adminPassword = `e2e-${Math.random().toString(36).slice(2)}`;
   // Simulated masters listen on loopback addresses; a range of its own keeps this stack's clusters
   // clear of other stacks running on the machine at the same time (they all default to 127.1.0.0/16).
   const config = join(dataDir, 'pks.yaml');
+  const latency = Object.entries(options.simLatencyMs ?? {}).map(
+    ([method, ms]) => `      ${method}: ${ms}\n`,
+  );
   writeFileSync(
     config,
-    `director:\n  type: embedded\n  sim:\n    ip_range: 127.${2 + Math.floor(Math.random() * 250)}.0.0/16\n`,
+    `director:\n  type: embedded\n  sim:\n    ip_range: 127.${2 + Math.floor(Math.random() * 250)}.0.0/16\n` +
+      (latency.length > 0 ? `    latency_ms:\n${latency.join('')}` : ''),
   );
   const child: ChildProcess = spawn(process.execPath, [join(BIN, 'pks-server.js'), 'start'], {
     env: {

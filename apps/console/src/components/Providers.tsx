@@ -2,23 +2,23 @@
 
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import type { Session } from 'next-auth';
-import { getSession, SessionProvider, signIn, useSession } from 'next-auth/react';
+import { SessionProvider, signIn, useSession } from 'next-auth/react';
 import { useEffect, useMemo, type ReactNode } from 'react';
 import { cacheExchange, Client, fetchExchange, Provider, subscriptionExchange } from 'urql';
 
-/** Session polling keeps the access token refreshed ahead of expiry while a page is open. */
+/**
+ * Session polling keeps the access token in the session cookie refreshed ahead of expiry while a page is
+ * open (the poll runs next-auth's jwt callback on the server; the page never sees the token).
+ */
 const SESSION_REFETCH_SECONDS = 60;
 
 function wsClient(): WsClient {
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
   return createWsClient({
     url: `${scheme}://${window.location.host}/api/graphql/ws`,
-    // Re-read on every (re)connect: the API closes a socket when its token expires, and the reconnect
-    // then carries the refreshed one.
-    connectionParams: async () => {
-      const session = await getSession();
-      return session?.accessToken ? { authorization: `Bearer ${session.accessToken}` } : {};
-    },
+    // No connection params: the console's server authenticates the socket by the session cookie and
+    // adds the access token itself. When the token lapses it closes the socket with "try again later",
+    // and the reconnect carries a fresh one.
     lazy: true,
     retryAttempts: 20,
     shouldRetry: () => true,

@@ -1,10 +1,11 @@
 import type { NextAuthOptions } from 'next-auth';
 import type { OAuthConfig } from 'next-auth/providers/oauth';
-import { refreshIfDue, scopesOf, sessionOf, type RefreshOptions } from './session';
+import { refreshIfDue, revokeRefreshToken, scopesOf, sessionOf, type RefreshOptions } from './session';
 
 // Server-only: the next-auth configuration for signing in through the bundled UAA as the public client
 // `pks_console` (authorization code + PKCE, no secret). The session (an encrypted, http-only cookie)
-// holds the UAA access and refresh tokens; the access token is refreshed before it expires (./session).
+// holds the UAA access and refresh tokens; the access token is refreshed before it expires, and the
+// refresh token is revoked at sign-out (./session). The page sees neither.
 
 /** Scopes asked for; the UAA grants the intersection with the user's groups. */
 const SCOPES = 'openid profile email roles pks.clusters.admin pks.clusters.admin.read pks.clusters.manage';
@@ -64,6 +65,9 @@ function refreshOptions(): RefreshOptions {
   };
 }
 
+/** A UAA that does not answer must not hold the person's sign-out up for long. */
+const REVOKE_TIMEOUT_MS = 5_000;
+
 let options: NextAuthOptions | undefined;
 
 /** Built on first use: the UAA URL and secret arrive in the environment when the server starts. */
@@ -75,6 +79,23 @@ export function authOptions(): NextAuthOptions {
     useSecureCookies: consoleUrl().startsWith('https://'),
     session: { strategy: 'jwt' },
     pages: { signIn: '/signin', error: '/signin' },
+    events: {
+      // Runs on the server inside next-auth's sign-out POST (CSRF-checked), before the session cookie is
+      // cleared: a refresh token copied out of the cookie is worthless afterwards. Whatever UAA says,
+      // sign-out goes on (next-auth ends the session next, then UAA's logout ends the UAA session).
+      async signOut({ token }) {
+        if (!token) return;
+        const deadline = AbortSignal.timeout(REVOKE_TIMEOUT_MS);
+        const outcome = await revokeRefreshToken(token, {
+          uaaUrl: uaaUrl(),
+          fetch: (url, init) => fetch(url, { ...init, cache: 'no-store', signal: deadline }),
+        });
+        if (!outcome.revoked)
+          console.warn(
+            `sign-out of ${token.userName ?? token.sub ?? 'a user'}: the refresh token was not revoked at UAA: ${outcome.reason}`,
+          );
+      },
+    },
     callbacks: {
       async jwt({ token, account, profile }) {
         if (account) {

@@ -1,22 +1,19 @@
-import { createHash, createPublicKey, randomBytes, verify, type JsonWebKey } from 'node:crypto';
-import type { JWT } from 'next-auth/jwt';
+import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hiddenInput, startTestUaa, TestBrowser, type TestUaa } from '@openpks/uaa/testing';
+import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
+import { CONSOLE_CALLBACK, consoleSignIn } from '../testing/consoleSignIn';
 import { REFRESH_ERROR, refreshIfDue, sessionOf, type RefreshOptions } from './session';
 
 // The console's session refresh (issue #9: "refreshed before expiry; an expired refresh sends the user to
 // log in again") against a real UAA: tokens come from the authorization code + PKCE sign-in of
 // `pks_console`, exactly what next-auth stores in the session after the UAA's login page.
 
-const CALLBACK = 'http://localhost:3000/api/auth/callback/uaa';
-const base64url = (bytes: Buffer) => bytes.toString('base64url');
-
 describe('the console session’s token refresh (real UAA)', () => {
   let uaa: TestUaa;
   let options: RefreshOptions;
 
   beforeAll(async () => {
-    uaa = await startTestUaa({ consoleRedirectUris: [CALLBACK] });
+    uaa = await startTestUaa({ consoleRedirectUris: [CONSOLE_CALLBACK] });
     await uaa.createUser('alice', 'alice-password-1', ['pks.clusters.manage']);
     // The server's fetch trusts the installation CA (NODE_EXTRA_CA_CERTS); the test's trusts the UAA's.
     options = { uaaUrl: uaa.url, fetch: (url, init) => uaa.fetch(url, init) };
@@ -26,60 +23,7 @@ describe('the console session’s token refresh (real UAA)', () => {
   });
 
   /** Signs alice in as the console does and returns what the jwt callback stores after sign-in. */
-  async function signedIn(): Promise<JWT> {
-    const verifier = base64url(randomBytes(32));
-    const authorize = new URL(`${uaa.url}/oauth/authorize`);
-    authorize.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: 'pks_console',
-      redirect_uri: CALLBACK,
-      scope: 'openid pks.clusters.manage',
-      state: base64url(randomBytes(16)),
-      code_challenge: base64url(createHash('sha256').update(verifier).digest()),
-      code_challenge_method: 'S256',
-    }).toString();
-    const browser = new TestBrowser(uaa.fetch);
-    const toLogin = await browser.request(authorize);
-    const page = await browser.request(new URL(toLogin.headers.get('location')!, uaa.url));
-    const html = await page.text();
-    const back = await browser.request(`${uaa.url}/login.do`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        'X-Uaa-Csrf': hiddenInput(html, 'X-Uaa-Csrf')!,
-        form_redirect_uri: hiddenInput(html, 'form_redirect_uri')!,
-        username: 'alice',
-        password: 'alice-password-1',
-      }),
-    });
-    const callback = await browser.follow(new URL(back.headers.get('location')!, uaa.url), uaa.url);
-    const code = new URL(callback.headers.get('location')!).searchParams.get('code');
-    expect(code).toBeTruthy();
-    const response = await uaa.fetch(`${uaa.url}/oauth/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: 'pks_console',
-        code: code!,
-        redirect_uri: CALLBACK,
-        code_verifier: verifier,
-      }),
-    });
-    expect(response.status).toBe(200);
-    const tokens = (await response.json()) as {
-      access_token: string;
-      refresh_token: string;
-      expires_in: number;
-      scope: string;
-    };
-    return {
-      name: 'alice',
-      userName: 'alice',
-      accessToken: tokens.access_token,
-      refreshToken: tokens.refresh_token,
-      expiresAt: Math.floor(Date.now() / 1000) + tokens.expires_in,
-      scopes: tokens.scope.split(' '),
-    };
-  }
+  const signedIn = () => consoleSignIn(uaa, { username: 'alice', password: 'alice-password-1' });
 
   /** Checks an access token's RS256 signature with the UAA's published keys; returns its claims. */
   async function verified(token: string): Promise<Record<string, unknown>> {
@@ -117,10 +61,28 @@ describe('the console session’s token refresh (real UAA)', () => {
       user_name: 'alice',
       grant_type: 'refresh_token',
     });
-    // What the page gets: the new access token and no error.
+    // What the page gets: the user and no error; the new token stays in the cookie.
     const session = sessionOf({ expires: '2099-01-01T00:00:00.000Z' }, refreshed);
-    expect(session).toMatchObject({ accessToken: refreshed.accessToken, user: { name: 'alice' } });
+    expect(session).toMatchObject({ user: { name: 'alice' } });
     expect(session.error).toBeUndefined();
+  });
+
+  it('gives the page the user, scopes and session expiry only: no access, refresh or ID token', async () => {
+    const token = { ...(await signedIn()), sub: 'alice-id', email: 'alice@example.com' };
+    const session = sessionOf(
+      { expires: '2099-01-01T00:00:00.000Z', user: { name: 'alice', email: 'alice@example.com' } },
+      token,
+    );
+    expect(session).toEqual({
+      expires: '2099-01-01T00:00:00.000Z',
+      user: { name: 'alice', email: 'alice@example.com' },
+      scopes: expect.arrayContaining(['openid', 'pks.clusters.manage']),
+    });
+    const json = JSON.stringify(session);
+    expect(json).not.toMatch(/token/i);
+    expect(json).not.toContain(token.accessToken);
+    expect(json).not.toContain(token.refreshToken);
+    expect(json).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
   });
 
   it('refreshes within two minutes of expiry, and leaves a token not near expiry unchanged', async () => {

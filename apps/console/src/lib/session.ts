@@ -1,106 +1,41 @@
 import type { Session } from 'next-auth';
 import type { JWT } from 'next-auth/jwt';
+import type { REFRESH_ERROR } from '../server/sessionTokens';
 
-// Server-only: how the console's session keeps its UAA access token fresh (next-auth's `jwt` callback
-// after sign-in) and what of it reaches the page (the `session` callback). Kept apart from the next-auth
-// options, which need the running server's environment, so it can be tested against a real UAA.
+// Server-only: what of the session reaches the page (next-auth's `session` callback, which answers
+// `/api/auth/session` and `useSession`). The UAA tokens themselves stay in the encrypted, http-only
+// session cookie: queries go through the console's GraphQL route and the WebSocket through the console's
+// server, both of which add the access token on the server. How the tokens are refreshed and revoked:
+// ../server/sessionTokens.
 
-/** Refresh this long before the access token expires (the session is polled every minute). */
-export const REFRESH_MARGIN_SECONDS = 120;
-export const REFRESH_ERROR = 'RefreshAccessTokenError';
+export {
+  REFRESH_ERROR,
+  REFRESH_MARGIN_SECONDS,
+  refreshAccessToken,
+  refreshIfDue,
+  revokeRefreshToken,
+  scopesOf,
+  type RefreshOptions,
+  type RevocationOutcome,
+  type TokenFetch,
+} from '../server/sessionTokens';
 
 declare module 'next-auth' {
   interface Session {
-    accessToken?: string;
-    /** Seconds since the epoch. */
-    expiresAt?: number;
     scopes: string[];
     error?: typeof REFRESH_ERROR;
   }
 }
 
-declare module 'next-auth/jwt' {
-  interface JWT {
-    accessToken?: string;
-    refreshToken?: string;
-    expiresAt?: number;
-    scopes?: string[];
-    userName?: string;
-    error?: typeof REFRESH_ERROR;
-  }
-}
-
-/** A POST to UAA's token endpoint (the server's `fetch`; tests pass one that trusts their CA). */
-export type TokenFetch = (
-  url: string,
-  init: { method: 'POST'; headers: Record<string, string>; body: URLSearchParams },
-) => Promise<Response>;
-
-export interface RefreshOptions {
-  /** UAA's base URL, e.g. `https://localhost:8443`. */
-  uaaUrl: string;
-  fetch: TokenFetch;
-  /** Seconds since the epoch (default: the system clock). */
-  now?: () => number;
-}
-
-const systemNow = () => Date.now() / 1000;
-
-export function scopesOf(scope: unknown): string[] {
-  if (typeof scope !== 'string') return [];
-  return scope.split(/[\s,]+/).filter(Boolean);
-}
-
-/** Exchanges the refresh token for a new access token; on failure the session carries REFRESH_ERROR. */
-export async function refreshAccessToken(token: JWT, options: RefreshOptions): Promise<JWT> {
-  if (!token.refreshToken) return { ...token, error: REFRESH_ERROR };
-  try {
-    const response = await options.fetch(`${options.uaaUrl}/oauth/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: token.refreshToken,
-        client_id: 'pks_console',
-      }),
-    });
-    const body = (await response.json()) as Record<string, unknown>;
-    if (!response.ok || typeof body.access_token !== 'string') return { ...token, error: REFRESH_ERROR };
-    const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : 600;
-    const { error: _previous, ...rest } = token;
-    return {
-      ...rest,
-      accessToken: body.access_token,
-      // UAA keeps the refresh token by default (refreshTokenRotate=false); keep ours unless it sends one.
-      refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : token.refreshToken,
-      expiresAt: Math.floor((options.now ?? systemNow)()) + expiresIn,
-      scopes: typeof body.scope === 'string' ? scopesOf(body.scope) : token.scopes,
-    };
-  } catch {
-    return { ...token, error: REFRESH_ERROR };
-  }
-}
-
 /**
- * The `jwt` callback on every session read after sign-in: the token as it is while the access token has
- * more than REFRESH_MARGIN_SECONDS left, else refreshed. A failed refresh is final (the layout sends the
- * user to sign in again), so a token carrying the error is not tried again.
+ * The `session` callback: the user's name, their scopes (which actions the console offers) and whether
+ * the refresh failed. No access, refresh or ID token: script on the page never holds a credential.
  */
-export async function refreshIfDue(token: JWT, options: RefreshOptions): Promise<JWT> {
-  if (token.error) return token;
-  const now = (options.now ?? systemNow)();
-  if (token.expiresAt && now < token.expiresAt - REFRESH_MARGIN_SECONDS) return token;
-  return refreshAccessToken(token, options);
-}
-
-/** The `session` callback: what the page may read (the access token for graphql-ws, scopes, the error). */
 export function sessionOf(session: Pick<Session, 'expires' | 'user'>, token: JWT): Session {
   return {
     expires: session.expires,
     user: { name: token.userName ?? token.name ?? null, email: session.user?.email ?? null },
     scopes: token.scopes ?? [],
-    ...(token.accessToken ? { accessToken: token.accessToken } : {}),
-    ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}),
     ...(token.error ? { error: token.error } : {}),
   };
 }

@@ -2,20 +2,23 @@
 // pks-server's console role starts as a child process. A custom server, rather than `next start`, because
 // it (1) binds first, so port 0 works and NEXTAUTH_URL names the bound port, (2) answers /healthz like
 // every role, (3) sets the security headers with the UAA origin and a per-request script nonce, known
-// only at run time, and (4) passes the GraphQL WebSocket through to the API: route handlers cannot
-// upgrade, and this way the browser needs no trust in the API's certificate and CSP stays 'self', and
-// (5) sends browsers that reach it by another host name to the external URL, where sign-in can complete.
+// only at run time, (4) carries the GraphQL WebSocket on to the API, adding the session's access token
+// (graphqlSocket.ts): route handlers cannot upgrade, the page holds no token, the browser needs no trust
+// in the API's certificate and CSP stays 'self', and (5) sends browsers that reach it by another host
+// name to the external URL, where sign-in can complete.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { connect } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import nextModule from 'next';
 import type { NextServerOptions } from 'next/dist/server/next.js';
-import { readConsoleEnv, type ConsoleEnv } from './env.js';
+import { readConsoleEnv } from './env.js';
 import { answerOtherHost, externalHostCheck } from './externalHost.js';
+import { createGraphQLSocketProxy } from './graphqlSocket.js';
 import { securityHeaders } from './headers.js';
+import { sessionAccessToken } from './sessionCookie.js';
 
 const WS_PATH = '/api/graphql/ws';
 // `next` is CommonJS whose module.exports is the factory; its typings describe the ESM namespace.
@@ -77,21 +80,36 @@ async function main(): Promise<void> {
     });
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  const secret = process.env.NEXTAUTH_SECRET!;
+  const graphQLSocket = createGraphQLSocketProxy({
+    origin: publicUrl,
+    apiUrl: env.apiUrl,
+    ...(env.caFile ? { ca: readFileSync(env.caFile) } : {}),
+    credential: (req) =>
+      sessionAccessToken(req.headers, {
+        secret,
+        secureCookie: secure,
+        // The same refresh as next-auth's jwt callback; the server's fetch trusts NODE_EXTRA_CA_CERTS.
+        refresh: { uaaUrl: env.uaaUrl, fetch: (url, init) => fetch(url, init) },
+      }),
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (hostCheck(req).action !== 'serve') {
       // A WebSocket client does not follow redirects; the page that opens it is on the external URL.
       socket.end('HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\n\r\n');
       return;
     }
-    if (path !== WS_PATH || req.headers.origin !== new URL(publicUrl).origin) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+    if (path !== WS_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    passWebSocket(req, socket, head, env);
+    graphQLSocket.handleUpgrade(req, socket, head);
   });
 
   const stop = () => {
+    graphQLSocket.close();
     server.close();
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 3_000).unref();
@@ -103,46 +121,6 @@ async function main(): Promise<void> {
   process.once('disconnect', stop);
   process.send?.({ type: 'ready', url: publicUrl, port });
   if (!process.send) console.log(`console listening on ${publicUrl}`);
-}
-
-/**
- * A byte pipe from the browser's WebSocket to the API's `/graphql` over TLS: the upgrade request is
- * replayed with the API's path and host, then both sockets are joined. graphql-ws authenticates in its
- * `connection_init` payload (the access token from the session), which the API checks itself.
- */
-function passWebSocket(req: IncomingMessage, socket: Socket, head: Buffer, env: ConsoleEnv): void {
-  const api = new URL(env.apiUrl);
-  const upstream = connect({
-    host: api.hostname,
-    port: Number(api.port || 443),
-    servername: /^[\d.]+$|:/.test(api.hostname) ? undefined : api.hostname,
-    ca: env.caFile ? readFileSync(env.caFile) : undefined,
-  });
-  const lines = [`GET /graphql HTTP/1.1`, `Host: ${api.host}`];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    if (/^(host|cookie|origin)$/i.test(name)) continue; // the session cookie stays here
-    lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
-  }
-  upstream.once('secureConnect', () => {
-    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (head.length > 0) upstream.write(head);
-    upstream.pipe(socket);
-    socket.pipe(upstream);
-  });
-  const close = () => {
-    upstream.destroy();
-    socket.destroy();
-  };
-  upstream.on('error', (error) => {
-    console.error('GraphQL WebSocket to the API failed:', error.message);
-    if (!socket.destroyed && socket.writable && upstream.bytesRead === 0)
-      socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n');
-    close();
-  });
-  socket.on('error', close);
-  socket.on('close', close);
-  upstream.on('close', close);
 }
 
 main().catch((error: unknown) => {
