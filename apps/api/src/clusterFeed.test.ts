@@ -15,12 +15,14 @@ interface FeedItem {
   clusterName: string | null;
   cluster: { name: string; lastAction: string; lastActionState: string; workerInstances: number } | null;
   event: { kind: string; lastActionState: string; progress: number | null } | null;
+  task: { id: string; status: string; clusters: { clusterName: string; lastActionState: string }[] } | null;
 }
 
 const FEED = `subscription($after: String) { clusterFeed(after: $after) {
   type cursor clusterName
   cluster { name lastAction lastActionState workerInstances }
   event { kind lastActionState progress }
+  task { id status clusters { clusterName lastActionState } }
 } }`;
 
 /** A running feed: every message so far, and a way to wait for one that matches. */
@@ -201,6 +203,38 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     expect(missed.some((i) => i.event?.lastActionState === 'succeeded')).toBe(true);
     expect(resumed.items.filter((i) => i.type === 'RESYNC')).toEqual([]);
     resumed.stop();
+  }, 60_000);
+
+  it('carries upgrade runs as TASK messages, live and again before SYNCED on a resume', async () => {
+    const feed = openFeed(client(admin));
+    const synced = await feed.next((i) => i.type === 'SYNCED');
+    const { data, errors } = await api.query(
+      admin,
+      'mutation{ upgradeClusters(input:{clusters:["admins-own", "mias"], maxInFlight: 1}){ id } }',
+    );
+    expect(errors).toBeUndefined();
+    const id = data.upgradeClusters.id as string;
+    const done = await feed.next(
+      (i) => i.type === 'TASK' && i.task?.id === id && i.task.status === 'done',
+      40_000,
+    );
+    expect(done.task!.clusters.map((c) => c.clusterName).sort()).toEqual(['admins-own', 'mias']);
+    feed.stop();
+
+    const resumed = openFeed(client(admin), synced.cursor);
+    await resumed.next((i) => i.type === 'SYNCED');
+    const beforeSynced = resumed.items.slice(
+      0,
+      resumed.items.findIndex((i) => i.type === 'SYNCED'),
+    );
+    expect(beforeSynced.find((i) => i.type === 'TASK' && i.task?.id === id)?.task?.status).toBe('done');
+    resumed.stop();
+
+    // A manage user's feed carries no run of the admin's.
+    const miaFeed = openFeed(client(mia));
+    await miaFeed.next((i) => i.type === 'SYNCED');
+    expect(miaFeed.items.filter((i) => i.type === 'TASK')).toEqual([]);
+    miaFeed.stop();
   }, 60_000);
 
   it('answers a resume point it cannot honour with RESYNC and the full list, and a malformed one with the field', async () => {

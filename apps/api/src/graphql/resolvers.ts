@@ -377,6 +377,7 @@ export class ClusterResolver {
       clusterUuid: item.clusterUuid,
       cluster: item.cluster && clusterOf(item.cluster),
       event: item.event && eventOf(item.event),
+      task: item.task && taskOf(item.task),
     };
   }
 }

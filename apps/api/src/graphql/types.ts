@@ -263,6 +263,10 @@ registerEnumType(ClusterFeedEventType, {
       description:
         'The resume point is too old or unknown: drop every cluster you hold; the full list follows',
     },
+    TASK: {
+      description:
+        'An upgrade run started or advanced: `task` holds it as it is now (every run you may see is also sent before SYNCED)',
+    },
   },
 });
 
@@ -290,4 +294,6 @@ export class ClusterFeedEvent {
     description: 'The state change or progress behind this message (null in the list sent at the start)',
   })
   event?: ClusterEvent | undefined;
+  @Field(() => Task, { nullable: true, description: 'The upgrade run, for TASK messages' })
+  task?: Task | undefined;
 }

@@ -175,7 +175,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   const services: Services = {
     clusters: clusterService,
-    feed: new ClusterFeed({ db, pubsub }),
+    feed: new ClusterFeed({ db, pubsub, tasks: taskService }),
     networkProfiles: new NetworkProfileService(db, clusterService, options.nsx?.topology),
     tasks: taskService,
     pubsub,

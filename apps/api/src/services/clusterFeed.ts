@@ -2,7 +2,13 @@ import type { Database, PubSub } from '@openpks/db';
 import { InputError, LastAction, LastActionState } from '@openpks/domain';
 import { clusters, type ClusterRecord } from '../store/records.js';
 import { access, type Caller } from './access.js';
-import { CLUSTER_EVENTS_CHANNEL, type ClusterEventMessage } from './events.js';
+import {
+  CLUSTER_EVENTS_CHANNEL,
+  TASK_EVENTS_CHANNEL,
+  type ClusterEventMessage,
+  type TaskEventMessage,
+} from './events.js';
+import type { TaskRecord, TaskService } from './taskService.js';
 
 /** What one fleet-feed message says happened (Kubernetes watch vocabulary, plus the sync markers). */
 export const ClusterFeedEventType = {
@@ -16,6 +22,8 @@ export const ClusterFeedEventType = {
   SYNCED: 'SYNCED',
   /** The resume point is too old or unknown: drop every cluster you hold; the full list follows. */
   RESYNC: 'RESYNC',
+  /** An upgrade run started or advanced (every run you may see is also sent before SYNCED). */
+  TASK: 'TASK',
 } as const;
 export type ClusterFeedEventType = (typeof ClusterFeedEventType)[keyof typeof ClusterFeedEventType];
 
@@ -29,6 +37,8 @@ export interface ClusterFeedItem {
   clusterUuid?: string | undefined;
   /** The state change or progress line behind ADDED/MODIFIED/DELETED (undefined in a snapshot). */
   event?: ClusterEventMessage | undefined;
+  /** TASK: the upgrade run as it is now. */
+  task?: TaskRecord | undefined;
 }
 
 /**
@@ -50,13 +60,16 @@ const CLUSTER_READS_KEPT = 500;
 export interface ClusterFeedOptions {
   db: Database;
   pubsub: PubSub;
+  tasks: Pick<TaskService, 'get' | 'list'>;
 }
 
 /**
  * The fleet feed: every cluster the caller may see (the same rule as `clusters`), created, changed and
  * deleted, in event order, each message carrying a resume point. Started without one, it sends the
  * current list (ADDED each) then SYNCED; with one, what happened since (or RESYNC and the list, when the
- * gap is too old), then SYNCED; then every change as it commits.
+ * gap is too old), then SYNCED; then every change as it commits. Upgrade runs ride along as TASK
+ * messages: each one the caller may see before SYNCED (so a resume never misses a run's progress: runs
+ * are few and sent whole), then each change.
  */
 export class ClusterFeed {
   readonly #o: ClusterFeedOptions;
@@ -115,9 +128,30 @@ export class ClusterFeed {
       if (live) deliver(m);
       else early.push(m);
     });
+    const earlyTasks: TaskEventMessage[] = [];
+    const deliverTask = (message: TaskEventMessage) => {
+      if (!visible(message.owner)) return;
+      chain = chain
+        .then(async () => {
+          const task = await this.#o.tasks.get(caller, message.taskId);
+          if (!ended) push({ type: ClusterFeedEventType.TASK, cursor: feedCursor(last), task });
+        })
+        .catch(() => undefined);
+    };
+    let unsubscribeTasks: () => Promise<void>;
+    try {
+      unsubscribeTasks = await this.#o.pubsub.subscribe<TaskEventMessage>(TASK_EVENTS_CHANNEL, (m) => {
+        if (live) deliverTask(m);
+        else earlyTasks.push(m);
+      });
+    } catch (error) {
+      await unsubscribe();
+      throw error;
+    }
     const end = async () => {
       ended = true;
       await unsubscribe();
+      await unsubscribeTasks();
     };
     try {
       last = await this.#opening(caller, resumeFrom, push);
@@ -127,6 +161,7 @@ export class ClusterFeed {
     }
     live = true;
     for (const message of early.splice(0)) deliver(message);
+    for (const message of earlyTasks.splice(0)) deliverTask(message);
     return end;
   }
 
@@ -154,6 +189,7 @@ export class ClusterFeed {
         for (const row of rows) {
           if (access.canSee(caller, row.event.owner)) push(await this.#itemOf({ ...row.event, id: row.id }));
         }
+        await this.#tasks(caller, head, push);
         push({ type: ClusterFeedEventType.SYNCED, cursor: feedCursor(head) });
         return head;
       }
@@ -168,8 +204,16 @@ export class ClusterFeed {
         clusterUuid: cluster.uuid,
       });
     }
+    await this.#tasks(caller, head, push);
     push({ type: ClusterFeedEventType.SYNCED, cursor: feedCursor(head) });
     return head;
+  }
+
+  /** Every upgrade run the caller may see, oldest first, as it is now. */
+  async #tasks(caller: Caller, head: bigint, push: (item: ClusterFeedItem) => void): Promise<void> {
+    const tasks = await this.#o.tasks.list(caller);
+    for (const task of tasks.reverse())
+      push({ type: ClusterFeedEventType.TASK, cursor: feedCursor(head), task });
   }
 
   async #itemOf(message: ClusterEventMessage): Promise<ClusterFeedItem> {
