@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
-import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
-import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
-import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { startTestApi, type TestApi } from './testing/index.js';
+import { testDatabaseBackends } from '@openpks/db/testing';
+import { startTestStack, type TestApi, type TestStack } from './testing/index.js';
 
 // The fleet feed over graphql-ws, against the whole stack on loopback: what each user may see, in order,
 // from the list at the start to each cluster's last event, and resumed after a dropped socket.
@@ -70,10 +67,7 @@ function openFeed(client: Client, after?: string) {
 }
 
 describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
-  let db: TestDatabase;
-  let uaa: TestUaa;
-  let bosh: TestDirector;
-  let broker: TestBroker;
+  let stack: TestStack;
   let api: TestApi;
   let admin: string;
   let mia: string;
@@ -100,33 +94,18 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     item.clusterName === name && item.type === 'MODIFIED' && item.cluster?.lastActionState === 'succeeded';
 
   beforeAll(async () => {
-    db = await backend.open();
-    uaa = await startTestUaa({ db });
-    bosh = await startTestDirector({
-      uaa,
-      db,
+    stack = await startTestStack({
+      backend,
       ipRange: `127.1.${backend.name === 'pglite' ? 110 : 111}.0/24`,
     });
-    broker = await startTestBroker({ uaa, bosh, db });
-    api = await startTestApi({
-      uaa,
-      db,
-      broker: { url: broker.url, ...broker.credentials },
-      director: bosh.client,
-    });
-    await uaa.createUser('feed-admin', 'feed-admin-password-1', ['pks.clusters.admin']);
-    await uaa.createUser('mia', 'mia-password-1', ['pks.clusters.manage']);
-    admin = (await uaa.tokenFor({ username: 'feed-admin', password: 'feed-admin-password-1' })).access_token;
-    mia = (await uaa.tokenFor({ username: 'mia', password: 'mia-password-1' })).access_token;
+    api = stack.api;
+    admin = await stack.signIn('feed-admin', ['pks.clusters.admin']);
+    mia = await stack.signIn('mia', ['pks.clusters.manage']);
   }, 120_000);
 
   afterAll(async () => {
     for (const c of clients) await c.dispose();
-    await api?.stop();
-    await broker?.stop();
-    await bosh?.stop();
-    await uaa?.stop();
-    await db?.close();
+    await stack?.stop();
   });
 
   it('starts with the list, then follows a cluster from ADDED through progress to DELETED', async () => {

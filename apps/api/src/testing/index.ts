@@ -184,3 +184,6 @@ export function collect<T>(
   done.catch(() => undefined);
   return { items, done, error };
 }
+
+export { startTestStack } from './stack.js';
+export type { TestStack, TestStackOptions } from './stack.js';
