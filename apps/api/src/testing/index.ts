@@ -187,3 +187,39 @@ export function collect<T>(
 
 export { startTestStack } from './stack.js';
 export type { TestStack, TestStackOptions } from './stack.js';
+
+/**
+ * Records a cluster straight into the API's table, as if it had been created and succeeded earlier,
+ * with a progress event per `steps` entry (`<name> <step>`): for tests of reads, not of operations.
+ */
+export async function seedCluster(
+  db: Database,
+  name: string,
+  owner: string,
+  steps: readonly string[] = [],
+): Promise<string> {
+  const { rows } = await db.query<{ uuid: string }>(
+    `INSERT INTO api.clusters (uuid, name, owner, plan_name, master_host, worker_instances, pks_version,
+       last_action, last_action_state, last_action_description)
+     VALUES (gen_random_uuid(), $1, $2, 'small', $1 || '.example.test', 3, '1.6.0-openpks', 'CREATE',
+       'succeeded', 'Instance provisioning completed') RETURNING uuid`,
+    [name, owner],
+  );
+  const uuid = rows[0]!.uuid;
+  for (const step of steps) {
+    await db.query(`INSERT INTO api.cluster_events (cluster_uuid, event) VALUES ($1, $2::jsonb)`, [
+      uuid,
+      JSON.stringify({
+        clusterUuid: uuid,
+        clusterName: name,
+        owner,
+        kind: 'PROGRESS',
+        at: new Date().toISOString(),
+        lastAction: 'CREATE',
+        lastActionState: 'in progress',
+        description: `${name} ${step}`,
+      }),
+    ]);
+  }
+  return uuid;
+}
