@@ -313,6 +313,34 @@ export class ClusterResolver {
     return clusterOf(await ctx.services.clusters.delete(requireCaller(ctx), name));
   }
 
+  @Mutation(() => Cluster, {
+    description:
+      'Admins: drives the cluster’s stuck operation again now (re-sent to the broker if it was never acknowledged)',
+  })
+  async retryClusterOperation(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String, { description: 'The cluster whose operation is in progress' }) name: string,
+  ): Promise<Cluster> {
+    return clusterOf(await ctx.services.operations.retry(requireCaller(ctx), name));
+  }
+
+  @Mutation(() => Cluster, {
+    description:
+      'Admins: ends the cluster’s stuck operation as failed (the broker and Director are not stopped), so the ' +
+      'cluster can be changed or deleted again',
+  })
+  async abandonClusterOperation(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String, { description: 'The cluster whose operation is in progress' }) name: string,
+    @Arg('reason', () => String, {
+      nullable: true,
+      description: 'Why, for the record and the cluster’s state',
+    })
+    reason?: string | null,
+  ): Promise<Cluster> {
+    return clusterOf(await ctx.services.operations.abandon(requireCaller(ctx), name, reason ?? undefined));
+  }
+
   @Mutation(() => Credentials, {
     description: 'A kubeconfig for the cluster (OIDC tokens need your password)',
   })

@@ -38,6 +38,7 @@ export interface TestApiOptions {
   holder?: string;
   leaseMs?: number;
   poll?: { initialMs: number; maxMs: number };
+  brokerUnreachableMs?: number;
   limits?: QueryLimits;
   maxBodyBytes?: number;
   upgradeRuns?: { poll?: { initialMs: number; maxMs: number }; discoverMs?: number };
@@ -91,6 +92,9 @@ export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
     ...(options.holder ? { holder: options.holder } : {}),
     leaseMs: options.leaseMs ?? 3_000,
     poll: options.poll ?? { initialMs: 100, maxMs: 500 },
+    ...(options.brokerUnreachableMs !== undefined
+      ? { brokerUnreachableMs: options.brokerUnreachableMs }
+      : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.nsx ? { nsx: options.nsx } : {}),
