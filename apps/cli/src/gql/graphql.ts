@@ -5,6 +5,21 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> =
   T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** What a fleet-feed message says happened */
+export type ClusterFeedEventType =
+  /** A cluster appeared: its create was requested, or it exists as the feed (re)starts */
+  | 'ADDED'
+  /** A cluster was deleted: remove it */
+  | 'DELETED'
+  /** A cluster changed state, or its Director task made progress */
+  | 'MODIFIED'
+  /** The resume point is too old or unknown: drop every cluster you hold; the full list follows */
+  | 'RESYNC'
+  /** Everything up to here has been sent: your view of the fleet is complete */
+  | 'SYNCED'
+  /** An upgrade run started or advanced: `task` holds it as it is now (every run you may see is also sent before SYNCED) */
+  | 'TASK';
+
 export type CreateClusterInput = {
   /** DNS name or IPv4 address of the Kubernetes API */
   externalHostname: string;
@@ -371,6 +386,51 @@ export type ClusterEventsSubscription = {
     at: string;
   };
 };
+
+export type ClusterFeedSubscriptionVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+export type ClusterFeedSubscription = {
+  clusterFeed: {
+    type: ClusterFeedEventType;
+    cursor: string;
+    clusterName: string | null;
+    clusterUuid: string | null;
+    cluster: {
+      name: string;
+      uuid: string;
+      planName: string;
+      owner: string;
+      lastAction: string;
+      lastActionState: string;
+      lastActionDescription: string;
+      kubernetesMasterHost: string;
+      kubernetesMasterPort: number;
+      kubernetesMasterIps: Array<string>;
+      workerInstances: number;
+      k8sVersion: string | null;
+      pksVersion: string;
+      networkProfileName: string | null;
+    } | null;
+    event: {
+      kind: string;
+      lastAction: string;
+      lastActionState: string;
+      description: string;
+      stage: string | null;
+      task: string | null;
+      progress: number | null;
+      index: number | null;
+      total: number | null;
+      at: string;
+    } | null;
+  };
+};
+
+export type PksVersionQueryVariables = Exact<{ [key: string]: never }>;
+
+export type PksVersionQuery = { pksVersion: string };
 
 export type UpgradeClustersMutationVariables = Exact<{
   input: UpgradeClustersInput;
@@ -871,6 +931,51 @@ export const ClusterEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ClusterEventsSubscription, ClusterEventsSubscriptionVariables>;
+export const ClusterFeedDocument = new TypedDocumentString(`
+    subscription ClusterFeed($after: String) {
+  clusterFeed(after: $after) {
+    type
+    cursor
+    clusterName
+    clusterUuid
+    cluster {
+      ...ClusterFields
+    }
+    event {
+      kind
+      lastAction
+      lastActionState
+      description
+      stage
+      task
+      progress
+      index
+      total
+      at
+    }
+  }
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}`) as unknown as TypedDocumentString<ClusterFeedSubscription, ClusterFeedSubscriptionVariables>;
+export const PksVersionDocument = new TypedDocumentString(`
+    query PksVersion {
+  pksVersion
+}
+    `) as unknown as TypedDocumentString<PksVersionQuery, PksVersionQueryVariables>;
 export const UpgradeClustersDocument = new TypedDocumentString(`
     mutation UpgradeClusters($input: UpgradeClustersInput!) {
   upgradeClusters(input: $input) {
