@@ -41,7 +41,7 @@ function openFeed(client: Client, after?: string) {
       complete: () => {},
     },
   );
-  const next = (until: (item: FeedItem) => boolean, timeoutMs = 20_000) => {
+  const next = (until: (item: FeedItem) => boolean, timeoutMs = 45_000) => {
     const seen = items.find(until);
     if (seen) return Promise.resolve(seen);
     return new Promise<FeedItem>((resolve, reject) => {
@@ -133,7 +133,7 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     await later.next((i) => i.type === 'SYNCED');
     expect(later.items.filter((i) => i.clusterName === 'followed')).toEqual([]);
     later.stop();
-  }, 60_000);
+  }, 120_000);
 
   it('never sends a manage user a cluster that is not theirs, at the start or live', async () => {
     await create(admin, 'admins-own');
@@ -153,7 +153,7 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     expect(adminFeed.items.some((i) => i.clusterName === 'admins-second')).toBe(true);
     miaFeed.stop();
     adminFeed.stop();
-  }, 60_000);
+  }, 120_000);
 
   it('resumes after a dropped socket with exactly what was missed, then SYNCED', async () => {
     const first = openFeed(client(admin));
@@ -182,7 +182,7 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     expect(missed.some((i) => i.event?.lastActionState === 'succeeded')).toBe(true);
     expect(resumed.items.filter((i) => i.type === 'RESYNC')).toEqual([]);
     resumed.stop();
-  }, 60_000);
+  }, 120_000);
 
   it('carries upgrade runs as TASK messages, live and again before SYNCED on a resume', async () => {
     const feed = openFeed(client(admin));
@@ -214,7 +214,7 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     await miaFeed.next((i) => i.type === 'SYNCED');
     expect(miaFeed.items.filter((i) => i.type === 'TASK')).toEqual([]);
     miaFeed.stop();
-  }, 60_000);
+  }, 120_000);
 
   it('answers a resume point it cannot honour with RESYNC and the full list, and a malformed one with the field', async () => {
     const unknown = Buffer.from('feed:999999999', 'utf8').toString('base64url');
@@ -229,5 +229,5 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     await expect.poll(() => bad.errors.length).toBeGreaterThan(0);
     expect(JSON.stringify(bad.errors)).toMatch(/after: 'not-a-cursor' is not a cursor of this feed/);
     expect(JSON.stringify(bad.errors)).toMatch(/BAD_USER_INPUT/);
-  }, 60_000);
+  }, 120_000);
 });
