@@ -91,7 +91,9 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     expect(errors).toBeUndefined();
   };
   const settled = (name: string) => (item: FeedItem) =>
-    item.clusterName === name && item.type === 'MODIFIED' && item.cluster?.lastActionState === 'succeeded';
+    item.clusterName === name &&
+    (item.type === 'MODIFIED' || item.type === 'ADDED') &&
+    item.cluster?.lastActionState === 'succeeded';
 
   beforeAll(async () => {
     stack = await startTestStack({
