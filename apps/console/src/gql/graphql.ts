@@ -20,25 +20,37 @@ export type ClusterFeedEventType =
   /** An upgrade run started or advanced: `task` holds it as it is now (every run you may see is also sent before SYNCED) */
   | 'TASK';
 
+/** A new cluster: its name, plan and Kubernetes API hostname */
 export type CreateClusterInput = {
   /** DNS name or IPv4 address of the Kubernetes API */
   externalHostname: string;
+  /** A DNS label: lowercase letters, digits and hyphens, at most 40 */
   name: string;
+  /** A network profile to apply (NSX-T installations) */
   networkProfileName?: string | null | undefined;
   /** Workers; default: the plan’s */
   numNodes?: number | null | undefined;
+  /** One of the plans */
   planName: string;
 };
 
+/** A new NSX-T network profile */
 export type NetworkProfileInput = {
+  /** What the profile is for */
   description?: string | null | undefined;
+  /** The profile’s name */
   name: string;
+  /** The NSX-T parameters (lb_size, nodes_dns, …) */
   parameters: Record<string, unknown>;
 };
 
+/** An upgrade run: which clusters, which of them first, how many at once */
 export type UpgradeClustersInput = {
+  /** Of those, the ones to upgrade first, one at a time */
   canaries?: Array<string> | null | undefined;
+  /** The clusters to upgrade */
   clusters: Array<string>;
+  /** How many clusters to upgrade at once after the canaries (1-100) */
   maxInFlight?: number | null | undefined;
 };
 
