@@ -279,6 +279,49 @@ test('when the socket drops mid-create a banner says so, and after it is back th
   await context.close();
 });
 
+test('the GraphQL explorer runs a query and a subscription on the console’s session, all bundled', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, 'admin', stack.adminPassword);
+  const blocked: string[] = [];
+  const elsewhere: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) blocked.push(m.text());
+  });
+  page.on('request', (r) => {
+    if (!r.url().startsWith(stack.consoleUrl) && !r.url().startsWith('data:') && !r.url().startsWith('blob:'))
+      elsewhere.push(r.url());
+  });
+  await page.getByRole('link', { name: 'GraphQL explorer' }).click();
+  await expect(page).toHaveURL(`${stack.consoleUrl}/explorer`);
+  const run = page.getByRole('button', { name: /Execute query/ });
+  await expect(run).toBeVisible({ timeout: 30_000 });
+  const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+  const response = page.locator('.graphiql-response');
+  const setQuery = async (text: string) => {
+    await editor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(text);
+  };
+
+  await setQuery('{ clusters { name } }');
+  await run.click();
+  await expect(response).toContainText('"clusters"', { timeout: 15_000 });
+  await expect(response).toContainText('"resumed"');
+
+  await setQuery('subscription { clusterFeed { type clusterName } }');
+  await run.click();
+  await expect(response).toContainText('"SYNCED"', { timeout: 15_000 });
+  await createCluster(adminToken, 'explored');
+  await expect(response).toContainText('"explored"', { timeout: 10_000 });
+  await page.getByRole('button', { name: /Stop/ }).click();
+
+  expect(blocked).toEqual([]);
+  expect(elsewhere).toEqual([]);
+  await context.close();
+});
+
 test('the admin page the whole file long held exactly one subscription', () => {
   expect(subscribesOf(adminSent)).toHaveLength(1);
 });
