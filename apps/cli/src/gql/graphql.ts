@@ -20,40 +20,63 @@ export type ClusterFeedEventType =
   /** An upgrade run started or advanced: `task` holds it as it is now (every run you may see is also sent before SYNCED) */
   | 'TASK';
 
+/** A new cluster: its name, plan and Kubernetes API hostname */
 export type CreateClusterInput = {
   /** DNS name or IPv4 address of the Kubernetes API */
   externalHostname: string;
+  /** A DNS label: lowercase letters, digits and hyphens, at most 40 */
   name: string;
+  /** A network profile to apply (NSX-T installations) */
   networkProfileName?: string | null | undefined;
   /** Workers; default: the plan’s */
   numNodes?: number | null | undefined;
+  /** One of the plans */
   planName: string;
 };
 
+/** Kubelet drain settings to override for one cluster (strings, as the PKS CLI passes them) */
 export type DrainInput = {
+  /** true or false: drain even when pods use emptyDir volumes */
   kubeletDrainDeleteLocalData?: string | null | undefined;
+  /** true or false: delete pods that no controller manages */
   kubeletDrainForce?: string | null | undefined;
+  /** true or false: go on if the drain times out */
   kubeletDrainForceNode?: string | null | undefined;
+  /** Seconds, -1-86400; -1 uses each pod’s own */
   kubeletDrainGracePeriod?: string | null | undefined;
+  /** true or false: drain even when DaemonSet pods run */
   kubeletDrainIgnoreDaemonsets?: string | null | undefined;
+  /** Minutes, 0-1440; 0 waits forever */
   kubeletDrainTimeout?: string | null | undefined;
 };
 
+/** A new NSX-T network profile */
 export type NetworkProfileInput = {
+  /** What the profile is for */
   description?: string | null | undefined;
+  /** The profile’s name */
   name: string;
+  /** The NSX-T parameters (lb_size, nodes_dns, …) */
   parameters: Record<string, unknown>;
 };
 
+/** What to change on a cluster; fields left out keep their value */
 export type UpdateClusterInput = {
+  /** Drain settings for this cluster */
   drain?: DrainInput | null | undefined;
+  /** A network profile to apply */
   networkProfileName?: string | null | undefined;
+  /** Worker nodes, from 1 to the plan’s maximum */
   numNodes?: number | null | undefined;
 };
 
+/** An upgrade run: which clusters, which of them first, how many at once */
 export type UpgradeClustersInput = {
+  /** Of those, the ones to upgrade first, one at a time */
   canaries?: Array<string> | null | undefined;
+  /** The clusters to upgrade */
   clusters: Array<string>;
+  /** How many clusters to upgrade at once after the canaries (1-100) */
   maxInFlight?: number | null | undefined;
 };
 
