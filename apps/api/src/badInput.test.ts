@@ -123,6 +123,17 @@ describe('bad input in GraphQL answers', () => {
     expect(data?.cluster).toEqual({ lastAction: 'CREATE', workerInstances: 1 });
   });
 
+  it('says where a subscription sent over HTTP would work, instead of failing inside it', async () => {
+    const result = await api.query(admin, 'subscription { clusterFeed { type } }');
+    expect(result.status).toBe(400);
+    expect(only(result)).toMatchObject({
+      message:
+        'query: a subscription is served over WebSocket (the graphql-transport-ws protocol) at /graphql, not over HTTP ' +
+        '(allowed: queries and mutations over HTTP; subscriptions over WebSocket)',
+      extensions: { code: 'BAD_USER_INPUT', field: 'query' },
+    });
+  });
+
   it('says what is wrong without a field when no single field is to blame', async () => {
     const error = only(await api.query(manager, 'mutation{ updateCluster(name:"c1", input:{}){ name } }'));
     expect(error.message).toBe('nothing to change: give at least one of numNodes, networkProfileName, drain');

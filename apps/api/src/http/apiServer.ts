@@ -254,6 +254,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     async requestDidStart({ contextValue }) {
       return {
         async didResolveOperation(request) {
+          // A subscription has no answer to give over HTTP (its resolvers expect a stream); say where it works.
+          if (request.operation?.operation === 'subscription') {
+            const error = new InputError(
+              'query',
+              'a subscription is served over WebSocket (the graphql-transport-ws protocol) at /graphql, not over HTTP',
+              { allowed: 'queries and mutations over HTTP; subscriptions over WebSocket' },
+            );
+            throw new graphql.GraphQLError(describeInputError(error), {
+              originalError: error,
+              extensions: { ...errorExtensionsOf(error), http: { status: 400 } },
+            });
+          }
           const caller = contextValue.caller;
           if (caller === undefined || request.operation === undefined) return;
           const refusal = await costs.check({

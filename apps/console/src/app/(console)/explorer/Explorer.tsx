@@ -4,7 +4,8 @@
 // its own origin: nothing loads from a CDN.
 import 'graphiql/setup-workers/webpack';
 import 'graphiql/style.css';
-import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
+import { parse, type DocumentNode } from 'graphql';
 import { GraphiQL } from 'graphiql';
 import { useMemo } from 'react';
 import { useGraphQLSocket } from '@/components/Providers';
@@ -39,14 +40,24 @@ subscription Fleet {
 /** GraphiQL on the console's session: the same /api/graphql route and WebSocket the pages use. */
 export function Explorer() {
   const ws = useGraphQLSocket();
-  const fetcher = useMemo(
-    () =>
-      createGraphiQLFetcher({
-        url: '/api/graphql',
-        ...(ws ? { wsClient: ws } : {}),
-      }),
-    [ws],
-  );
+  const fetcher = useMemo((): Fetcher => {
+    const base = createGraphiQLFetcher({
+      url: '/api/graphql',
+      ...(ws ? { wsClient: ws } : {}),
+    });
+    // The toolkit picks the WebSocket by the parsed document GraphiQL hands it, which can lag behind the
+    // text being run (the previous query's): a subscription then went over HTTP, where it cannot work.
+    // Parse what is actually sent.
+    return (params, options) => {
+      let documentAST: DocumentNode | undefined;
+      try {
+        documentAST = parse(params.query);
+      } catch {
+        // Not parseable: sent as is, and the API answers with the syntax error.
+      }
+      return base(params, { ...options, ...(documentAST ? { documentAST } : {}) });
+    };
+  }, [ws]);
   return (
     <section aria-label="GraphQL explorer" className="explorer">
       <h1 className="visually-hidden">GraphQL explorer</h1>
