@@ -12,6 +12,7 @@ export const FIGURE_ORDER = [
   'upgrade-all',
   'subscription-fanout',
   'api-memory',
+  'live-fleet',
 ];
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
