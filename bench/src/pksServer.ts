@@ -24,8 +24,8 @@ export interface RunningPksServer {
   caPath: string;
   /** SPKI pins of the HTTPS roles' certificates, so Chromium trusts exactly these servers. */
   spkiPins: string[];
-  /** Sends SIGINT and resolves with the exit code once the server is down. */
-  stop(): Promise<number | null>;
+  /** Sends SIGINT and resolves once the server is down: how it ended, and the end of its stderr. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
 /**
@@ -114,8 +114,10 @@ export async function startPksServer(home: PksServerHome, timeoutMs = 120_000): 
     ),
     stop: () =>
       new Promise((resolveStopped) => {
-        if (child.exitCode !== null) return resolveStopped(child.exitCode);
-        child.once('exit', (code) => resolveStopped(code));
+        const ended = () =>
+          resolveStopped({ code: child.exitCode, signal: child.signalCode, stderr: err.slice(-2_000) });
+        if (child.exitCode !== null || child.signalCode !== null) return ended();
+        child.once('exit', ended);
         child.kill('SIGINT');
       }),
   };

@@ -52,6 +52,25 @@ describe('SubscriptionLedger', () => {
     });
   });
 
+  it('drops every socket of the old document when the page loads a new one', () => {
+    const ledger = new SubscriptionLedger();
+    ledger.opened('a');
+    ledger.sent('a', frame('subscribe', '1'));
+    ledger.close('a');
+    ledger.opened('b');
+    ledger.sent('b', frame('subscribe', '1'));
+    ledger.sent('b', frame('subscribe', '2'));
+    ledger.newDocument();
+    ledger.opened('c');
+    ledger.sent('c', frame('subscribe', '1'));
+    expect(ledger.snapshot()).toEqual({
+      subscriptionsHeld: 1,
+      socketsOpen: 1,
+      socketsOpened: 3,
+      subscribesSent: 4,
+    });
+  });
+
   it('ignores frames that are not graphql-ws messages, binary or text', () => {
     const ledger = new SubscriptionLedger();
     ledger.opened('a');

@@ -39,6 +39,15 @@ export class SubscriptionLedger {
     this.closed.add(socket);
   }
 
+  /**
+   * The page loaded a new document: every socket of the old one is gone. Chromium does not always report
+   * their close to Playwright when a page reloads, which would count the old document's subscriptions as
+   * still held.
+   */
+  newDocument(): void {
+    for (const socket of this.held.keys()) this.close(socket);
+  }
+
   /** What the page holds now, and what it has done since the ledger began. */
   snapshot(): {
     subscriptionsHeld: number;

@@ -257,7 +257,11 @@ export const liveFleet: Figure = {
       const firstStartMs = nowMs() - began;
       const firstExit = await server.stop();
       server = undefined;
-      if (firstExit !== 0) throw new Error(`pks-server's first start exited ${firstExit} on SIGINT`);
+      if (firstExit.code !== 0) {
+        throw new Error(
+          `pks-server's first start ended with ${firstExit.signal ?? `exit code ${firstExit.code}`} on SIGINT:\n${firstExit.stderr}`,
+        );
+      }
       const db = await openDatabase({ dataDir: home.dataDir });
       try {
         await seedClusters(db, SEED_PREFIX, clusters, 'admin');
@@ -310,6 +314,9 @@ export const liveFleet: Figure = {
         ws.on('framesent', (f) => ledger.sent(id, f.payload));
         ws.on('framereceived', (f) => ledger.received(id, f.payload));
         ws.on('close', () => ledger.close(id));
+      });
+      page.on('request', (request) => {
+        if (request.isNavigationRequest() && request.frame() === page.mainFrame()) ledger.newDocument();
       });
       await signIn(page, server, home.adminPassword);
       // The measured load is a fresh navigation to the list, signed in.
@@ -502,7 +509,11 @@ export const liveFleet: Figure = {
       await feed?.close().catch(() => undefined);
       await browser?.close().catch(() => undefined);
       const exit = await server?.stop();
-      if (exit !== undefined && exit !== 0) ctx.log(`pks-server exited ${exit} on SIGINT`);
+      if (exit && exit.code !== 0) {
+        ctx.log(
+          `pks-server ended with ${exit.signal ?? `exit code ${exit.code}`} on SIGINT:\n${exit.stderr}`,
+        );
+      }
       await home?.remove();
       await rm(pksHome, { recursive: true, force: true });
     }
