@@ -218,7 +218,7 @@ test('a live page still follows a cluster over the WebSocket, which carries no t
   await admin.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
   const row = admin.getByRole('row', { name: /live/ });
   await expect(row.locator('.badge')).toHaveText('CREATE in progress');
-  // The list loaded once; only the row's clusterEvents subscription can move the badge on.
+  // The list loaded once; only the fleet feed's subscription can move the badge on.
   await expect(row.locator('.badge')).toHaveText('CREATE succeeded', { timeout: 90_000 });
   expect(await admin.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(
     true,
@@ -237,7 +237,7 @@ test('a live page still follows a cluster over the WebSocket, which carries no t
     expect(frame).not.toContain(accessToken);
     expect(frame.toLowerCase()).not.toContain('bearer');
   }
-  expect(received.some((f) => f.includes('"clusterEvents"') && f.includes('succeeded'))).toBe(true);
+  expect(received.some((f) => f.includes('"clusterFeed"') && f.includes('succeeded'))).toBe(true);
 });
 
 test('a WebSocket without the session cookie, or from another origin, is refused', async () => {

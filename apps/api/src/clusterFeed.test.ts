@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
-import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
-import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
-import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { startTestApi, type TestApi } from './testing/index.js';
+import { testDatabaseBackends } from '@openpks/db/testing';
+import { startTestStack, type TestApi, type TestStack } from './testing/index.js';
 
 // The fleet feed over graphql-ws, against the whole stack on loopback: what each user may see, in order,
 // from the list at the start to each cluster's last event, and resumed after a dropped socket.
@@ -44,7 +41,7 @@ function openFeed(client: Client, after?: string) {
       complete: () => {},
     },
   );
-  const next = (until: (item: FeedItem) => boolean, timeoutMs = 20_000) => {
+  const next = (until: (item: FeedItem) => boolean, timeoutMs = 45_000) => {
     const seen = items.find(until);
     if (seen) return Promise.resolve(seen);
     return new Promise<FeedItem>((resolve, reject) => {
@@ -70,10 +67,7 @@ function openFeed(client: Client, after?: string) {
 }
 
 describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
-  let db: TestDatabase;
-  let uaa: TestUaa;
-  let bosh: TestDirector;
-  let broker: TestBroker;
+  let stack: TestStack;
   let api: TestApi;
   let admin: string;
   let mia: string;
@@ -97,36 +91,23 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     expect(errors).toBeUndefined();
   };
   const settled = (name: string) => (item: FeedItem) =>
-    item.clusterName === name && item.type === 'MODIFIED' && item.cluster?.lastActionState === 'succeeded';
+    item.clusterName === name &&
+    (item.type === 'MODIFIED' || item.type === 'ADDED') &&
+    item.cluster?.lastActionState === 'succeeded';
 
   beforeAll(async () => {
-    db = await backend.open();
-    uaa = await startTestUaa({ db });
-    bosh = await startTestDirector({
-      uaa,
-      db,
+    stack = await startTestStack({
+      backend,
       ipRange: `127.1.${backend.name === 'pglite' ? 110 : 111}.0/24`,
     });
-    broker = await startTestBroker({ uaa, bosh, db });
-    api = await startTestApi({
-      uaa,
-      db,
-      broker: { url: broker.url, ...broker.credentials },
-      director: bosh.client,
-    });
-    await uaa.createUser('feed-admin', 'feed-admin-password-1', ['pks.clusters.admin']);
-    await uaa.createUser('mia', 'mia-password-1', ['pks.clusters.manage']);
-    admin = (await uaa.tokenFor({ username: 'feed-admin', password: 'feed-admin-password-1' })).access_token;
-    mia = (await uaa.tokenFor({ username: 'mia', password: 'mia-password-1' })).access_token;
+    api = stack.api;
+    admin = await stack.signIn('feed-admin', ['pks.clusters.admin']);
+    mia = await stack.signIn('mia', ['pks.clusters.manage']);
   }, 120_000);
 
   afterAll(async () => {
     for (const c of clients) await c.dispose();
-    await api?.stop();
-    await broker?.stop();
-    await bosh?.stop();
-    await uaa?.stop();
-    await db?.close();
+    await stack?.stop();
   });
 
   it('starts with the list, then follows a cluster from ADDED through progress to DELETED', async () => {
@@ -154,7 +135,7 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     await later.next((i) => i.type === 'SYNCED');
     expect(later.items.filter((i) => i.clusterName === 'followed')).toEqual([]);
     later.stop();
-  }, 60_000);
+  }, 120_000);
 
   it('never sends a manage user a cluster that is not theirs, at the start or live', async () => {
     await create(admin, 'admins-own');
@@ -174,7 +155,7 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     expect(adminFeed.items.some((i) => i.clusterName === 'admins-second')).toBe(true);
     miaFeed.stop();
     adminFeed.stop();
-  }, 60_000);
+  }, 120_000);
 
   it('resumes after a dropped socket with exactly what was missed, then SYNCED', async () => {
     const first = openFeed(client(admin));
@@ -203,7 +184,7 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     expect(missed.some((i) => i.event?.lastActionState === 'succeeded')).toBe(true);
     expect(resumed.items.filter((i) => i.type === 'RESYNC')).toEqual([]);
     resumed.stop();
-  }, 60_000);
+  }, 120_000);
 
   it('carries upgrade runs as TASK messages, live and again before SYNCED on a resume', async () => {
     const feed = openFeed(client(admin));
@@ -235,7 +216,7 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     await miaFeed.next((i) => i.type === 'SYNCED');
     expect(miaFeed.items.filter((i) => i.type === 'TASK')).toEqual([]);
     miaFeed.stop();
-  }, 60_000);
+  }, 120_000);
 
   it('answers a resume point it cannot honour with RESYNC and the full list, and a malformed one with the field', async () => {
     const unknown = Buffer.from('feed:999999999', 'utf8').toString('base64url');
@@ -250,5 +231,5 @@ describe.each(testDatabaseBackends())('the fleet feed on $name', (backend) => {
     await expect.poll(() => bad.errors.length).toBeGreaterThan(0);
     expect(JSON.stringify(bad.errors)).toMatch(/after: 'not-a-cursor' is not a cursor of this feed/);
     expect(JSON.stringify(bad.errors)).toMatch(/BAD_USER_INPUT/);
-  }, 60_000);
+  }, 120_000);
 });

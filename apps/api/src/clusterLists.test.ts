@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { startTestApi, type GraphQLResult, type TestApi } from './testing/index.js';
+import { startTestApi, type GraphQLResult, type TestApi, seedCluster } from './testing/index.js';
 
 interface Connection {
   edges: { cursor: string; node: { name: string } }[];
@@ -21,29 +21,7 @@ describe('cluster lists', () => {
   const token = { alice: '', bob: '', reader: '' };
 
   const seed = async (name: string, owner: string) => {
-    const { rows } = await db.query<{ uuid: string }>(
-      `INSERT INTO api.clusters (uuid, name, owner, plan_name, master_host, worker_instances, pks_version,
-         last_action, last_action_state, last_action_description)
-       VALUES (gen_random_uuid(), $1, $2, 'small', $1 || '.example.test', 3, '1.6.0-openpks', 'CREATE',
-         'succeeded', 'Instance provisioning completed') RETURNING uuid`,
-      [name, owner],
-    );
-    const uuid = rows[0]!.uuid;
-    for (const step of ['one', 'two', 'three']) {
-      await db.query(`INSERT INTO api.cluster_events (cluster_uuid, event) VALUES ($1, $2::jsonb)`, [
-        uuid,
-        JSON.stringify({
-          clusterUuid: uuid,
-          clusterName: name,
-          owner,
-          kind: 'PROGRESS',
-          at: new Date().toISOString(),
-          lastAction: 'CREATE',
-          lastActionState: 'in progress',
-          description: `${name} ${step}`,
-        }),
-      ]);
-    }
+    const uuid = await seedCluster(db, name, owner, ['one', 'two', 'three']);
     await db.query(
       `INSERT INTO api.cluster_networks (cluster_uuid, profile_parameters, details) VALUES ($1, '{}', $2::jsonb)`,
       [uuid, JSON.stringify({ node_subnet: `10.0.${name.length}.0/24` })],

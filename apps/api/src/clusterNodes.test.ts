@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectorClient } from '@openpks/bosh';
-import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
-import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
-import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
-import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { startTestApi, type TestApi } from './testing/index.js';
+import type { TestDirector } from '@openpks/bosh/testing';
+import type { TestBroker } from '@openpks/broker/testing';
+import type { TestDatabase } from '@openpks/db/testing';
+import type { TestUaa } from '@openpks/uaa/testing';
+import { startTestApi, startTestStack, type TestApi, type TestStack } from './testing/index.js';
 
 // A cluster's VMs as the Director reports them, on loopback with real protocols: UAA tokens, the API,
 // the broker over OSB, the embedded Director with the sim CPI (VMs get IPs from 127.1.75.0/24).
@@ -23,6 +23,7 @@ const NODES = `query($n:String!){ cluster(name:$n){ name workerInstances lastAct
   nodes { instanceGroup index id ips state vmType az } } }`;
 
 describe('cluster nodes (UAA + API + broker + embedded Director)', () => {
+  let stack: TestStack;
   let db: TestDatabase;
   let uaa: TestUaa;
   let bosh: TestDirector;
@@ -32,28 +33,14 @@ describe('cluster nodes (UAA + API + broker + embedded Director)', () => {
   let bob: string;
 
   beforeAll(async () => {
-    db = await testDatabaseBackends()[0]!.open();
-    uaa = await startTestUaa({ db });
-    bosh = await startTestDirector({ uaa, db, ipRange: '127.1.75.0/24' });
-    broker = await startTestBroker({ uaa, bosh, db });
-    api = await startTestApi({
-      uaa,
-      db,
-      broker: { url: broker.url, ...broker.credentials },
-      director: bosh.client,
-    });
-    await uaa.createUser('alice', 'alice-password-1', ['pks.clusters.manage']);
-    await uaa.createUser('bob', 'bob-password-1', ['pks.clusters.manage']);
-    alice = (await uaa.tokenFor({ username: 'alice', password: 'alice-password-1' })).access_token;
-    bob = (await uaa.tokenFor({ username: 'bob', password: 'bob-password-1' })).access_token;
+    stack = await startTestStack({ ipRange: '127.1.75.0/24' });
+    ({ db, uaa, bosh, broker, api } = stack);
+    alice = await stack.signIn('alice', ['pks.clusters.manage']);
+    bob = await stack.signIn('bob', ['pks.clusters.manage']);
   }, 120_000);
 
   afterAll(async () => {
-    await api?.stop();
-    await broker?.stop();
-    await bosh?.stop();
-    await uaa?.stop();
-    await db?.close();
+    await stack?.stop();
   });
 
   const waitForSucceeded = async (name: string) => {

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
-import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
-import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
-import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { collect, startTestApi, type TestApi } from './testing/index.js';
+import type { TestDirector } from '@openpks/bosh/testing';
+import { collect, startTestStack, type TestApi, type TestStack } from './testing/index.js';
 
 // The whole journey on loopback with real protocols: UAA tokens, the API over GraphQL and graphql-ws,
 // the broker over OSB, the embedded Director with the sim CPI.
@@ -24,34 +21,19 @@ interface ClusterEvent {
 }
 
 describe('the PKS API journey (UAA + API + broker + embedded Director)', () => {
-  let db: TestDatabase;
-  let uaa: TestUaa;
+  let stack: TestStack;
   let bosh: TestDirector;
-  let broker: TestBroker;
   let api: TestApi;
   let alice: string;
 
   beforeAll(async () => {
-    db = await testDatabaseBackends()[0]!.open();
-    uaa = await startTestUaa({ db });
-    bosh = await startTestDirector({ uaa, db, ipRange: '127.1.70.0/24' });
-    broker = await startTestBroker({ uaa, bosh, db });
-    api = await startTestApi({
-      uaa,
-      db,
-      broker: { url: broker.url, ...broker.credentials },
-      director: bosh.client,
-    });
-    await uaa.createUser('alice', 'alice-password-1', ['pks.clusters.manage']);
-    alice = (await uaa.tokenFor({ username: 'alice', password: 'alice-password-1' })).access_token;
+    stack = await startTestStack({ ipRange: '127.1.70.0/24' });
+    ({ bosh, api } = stack);
+    alice = await stack.signIn('alice', ['pks.clusters.manage']);
   }, 120_000);
 
   afterAll(async () => {
-    await api?.stop();
-    await broker?.stop();
-    await bosh?.stop();
-    await uaa?.stop();
-    await db?.close();
+    await stack?.stop();
   });
 
   const waitFor = async (name: string, done: (c: Record<string, unknown> | undefined) => boolean) => {

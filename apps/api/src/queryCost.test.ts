@@ -4,7 +4,7 @@ import type { Database } from '@openpks/db';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { DEFAULT_QUERY_LIMITS, EXTERNAL_CALL_COST } from './http/guards.js';
-import { startTestApi, type TestApi } from './testing/index.js';
+import { startTestApi, type TestApi, seedCluster } from './testing/index.js';
 
 // As an operator of a small installation would set it: a fleet of a few dozen clusters reaches it.
 const LIMITS = { ...DEFAULT_QUERY_LIMITS, maxCost: 5_000 };
@@ -28,31 +28,7 @@ describe.each(testDatabaseBackends())('the query cost limit on $name', (backend)
   const statements: string[] = [];
   const token = { alice: '', admin: '', reader: '' };
 
-  const seed = async (name: string, owner: string) => {
-    const { rows } = await db.query<{ uuid: string }>(
-      `INSERT INTO api.clusters (uuid, name, owner, plan_name, master_host, worker_instances, pks_version,
-         last_action, last_action_state, last_action_description)
-       VALUES (gen_random_uuid(), $1, $2, 'small', $1 || '.example.test', 3, '1.6.0-openpks', 'CREATE',
-         'succeeded', 'Instance provisioning completed') RETURNING uuid`,
-      [name, owner],
-    );
-    const uuid = rows[0]!.uuid;
-    for (const step of ['one', 'two', 'three']) {
-      await db.query(`INSERT INTO api.cluster_events (cluster_uuid, event) VALUES ($1, $2::jsonb)`, [
-        uuid,
-        JSON.stringify({
-          clusterUuid: uuid,
-          clusterName: name,
-          owner,
-          kind: 'PROGRESS',
-          at: new Date().toISOString(),
-          lastAction: 'CREATE',
-          lastActionState: 'in progress',
-          description: `${name} ${step}`,
-        }),
-      ]);
-    }
-  };
+  const seed = (name: string, owner: string) => seedCluster(db, name, owner, ['one', 'two', 'three']);
   /** Statements that read clusters or their events: a resolver ran (the cost limit's COUNT is not one). */
   const reads = () =>
     statements.filter((sql) => /api\.(clusters|cluster_events)\b/.test(sql) && !/count\(\*\)/i.test(sql));

@@ -8,6 +8,7 @@ import {
   clusterBlock,
   clusterDetailsBlock,
   clusterJson,
+  clustersTable,
   json,
   labels,
   networkProfileJson,
@@ -20,6 +21,7 @@ import { writeMergedKubeconfig } from './kubeconfig.js';
 import * as ops from './operations.js';
 import { discoverUaaUrl, grantToken } from './uaa.js';
 import { waitForCluster, waitForTask } from './wait.js';
+import { watchCluster, watchClusters } from './watch.js';
 
 export const CLI_VERSION = '1.6.1-openpks';
 
@@ -185,28 +187,33 @@ export function buildProgram(io: Io): Command {
     );
   });
 
+  /** Runs a watch until it ends or Ctrl-C stops it; a stopped watch is a clean end (exit 0). */
+  const watching = async (run: (stopped: Promise<void>) => Promise<void>) => {
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const undo = io.onInterrupt?.('', stop) ?? (() => {});
+    try {
+      await run(stopped);
+    } finally {
+      undo();
+    }
+  };
+
   examples(
-    program.command('clusters').description('Show all clusters you can see').option('--json', 'JSON output'),
-    ['pks clusters', 'pks clusters --json'],
+    program
+      .command('clusters')
+      .description('Show all clusters you can see')
+      .option('-w, --watch', 'after the table, print each change as it happens, until Ctrl-C')
+      .option('--json', 'JSON output (with --watch: one object a line)'),
+    ['pks clusters', 'pks clusters --json', 'pks clusters --watch', 'pks clusters -w --json | jq .type'],
   ).action(async (o) => {
+    if (o.watch) {
+      const c = await client();
+      return watching((stopped) => watchClusters(c, io, { json: o.json }, stopped));
+    }
     const { clusters, pksVersion } = await (await client()).run(ops.Clusters, {});
     if (o.json) return io.out(json(clusters.map(clusterJson)));
-    // As PKS 1.6 does: a banner when any cluster runs an older version than the installation.
-    const behind = clusters.some((c) => c.pksVersion !== pksVersion);
-    io.out(
-      `${behind ? `\nUpgrade is available to PKS Version: ${pksVersion}\n` : ''}\n${table(
-        ['PKS Version', 'Name', 'k8s Version', 'Plan Name', 'UUID', 'Status', 'Action'],
-        clusters.map((c) => [
-          c.pksVersion,
-          c.name,
-          c.k8sVersion ?? '',
-          c.planName,
-          c.uuid,
-          c.lastActionState,
-          c.lastAction,
-        ]),
-      )}\n`,
-    );
+    io.out(`${clustersTable(clusters, pksVersion)}\n`);
   });
 
   examples(
@@ -215,10 +222,14 @@ export function buildProgram(io: Io): Command {
       .description('View the details of a cluster')
       .argument('<name>', CLUSTER_NAME_ARG)
       .option('--details', 'also show NSX-T and Kubernetes settings')
-      .option('--json', 'JSON output'),
-    ['pks cluster my-cluster', 'pks cluster my-cluster --details --json'],
+      .option('-w, --watch', 'then print a line per change, until Ctrl-C or the cluster is deleted')
+      .option('--json', 'JSON output (with --watch: one object a line)'),
+    ['pks cluster my-cluster', 'pks cluster my-cluster --details --json', 'pks cluster my-cluster --watch'],
   ).action(async (name: string, o) => {
     const c = await client();
+    if (o.watch) {
+      return watching((stopped) => watchCluster(c, io, name, { json: o.json, details: o.details }, stopped));
+    }
     if (o.details) {
       const { cluster, plans } = await c.run(ops.ClusterDetails, { name });
       if (o.json) return io.out(json(clusterJson(cluster)));

@@ -155,8 +155,14 @@ export class ApiClient {
     await writeCreds(this.#env, this.#creds);
   }
 
-  /** A graphql-ws client over WSS trusting the login CA; the caller disposes it. */
-  wsClient(on: { connected?: () => void; closed?: (event: unknown) => void } = {}): Client {
+  /**
+   * A graphql-ws client over WSS trusting the login CA; the caller disposes it. `retryAttempts: 0` is for
+   * callers that reconnect themselves: graphql-ws would resend the first subscribe message as it was.
+   */
+  wsClient(
+    on: { connected?: () => void; closed?: (event: unknown) => void } = {},
+    options: { retryAttempts?: number } = {},
+  ): Client {
     const trust = tlsOptions(this.trust);
     return createClient({
       url: `${this.#creds.api.replace(/^http/, 'ws')}/graphql`,
@@ -167,7 +173,7 @@ export class ApiClient {
       },
       // Read at connect time, so a token refreshed by an earlier call is the one sent.
       connectionParams: () => ({ authorization: `Bearer ${this.#creds.accessToken}` }),
-      retryAttempts: 3,
+      retryAttempts: options.retryAttempts ?? 3,
       lazy: true,
       on,
     });

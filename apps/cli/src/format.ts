@@ -1,6 +1,7 @@
 import type {
   ClusterDetailsView,
   ClusterView,
+  FeedEventView,
   NetworkProfileView,
   PlanView,
   TaskView,
@@ -76,15 +77,57 @@ function snakeKeys(o: object): Record<string, unknown> {
 
 export const json = (value: unknown) => `${JSON.stringify(value, null, 4)}\n`;
 
+/** The width of each column of a table of `rows` under `headers`. */
+export function columnWidths(headers: string[], rows: string[][]): number[] {
+  return headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+}
+
+/** One line of a table with columns `widths` wide (the last one is not padded). */
+export function tableLine(cells: string[], widths: number[]): string {
+  return cells
+    .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
+}
+
 /** A PKS-style table: left-aligned columns two spaces apart, headers as PKS prints them. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+  const widths = columnWidths(headers, rows);
+  return `${[tableLine(headers, widths), ...rows.map((r) => tableLine(r, widths))].join('\n')}\n`;
+}
+
+/** `pks clusters`'s columns, as PKS 1.6 prints them. */
+export const CLUSTERS_HEADERS = [
+  'PKS Version',
+  'Name',
+  'k8s Version',
+  'Plan Name',
+  'UUID',
+  'Status',
+  'Action',
+];
+
+/** A cluster's row under CLUSTERS_HEADERS; a watch passes the status and action of the change it shows. */
+export function clusterRow(
+  c: ClusterView,
+  status: string = c.lastActionState,
+  action: string = c.lastAction,
+): string[] {
+  return [c.pksVersion, c.name, c.k8sVersion ?? '', c.planName, c.uuid, status, action];
+}
+
+/** `pks clusters`: PKS 1.6's banner when any cluster runs an older version than the installation, then the table. */
+export function clustersTable(clusters: readonly ClusterView[], pksVersion: string): string {
+  const behind = clusters.some((c) => c.pksVersion !== pksVersion);
+  return `${behind ? `\nUpgrade is available to PKS Version: ${pksVersion}\n` : ''}\n${table(
+    CLUSTERS_HEADERS,
+    clusters.map((c) => clusterRow(c)),
+  )}`;
+}
+
+/** A fleet-feed event (state change or Director progress) in `--json`'s snake_case. */
+export function feedEventJson(e: FeedEventView): Record<string, unknown> {
+  return snakeKeys(e);
 }
 
 /** Label/value lines aligned like `pks cluster`. */

@@ -7,6 +7,7 @@ import type {
   ClusterCredentialsMutation,
   ClusterDetailsQuery,
   ClusterEventsSubscription,
+  ClusterFeedSubscription,
   ClusterFieldsFragment,
   NetworkProfileFieldsFragment,
   PlanFieldsFragment,
@@ -20,6 +21,7 @@ export {
   ClusterDetailsDocument as ClusterDetails,
   ClusterDocument as Cluster,
   ClusterEventsDocument as ClusterEvents,
+  ClusterFeedDocument as ClusterFeed,
   ClustersDocument as Clusters,
   CreateClusterDocument as CreateCluster,
   CreateNetworkProfileDocument as CreateNetworkProfile,
@@ -28,6 +30,7 @@ export {
   MeDocument as Me,
   NetworkProfileDocument as NetworkProfile,
   NetworkProfilesDocument as NetworkProfiles,
+  PksVersionDocument as PksVersion,
   PlansDocument as Plans,
   ResizeClusterDocument as ResizeCluster,
   TaskDocument as Task,
@@ -52,4 +55,6 @@ export type PlanView = PlanFieldsFragment;
 export type NetworkProfileView = NetworkProfileFieldsFragment;
 export type TaskView = TaskFieldsFragment;
 export type ClusterEventView = ClusterEventsSubscription['clusterEvents'];
+export type FeedMessageView = ClusterFeedSubscription['clusterFeed'];
+export type FeedEventView = NonNullable<FeedMessageView['event']>;
 export type CredentialsView = ClusterCredentialsMutation['clusterCredentials'];

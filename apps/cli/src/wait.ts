@@ -22,7 +22,8 @@ function bar(progress: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${String(progress).padStart(3)}%`;
 }
 
-function eventLine(e: ClusterEventView): string {
+/** A cluster event as one line: the state change, or the Director's stage, step and progress. */
+export function eventLine(e: ClusterEventView): string {
   if (e.kind === 'STATE') return `${e.lastAction} ${e.lastActionState}: ${e.description}`;
   const count = e.index !== null && e.total !== null ? ` (${e.index}/${e.total})` : '';
   const pct = e.progress !== null ? ` ${e.progress}%` : '';

@@ -4,6 +4,7 @@ import type { PubSub } from '@openpks/db';
 import type { Caller } from '../services/access.js';
 import type { ClusterFeed } from '../services/clusterFeed.js';
 import type { ClusterService } from '../services/clusterService.js';
+import type { OperationService } from '../services/operationService.js';
 import type { NetworkProfileService } from '../services/networkProfileService.js';
 import type { TaskService } from '../services/taskService.js';
 import type { AuditRecord } from '../store/records.js';
@@ -12,6 +13,8 @@ export interface Services {
   clusters: ClusterService;
   /** The fleet feed (`clusterFeed`). */
   feed: ClusterFeed;
+  /** Retry and abandon of stuck operations (admins). */
+  operations: OperationService;
   networkProfiles: NetworkProfileService;
   tasks: TaskService;
   pubsub: PubSub;

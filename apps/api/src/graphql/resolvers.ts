@@ -165,7 +165,11 @@ export class MeResolver {
   @Query(() => [AuditEvent], { description: 'Recent changes: all for admins, your own otherwise' })
   async auditEvents(
     @Ctx() ctx: ApiContext,
-    @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
+    @Arg('limit', () => Int, {
+      defaultValue: 50,
+      description: 'How many entries, newest first (at most 500)',
+    })
+    limit: number,
   ): Promise<AuditEvent[]> {
     return ctx.services.auditEvents(requireCaller(ctx), Math.min(Math.max(limit, 1), MAX_EVENTS_LIMIT));
   }
@@ -182,13 +186,16 @@ export class PlanResolver {
     return PKS_VERSION;
   }
 
-  @Query(() => [Plan])
+  @Query(() => [Plan], { description: 'The plans you may create clusters from' })
   plans(@Ctx() ctx: ApiContext): Plan[] {
     return ctx.services.clusters.plans(requireCaller(ctx)).map(planOf);
   }
 
-  @Query(() => Plan)
-  plan(@Ctx() ctx: ApiContext, @Arg('name', () => String) name: string): Plan {
+  @Query(() => Plan, { description: 'One plan, by name' })
+  plan(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String, { description: 'The plan’s name' }) name: string,
+  ): Plan {
     return planOf(ctx.services.clusters.plan(requireCaller(ctx), name));
   }
 }
@@ -200,8 +207,11 @@ export class ClusterResolver {
     return (await ctx.services.clusters.list(requireCaller(ctx))).map(clusterOf);
   }
 
-  @Query(() => Cluster)
-  async cluster(@Ctx() ctx: ApiContext, @Arg('name', () => String) name: string): Promise<Cluster> {
+  @Query(() => Cluster, { description: 'One cluster, by name (NOT_FOUND when you may not see it)' })
+  async cluster(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String, { description: 'The cluster’s name' }) name: string,
+  ): Promise<Cluster> {
     return clusterOf(await ctx.services.clusters.get(requireCaller(ctx), name));
   }
 
@@ -212,8 +222,13 @@ export class ClusterResolver {
   })
   async clustersConnection(
     @Ctx() ctx: ApiContext,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Arg('first', () => Int, { defaultValue: 50, description: 'How many clusters on this page' })
+    first: number,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'The cursor of the last edge you have; omit for the first page',
+    })
+    after?: string | null,
   ): Promise<ClusterConnection> {
     const page = await ctx.services.clusters.page(requireCaller(ctx), {
       first,
@@ -231,7 +246,8 @@ export class ClusterResolver {
   async events(
     @Root() cluster: Cluster,
     @Ctx() ctx: ApiContext,
-    @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
+    @Arg('limit', () => Int, { defaultValue: 50, description: 'How many of the most recent events' })
+    limit: number,
   ): Promise<ClusterEvent[]> {
     // Batched across the clusters of the request (one query for a whole list, not one per cluster).
     const loaders = loadersOf(ctx);
@@ -261,7 +277,10 @@ export class ClusterResolver {
     return loaders.nodes.load(record.uuid);
   }
 
-  @FieldResolver(() => NsxDetails, { nullable: true })
+  @FieldResolver(() => NsxDetails, {
+    nullable: true,
+    description: 'NSX-T details of the cluster’s network, when the installation uses NSX-T',
+  })
   async nsxDetails(@Root() cluster: Cluster, @Ctx() ctx: ApiContext): Promise<NsxDetails | null> {
     // What the cluster runs with (after allowed profile updates) and what the NSX proxy step allocated.
     const loaders = loadersOf(ctx);
@@ -280,37 +299,76 @@ export class ClusterResolver {
   @Mutation(() => Cluster, { description: 'Starts creating a cluster; follow it with clusterEvents' })
   async createCluster(
     @Ctx() ctx: ApiContext,
-    @Arg('input', () => CreateClusterInput) input: CreateClusterInput,
+    @Arg('input', () => CreateClusterInput, { description: 'The new cluster' }) input: CreateClusterInput,
   ): Promise<Cluster> {
     return clusterOf(await ctx.services.clusters.create(requireCaller(ctx), input));
   }
 
-  @Mutation(() => Cluster)
+  @Mutation(() => Cluster, {
+    description: 'Changes a cluster’s worker count, network profile or drain settings',
+  })
   async updateCluster(
     @Ctx() ctx: ApiContext,
-    @Arg('name', () => String) name: string,
-    @Arg('input', () => UpdateClusterInput) input: UpdateClusterInput,
+    @Arg('name', () => String, { description: 'The cluster to change' }) name: string,
+    @Arg('input', () => UpdateClusterInput, { description: 'What to change' }) input: UpdateClusterInput,
   ): Promise<Cluster> {
     return clusterOf(await ctx.services.clusters.update(requireCaller(ctx), name, input));
   }
 
-  @Mutation(() => Cluster)
+  @Mutation(() => Cluster, { description: 'Changes a cluster’s worker count (pks resize)' })
   async resizeCluster(
     @Ctx() ctx: ApiContext,
-    @Arg('name', () => String) name: string,
-    @Arg('numNodes', () => Int) numNodes: number,
+    @Arg('name', () => String, { description: 'The cluster to resize' }) name: string,
+    @Arg('numNodes', () => Int, { description: 'Worker nodes, from 1 to the plan’s maximum' })
+    numNodes: number,
   ): Promise<Cluster> {
     return clusterOf(await ctx.services.clusters.resize(requireCaller(ctx), name, numNodes));
   }
 
-  @Mutation(() => Cluster)
-  async upgradeCluster(@Ctx() ctx: ApiContext, @Arg('name', () => String) name: string): Promise<Cluster> {
+  @Mutation(() => Cluster, {
+    description: 'Upgrades one cluster to this installation’s Kubernetes and PKS version',
+  })
+  async upgradeCluster(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String, { description: 'The cluster to upgrade' }) name: string,
+  ): Promise<Cluster> {
     return clusterOf(await ctx.services.clusters.upgrade(requireCaller(ctx), name));
   }
 
-  @Mutation(() => Cluster)
-  async deleteCluster(@Ctx() ctx: ApiContext, @Arg('name', () => String) name: string): Promise<Cluster> {
+  @Mutation(() => Cluster, { description: 'Starts deleting a cluster and every VM and disk of it' })
+  async deleteCluster(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String, { description: 'The cluster to delete' }) name: string,
+  ): Promise<Cluster> {
     return clusterOf(await ctx.services.clusters.delete(requireCaller(ctx), name));
+  }
+
+  @Mutation(() => Cluster, {
+    description:
+      'Admins: drives the cluster’s stuck operation again now (re-sent to the broker if it was never acknowledged)',
+  })
+  async retryClusterOperation(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String, { description: 'The cluster whose operation is in progress' }) name: string,
+  ): Promise<Cluster> {
+    return clusterOf(await ctx.services.operations.retry(requireCaller(ctx), name));
+  }
+
+  @Mutation(() => Cluster, {
+    description:
+      'Admins: ends the cluster’s stuck operation as failed (the broker and Director are not stopped), so the ' +
+      'cluster can be changed or deleted again',
+  })
+  async abandonClusterOperation(
+    @Ctx() ctx: ApiContext,
+    @Arg('name', () => String, { description: 'The cluster whose operation is in progress' }) name: string,
+    @Arg('reason', () => String, {
+      nullable: true,
+      description: 'Why, for the record and the cluster’s state',
+    })
+    reason?: string | null,
+  ): Promise<Cluster> {
+    return clusterOf(await ctx.services.operations.abandon(requireCaller(ctx), name, reason ?? undefined));
   }
 
   @Mutation(() => Credentials, {
@@ -318,8 +376,12 @@ export class ClusterResolver {
   })
   async clusterCredentials(
     @Ctx() ctx: ApiContext,
-    @Arg('name', () => String) name: string,
-    @Arg('password', () => String, { nullable: true }) password?: string,
+    @Arg('name', () => String, { description: 'The cluster' }) name: string,
+    @Arg('password', () => String, {
+      nullable: true,
+      description: 'Your password: the kubeconfig carries OIDC tokens issued for you',
+    })
+    password?: string,
   ): Promise<Credentials> {
     const credentials = await ctx.services.clusters.credentials(
       requireCaller(ctx),
@@ -345,7 +407,10 @@ export class ClusterResolver {
       );
     },
   })
-  clusterEvents(@Root() event: ClusterEventMessage, @Arg('name', () => String) _name: string): ClusterEvent {
+  clusterEvents(
+    @Root() event: ClusterEventMessage,
+    @Arg('name', () => String, { description: 'The cluster to follow' }) _name: string,
+  ): ClusterEvent {
     return eventOf(event);
   }
 
@@ -410,31 +475,31 @@ function credentialsOf(clusterName: string, credentials: Record<string, unknown>
 
 @Resolver()
 export class NetworkProfileResolver {
-  @Query(() => [NetworkProfile])
+  @Query(() => [NetworkProfile], { description: 'Every network profile' })
   async networkProfiles(@Ctx() ctx: ApiContext): Promise<NetworkProfile[]> {
     return (await ctx.services.networkProfiles.list(requireCaller(ctx))).map(profileOf);
   }
 
-  @Query(() => NetworkProfile)
+  @Query(() => NetworkProfile, { description: 'One network profile, by name' })
   async networkProfile(
     @Ctx() ctx: ApiContext,
-    @Arg('name', () => String) name: string,
+    @Arg('name', () => String, { description: 'The profile’s name' }) name: string,
   ): Promise<NetworkProfile> {
     return profileOf(await ctx.services.networkProfiles.get(requireCaller(ctx), name));
   }
 
-  @Mutation(() => NetworkProfile)
+  @Mutation(() => NetworkProfile, { description: 'Creates a network profile (admin)' })
   async createNetworkProfile(
     @Ctx() ctx: ApiContext,
-    @Arg('input', () => NetworkProfileInput) input: NetworkProfileInput,
+    @Arg('input', () => NetworkProfileInput, { description: 'The new profile' }) input: NetworkProfileInput,
   ): Promise<NetworkProfile> {
     return profileOf(await ctx.services.networkProfiles.create(requireCaller(ctx), input));
   }
 
-  @Mutation(() => NetworkProfile)
+  @Mutation(() => NetworkProfile, { description: 'Deletes a network profile no cluster uses (admin)' })
   async deleteNetworkProfile(
     @Ctx() ctx: ApiContext,
-    @Arg('name', () => String) name: string,
+    @Arg('name', () => String, { description: 'The profile to delete' }) name: string,
   ): Promise<NetworkProfile> {
     return profileOf(await ctx.services.networkProfiles.delete(requireCaller(ctx), name));
   }
@@ -442,12 +507,15 @@ export class NetworkProfileResolver {
 
 @Resolver()
 export class TaskResolver {
-  @Query(() => Task)
-  async task(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<Task> {
+  @Query(() => Task, { description: 'One upgrade run, by id' })
+  async task(
+    @Ctx() ctx: ApiContext,
+    @Arg('id', () => ID, { description: 'The run’s id' }) id: string,
+  ): Promise<Task> {
     return taskOf(await ctx.services.tasks.get(requireCaller(ctx), id));
   }
 
-  @Query(() => [Task])
+  @Query(() => [Task], { description: 'Upgrade runs you may see, newest first' })
   async tasks(@Ctx() ctx: ApiContext): Promise<Task[]> {
     return (await ctx.services.tasks.list(requireCaller(ctx))).map(taskOf);
   }
@@ -455,13 +523,16 @@ export class TaskResolver {
   @Mutation(() => Task, { description: 'Upgrades several clusters: canaries first, then up to maxInFlight' })
   async upgradeClusters(
     @Ctx() ctx: ApiContext,
-    @Arg('input', () => UpgradeClustersInput) input: UpgradeClustersInput,
+    @Arg('input', () => UpgradeClustersInput, { description: 'The run' }) input: UpgradeClustersInput,
   ): Promise<Task> {
     return taskOf(await ctx.services.tasks.upgradeClusters(requireCaller(ctx), input));
   }
 
   @Mutation(() => Task, { description: 'Cancels the clusters of an upgrade run that have not started' })
-  async cancelTask(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<Task> {
+  async cancelTask(
+    @Ctx() ctx: ApiContext,
+    @Arg('id', () => ID, { description: 'The run to cancel' }) id: string,
+  ): Promise<Task> {
     return taskOf(await ctx.services.tasks.cancel(requireCaller(ctx), id));
   }
 
@@ -483,7 +554,7 @@ export class TaskResolver {
   async taskEvents(
     @Root() message: TaskEventMessage,
     @Ctx() ctx: ApiContext,
-    @Arg('id', () => ID) _id: string,
+    @Arg('id', () => ID, { description: 'The run to follow' }) _id: string,
   ): Promise<Task> {
     return taskOf(await ctx.services.tasks.get(requireCaller(ctx), message.taskId));
   }

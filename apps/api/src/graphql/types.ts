@@ -6,9 +6,13 @@ import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 
 @ObjectType({ description: 'The caller, as the API sees its token' })
 export class Me {
-  @Field(() => String) name: string;
-  @Field(() => String) clientId: string;
-  @Field(() => [String]) scopes: string[];
+  @Field(() => String, { description: 'Your user name (or the client id for a client-credentials token)' })
+  name: string;
+  @Field(() => String, { description: 'The OAuth client the token was issued to' }) clientId: string;
+  @Field(() => [String], {
+    description: 'The token’s scopes; the pks.clusters.* ones decide what you may do',
+  })
+  scopes: string[];
   @Field(() => Boolean, { description: 'pks.clusters.admin or pks.clusters.admin.read: sees every cluster' })
   readsAllClusters: boolean;
   @Field(() => Boolean, { description: 'pks.clusters.admin: changes every cluster and network profiles' })
@@ -20,56 +24,80 @@ export class DrainSettings {
   @Field(() => Int, { description: 'Minutes, 0-1440; 0 waits forever' }) kubeletDrainTimeout: number;
   @Field(() => Int, { description: 'Seconds, -1-86400; -1 uses each pod’s own' })
   kubeletDrainGracePeriod: number;
-  @Field(() => Boolean) kubeletDrainForce: boolean;
-  @Field(() => Boolean) kubeletDrainIgnoreDaemonsets: boolean;
-  @Field(() => Boolean) kubeletDrainDeleteLocalData: boolean;
-  @Field(() => Boolean) kubeletDrainForceNode: boolean;
+  @Field(() => Boolean, { description: 'Delete pods that no controller manages' }) kubeletDrainForce: boolean;
+  @Field(() => Boolean, { description: 'Drain even when DaemonSet pods run on the node' })
+  kubeletDrainIgnoreDaemonsets: boolean;
+  @Field(() => Boolean, { description: 'Drain even when pods use emptyDir volumes (their data is lost)' })
+  kubeletDrainDeleteLocalData: boolean;
+  @Field(() => Boolean, { description: 'Upgrade the node even if the drain times out' })
+  kubeletDrainForceNode: boolean;
 }
 
 @ObjectType({ description: 'A cluster plan the operator configured (read-only through the API)' })
 export class Plan {
-  @Field(() => ID) id: string;
-  @Field(() => String) name: string;
-  @Field(() => String) description: string;
-  @Field(() => Int) masterInstances: number;
-  @Field(() => String) masterVmType: string;
+  @Field(() => ID, { description: 'The plan’s id in the operator’s configuration' }) id: string;
+  @Field(() => String, { description: 'The name you pass as planName' }) name: string;
+  @Field(() => String, { description: 'What the plan is for, in the operator’s words' }) description: string;
+  @Field(() => Int, { description: 'Kubernetes masters (etcd members) of each cluster: 1 or 3' })
+  masterInstances: number;
+  @Field(() => String, { description: 'The VM type of the masters' }) masterVmType: string;
   @Field(() => Int, { description: 'Default worker count of a new cluster' }) workerInstances: number;
   @Field(() => Int, { description: 'The most workers a cluster on this plan may have' })
   maxWorkerInstances: number;
-  @Field(() => String) workerVmType: string;
-  @Field(() => [String]) azs: string[];
-  @Field(() => Boolean) allowPrivilegedContainers: boolean;
-  @Field(() => DrainSettings) drain: DrainSettings;
+  @Field(() => String, { description: 'The VM type of the workers' }) workerVmType: string;
+  @Field(() => [String], { description: 'Availability zones the cluster’s VMs are spread over' })
+  azs: string[];
+  @Field(() => Boolean, { description: 'Whether pods may run privileged containers' })
+  allowPrivilegedContainers: boolean;
+  @Field(() => DrainSettings, { description: 'How workers are drained before an upgrade or resize' })
+  drain: DrainSettings;
 }
 
 @ObjectType({ description: 'A state change of a cluster, or a line of its Director task’s progress' })
 export class ClusterEvent {
-  @Field(() => String) clusterName: string;
-  @Field(() => String) clusterUuid: string;
+  @Field(() => String, { description: 'The cluster the event is about' }) clusterName: string;
+  @Field(() => String, { description: 'The cluster’s uuid (a name can be reused after a delete)' })
+  clusterUuid: string;
   @Field(() => String, { description: 'STATE or PROGRESS' }) kind: string;
-  @Field(() => DateTimeResolver) at: Date;
-  @Field(() => String) lastAction: string;
-  @Field(() => String) lastActionState: string;
-  @Field(() => String) description: string;
-  @Field(() => String, { nullable: true }) stage?: string | undefined;
-  @Field(() => String, { nullable: true }) task?: string | undefined;
-  @Field(() => Int, { nullable: true }) index?: number | undefined;
-  @Field(() => Int, { nullable: true }) total?: number | undefined;
+  @Field(() => DateTimeResolver, { description: 'When it happened' }) at: Date;
+  @Field(() => String, { description: 'The operation: CREATE, UPDATE, UPGRADE or DELETE' })
+  lastAction: string;
+  @Field(() => String, {
+    description: 'The operation’s state after this event: in progress, succeeded, failed or queued',
+  })
+  lastActionState: string;
+  @Field(() => String, { description: 'What happened, in words' }) description: string;
+  @Field(() => String, { nullable: true, description: 'The Director task’s stage (PROGRESS only)' }) stage?:
+    string | undefined;
+  @Field(() => String, { nullable: true, description: 'The Director task id' }) task?: string | undefined;
+  @Field(() => Int, { nullable: true, description: 'The step within the stage (PROGRESS only)' }) index?:
+    number | undefined;
+  @Field(() => Int, { nullable: true, description: 'How many steps the stage has (PROGRESS only)' }) total?:
+    number | undefined;
   @Field(() => Int, { nullable: true, description: 'Percent, 0-100' }) progress?: number | undefined;
 }
 
 @ObjectType({ description: 'NSX-T details of a cluster’s network profile' })
 export class NsxDetails {
-  @Field(() => String, { nullable: true }) lbSize?: string | undefined;
-  @Field(() => [String], { nullable: true }) nodesDns?: string[] | undefined;
-  @Field(() => Boolean, { nullable: true }) nodeRoutable?: boolean | undefined;
-  @Field(() => Int, { nullable: true }) nodeSubnetPrefix?: number | undefined;
-  @Field(() => Boolean, { nullable: true }) podRoutable?: boolean | undefined;
-  @Field(() => Int, { nullable: true }) podSubnetPrefix?: number | undefined;
-  @Field(() => String, { nullable: true }) t0RouterId?: string | undefined;
-  @Field(() => [String], { nullable: true }) fipPoolIds?: string[] | undefined;
-  @Field(() => [String], { nullable: true }) nodeIpBlockIds?: string[] | undefined;
-  @Field(() => [String], { nullable: true }) podIpBlockIds?: string[] | undefined;
+  @Field(() => String, { nullable: true, description: 'small, medium or large' }) lbSize?: string | undefined;
+  @Field(() => [String], { nullable: true, description: 'DNS servers of the nodes' }) nodesDns?:
+    string[] | undefined;
+  @Field(() => Boolean, { nullable: true, description: 'Whether node IPs are routable from outside' })
+  nodeRoutable?: boolean | undefined;
+  @Field(() => Int, { nullable: true, description: 'Prefix length of each cluster’s node subnet' })
+  nodeSubnetPrefix?: number | undefined;
+  @Field(() => Boolean, { nullable: true, description: 'Whether pod IPs are routable from outside' })
+  podRoutable?: boolean | undefined;
+  @Field(() => Int, { nullable: true, description: 'Prefix length of each namespace’s pod subnet' })
+  podSubnetPrefix?: number | undefined;
+  @Field(() => String, { nullable: true, description: 'The tier-0 router the cluster attaches to' })
+  t0RouterId?: string | undefined;
+  @Field(() => [String], { nullable: true, description: 'Floating IP pools for load balancers and SNAT' })
+  fipPoolIds?: string[] | undefined;
+  @Field(() => [String], { nullable: true, description: 'IP blocks node subnets are cut from' })
+  nodeIpBlockIds?: string[] | undefined;
+  @Field(() => [String], { nullable: true, description: 'IP blocks pod subnets are cut from' })
+  podIpBlockIds?: string[] | undefined;
   @Field(() => String, { nullable: true, description: 'The node subnet the NSX proxy step allocated' })
   nodeSubnet?: string | undefined;
   @Field(() => String, { nullable: true, description: 'The cluster router (tier-1) on the tier-0' })
@@ -90,42 +118,54 @@ export class NsxDetails {
 })
 export class ClusterNode {
   @Field(() => String, { description: 'master or worker' }) instanceGroup: string;
-  @Field(() => Int) index: number;
+  @Field(() => Int, { description: 'The instance’s index in its group' }) index: number;
   @Field(() => String, { description: 'The BOSH instance id' }) id: string;
-  @Field(() => [String]) ips: string[];
+  @Field(() => [String], { description: 'The VM’s IP addresses' }) ips: string[];
   @Field(() => String, {
     description: 'The Director’s process_state, e.g. running, failing, stopped (unknown while it has no VM)',
   })
   state: string;
-  @Field(() => String, { nullable: true }) vmType: string | null;
-  @Field(() => String, { nullable: true }) az: string | null;
+  @Field(() => String, { nullable: true, description: 'The VM type (null when the Director does not say)' })
+  vmType: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The availability zone (null when the Director does not say)',
+  })
+  az: string | null;
 }
 
 @ObjectType({ description: 'A Kubernetes cluster (PKS Cluster)' })
 export class Cluster {
-  @Field(() => String) name: string;
-  @Field(() => ID) uuid: string;
-  @Field(() => String) planName: string;
-  @Field(() => String) owner: string;
+  @Field(() => String, { description: 'The cluster’s name, unique in the installation' }) name: string;
+  @Field(() => ID, { description: 'The cluster’s id (its BOSH deployment is service-instance_<uuid>)' })
+  uuid: string;
+  @Field(() => String, { description: 'The plan the cluster was created from' }) planName: string;
+  @Field(() => String, { description: 'The user who created the cluster' }) owner: string;
   @Field(() => String, { description: 'CREATE, UPDATE, UPGRADE or DELETE' }) lastAction: string;
   @Field(() => String, { description: 'in progress, succeeded, failed or queued' }) lastActionState: string;
-  @Field(() => String) lastActionDescription: string;
-  @Field(() => String) kubernetesMasterHost: string;
-  @Field(() => Int) kubernetesMasterPort: number;
+  @Field(() => String, { description: 'What the last operation did or why it failed' })
+  lastActionDescription: string;
+  @Field(() => String, { description: 'The external hostname (or IP) of the Kubernetes API' })
+  kubernetesMasterHost: string;
+  @Field(() => Int, { description: 'The Kubernetes API’s port' }) kubernetesMasterPort: number;
   @Field(() => [String], { description: 'Empty while the cluster is being created' })
   kubernetesMasterIps: string[];
-  @Field(() => Int) workerInstances: number;
-  @Field(() => String, { nullable: true }) networkProfileName: string | null;
-  @Field(() => String, { nullable: true }) k8sVersion: string | null;
-  @Field(() => String) pksVersion: string;
+  @Field(() => Int, { description: 'Worker nodes the cluster has (or is being resized to)' })
+  workerInstances: number;
+  @Field(() => String, { nullable: true, description: 'The network profile applied at creation, if any' })
+  networkProfileName: string | null;
+  @Field(() => String, { nullable: true, description: 'The Kubernetes version running on the cluster' })
+  k8sVersion: string | null;
+  @Field(() => String, { description: 'The PKS version that last deployed the cluster' }) pksVersion: string;
   @Field(() => JSONObjectResolver, {
     nullable: true,
     description: 'kubelet drain settings set on the cluster',
   })
   drain: Record<string, string> | null;
-  @Field(() => NsxDetails, { nullable: true }) nsxDetails: NsxDetails | null;
-  @Field(() => DateTimeResolver) createdAt: Date;
-  @Field(() => DateTimeResolver) updatedAt: Date;
+  @Field(() => NsxDetails, { nullable: true, description: 'NSX-T details, when the installation uses NSX-T' })
+  nsxDetails: NsxDetails | null;
+  @Field(() => DateTimeResolver, { description: 'When the create was requested' }) createdAt: Date;
+  @Field(() => DateTimeResolver, { description: 'When the cluster last changed' }) updatedAt: Date;
   // events, nsxDetails' allocation and nodes: resolved by field resolvers (the api schema, the Director)
 }
 
@@ -133,120 +173,166 @@ export class Cluster {
 export class ClusterEdge {
   @Field(() => String, { description: 'Pass as `after` to get the clusters that follow this one' })
   cursor: string;
-  @Field(() => Cluster) node: Cluster;
+  @Field(() => Cluster, { description: 'The cluster' }) node: Cluster;
 }
 
 @ObjectType({ description: 'Where a page of a connection is (Relay cursor connections)' })
 export class PageInfo {
-  @Field(() => Boolean) hasNextPage: boolean;
+  @Field(() => Boolean, { description: 'Whether more clusters follow this page' }) hasNextPage: boolean;
   @Field(() => String, { nullable: true, description: 'The cursor of the last edge of this page' })
   endCursor: string | null;
 }
 
 @ObjectType({ description: 'A page of clusters in name order' })
 export class ClusterConnection {
-  @Field(() => [ClusterEdge]) edges: ClusterEdge[];
-  @Field(() => PageInfo) pageInfo: PageInfo;
+  @Field(() => [ClusterEdge], { description: 'The clusters of this page, each with its cursor' })
+  edges: ClusterEdge[];
+  @Field(() => PageInfo, { description: 'Where this page is, and whether another follows' })
+  pageInfo: PageInfo;
   @Field(() => Int, { description: 'Every cluster you can see, on all pages' }) totalCount: number;
 }
 
 @ObjectType({ description: 'An NSX-T network profile' })
 export class NetworkProfile {
-  @Field(() => String) name: string;
-  @Field(() => String) description: string;
-  @Field(() => JSONObjectResolver) parameters: Record<string, unknown>;
-  @Field(() => DateTimeResolver) createdAt: Date;
+  @Field(() => String, { description: 'The profile’s name, passed as networkProfileName' }) name: string;
+  @Field(() => String, { description: 'What the profile is for' }) description: string;
+  @Field(() => JSONObjectResolver, { description: 'The NSX-T parameters (lb_size, nodes_dns, …)' })
+  parameters: Record<string, unknown>;
+  @Field(() => DateTimeResolver, { description: 'When the profile was created' }) createdAt: Date;
 }
 
 @ObjectType({ description: 'A kubeconfig for a cluster, and its parts' })
 export class Credentials {
-  @Field(() => String) clusterName: string;
+  @Field(() => String, { description: 'The cluster' }) clusterName: string;
   @Field(() => String, { description: 'The kubeconfig as YAML' }) kubeconfig: string;
-  @Field(() => String) server: string;
+  @Field(() => String, { description: 'The Kubernetes API’s URL' }) server: string;
   @Field(() => String, { description: 'PEM of the cluster CA' }) certificateAuthority: string;
-  @Field(() => String) userName: string;
-  @Field(() => String) contextName: string;
+  @Field(() => String, { description: 'The kubeconfig user (your UAA user, signing in with OIDC)' })
+  userName: string;
+  @Field(() => String, { description: 'The kubeconfig context, named after the cluster' })
+  contextName: string;
 }
 
 @ObjectType({ description: 'One cluster of an upgrade run' })
 export class TaskCluster {
-  @Field(() => String) clusterName: string;
-  @Field(() => Boolean) isCanary: boolean;
-  @Field(() => String) lastActionState: string;
-  @Field(() => String) description: string;
-  @Field(() => DateTimeResolver, { nullable: true }) startedAt: Date | null;
-  @Field(() => DateTimeResolver, { nullable: true }) finishedAt: Date | null;
+  @Field(() => String, { description: 'The cluster' }) clusterName: string;
+  @Field(() => Boolean, { description: 'Upgraded first, one at a time; a failed canary stops the run' })
+  isCanary: boolean;
+  @Field(() => String, { description: 'The cluster’s upgrade state in this run' }) lastActionState: string;
+  @Field(() => String, { description: 'What happened to the cluster in this run' }) description: string;
+  @Field(() => DateTimeResolver, {
+    nullable: true,
+    description: 'When its upgrade started (null while waiting)',
+  })
+  startedAt: Date | null;
+  @Field(() => DateTimeResolver, { nullable: true, description: 'When its upgrade ended' })
+  finishedAt: Date | null;
 }
 
 @ObjectType({ description: 'An upgrade run over several clusters (PKS TaskInfo)' })
 export class Task {
-  @Field(() => ID) id: string;
-  @Field(() => String) type: string;
+  @Field(() => ID, { description: 'The run’s id' }) id: string;
+  @Field(() => String, { description: 'What kind of run: upgrade' }) type: string;
   @Field(() => String, { description: 'not started, in progress, canceled or done' }) status: string;
   @Field(() => String, {
     description: 'Who started the run: a user, or "operator" for an upgrade-all started on the broker',
   })
   owner: string;
-  @Field(() => Int) maxInFlight: number;
-  @Field(() => [TaskCluster]) clusters: TaskCluster[];
-  @Field(() => DateTimeResolver) createdAt: Date;
-  @Field(() => DateTimeResolver, { nullable: true }) finishedAt: Date | null;
+  @Field(() => Int, { description: 'How many clusters are upgraded at once after the canaries' })
+  maxInFlight: number;
+  @Field(() => [TaskCluster], { description: 'Each cluster of the run, in order' }) clusters: TaskCluster[];
+  @Field(() => DateTimeResolver, { description: 'When the run was started' }) createdAt: Date;
+  @Field(() => DateTimeResolver, { nullable: true, description: 'When the run ended (null while it runs)' })
+  finishedAt: Date | null;
 }
 
 @ObjectType({ description: 'A change someone made, and how it ended' })
 export class AuditEvent {
-  @Field(() => ID) id: string;
-  @Field(() => DateTimeResolver) at: Date;
-  @Field(() => String) actor: string;
-  @Field(() => String) clientId: string;
-  @Field(() => String) action: string;
-  @Field(() => String, { nullable: true }) target: string | null;
+  @Field(() => ID, { description: 'The entry’s id' }) id: string;
+  @Field(() => DateTimeResolver, { description: 'When it happened' }) at: Date;
+  @Field(() => String, { description: 'Who did it: a user name or a client id' }) actor: string;
+  @Field(() => String, { description: 'The OAuth client the call came through' }) clientId: string;
+  @Field(() => String, { description: 'The operation: createCluster, deleteCluster, …' }) action: string;
+  @Field(() => String, { nullable: true, description: 'What it was done to (a cluster or profile name)' })
+  target: string | null;
   @Field(() => JSONObjectResolver, { description: 'The parameters, without secrets' })
   parameters: Record<string, unknown>;
-  @Field(() => String) outcome: string;
-  @Field(() => String, { nullable: true }) errorCode: string | null;
-  @Field(() => String, { nullable: true }) message: string | null;
+  @Field(() => String, { description: 'succeeded or failed' }) outcome: string;
+  @Field(() => String, { nullable: true, description: 'Why it failed: the GraphQL error code' }) errorCode:
+    string | null;
+  @Field(() => String, { nullable: true, description: 'The error message, when it failed' }) message:
+    string | null;
 }
 
-@InputType()
+@InputType({ description: 'A new cluster: its name, plan and Kubernetes API hostname' })
 export class CreateClusterInput {
-  @Field(() => String) name: string;
-  @Field(() => String) planName: string;
+  @Field(() => String, { description: 'A DNS label: lowercase letters, digits and hyphens, at most 40' })
+  name: string;
+  @Field(() => String, { description: 'One of the plans' }) planName: string;
   @Field(() => String, { description: 'DNS name or IPv4 address of the Kubernetes API' })
   externalHostname: string;
   @Field(() => Int, { nullable: true, description: 'Workers; default: the plan’s' }) numNodes?: number | null;
-  @Field(() => String, { nullable: true }) networkProfileName?: string | null;
+  @Field(() => String, { nullable: true, description: 'A network profile to apply (NSX-T installations)' })
+  networkProfileName?: string | null;
 }
 
-@InputType()
+@InputType({
+  description: 'Kubelet drain settings to override for one cluster (strings, as the PKS CLI passes them)',
+})
 export class DrainInput {
-  @Field(() => String, { nullable: true }) kubeletDrainTimeout?: string;
-  @Field(() => String, { nullable: true }) kubeletDrainGracePeriod?: string;
-  @Field(() => String, { nullable: true }) kubeletDrainForce?: string;
-  @Field(() => String, { nullable: true }) kubeletDrainIgnoreDaemonsets?: string;
-  @Field(() => String, { nullable: true }) kubeletDrainDeleteLocalData?: string;
-  @Field(() => String, { nullable: true }) kubeletDrainForceNode?: string;
+  @Field(() => String, { nullable: true, description: 'Minutes, 0-1440; 0 waits forever' })
+  kubeletDrainTimeout?: string;
+  @Field(() => String, { nullable: true, description: 'Seconds, -1-86400; -1 uses each pod’s own' })
+  kubeletDrainGracePeriod?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'true or false: delete pods that no controller manages',
+  })
+  kubeletDrainForce?: string;
+  @Field(() => String, { nullable: true, description: 'true or false: drain even when DaemonSet pods run' })
+  kubeletDrainIgnoreDaemonsets?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'true or false: drain even when pods use emptyDir volumes',
+  })
+  kubeletDrainDeleteLocalData?: string;
+  @Field(() => String, { nullable: true, description: 'true or false: go on if the drain times out' })
+  kubeletDrainForceNode?: string;
 }
 
-@InputType()
+@InputType({ description: 'What to change on a cluster; fields left out keep their value' })
 export class UpdateClusterInput {
-  @Field(() => Int, { nullable: true }) numNodes?: number | null;
-  @Field(() => String, { nullable: true }) networkProfileName?: string | null;
-  @Field(() => DrainInput, { nullable: true }) drain?: DrainInput | null;
+  @Field(() => Int, { nullable: true, description: 'Worker nodes, from 1 to the plan’s maximum' }) numNodes?:
+    number | null;
+  @Field(() => String, { nullable: true, description: 'A network profile to apply' }) networkProfileName?:
+    string | null;
+  @Field(() => DrainInput, { nullable: true, description: 'Drain settings for this cluster' })
+  drain?: DrainInput | null;
 }
 
-@InputType()
+@InputType({ description: 'An upgrade run: which clusters, which of them first, how many at once' })
 export class UpgradeClustersInput {
-  @Field(() => [String]) clusters: string[];
-  @Field(() => [String], { nullable: true }) canaries?: string[] | null;
-  @Field(() => Int, { nullable: true, defaultValue: 1 }) maxInFlight?: number | null;
+  @Field(() => [String], { description: 'The clusters to upgrade' }) clusters: string[];
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Of those, the ones to upgrade first, one at a time',
+  })
+  canaries?: string[] | null;
+  @Field(() => Int, {
+    nullable: true,
+    defaultValue: 1,
+    description: 'How many clusters to upgrade at once after the canaries (1-100)',
+  })
+  maxInFlight?: number | null;
 }
 
-@InputType()
+@InputType({ description: 'A new NSX-T network profile' })
 export class NetworkProfileInput {
-  @Field(() => String) name: string;
-  @Field(() => String, { nullable: true }) description?: string | null;
-  @Field(() => JSONObjectResolver) parameters: Record<string, unknown>;
+  @Field(() => String, { description: 'The profile’s name' }) name: string;
+  @Field(() => String, { nullable: true, description: 'What the profile is for' }) description?:
+    string | null;
+  @Field(() => JSONObjectResolver, { description: 'The NSX-T parameters (lb_size, nodes_dns, …)' })
+  parameters: Record<string, unknown>;
 }
 
 registerEnumType(ClusterFeedEventType, {
@@ -275,7 +361,10 @@ registerEnumType(ClusterFeedEventType, {
     'One message of the fleet feed: a cluster added, changed or deleted, or a sync marker, with the point to resume after it',
 })
 export class ClusterFeedEvent {
-  @Field(() => ClusterFeedEventType) type: ClusterFeedEventType;
+  @Field(() => ClusterFeedEventType, {
+    description: 'What happened: ADDED, MODIFIED, DELETED, TASK, SYNCED or RESYNC',
+  })
+  type: ClusterFeedEventType;
   @Field(() => String, {
     description: 'Pass as `after` when you subscribe again, to get only what happened after this message',
   })

@@ -36,6 +36,7 @@ import { graphql } from '../graphql/graphqlRealm.js';
 import { buildApiSchema } from '../graphql/schema.js';
 import { access, callerOf, type Caller } from '../services/access.js';
 import { ClusterFeed } from '../services/clusterFeed.js';
+import { OperationService } from '../services/operationService.js';
 import { ClusterService, PKS_VERSION } from '../services/clusterService.js';
 import { NetworkProfileService } from '../services/networkProfileService.js';
 import { TaskService } from '../services/taskService.js';
@@ -68,6 +69,8 @@ export interface ApiServerOptions {
   holder?: string;
   leaseMs?: number;
   poll?: { initialMs: number; maxMs: number };
+  /** How long the broker may not answer one operation before it ends failed (default 15 minutes). */
+  brokerUnreachableMs?: number;
   concurrency?: number;
   limits?: QueryLimits;
   /** Largest request body accepted (default 1 MiB). */
@@ -139,6 +142,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     holder,
     leaseMs,
     poll: options.poll ?? { initialMs: 250, maxMs: 5_000 },
+    ...(options.brokerUnreachableMs !== undefined
+      ? { brokerUnreachableMs: options.brokerUnreachableMs }
+      : {}),
     concurrency: options.concurrency ?? 50,
     logger,
     metrics,
@@ -176,6 +182,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const services: Services = {
     clusters: clusterService,
     feed: new ClusterFeed({ db, pubsub, tasks: taskService }),
+    operations: new OperationService({ db, tracker, clusterService }),
     networkProfiles: new NetworkProfileService(db, clusterService, options.nsx?.topology),
     tasks: taskService,
     pubsub,

@@ -60,6 +60,16 @@ describe('query limits', () => {
     expect(check('{ clusters { name } }', limits)).toEqual([]);
   });
 
+  it('passes the standard introspection query (GraphiQL, codegen), nested as deep as the schema', async () => {
+    const introspection = graphql.getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true });
+    expect(check(introspection)).toEqual([]);
+    expect((await price(introspection)).total).toBeLessThan(DEFAULT_QUERY_LIMITS.maxCost);
+    // Data below introspection still counts.
+    expect(
+      check('{ __typename clusters { events { stage } } }', { ...DEFAULT_QUERY_LIMITS, maxDepth: 2 }),
+    ).toEqual(['depth']);
+  });
+
   it('refuses too many aliases', () => {
     const query = `{ ${Array.from({ length: 16 }, (_, i) => `p${i}: plans { name }`).join(' ')} }`;
     expect(check(query)).toEqual(['aliases']);

@@ -655,12 +655,38 @@ export class ClusterService {
     clusterUuid: string,
     request: () => Promise<{ status: number; operation: string | undefined }>,
   ): Promise<void> {
+    // Our lease must outlive the call (a slow broker can take a minute), or another replica would claim
+    // the operation and send it a second time while this one is still waiting for the answer.
+    const heartbeat = setInterval(() => {
+      this.#o.db
+        .query(
+          `UPDATE api.operations SET lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond'
+           WHERE id = $1 AND holder = $2 AND state = 'in progress'`,
+          [opId, this.#o.holder, this.#o.leaseMs],
+        )
+        .catch((error: unknown) =>
+          this.#o.logger.warn({ err: error, operation: opId }, 'renewing a lease failed'),
+        );
+    }, this.#o.leaseMs / 3);
+    heartbeat.unref();
+    try {
+      await this.#sendHeld(opId, clusterUuid, request);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  async #sendHeld(
+    opId: string,
+    clusterUuid: string,
+    request: () => Promise<{ status: number; operation: string | undefined }>,
+  ): Promise<void> {
     try {
       const answer = await request();
       await this.#o.db.query(
         `UPDATE api.operations SET phase = 'polling', broker_operation = $2, holder = NULL, lease_expires_at = NULL,
-           updated_at = now() WHERE id = $1 AND phase = 'requested'`,
-        [opId, answer.operation ?? null],
+           updated_at = now() WHERE id = $1 AND phase = 'requested' AND holder = $3`,
+        [opId, answer.operation ?? null, this.#o.holder],
       );
       this.#o.wake();
     } catch (error) {
@@ -688,8 +714,8 @@ export class ClusterService {
       }
       // The broker was unreachable or broke: the operation stays requested and the tracker re-sends it.
       await this.#o.db.query(
-        `UPDATE api.operations SET holder = NULL, lease_expires_at = NULL WHERE id = $1`,
-        [opId],
+        `UPDATE api.operations SET holder = NULL, lease_expires_at = NULL WHERE id = $1 AND holder = $2`,
+        [opId, this.#o.holder],
       );
       this.#o.wake();
     }

@@ -149,4 +149,10 @@ CREATE TRIGGER network_profiles_reads_changed AFTER INSERT OR UPDATE OR DELETE O
   FOR EACH STATEMENT EXECUTE FUNCTION notify_reads_changed();
 `,
   },
+  {
+    // When the broker stopped answering an operation (unreachable, or 5xx): past the API's limit the
+    // operation ends failed with the reason instead of retrying forever. Cleared by every answer.
+    id: '0006_operation_broker_unreachable',
+    sql: `ALTER TABLE operations ADD COLUMN broker_unreachable_since timestamptz;`,
+  },
 ];

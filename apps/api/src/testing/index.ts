@@ -38,6 +38,7 @@ export interface TestApiOptions {
   holder?: string;
   leaseMs?: number;
   poll?: { initialMs: number; maxMs: number };
+  brokerUnreachableMs?: number;
   limits?: QueryLimits;
   maxBodyBytes?: number;
   upgradeRuns?: { poll?: { initialMs: number; maxMs: number }; discoverMs?: number };
@@ -91,6 +92,9 @@ export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
     ...(options.holder ? { holder: options.holder } : {}),
     leaseMs: options.leaseMs ?? 3_000,
     poll: options.poll ?? { initialMs: 100, maxMs: 500 },
+    ...(options.brokerUnreachableMs !== undefined
+      ? { brokerUnreachableMs: options.brokerUnreachableMs }
+      : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.nsx ? { nsx: options.nsx } : {}),
@@ -183,4 +187,43 @@ export function collect<T>(
   });
   done.catch(() => undefined);
   return { items, done, error };
+}
+
+export { startTestStack } from './stack.js';
+export type { TestStack, TestStackOptions } from './stack.js';
+
+/**
+ * Records a cluster straight into the API's table, as if it had been created and succeeded earlier,
+ * with a progress event per `steps` entry (`<name> <step>`): for tests of reads, not of operations.
+ */
+export async function seedCluster(
+  db: Database,
+  name: string,
+  owner: string,
+  steps: readonly string[] = [],
+): Promise<string> {
+  const { rows } = await db.query<{ uuid: string }>(
+    `INSERT INTO api.clusters (uuid, name, owner, plan_name, master_host, worker_instances, pks_version,
+       last_action, last_action_state, last_action_description)
+     VALUES (gen_random_uuid(), $1, $2, 'small', $1 || '.example.test', 3, '1.6.0-openpks', 'CREATE',
+       'succeeded', 'Instance provisioning completed') RETURNING uuid`,
+    [name, owner],
+  );
+  const uuid = rows[0]!.uuid;
+  for (const step of steps) {
+    await db.query(`INSERT INTO api.cluster_events (cluster_uuid, event) VALUES ($1, $2::jsonb)`, [
+      uuid,
+      JSON.stringify({
+        clusterUuid: uuid,
+        clusterName: name,
+        owner,
+        kind: 'PROGRESS',
+        at: new Date().toISOString(),
+        lastAction: 'CREATE',
+        lastActionState: 'in progress',
+        description: `${name} ${step}`,
+      }),
+    ]);
+  }
+  return uuid;
 }

@@ -34,7 +34,14 @@ export interface OperationTrackerOptions {
   onFinished?: (op: OperationRecord, state: LastActionState) => void;
   /** The NSX-T proxy step: a deleted cluster's NSX objects are released once the broker has deleted it. */
   nsx?: NsxProxy | undefined;
+  /**
+   * How long the broker may stay unreachable (or answer 5xx) for one operation before it ends failed
+   * with the reason, rather than being retried forever (default 15 minutes).
+   */
+  brokerUnreachableMs?: number;
 }
+
+export const DEFAULT_BROKER_UNREACHABLE_MS = 15 * 60_000;
 
 const WAKE_CHANNEL = 'api_operations';
 export const deploymentNameOf = (uuid: string) => `service-instance_${uuid}`;
@@ -83,6 +90,50 @@ export class OperationTracker {
   /** Tells every replica to look for work. */
   async announce(): Promise<void> {
     await this.#o.pubsub.publish(WAKE_CHANNEL, {});
+  }
+
+  /**
+   * Drives a stuck operation again now: its lease is released (a driver here stops), the broker outage
+   * clock restarts, and every replica looks for work; an unacknowledged request is re-sent. False when
+   * the operation is no longer in progress.
+   */
+  async retry(operationId: string): Promise<boolean> {
+    const result = await this.#o.db.query(
+      `UPDATE api.operations SET holder = NULL, lease_expires_at = NULL, broker_unreachable_since = NULL,
+         updated_at = now()
+       WHERE id = $1 AND state = 'in progress'`,
+      [operationId],
+    );
+    if (result.rowCount !== 1) return false;
+    this.#drivers.get(operationId)?.abort.abort();
+    this.wake();
+    await this.announce();
+    return true;
+  }
+
+  /**
+   * Ends an operation failed with `description`, whoever drives it (its driver stops at its next write);
+   * the cluster can then be changed or deleted again. The broker's side is not stopped. False when the
+   * operation is no longer in progress.
+   */
+  async abandon(operationId: string, description: string): Promise<boolean> {
+    const op = await this.#o.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Parameters<typeof operationOf>[0]>(
+        `UPDATE api.operations SET phase = 'done', state = 'failed', description = $2, holder = NULL,
+           lease_expires_at = NULL, finished_at = now(), updated_at = now()
+         WHERE id = $1 AND state = 'in progress' RETURNING *`,
+        [operationId, description],
+      );
+      if (rows[0] === undefined) return undefined;
+      const abandoned = operationOf(rows[0]);
+      await this.#stateChange(abandoned, LastActionState.FAILED, description, tx);
+      return abandoned;
+    });
+    if (op === undefined) return false;
+    this.#drivers.get(operationId)?.abort.abort();
+    this.#o.metrics?.operations.inc({ kind: op.kind, state: LastActionState.FAILED });
+    this.#o.onFinished?.(op, LastActionState.FAILED);
+    return true;
   }
 
   get following(): number {
@@ -139,10 +190,14 @@ export class OperationTracker {
   async #scan(): Promise<void> {
     while (!this.#stopped && this.#drivers.size < this.#o.concurrency) {
       const op = await this.#o.db.transaction(async (tx) => {
+        // Never a second driver here: an operation this replica drives is skipped even if its lease
+        // looks expired (the heartbeat renews it; a lost lease stops the driver).
         const row = await claimNext<Parameters<typeof operationOf>[0]>(tx, {
           table: 'api.operations',
-          where: `state = 'in progress' AND (holder IS NULL OR lease_expires_at < clock_timestamp())`,
+          where: `state = 'in progress' AND (holder IS NULL OR lease_expires_at < clock_timestamp())
+            AND NOT (id = ANY($1::uuid[]))`,
           orderBy: 'created_at, id',
+          params: [[...this.#drivers.keys()]],
         });
         if (row === undefined) return undefined;
         await tx.query(
@@ -160,11 +215,23 @@ export class OperationTracker {
   #drive(op: OperationRecord): void {
     const abort = new AbortController();
     const entry = { abort, done: Promise.resolve() };
+    // The lease is renewed on a clock of its own, not only between calls: one OSB call can outlast it.
+    // A renewal that finds the lease gone (taken over, abandoned, finished elsewhere) stops this driver.
+    const heartbeat = setInterval(() => {
+      this.#renew(op.id).then(
+        (held) => {
+          if (!held) abort.abort();
+        },
+        (error: unknown) => this.#o.logger.warn({ err: error, operation: op.id }, 'renewing a lease failed'),
+      );
+    }, this.#o.leaseMs / 3);
+    heartbeat.unref();
     entry.done = this.#follow(op, abort.signal)
       .catch((error: unknown) =>
         this.#o.logger.warn({ err: error, operation: op.id }, 'following an operation failed'),
       )
       .finally(async () => {
+        clearInterval(heartbeat);
         this.#drivers.delete(op.id);
         // Hand the row back at once (unless finished) so another look, here or elsewhere, picks it up.
         await this.#o.db
@@ -191,6 +258,8 @@ export class OperationTracker {
     let lastDescription = '';
     // Tails that ended: one ending after the broker was last asked means ask again at once.
     let tailsEnded = 0;
+    // Whether a broker outage may be on record for this operation (from before this driver, or since).
+    let outage = true;
     const backoff = async () => {
       await sleep(delay, signal, onWake);
       delay = Math.min(delay * 2, this.#o.poll.maxMs);
@@ -216,8 +285,15 @@ export class OperationTracker {
         });
       } catch (error) {
         this.#o.logger.warn({ err: error, operation: op.id }, 'last_operation failed; retrying');
+        outage = true;
+        if (await this.#brokerUnreachable(op, error)) return;
         await backoff();
         continue;
+      }
+      if (signal.aborted) return;
+      if (outage) {
+        await this.#brokerAnswered(op);
+        outage = false;
       }
       this.#o.metrics?.trackerPolls.inc();
       if (answer === 'gone') {
@@ -301,10 +377,14 @@ export class OperationTracker {
                 op.originatingUser,
               )
             : await broker.update(op.clusterUuid, op.request.body, op.originatingUser);
-      await this.#o.db.query(
-        `UPDATE api.operations SET phase = 'polling', broker_operation = $2, updated_at = now() WHERE id = $1`,
-        [op.id, answer.operation ?? null],
+      const recorded = await this.#o.db.query(
+        `UPDATE api.operations SET phase = 'polling', broker_operation = $2, broker_unreachable_since = NULL,
+           updated_at = now()
+         WHERE id = $1 AND holder = $3 AND state = 'in progress'`,
+        [op.id, answer.operation ?? null, this.#o.holder],
       );
+      // The lease was lost during the call: whoever holds it now re-sends (the broker answers a repeat).
+      if (recorded.rowCount !== 1) return 'failed';
       return { operation: answer.operation };
     } catch (error) {
       if (error instanceof OsbError && error.status >= 400 && error.status < 500) {
@@ -312,8 +392,41 @@ export class OperationTracker {
         return 'failed';
       }
       this.#o.logger.warn({ err: error, operation: op.id }, 'broker unreachable; will re-send');
+      if (await this.#brokerUnreachable(op, error)) return 'failed';
       return 'retry';
     }
+  }
+
+  /**
+   * Records that the broker did not answer; past the limit, ends the operation failed with the reason.
+   * The start of the outage is stored, so a restart or another replica does not reset the clock.
+   */
+  async #brokerUnreachable(op: OperationRecord, error: unknown): Promise<boolean> {
+    const limitMs = this.#o.brokerUnreachableMs ?? DEFAULT_BROKER_UNREACHABLE_MS;
+    const { rows } = await this.#o.db.query<{ ms: number }>(
+      `UPDATE api.operations SET broker_unreachable_since = coalesce(broker_unreachable_since, clock_timestamp())
+       WHERE id = $1 AND holder = $2 AND state = 'in progress'
+       RETURNING extract(epoch FROM clock_timestamp() - broker_unreachable_since) * 1000 AS ms`,
+      [op.id, this.#o.holder],
+    );
+    const ms = rows[0]?.ms;
+    if (ms === undefined || Number(ms) < limitMs) return false;
+    const reason = error instanceof OsbError ? `HTTP ${error.status}: ${error.description}` : describe(error);
+    await this.#finish(
+      op,
+      LastActionState.FAILED,
+      `the broker did not answer for ${formatDuration(limitMs)} (last error: ${reason}); the cluster may be ` +
+        'partly changed: check it with `pks cluster`, then repeat the change or delete the cluster',
+    );
+    return true;
+  }
+
+  async #brokerAnswered(op: OperationRecord): Promise<void> {
+    await this.#o.db.query(
+      `UPDATE api.operations SET broker_unreachable_since = NULL
+       WHERE id = $1 AND broker_unreachable_since IS NOT NULL`,
+      [op.id],
+    );
   }
 
   /** The operation's first Director task after `afterId` (its tasks run one after another). */
@@ -427,11 +540,12 @@ export class OperationTracker {
         });
     }
     await this.#o.db.transaction(async (tx) => {
+      // Only the holder ends an operation: a driver that lost its lease during a long call must not.
       const done = await tx.query(
         `UPDATE api.operations SET phase = 'done', state = $2, description = $3, holder = NULL,
            lease_expires_at = NULL, finished_at = now(), updated_at = now()
-         WHERE id = $1 AND state = 'in progress'`,
-        [op.id, state, description],
+         WHERE id = $1 AND state = 'in progress' AND holder = $4`,
+        [op.id, state, description, this.#o.holder],
       );
       if (done.rowCount !== 1) return;
       if (masterIps !== undefined) await clusters.update(tx, op.clusterUuid, { masterIps });
@@ -451,6 +565,18 @@ export class OperationTracker {
     );
     this.#o.onFinished?.(op, state);
   }
+}
+
+function describe(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' && message !== '' ? message : String(error);
+  return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
 }
 
 function completed(kind: OperationKind): string {

@@ -6,10 +6,19 @@ import { runCli } from '../cli.js';
 
 // Installed before anything runs: --wait holds a WebSocket open, and Ctrl-C must only detach from it (the
 // operation goes on; PKS has no cancel-cluster), saying how to keep watching. 130 = ended by SIGINT.
-const hints: string[] = [];
+// A --watch asks to be stopped instead (`stop`): it closes its socket and exits 0, as `kubectl get -w`
+// does; a second Ctrl-C, should closing hang, still ends the process.
+const hints: { hint: string; stop?: (() => void) | undefined }[] = [];
+let stopping = false;
 process.on('SIGINT', () => {
-  const hint = hints.at(-1);
-  process.stderr.write(hint ? `\n${hint}\n` : '\n');
+  const top = hints.at(-1);
+  if (top?.stop && !stopping) {
+    stopping = true;
+    if (top.hint) process.stderr.write(`\n${top.hint}\n`);
+    top.stop();
+    return;
+  }
+  process.stderr.write(top?.hint ? `\n${top.hint}\n` : '\n');
   process.exit(130);
 });
 
@@ -20,10 +29,11 @@ process.exitCode = await runCli(process.argv.slice(2), {
   stdoutIsTty: Boolean(process.stdout.isTTY),
   stderrIsTty: Boolean(process.stderr.isTTY),
   ask: (question, options) => ask(question, options?.secret ?? false),
-  onInterrupt: (hint) => {
-    hints.push(hint);
+  onInterrupt: (hint, stop) => {
+    const entry = { hint, stop };
+    hints.push(entry);
     return () => {
-      const at = hints.lastIndexOf(hint);
+      const at = hints.lastIndexOf(entry);
       if (at >= 0) hints.splice(at, 1);
     };
   },

@@ -5,40 +5,78 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> =
   T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** What a fleet-feed message says happened */
+export type ClusterFeedEventType =
+  /** A cluster appeared: its create was requested, or it exists as the feed (re)starts */
+  | 'ADDED'
+  /** A cluster was deleted: remove it */
+  | 'DELETED'
+  /** A cluster changed state, or its Director task made progress */
+  | 'MODIFIED'
+  /** The resume point is too old or unknown: drop every cluster you hold; the full list follows */
+  | 'RESYNC'
+  /** Everything up to here has been sent: your view of the fleet is complete */
+  | 'SYNCED'
+  /** An upgrade run started or advanced: `task` holds it as it is now (every run you may see is also sent before SYNCED) */
+  | 'TASK';
+
+/** A new cluster: its name, plan and Kubernetes API hostname */
 export type CreateClusterInput = {
   /** DNS name or IPv4 address of the Kubernetes API */
   externalHostname: string;
+  /** A DNS label: lowercase letters, digits and hyphens, at most 40 */
   name: string;
+  /** A network profile to apply (NSX-T installations) */
   networkProfileName?: string | null | undefined;
   /** Workers; default: the plan’s */
   numNodes?: number | null | undefined;
+  /** One of the plans */
   planName: string;
 };
 
+/** Kubelet drain settings to override for one cluster (strings, as the PKS CLI passes them) */
 export type DrainInput = {
+  /** true or false: drain even when pods use emptyDir volumes */
   kubeletDrainDeleteLocalData?: string | null | undefined;
+  /** true or false: delete pods that no controller manages */
   kubeletDrainForce?: string | null | undefined;
+  /** true or false: go on if the drain times out */
   kubeletDrainForceNode?: string | null | undefined;
+  /** Seconds, -1-86400; -1 uses each pod’s own */
   kubeletDrainGracePeriod?: string | null | undefined;
+  /** true or false: drain even when DaemonSet pods run */
   kubeletDrainIgnoreDaemonsets?: string | null | undefined;
+  /** Minutes, 0-1440; 0 waits forever */
   kubeletDrainTimeout?: string | null | undefined;
 };
 
+/** A new NSX-T network profile */
 export type NetworkProfileInput = {
+  /** What the profile is for */
   description?: string | null | undefined;
+  /** The profile’s name */
   name: string;
+  /** The NSX-T parameters (lb_size, nodes_dns, …) */
   parameters: Record<string, unknown>;
 };
 
+/** What to change on a cluster; fields left out keep their value */
 export type UpdateClusterInput = {
+  /** Drain settings for this cluster */
   drain?: DrainInput | null | undefined;
+  /** A network profile to apply */
   networkProfileName?: string | null | undefined;
+  /** Worker nodes, from 1 to the plan’s maximum */
   numNodes?: number | null | undefined;
 };
 
+/** An upgrade run: which clusters, which of them first, how many at once */
 export type UpgradeClustersInput = {
+  /** Of those, the ones to upgrade first, one at a time */
   canaries?: Array<string> | null | undefined;
+  /** The clusters to upgrade */
   clusters: Array<string>;
+  /** How many clusters to upgrade at once after the canaries (1-100) */
   maxInFlight?: number | null | undefined;
 };
 
@@ -371,6 +409,51 @@ export type ClusterEventsSubscription = {
     at: string;
   };
 };
+
+export type ClusterFeedSubscriptionVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+export type ClusterFeedSubscription = {
+  clusterFeed: {
+    type: ClusterFeedEventType;
+    cursor: string;
+    clusterName: string | null;
+    clusterUuid: string | null;
+    cluster: {
+      name: string;
+      uuid: string;
+      planName: string;
+      owner: string;
+      lastAction: string;
+      lastActionState: string;
+      lastActionDescription: string;
+      kubernetesMasterHost: string;
+      kubernetesMasterPort: number;
+      kubernetesMasterIps: Array<string>;
+      workerInstances: number;
+      k8sVersion: string | null;
+      pksVersion: string;
+      networkProfileName: string | null;
+    } | null;
+    event: {
+      kind: string;
+      lastAction: string;
+      lastActionState: string;
+      description: string;
+      stage: string | null;
+      task: string | null;
+      progress: number | null;
+      index: number | null;
+      total: number | null;
+      at: string;
+    } | null;
+  };
+};
+
+export type PksVersionQueryVariables = Exact<{ [key: string]: never }>;
+
+export type PksVersionQuery = { pksVersion: string };
 
 export type UpgradeClustersMutationVariables = Exact<{
   input: UpgradeClustersInput;
@@ -871,6 +954,51 @@ export const ClusterEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ClusterEventsSubscription, ClusterEventsSubscriptionVariables>;
+export const ClusterFeedDocument = new TypedDocumentString(`
+    subscription ClusterFeed($after: String) {
+  clusterFeed(after: $after) {
+    type
+    cursor
+    clusterName
+    clusterUuid
+    cluster {
+      ...ClusterFields
+    }
+    event {
+      kind
+      lastAction
+      lastActionState
+      description
+      stage
+      task
+      progress
+      index
+      total
+      at
+    }
+  }
+}
+    fragment ClusterFields on Cluster {
+  name
+  uuid
+  planName
+  owner
+  lastAction
+  lastActionState
+  lastActionDescription
+  kubernetesMasterHost
+  kubernetesMasterPort
+  kubernetesMasterIps
+  workerInstances
+  k8sVersion
+  pksVersion
+  networkProfileName
+}`) as unknown as TypedDocumentString<ClusterFeedSubscription, ClusterFeedSubscriptionVariables>;
+export const PksVersionDocument = new TypedDocumentString(`
+    query PksVersion {
+  pksVersion
+}
+    `) as unknown as TypedDocumentString<PksVersionQuery, PksVersionQueryVariables>;
 export const UpgradeClustersDocument = new TypedDocumentString(`
     mutation UpgradeClusters($input: UpgradeClustersInput!) {
   upgradeClusters(input: $input) {

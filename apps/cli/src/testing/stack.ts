@@ -12,7 +12,7 @@ import { startTestApi, type TestApi } from '@openpks/api/testing';
 import type { CpiMethod } from '@openpks/bosh';
 import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
 import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
-import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
+import { testDatabaseBackends, type TestDatabase, type TestDatabaseBackend } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 
 const run = promisify(execFile);
@@ -40,12 +40,15 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `sim` tunes the embedded Director's sim CPI (latency per CPI method) for tests that need slow VMs. */
+/**
+ * `sim` tunes the embedded Director's sim CPI (latency per CPI method) for tests that need slow VMs;
+ * `backend` picks the database (default: embedded PGlite).
+ */
 export async function startStack(
   ipRange: string,
-  options: { sim?: { latencyMs?: Partial<Record<CpiMethod, number>> } } = {},
+  options: { sim?: { latencyMs?: Partial<Record<CpiMethod, number>> }; backend?: TestDatabaseBackend } = {},
 ): Promise<Stack> {
-  const db = await testDatabaseBackends()[0]!.open();
+  const db = await (options.backend ?? testDatabaseBackends()[0]!).open();
   const uaa = await startTestUaa({ db });
   const bosh = await startTestDirector({ uaa, db, ipRange, ...(options.sim ? { sim: options.sim } : {}) });
   const broker = await startTestBroker({ uaa, bosh, db });

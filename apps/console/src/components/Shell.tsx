@@ -5,6 +5,7 @@ import { usePathname } from 'next/navigation';
 import { signOut, useSession } from 'next-auth/react';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { capabilitiesOf, PKS_SCOPES } from '@/lib/scopes';
+import { useFeedConnection } from './FleetFeed';
 
 /** The frame of every page: skip link, navigation by what the user's scopes allow, the user menu. */
 export function Shell({ logoutUrl, children }: { logoutUrl: string; children: ReactNode }) {
@@ -18,6 +19,7 @@ export function Shell({ logoutUrl, children }: { logoutUrl: string; children: Re
     { href: '/network-profiles', label: 'Network profiles', show: true },
     { href: '/upgrades', label: 'Upgrades', show: can.changes },
     { href: '/audit', label: 'Audit log', show: can.admin },
+    { href: '/explorer', label: 'GraphQL explorer', show: true },
   ];
   return (
     <>
@@ -47,11 +49,33 @@ export function Shell({ logoutUrl, children }: { logoutUrl: string; children: Re
           logoutUrl={logoutUrl}
         />
       </header>
+      <LiveBanner />
       <main id="main" tabIndex={-1}>
         {children}
       </main>
     </>
   );
+}
+
+/** Says so while live updates are interrupted: what the page shows may be out of date until they return. */
+function LiveBanner() {
+  const { connection, stopReason, retry } = useFeedConnection();
+  if (connection === 'down')
+    return (
+      <p className="live-banner" role="status">
+        Live updates paused — reconnecting… The page will catch up by itself.
+      </p>
+    );
+  if (connection === 'stopped')
+    return (
+      <div className="live-banner bad" role="alert">
+        <span>Live updates stopped{stopReason ? ` (${stopReason})` : ''}; the page may be out of date.</span>{' '}
+        <button type="button" className="button small" onClick={retry}>
+          Reconnect
+        </button>
+      </div>
+    );
+  return null;
 }
 
 function UserMenu({ name, scopes, logoutUrl }: { name: string; scopes: string[]; logoutUrl: string }) {

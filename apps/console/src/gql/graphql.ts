@@ -5,25 +5,52 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> =
   T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** What a fleet-feed message says happened */
+export type ClusterFeedEventType =
+  /** A cluster appeared: its create was requested, or it exists as the feed (re)starts */
+  | 'ADDED'
+  /** A cluster was deleted: remove it */
+  | 'DELETED'
+  /** A cluster changed state, or its Director task made progress */
+  | 'MODIFIED'
+  /** The resume point is too old or unknown: drop every cluster you hold; the full list follows */
+  | 'RESYNC'
+  /** Everything up to here has been sent: your view of the fleet is complete */
+  | 'SYNCED'
+  /** An upgrade run started or advanced: `task` holds it as it is now (every run you may see is also sent before SYNCED) */
+  | 'TASK';
+
+/** A new cluster: its name, plan and Kubernetes API hostname */
 export type CreateClusterInput = {
   /** DNS name or IPv4 address of the Kubernetes API */
   externalHostname: string;
+  /** A DNS label: lowercase letters, digits and hyphens, at most 40 */
   name: string;
+  /** A network profile to apply (NSX-T installations) */
   networkProfileName?: string | null | undefined;
   /** Workers; default: the plan’s */
   numNodes?: number | null | undefined;
+  /** One of the plans */
   planName: string;
 };
 
+/** A new NSX-T network profile */
 export type NetworkProfileInput = {
+  /** What the profile is for */
   description?: string | null | undefined;
+  /** The profile’s name */
   name: string;
+  /** The NSX-T parameters (lb_size, nodes_dns, …) */
   parameters: Record<string, unknown>;
 };
 
+/** An upgrade run: which clusters, which of them first, how many at once */
 export type UpgradeClustersInput = {
+  /** Of those, the ones to upgrade first, one at a time */
   canaries?: Array<string> | null | undefined;
+  /** The clusters to upgrade */
   clusters: Array<string>;
+  /** How many clusters to upgrade at once after the canaries (1-100) */
   maxInFlight?: number | null | undefined;
 };
 
@@ -435,47 +462,64 @@ export type ConsoleUpgradeClustersMutation = {
   };
 };
 
-export type ConsoleClusterEventsSubscriptionVariables = Exact<{
-  name: string;
+export type ConsoleClusterFeedSubscriptionVariables = Exact<{
+  after?: string | null | undefined;
 }>;
 
-export type ConsoleClusterEventsSubscription = {
-  clusterEvents: {
-    at: string;
-    clusterName: string;
-    clusterUuid: string;
-    kind: string;
-    lastAction: string;
-    lastActionState: string;
-    description: string;
-    stage: string | null;
-    task: string | null;
-    index: number | null;
-    total: number | null;
-    progress: number | null;
-  };
-};
-
-export type ConsoleTaskEventsSubscriptionVariables = Exact<{
-  id: string | number;
-}>;
-
-export type ConsoleTaskEventsSubscription = {
-  taskEvents: {
-    id: string;
-    type: string;
-    status: string;
-    maxInFlight: number;
-    createdAt: string;
-    finishedAt: string | null;
-    clusters: Array<{
+export type ConsoleClusterFeedSubscription = {
+  clusterFeed: {
+    type: ClusterFeedEventType;
+    cursor: string;
+    clusterName: string | null;
+    clusterUuid: string | null;
+    cluster: {
+      uuid: string;
+      name: string;
+      planName: string;
+      owner: string;
+      lastAction: string;
+      lastActionState: string;
+      lastActionDescription: string;
+      kubernetesMasterHost: string;
+      kubernetesMasterPort: number;
+      kubernetesMasterIps: Array<string>;
+      workerInstances: number;
+      k8sVersion: string | null;
+      pksVersion: string;
+      networkProfileName: string | null;
+      createdAt: string;
+      updatedAt: string;
+    } | null;
+    event: {
+      at: string;
       clusterName: string;
-      isCanary: boolean;
+      clusterUuid: string;
+      kind: string;
+      lastAction: string;
       lastActionState: string;
       description: string;
-      startedAt: string | null;
+      stage: string | null;
+      task: string | null;
+      index: number | null;
+      total: number | null;
+      progress: number | null;
+    } | null;
+    task: {
+      id: string;
+      type: string;
+      status: string;
+      maxInFlight: number;
+      createdAt: string;
       finishedAt: string | null;
-    }>;
+      clusters: Array<{
+        clusterName: string;
+        isCanary: boolean;
+        lastActionState: string;
+        description: string;
+        startedAt: string | null;
+        finishedAt: string | null;
+      }>;
+    } | null;
   };
 };
 
@@ -1551,18 +1595,18 @@ export const ConsoleUpgradeClustersDocument = {
     },
   ],
 } as unknown as DocumentNode<ConsoleUpgradeClustersMutation, ConsoleUpgradeClustersMutationVariables>;
-export const ConsoleClusterEventsDocument = {
+export const ConsoleClusterFeedDocument = {
   kind: 'Document',
   definitions: [
     {
       kind: 'OperationDefinition',
       operation: 'subscription',
-      name: { kind: 'Name', value: 'ConsoleClusterEvents' },
+      name: { kind: 'Name', value: 'ConsoleClusterFeed' },
       variableDefinitions: [
         {
           kind: 'VariableDefinition',
-          variable: { kind: 'Variable', name: { kind: 'Name', value: 'name' } },
-          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } } },
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
         },
       ],
       selectionSet: {
@@ -1570,19 +1614,76 @@ export const ConsoleClusterEventsDocument = {
         selections: [
           {
             kind: 'Field',
-            name: { kind: 'Name', value: 'clusterEvents' },
+            name: { kind: 'Name', value: 'clusterFeed' },
             arguments: [
               {
                 kind: 'Argument',
-                name: { kind: 'Name', value: 'name' },
-                value: { kind: 'Variable', name: { kind: 'Name', value: 'name' } },
+                name: { kind: 'Name', value: 'after' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
               },
             ],
             selectionSet: {
               kind: 'SelectionSet',
-              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'ConsoleClusterEvent' } }],
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'type' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'cursor' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'clusterName' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'clusterUuid' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'cluster' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'ConsoleCluster' } }],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'event' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'ConsoleClusterEvent' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'task' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'ConsoleTask' } }],
+                  },
+                },
+              ],
             },
           },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ConsoleCluster' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Cluster' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'uuid' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'planName' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'owner' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastAction' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastActionState' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastActionDescription' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'kubernetesMasterHost' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'kubernetesMasterPort' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'kubernetesMasterIps' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'workerInstances' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'k8sVersion' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'pksVersion' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'networkProfileName' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'updatedAt' } },
         ],
       },
     },
@@ -1605,43 +1706,6 @@ export const ConsoleClusterEventsDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'index' } },
           { kind: 'Field', name: { kind: 'Name', value: 'total' } },
           { kind: 'Field', name: { kind: 'Name', value: 'progress' } },
-        ],
-      },
-    },
-  ],
-} as unknown as DocumentNode<ConsoleClusterEventsSubscription, ConsoleClusterEventsSubscriptionVariables>;
-export const ConsoleTaskEventsDocument = {
-  kind: 'Document',
-  definitions: [
-    {
-      kind: 'OperationDefinition',
-      operation: 'subscription',
-      name: { kind: 'Name', value: 'ConsoleTaskEvents' },
-      variableDefinitions: [
-        {
-          kind: 'VariableDefinition',
-          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
-          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
-        },
-      ],
-      selectionSet: {
-        kind: 'SelectionSet',
-        selections: [
-          {
-            kind: 'Field',
-            name: { kind: 'Name', value: 'taskEvents' },
-            arguments: [
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'id' },
-                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
-              },
-            ],
-            selectionSet: {
-              kind: 'SelectionSet',
-              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'ConsoleTask' } }],
-            },
-          },
         ],
       },
     },
@@ -1677,4 +1741,4 @@ export const ConsoleTaskEventsDocument = {
       },
     },
   ],
-} as unknown as DocumentNode<ConsoleTaskEventsSubscription, ConsoleTaskEventsSubscriptionVariables>;
+} as unknown as DocumentNode<ConsoleClusterFeedSubscription, ConsoleClusterFeedSubscriptionVariables>;

@@ -10,6 +10,13 @@ describe('securityHeaders', () => {
     expect(csp).not.toContain("'unsafe-eval'");
   });
 
+  it('lets workers come from the console’s own bundle only (the explorer’s editor), not from blobs or CDNs', () => {
+    expect(csp).toContain("worker-src 'self';");
+    expect(csp).not.toContain('blob:');
+    expect(csp).toContain("font-src 'self' data:;");
+    expect(csp).not.toMatch(/https:\/\/(?!localhost:8443)/);
+  });
+
   it('forbids framing and lets forms go only here and to the UAA', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(headers['X-Frame-Options']).toBe('DENY');

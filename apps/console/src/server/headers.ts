@@ -1,6 +1,7 @@
 /**
  * The console's response security headers. Scripts run only with this response's nonce ('strict-dynamic'
- * lets Next's own loader add its chunks); every fetch and WebSocket goes to the console itself; forms may
+ * lets Next's own loader add its chunks); workers (the GraphQL explorer's editor) come only from the
+ * console's own bundle; every fetch and WebSocket goes to the console itself; forms may
  * post only here and to the UAA (sign-in and sign-out end there); nothing may frame the console.
  */
 export function securityHeaders(options: {
@@ -14,7 +15,10 @@ export function securityHeaders(options: {
     // React sets style attributes (progress bar widths); no third-party styles are loaded.
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
-    "font-src 'self'",
+    // GraphiQL's stylesheet carries its fonts inline as data: URLs (fonts run no code).
+    "font-src 'self' data:",
+    // 'strict-dynamic' makes script-src ignore 'self', and workers fall back to it: name them here.
+    "worker-src 'self'",
     "connect-src 'self'",
     `form-action 'self' ${options.uaaOrigin}`,
     "frame-ancestors 'none'",

@@ -188,6 +188,27 @@ function requireString(body: Record<string, unknown>, field: string): string {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * What makes two updates the same request. Counted: what the update asks for — the plan, the parameters,
+ * `maintenance_info` (an upgrade is an update with it) and `context` (a platform may send an update that
+ * only changes the context). Not counted: `previous_values`, the platform's view of the instance before
+ * the request, which describes no change; and the originating identity, which says who asked, not what
+ * (a platform re-sending a request for another user sends the same request). An absent `plan_id` or
+ * `parameters` means the current plan and no parameter changes, as OSB reads them.
+ */
+function updateRequestHash(body: Record<string, unknown>, planId: string): string {
+  return stableJson({
+    service_id: body.service_id,
+    plan_id: planId,
+    parameters: isObject(body.parameters) ? body.parameters : {},
+    maintenance_info: body.maintenance_info ?? null,
+    context: body.context ?? null,
+  });
+}
+
+/** How long a repeated request waits for the original to record its first Director task. */
+const FIRST_TASK_WAIT_MS = 5_000;
+
 /** Adapter rejections that are unsupported changes rather than malformed input (OSB 422 on update). */
 const UNSUPPORTED_CHANGE_FIELDS = new Set([
   'plan_id',
@@ -351,15 +372,7 @@ export class BrokerService {
     const current = await this.#advance(create);
     // A PUT re-sent while provisioning runs gets 202 again (OSB), never 200.
     if (current.state === OperationState.IN_PROGRESS) {
-      return {
-        outcome: 'accepted',
-        operation: this.#operationString(
-          current.id,
-          current.first_task_id ?? 0,
-          current.type,
-          current.plan_id,
-        ),
-      };
+      return { outcome: 'accepted', operation: await this.#originalOperationString(current) };
     }
     return { outcome: 'exists' };
   }
@@ -385,6 +398,28 @@ export class BrokerService {
         `A cluster cannot change plans: it was created with plan ${from}, the request asks for ${to}`,
       );
     }
+    const requestHash = updateRequestHash(body, planId);
+    const repeat = await this.#repeatedUpdate(instanceId, requestHash);
+    if (repeat !== undefined) return repeat;
+    try {
+      return await this.#startUpdate(instanceId, planId, body, requestHash, meta);
+    } catch (error) {
+      // An identical request won the race to start the update: answer as its repeat is answered.
+      if (error instanceof ConcurrencyError) {
+        const again = await this.#repeatedUpdate(instanceId, requestHash);
+        if (again !== undefined) return again;
+      }
+      throw error;
+    }
+  }
+
+  async #startUpdate(
+    instanceId: string,
+    planId: string,
+    body: Record<string, unknown>,
+    requestHash: string,
+    meta: RequestMeta,
+  ): Promise<UpdateOutcome> {
     await this.requireIdle(instanceId);
     const deployment = deploymentNameOf(instanceId);
     const previous = await this.#director.manifest(deployment);
@@ -399,7 +434,7 @@ export class BrokerService {
       type: OperationType.UPDATE,
       planId,
       steps: [{ kind: 'deploy' }, { kind: 'errand', name: POST_DEPLOY_ERRAND }],
-      requestHash: stableJson(body),
+      requestHash,
       meta,
     });
     const task = await this.#deploy(operationId, manifest, {});
@@ -407,6 +442,23 @@ export class BrokerService {
       outcome: 'accepted',
       operation: this.#operationString(operationId, task.id, OperationType.UPDATE, planId),
       dashboardUrl: this.#dashboard(instanceId, planId, manifest),
+    };
+  }
+
+  /**
+   * OSB: a PATCH re-sent while the update it started runs gets 202 with the original `operation`, not a
+   * 422, so that a platform that timed out or crashed before hearing the answer can ask again. Once the
+   * update has finished the repeat is an update of its own: 200 when its changes are in place.
+   */
+  async #repeatedUpdate(instanceId: string, requestHash: string): Promise<UpdateOutcome | undefined> {
+    const running = await this.#runningOperation(instanceId);
+    if (running?.type !== OperationType.UPDATE || running.request_hash !== requestHash) return undefined;
+    const manifest = await this.#director.manifest(deploymentNameOf(instanceId));
+    return {
+      outcome: 'accepted',
+      operation: await this.#originalOperationString(running),
+      dashboardUrl:
+        manifest === undefined ? undefined : this.#dashboard(instanceId, running.plan_id, manifest),
     };
   }
 
@@ -489,21 +541,8 @@ export class BrokerService {
     const instance = await this.#instance(instanceId);
     if (instance === undefined) throw new GoneError(`service instance ${instanceId} does not exist`);
     if (!acceptsIncomplete) throw new AsyncRequiredError();
-    const running = await this.#runningOperation(instanceId);
-    if (running !== undefined) {
-      if (running.type === OperationType.DELETE) {
-        return {
-          outcome: 'accepted',
-          operation: this.#operationString(
-            running.id,
-            running.first_task_id ?? 0,
-            running.type,
-            running.plan_id,
-          ),
-        };
-      }
-      throw new ConcurrencyError();
-    }
+    const repeat = await this.#repeatedDeprovision(instanceId);
+    if (repeat !== undefined) return repeat;
     const deployment = deploymentNameOf(instanceId);
     const manifest = await this.#director.manifest(deployment);
     if (manifest === undefined) {
@@ -518,15 +557,24 @@ export class BrokerService {
       ? [{ kind: 'errand', name: PRE_DELETE_ERRAND }, { kind: 'delete' }]
       : [{ kind: 'delete' }];
     const operationId = randomUUID();
-    await this.#insertOperationOrBusy({
-      id: operationId,
-      instanceId,
-      type: OperationType.DELETE,
-      planId: instance.plan_id,
-      steps,
-      requestHash: null,
-      meta,
-    });
+    try {
+      await this.#insertOperationOrBusy({
+        id: operationId,
+        instanceId,
+        type: OperationType.DELETE,
+        planId: instance.plan_id,
+        steps,
+        requestHash: null,
+        meta,
+      });
+    } catch (error) {
+      // Another DELETE won the race: answer as its repeat is answered.
+      if (error instanceof ConcurrencyError) {
+        const again = await this.#repeatedDeprovision(instanceId);
+        if (again !== undefined) return again;
+      }
+      throw error;
+    }
     const task = await this.#startStep(operationId, instanceId, steps[0]!);
     await this.#db.query('UPDATE broker.operations SET first_task_id = $2, step = 1 WHERE id = $1', [
       operationId,
@@ -536,6 +584,14 @@ export class BrokerService {
       outcome: 'accepted',
       operation: this.#operationString(operationId, task.id, OperationType.DELETE, instance.plan_id),
     };
+  }
+
+  /** A DELETE while the deletion runs gets 202 with its operation (a DELETE has no body to differ by). */
+  async #repeatedDeprovision(instanceId: string): Promise<DeprovisionOutcome | undefined> {
+    const running = await this.#runningOperation(instanceId);
+    if (running === undefined) return undefined;
+    if (running.type !== OperationType.DELETE) throw new ConcurrencyError();
+    return { outcome: 'accepted', operation: await this.#originalOperationString(running) };
   }
 
   // ---- last operation and instance ---------------------------------------------------------------
@@ -642,6 +698,23 @@ export class BrokerService {
 
   #operationString(id: string, taskId: number, type: OperationType, planId: string): string {
     return JSON.stringify(this.#operationData(id, taskId, type, planId));
+  }
+
+  /**
+   * The `operation` string the original request was answered with. It names the operation's first task,
+   * which the original request records right after the Director accepts it: a repeat that arrives in
+   * between waits for it (briefly; a broker that died there leaves none, and the operation fails on its
+   * own once its step is overdue).
+   */
+  async #originalOperationString(op: OperationRow): Promise<string> {
+    let current = op;
+    for (let waited = 0; current.first_task_id === null && waited < FIRST_TASK_WAIT_MS; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const row = await this.#operation(op.id);
+      if (row === undefined || row.state !== OperationState.IN_PROGRESS) break;
+      current = row;
+    }
+    return this.#operationString(current.id, current.first_task_id ?? 0, current.type, current.plan_id);
   }
 
   async #deploy(

@@ -3,15 +3,10 @@
 import Link from 'next/link';
 import { useSession } from 'next-auth/react';
 import { useMemo, useState } from 'react';
-import { useQuery, useSubscription } from 'urql';
+import { useFleet } from '@/components/FleetFeed';
 import { EmptyState, ErrorState, Skeleton, StateBadge } from '@/components/ui';
-import {
-  ConsoleClusterEventsDocument,
-  ConsoleClustersDocument,
-  type ConsoleClusterFragment,
-  type ConsoleClusterEventFragment,
-} from '@/gql/graphql';
-import { messageOf } from '@/lib/errors';
+import type { ConsoleClusterEventFragment, ConsoleClusterFragment } from '@/gql/graphql';
+import { progressOf } from '@/lib/fleet';
 import { capabilitiesOf } from '@/lib/scopes';
 
 type SortKey = 'name' | 'planName' | 'workerInstances' | 'lastActionState' | 'owner' | 'updatedAt';
@@ -28,14 +23,16 @@ const COLUMNS: { key: SortKey; label: string; adminOnly?: boolean }[] = [
 export function ClusterList() {
   const { data: session } = useSession();
   const can = capabilitiesOf(session?.scopes ?? []);
-  const [{ data, fetching, error }, refetch] = useQuery({ query: ConsoleClustersDocument });
+  // The whole list comes from the fleet feed and stays current by it: rows appear, change and go as
+  // they do in the API, whoever made the change, with no reload and no polling.
+  const fleet = useFleet();
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; ascending: boolean }>({ key: 'name', ascending: true });
   const columns = COLUMNS.filter((c) => !c.adminOnly || can.readsAll);
 
   const clusters = useMemo(() => {
     const needle = filter.trim().toLowerCase();
-    const list = (data?.clusters ?? []).filter(
+    const list = [...fleet.clusters.values()].filter(
       (c) =>
         needle === '' ||
         [c.name, c.planName, c.owner, c.lastActionState, c.kubernetesMasterHost].some((v) =>
@@ -50,7 +47,8 @@ export function ClusterList() {
         (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) * sign
       );
     });
-  }, [data, filter, sort]);
+  }, [fleet.clusters, filter, sort]);
+  const loaded = fleet.synced || fleet.clusters.size > 0;
 
   return (
     <section aria-labelledby="clusters-title">
@@ -90,15 +88,15 @@ export function ClusterList() {
           ])}
         </select>
       </div>
-      {error && !data ? (
+      {fleet.connection === 'stopped' && !loaded ? (
         <ErrorState
           title="Clusters could not be loaded"
-          message={messageOf(error)}
-          retry={() => refetch({ requestPolicy: 'network-only' })}
+          message={fleet.stopReason ?? 'the live feed stopped'}
+          retry={fleet.retry}
         />
-      ) : fetching && !data ? (
+      ) : !loaded ? (
         <Skeleton lines={4} label="Loading clusters" />
-      ) : (data?.clusters.length ?? 0) === 0 ? (
+      ) : fleet.clusters.size === 0 ? (
         <EmptyState title="No clusters yet">
           {can.changes ? (
             <p>
@@ -140,7 +138,12 @@ export function ClusterList() {
             </thead>
             <tbody>
               {clusters.map((cluster) => (
-                <ClusterRow key={cluster.uuid} cluster={cluster} showOwner={can.readsAll} />
+                <ClusterRow
+                  key={cluster.uuid}
+                  cluster={cluster}
+                  latest={fleet.latest.get(cluster.uuid)}
+                  showOwner={can.readsAll}
+                />
               ))}
             </tbody>
           </table>
@@ -151,20 +154,19 @@ export function ClusterList() {
   );
 }
 
-/** One row, kept current by the cluster's own event stream (state changes arrive without a reload). */
-function ClusterRow({ cluster, showOwner }: { cluster: ConsoleClusterFragment; showOwner: boolean }) {
-  const [{ data }] = useSubscription<
-    { clusterEvents: ConsoleClusterEventFragment },
-    ConsoleClusterEventFragment | undefined
-  >(
-    { query: ConsoleClusterEventsDocument, variables: { name: cluster.name } },
-    (_previous, event) => event.clusterEvents,
-  );
-  const live = data && data.clusterUuid === cluster.uuid ? data : undefined;
-  const action = live?.lastAction ?? cluster.lastAction;
-  const state = live?.lastActionState ?? cluster.lastActionState;
+/** One row; the feed replaces `cluster` and `latest` as the cluster changes. */
+function ClusterRow({
+  cluster,
+  latest,
+  showOwner,
+}: {
+  cluster: ConsoleClusterFragment;
+  latest: ConsoleClusterEventFragment | undefined;
+  showOwner: boolean;
+}) {
+  const progress = progressOf(cluster, latest);
   return (
-    <tr>
+    <tr data-testid="cluster-row">
       <td data-label="Name">
         <Link href={`/clusters/${encodeURIComponent(cluster.name)}`}>{cluster.name}</Link>
       </td>
@@ -173,9 +175,12 @@ function ClusterRow({ cluster, showOwner }: { cluster: ConsoleClusterFragment; s
         {cluster.workerInstances}
       </td>
       <td data-label="Last action">
-        <StateBadge action={action} state={state} />
-        {live?.kind === 'PROGRESS' && live.progress != null ? (
-          <span className="muted small"> {live.progress}%</span>
+        <StateBadge action={cluster.lastAction} state={cluster.lastActionState} />
+        {progress ? (
+          <span className="muted small" data-testid="cluster-progress">
+            {' '}
+            {progress.percent}%{progress.stage ? ` · ${progress.stage}` : ''}
+          </span>
         ) : null}
       </td>
       {showOwner ? <td data-label="Owner">{cluster.owner}</td> : null}

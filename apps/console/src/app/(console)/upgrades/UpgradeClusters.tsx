@@ -1,8 +1,9 @@
 'use client';
 
 import { useRouter, useSearchParams } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
-import { useMutation, useQuery, useSubscription } from 'urql';
+import { useMemo, useState, type FormEvent } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { useFleet } from '@/components/FleetFeed';
 import {
   describedBy,
   EmptyState,
@@ -12,13 +13,7 @@ import {
   Skeleton,
   StateBadge,
 } from '@/components/ui';
-import {
-  ConsoleClustersDocument,
-  ConsoleTaskDocument,
-  ConsoleTaskEventsDocument,
-  ConsoleUpgradeClustersDocument,
-  type ConsoleTaskFragment,
-} from '@/gql/graphql';
+import { ConsoleTaskDocument, ConsoleUpgradeClustersDocument } from '@/gql/graphql';
 import { fieldErrorsOf, inputErrorLine, messageOf, type FieldErrors, type FormFields } from '@/lib/errors';
 
 /** Upgrade several clusters as one run: pick, choose canaries and max in flight, then watch the board. */
@@ -31,7 +26,12 @@ const UPGRADE_FORM: FormFields = { clusters: 'Clusters', canaries: 'Canaries', m
 
 function UpgradeForm() {
   const router = useRouter();
-  const [{ data, error }] = useQuery({ query: ConsoleClustersDocument });
+  // The clusters to pick from come from the fleet feed, so states shown here are current too.
+  const fleet = useFleet();
+  const clusters = useMemo(
+    () => [...fleet.clusters.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    [fleet.clusters],
+  );
   const [, start] = useMutation(ConsoleUpgradeClustersDocument);
   const [picked, setPicked] = useState<string[]>([]);
   const [canaries, setCanaries] = useState<string[]>([]);
@@ -67,12 +67,19 @@ function UpgradeForm() {
     router.push(`/upgrades?task=${encodeURIComponent(result.data.upgradeClusters.id)}`);
   };
 
-  if (error && !data) return <ErrorState title="Clusters could not be loaded" message={messageOf(error)} />;
-  if (!data) return <Skeleton lines={4} label="Loading clusters" />;
+  if (fleet.connection === 'stopped' && !fleet.synced)
+    return (
+      <ErrorState
+        title="Clusters could not be loaded"
+        message={fleet.stopReason ?? 'the live feed stopped'}
+        retry={fleet.retry}
+      />
+    );
+  if (!fleet.synced && fleet.clusters.size === 0) return <Skeleton lines={4} label="Loading clusters" />;
   return (
     <section aria-labelledby="upgrade-title">
       <h1 id="upgrade-title">Upgrade clusters</h1>
-      {data.clusters.length === 0 ? (
+      {clusters.length === 0 ? (
         <EmptyState title="No clusters to upgrade" />
       ) : (
         <form onSubmit={(e) => void submit(e)} className="form" noValidate>
@@ -91,7 +98,7 @@ function UpgradeForm() {
                   </tr>
                 </thead>
                 <tbody>
-                  {data.clusters.map((c) => (
+                  {clusters.map((c) => (
                     <tr key={c.uuid}>
                       <td>
                         <input
@@ -161,12 +168,11 @@ function UpgradeForm() {
 }
 
 function UpgradeBoard({ id }: { id: string }) {
+  // The query answers at once (and says when the run does not exist); the fleet feed's TASK messages
+  // keep the board current from then on.
   const [{ data, error }] = useQuery({ query: ConsoleTaskDocument, variables: { id } });
-  const [{ data: live }] = useSubscription(
-    { query: ConsoleTaskEventsDocument, variables: { id } },
-    (_prev: ConsoleTaskFragment | undefined, event) => event.taskEvents,
-  );
-  const task = live ?? data?.task;
+  const fleet = useFleet();
+  const task = fleet.tasks.get(id) ?? data?.task;
   if (error && !data)
     return <ErrorState title={`Upgrade ${id} could not be loaded`} message={messageOf(error)} />;
   if (!task) return <Skeleton lines={4} label="Loading the upgrade" />;

@@ -3,11 +3,11 @@
 import Link from 'next/link';
 import { useSession } from 'next-auth/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { useQuery, useSubscription } from 'urql';
+import { useQuery } from 'urql';
+import { useFleet, useFleetMessages } from '@/components/FleetFeed';
 import { EmptyState, ErrorState, formatTime, ProgressBar, Skeleton, StateBadge } from '@/components/ui';
 import {
   ConsoleClusterDocument,
-  ConsoleClusterEventsDocument,
   ConsolePlansDocument,
   type ConsoleClusterEventFragment,
   type ConsoleClusterQuery,
@@ -35,22 +35,33 @@ export function ClusterDetail({ name }: { name: string }) {
   });
   const [plans] = useQuery({ query: ConsolePlansDocument });
   const [live, setLive] = useState<ConsoleClusterEventFragment[]>([]);
-  const [{ data: latest }] = useSubscription(
-    { query: ConsoleClusterEventsDocument, variables: { name } },
-    (_prev: ConsoleClusterEventFragment | undefined, event): ConsoleClusterEventFragment =>
-      event.clusterEvents,
+  const [latest, setLatest] = useState<ConsoleClusterEventFragment>();
+  const [gone, setGone] = useState(false);
+  // The page's one subscription is the fleet feed, filtered here to this cluster: its row keeps the
+  // state and counts current, its messages feed the event log.
+  const fleet = useFleet();
+  const feedCluster = useMemo(
+    () => [...fleet.clusters.values()].find((c) => c.name === name),
+    [fleet.clusters, name],
   );
 
-  // Each event is appended once. A state change reloads the record at once (worker count, IPs, versions,
-  // nodes); progress reloads it at most every PROGRESS_RELOAD_MS, so the nodes table follows VMs being
-  // created and deleted while the operation runs.
+  // Each event is appended once. A state change reloads the record at once (nodes, IPs, NSX details,
+  // which the feed does not carry); progress reloads it at most every PROGRESS_RELOAD_MS, so the nodes
+  // table follows VMs being created and deleted while the operation runs.
   const reloadTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => {
-    if (!latest) return;
-    setLive((events) =>
-      events.some((e) => eventKey(e) === eventKey(latest)) ? events : [...events, latest],
-    );
-    if (latest.kind === 'STATE') {
+  useFleetMessages((message) => {
+    if (message.clusterName !== name) return;
+    if (message.type === 'DELETED') {
+      setGone(true);
+      return;
+    }
+    const event = message.event;
+    // ADDED without an event is the list sent as the feed (re)starts: nothing happened.
+    if (!event) return;
+    if (message.type === 'ADDED') setGone(false);
+    setLive((events) => (events.some((e) => eventKey(e) === eventKey(event)) ? events : [...events, event]));
+    setLatest(event);
+    if (event.kind === 'STATE') {
       clearTimeout(reloadTimer.current);
       reloadTimer.current = undefined;
       refetch({ requestPolicy: 'network-only' });
@@ -60,10 +71,14 @@ export function ClusterDetail({ name }: { name: string }) {
         refetch({ requestPolicy: 'network-only' });
       }, PROGRESS_RELOAD_MS);
     }
-  }, [latest, refetch]);
+  });
   useEffect(() => () => clearTimeout(reloadTimer.current), []);
 
-  const cluster = data?.cluster;
+  // The feed's row is the newest word on the fields both carry; the query adds nodes, events and NSX.
+  const cluster =
+    data?.cluster && feedCluster?.uuid === data.cluster.uuid
+      ? { ...data.cluster, ...feedCluster }
+      : data?.cluster;
   const events = useMemo(() => {
     const seen = new Set<string>();
     // Live events can arrive before the reloaded history that precedes them: order by time (stable).
@@ -77,8 +92,8 @@ export function ClusterDetail({ name }: { name: string }) {
       .sort((a, b) => a.at.localeCompare(b.at));
   }, [cluster?.events, live]);
   const lastEvent = events.at(-1);
-  const lastAction = latest?.lastAction ?? cluster?.lastAction ?? '';
-  const state = latest?.lastActionState ?? cluster?.lastActionState ?? '';
+  const lastAction = cluster?.lastAction ?? '';
+  const state = cluster?.lastActionState ?? '';
   const progressEvent = [...events]
     .reverse()
     .find((e) => e.kind === 'PROGRESS' && e.lastAction === lastAction);
@@ -105,7 +120,7 @@ export function ClusterDetail({ name }: { name: string }) {
   }
   if (!cluster || (fetching && !data)) return <Skeleton lines={8} label={`Loading cluster ${name}`} />;
 
-  const deleted = lastAction === 'DELETE' && state === 'succeeded';
+  const deleted = gone || (lastAction === 'DELETE' && state === 'succeeded');
   const details: [string, string][] = [
     ['Name', cluster.name],
     ['Plan Name', cluster.planName],
@@ -114,7 +129,9 @@ export function ClusterDetail({ name }: { name: string }) {
     ['Last Action State', state],
     [
       'Last Action Description',
-      latest?.description && latest.kind === 'STATE' ? latest.description : cluster.lastActionDescription,
+      latest?.description && latest.kind === 'STATE' && latest.clusterUuid === cluster.uuid
+        ? latest.description
+        : cluster.lastActionDescription,
     ],
     ['Kubernetes Master Host', cluster.kubernetesMasterHost],
     ['Kubernetes Master Port', String(cluster.kubernetesMasterPort)],
