@@ -68,6 +68,11 @@ export interface FigureContext {
 export interface Figure {
   name: string;
   title: string;
+  /**
+   * Runs its own server (the built pks-server) and never reads `stack` or `trace`: a run of only such
+   * figures does not start the shared stack.
+   */
+  standalone?: boolean;
   run(
     ctx: FigureContext,
   ): Promise<Omit<FigureResult, 'name' | 'title' | 'mode' | 'startedAt' | 'durationMs' | 'machine'>>;

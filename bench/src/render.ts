@@ -12,6 +12,7 @@ export const FIGURE_ORDER = [
   'upgrade-all',
   'subscription-fanout',
   'api-memory',
+  'live-fleet',
 ];
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
@@ -27,9 +28,12 @@ export async function renderPerformance(resultsDir: string, docsDir: string): Pr
   ).sort((a, b) => FIGURE_ORDER.indexOf(a.name) - FIGURE_ORDER.indexOf(b.name));
   const plotsDir = join(docsDir, 'performance');
   await mkdir(plotsDir, { recursive: true });
-  const machines = [
-    ...new Set(results.map((r) => JSON.stringify({ ...r.machine, loadAverage: undefined }))),
-  ].map((m) => JSON.parse(m) as FigureResult['machine']);
+  const machineOf = (r: FigureResult) => JSON.stringify({ ...r.machine, loadAverage: undefined });
+  const machines = [...new Set(results.map(machineOf))].map((key) => ({
+    ...(JSON.parse(key) as FigureResult['machine']),
+    // Figures measured on this machine only (results of other runs may come from another kernel or host).
+    measured: results.filter((r) => machineOf(r) === key),
+  }));
   const lines: string[] = [
     '# Performance',
     '',
@@ -41,7 +45,7 @@ export async function renderPerformance(resultsDir: string, docsDir: string): Pr
     '',
     ...machines.map(
       (m) =>
-        `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB memory, Node ${m.node} on ${m.platform}; shared with other work while measuring (1-minute load average per figure, start → end: ${results.map((r) => `${r.name} ${r.machine.loadAverage?.join(' → ') ?? '?'}`).join(', ')}).`,
+        `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB memory, Node ${m.node} on ${m.platform}; shared with other work while measuring (1-minute load average per figure, start → end: ${m.measured.map((r) => `${r.name} ${r.machine.loadAverage?.join(' → ') ?? '?'}`).join(', ')}).`,
     ),
     `Results: ${results.map((r) => `${r.name} ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC (${r.mode})`).join('; ')}.`,
     '',

@@ -7,6 +7,7 @@ import { clustersQuery } from './figures/clustersQuery.js';
 import { concurrentCreates } from './figures/concurrentCreates.js';
 import { createLatency } from './figures/createLatency.js';
 import { fanout } from './figures/fanout.js';
+import { liveFleet } from './figures/liveFleet.js';
 import { memory } from './figures/memory.js';
 import { upgradeAll } from './figures/upgradeAll.js';
 import { renderPerformance } from './render.js';
@@ -16,7 +17,16 @@ import { UPGRADE_DIRECTOR_WORKERS, startStack, type Stack } from './stack.js';
 const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_DIR = join(BENCH_DIR, 'results');
 
-const FIGURES: Figure[] = [clustersQuery, createLatency, concurrentCreates, fanout, memory, upgradeAll];
+// The live-fleet figure runs last: it starts its own server and browser, and leaves the shared stack idle.
+const FIGURES: Figure[] = [
+  clustersQuery,
+  createLatency,
+  concurrentCreates,
+  fanout,
+  memory,
+  upgradeAll,
+  liveFleet,
+];
 
 function usage(): never {
   console.error(
@@ -44,18 +54,35 @@ async function main(): Promise<void> {
   const began = Date.now();
   let failed = 0;
   // One stack for the run (starting one costs tens of seconds on a small machine); each figure sets the
-  // sim CPI latency it needs and uses names of its own.
-  console.log('starting the stack (UAA, Director, broker, API) on loopback');
-  const stack = await startStack();
-  const trace = new CpiTrace(stack.bosh.director.cpi);
+  // sim CPI latency it needs and uses names of its own. Figures that run their own server do not need it.
+  let shared: { stack: Stack; trace: CpiTrace } | undefined;
+  if (figures.some((f) => !f.standalone)) {
+    console.log('starting the stack (UAA, Director, broker, API) on loopback');
+    const stack = await startStack();
+    shared = { stack, trace: new CpiTrace(stack.bosh.director.cpi) };
+    console.log(`stack up in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  }
+  const sharedStack = () => {
+    if (!shared) throw new Error('a standalone figure read the shared stack, which this run did not start');
+    return shared;
+  };
   let second: Promise<{ stack: Stack; trace: CpiTrace }> | undefined;
   const upgradeStack = () =>
     (second ??= startStack({ workers: UPGRADE_DIRECTOR_WORKERS }).then((s) => ({
       stack: s,
       trace: new CpiTrace(s.bosh.director.cpi),
     })));
-  console.log(`stack up in ${((Date.now() - began) / 1000).toFixed(1)} s`);
-  for (const figure of figures) {
+  let stopped = false;
+  const stopStacks = async () => {
+    if (stopped) return;
+    stopped = true;
+    await shared?.stack.stop().catch((error: unknown) => console.error('stopping the stack failed', error));
+    if (second) await (await second).stack.stop().catch(() => undefined);
+  };
+  for (const [index, figure] of figures.entries()) {
+    // An idle stack still polls and renews leases: stop it before figures that measure their own server,
+    // once no later figure needs it.
+    if (figures.slice(index).every((f) => f.standalone)) await stopStacks();
     const startedAt = new Date();
     const loadBefore = loadavg()[0]!;
     const log = (message: string) =>
@@ -65,7 +92,18 @@ async function main(): Promise<void> {
       // The memory figure measures another process's resident memory, which CPU work here does not
       // change: start the upgrade figure's stack meanwhile, to keep --quick short.
       if (figure.name === 'api-memory' && figures.some((f) => f.name === 'upgrade-all')) void upgradeStack();
-      const outcome = await figure.run({ quick, profile: true, log, stack, trace, upgradeStack });
+      const outcome = await figure.run({
+        quick,
+        profile: true,
+        log,
+        get stack() {
+          return sharedStack().stack;
+        },
+        get trace() {
+          return sharedStack().trace;
+        },
+        upgradeStack,
+      });
       const result: FigureResult = {
         name: figure.name,
         title: figure.title,
@@ -93,8 +131,7 @@ async function main(): Promise<void> {
       log(`failed: ${(error as Error).stack ?? String(error)}`);
     }
   }
-  await stack.stop().catch((error: unknown) => console.error('stopping the stack failed', error));
-  if (second) await (await second).stack.stop().catch(() => undefined);
+  await stopStacks();
   if (render) {
     const file = await renderPerformance(RESULTS_DIR, join(BENCH_DIR, '..', 'docs'));
     console.log(`wrote ${file}`);

@@ -38,3 +38,18 @@ export async function waitUntil(
     await sleep(everyMs);
   }
 }
+
+/**
+ * The q-quantile of measurements some of which never happened within their timeout (`null`): a miss
+ * counts as longer than every hit, so the result is `null` when the quantile reaches into the misses (a
+ * p50 of "not within the timeout" rather than a number that pretends the misses did not exist).
+ */
+export function quantileWithMisses(values: readonly (number | null)[], q: number): number | null {
+  if (values.length === 0) return null;
+  const hits = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
+  const position = (values.length - 1) * q;
+  if (Math.ceil(position) >= hits.length) return null;
+  const lower = Math.floor(position);
+  const upper = Math.ceil(position);
+  return hits[lower]! + (hits[upper]! - hits[lower]!) * (position - lower);
+}
