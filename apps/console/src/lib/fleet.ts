@@ -35,37 +35,53 @@ export const EMPTY_FLEET: FleetState = {
  * drops everything the page held, because the full list that follows is the only truth left.
  */
 export function applyFleetMessage(state: FleetState, message: FleetMessage): FleetState {
-  const cursor = message.cursor;
-  switch (message.type) {
-    case 'RESYNC':
-      return { ...EMPTY_FLEET, cursor };
-    case 'SYNCED':
-      return { ...state, cursor, synced: true };
-    case 'TASK': {
-      if (!message.task) return { ...state, cursor };
-      const tasks = new Map(state.tasks);
-      tasks.set(message.task.id, message.task);
-      return { ...state, tasks, cursor };
-    }
-    case 'DELETED': {
-      const uuid = message.clusterUuid ?? undefined;
-      if (uuid === undefined) return { ...state, cursor };
-      const clusters = new Map(state.clusters);
-      const latest = new Map(state.latest);
-      clusters.delete(uuid);
-      latest.delete(uuid);
-      return { ...state, clusters, latest, cursor };
-    }
-    case 'ADDED':
-    case 'MODIFIED': {
-      const cluster = message.cluster;
-      const uuid = cluster?.uuid ?? message.clusterUuid ?? undefined;
-      if (uuid === undefined) return { ...state, cursor };
-      const clusters = cluster ? new Map(state.clusters).set(uuid, cluster) : state.clusters;
-      const latest = message.event ? new Map(state.latest).set(uuid, message.event) : state.latest;
-      return { ...state, clusters, latest, cursor };
+  return applyFleetMessages(state, [message]);
+}
+
+/**
+ * The fleet after several feed messages, copying each map once whatever their number: the opening list
+ * of a large fleet arrives as one message per cluster, and a copy per message made it quadratic.
+ */
+export function applyFleetMessages(state: FleetState, messages: readonly FleetMessage[]): FleetState {
+  if (messages.length === 0) return state;
+  const clusters = new Map(state.clusters);
+  const latest = new Map(state.latest);
+  const tasks = new Map(state.tasks);
+  let { cursor, synced } = state;
+  for (const message of messages) {
+    cursor = message.cursor;
+    switch (message.type) {
+      case 'RESYNC':
+        clusters.clear();
+        latest.clear();
+        tasks.clear();
+        synced = false;
+        break;
+      case 'SYNCED':
+        synced = true;
+        break;
+      case 'TASK':
+        if (message.task) tasks.set(message.task.id, message.task);
+        break;
+      case 'DELETED': {
+        const uuid = message.clusterUuid ?? undefined;
+        if (uuid !== undefined) {
+          clusters.delete(uuid);
+          latest.delete(uuid);
+        }
+        break;
+      }
+      case 'ADDED':
+      case 'MODIFIED': {
+        const uuid = message.cluster?.uuid ?? message.clusterUuid ?? undefined;
+        if (uuid === undefined) break;
+        if (message.cluster) clusters.set(uuid, message.cluster);
+        if (message.event) latest.set(uuid, message.event);
+        break;
+      }
     }
   }
+  return { clusters, latest, tasks, cursor, synced };
 }
 
 /** The progress to show beside a cluster's state: the latest progress line of its running operation. */

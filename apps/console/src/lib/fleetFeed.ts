@@ -1,7 +1,7 @@
 import { print } from 'graphql';
 import type { Client as WsClient } from 'graphql-ws';
 import { ConsoleClusterFeedDocument, type ConsoleClusterFeedSubscription } from '../gql/graphql';
-import { applyFleetMessage, EMPTY_FLEET, type FleetMessage, type FleetState } from './fleet';
+import { applyFleetMessages, EMPTY_FLEET, type FleetMessage, type FleetState } from './fleet';
 
 /**
  * Where the page's live connection stands. `down`: the socket dropped and graphql-ws is reconnecting;
@@ -27,6 +27,9 @@ const FEED_QUERY = print(ConsoleClusterFeedDocument);
  * the resubscription carries `after: <last cursor>` and the API replays exactly what was missed (or says
  * RESYNC). Leaving and coming back to a page resumes the same way.
  */
+/** How long messages are gathered before the page renders them (about a frame). */
+const FLUSH_MS = 16;
+
 export const IDLE_FLEET: FleetSnapshot = { ...EMPTY_FLEET, connection: 'idle', stopReason: undefined };
 
 export class FleetFeedStore {
@@ -38,6 +41,9 @@ export class FleetFeedStore {
   #users = 0;
   #dispose: (() => void) | undefined;
   #releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Messages received but not yet folded in: the page renders once per batch, not once per message. */
+  #pending: FleetMessage[] = [];
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ws: WsClient, options: { releaseGraceMs?: number } = {}) {
     this.#ws = ws;
@@ -91,11 +97,11 @@ export class FleetFeedStore {
   #start(): void {
     // The variables are a getter so that each (re)subscription graphql-ws sends carries the cursor of the
     // last message received, not the one the page started with.
-    const state = () => this.#snapshot;
+    const lastCursor = () => this.#pending.at(-1)?.cursor ?? this.#snapshot.cursor;
     const payload = {
       query: FEED_QUERY,
       get variables(): { after?: string } {
-        const cursor = state().cursor;
+        const cursor = lastCursor();
         return cursor === undefined ? {} : { after: cursor };
       },
     };
@@ -129,19 +135,33 @@ export class FleetFeedStore {
   }
 
   #fold(message: FleetMessage): void {
-    const next = applyFleetMessage(this.#snapshot, message);
-    this.#set({ ...next, connection: 'live' });
+    this.#pending.push(message);
+    // One frame's worth of messages at a time: the opening list of 1,000 clusters is 1,000 messages, and
+    // a render for each made the first paint take seconds.
+    this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_MS);
     for (const listener of this.#messageListeners) listener(message);
+  }
+
+  #flush(): void {
+    this.#flushTimer = undefined;
+    const messages = this.#pending;
+    this.#pending = [];
+    if (messages.length === 0) return;
+    this.#set({ ...applyFleetMessages(this.#snapshot, messages), connection: 'live' });
   }
 
   #fail(reason: string): void {
     this.#dispose?.();
     this.#dispose = undefined;
+    this.#pending = [];
     // A resume point the API refuses cannot be used again: start over from the full list.
     this.#set({ connection: 'stopped', stopReason: reason, cursor: undefined, synced: false });
   }
 
   #stop(connection: FeedConnection): void {
+    // Unfolded messages go with the subscription: a later start resumes from the cursor folded in,
+    // and the API replays them.
+    this.#pending = [];
     const dispose = this.#dispose;
     this.#dispose = undefined;
     dispose?.();
