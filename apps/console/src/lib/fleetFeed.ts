@@ -150,10 +150,16 @@ export class FleetFeedStore {
     this.#set({ ...applyFleetMessages(this.#snapshot, messages), connection: 'live' });
   }
 
+  #dropPending(): void {
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#pending = [];
+  }
+
   #fail(reason: string): void {
     this.#dispose?.();
     this.#dispose = undefined;
-    this.#pending = [];
+    this.#dropPending();
     // A resume point the API refuses cannot be used again: start over from the full list.
     this.#set({ connection: 'stopped', stopReason: reason, cursor: undefined, synced: false });
   }
@@ -161,7 +167,7 @@ export class FleetFeedStore {
   #stop(connection: FeedConnection): void {
     // Unfolded messages go with the subscription: a later start resumes from the cursor folded in,
     // and the API replays them.
-    this.#pending = [];
+    this.#dropPending();
     const dispose = this.#dispose;
     this.#dispose = undefined;
     dispose?.();
