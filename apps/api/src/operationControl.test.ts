@@ -120,6 +120,21 @@ describe.each(testDatabaseBackends())('operations an admin can rely on, on $name
     expect(errors).toBeUndefined();
     await until(api, name, succeeded);
   };
+  /** Waits until the tracker has tried the broker for the cluster's operation and found it gone. */
+  const outageRecorded = async (name: string) => {
+    const start = Date.now();
+    for (;;) {
+      const { rows } = await db.query<{ since: Date | null }>(
+        `SELECT o.broker_unreachable_since AS since FROM api.operations o
+         JOIN api.clusters c ON c.uuid = o.cluster_uuid
+         WHERE c.name = $1 AND c.deleted_at IS NULL AND o.state = 'in progress'`,
+        [name],
+      );
+      if (rows[0]?.since) return;
+      if (Date.now() - start > 30_000) throw new Error(`no broker outage recorded for ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
   const resize = (api: TestApi, name: string, workers: number) =>
     api.query(admin, `mutation{ resizeCluster(name:"${name}", numNodes:${workers}){ lastActionState } }`);
 
@@ -172,6 +187,8 @@ describe.each(testDatabaseBackends())('operations an admin can rely on, on $name
     await create(api, 'stuck');
     line.cut();
     expect((await resize(api, 'stuck', 2)).errors).toBeUndefined();
+    // The tracker has re-sent once, failed, and now waits its 60 s before the next try.
+    await outageRecorded('stuck');
     line.down = false;
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await cluster(api, 'stuck')).toMatchObject({
@@ -198,10 +215,11 @@ describe.each(testDatabaseBackends())('operations an admin can rely on, on $name
   }, 90_000);
 
   it('lets an admin abandon a stuck operation, after which the cluster deletes cleanly', async () => {
-    const { api, line } = await startApi({ holder: 'abandon' });
+    const { api, line } = await startApi({ holder: 'abandon', poll: { initialMs: 60_000, maxMs: 60_000 } });
     await create(api, 'given-up');
     line.cut();
     expect((await resize(api, 'given-up', 2)).errors).toBeUndefined();
+    await outageRecorded('given-up');
     const abandoned = await api.query(
       admin,
       'mutation{ abandonClusterOperation(name:"given-up", reason:"broker moved"){ lastActionState lastActionDescription } }',
