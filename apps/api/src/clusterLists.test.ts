@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '@openpks/db';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { startTestApi, type GraphQLResult, type TestApi, seedCluster } from './testing/index.js';
+import {
+  startTestApi,
+  type GraphQLResult,
+  type TestApi,
+  seedCluster,
+  recordingStatements,
+} from './testing/index.js';
 
 interface Connection {
   edges: { cursor: string; node: { name: string } }[];
@@ -32,18 +37,7 @@ describe('cluster lists', () => {
     db = await testDatabaseBackends()[0]!.open();
     uaa = await startTestUaa({ db });
     // Every statement the API sends, to tell one query per list from one per cluster.
-    const counting = new Proxy(db, {
-      get(target, prop, receiver) {
-        if (prop === 'query') {
-          return (sql: string, params?: unknown[]) => {
-            statements.push(sql);
-            return target.query(sql, params);
-          };
-        }
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    }) as Database;
+    const counting = recordingStatements(db, statements);
     api = await startTestApi({
       uaa,
       db: counting,

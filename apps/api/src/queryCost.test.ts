@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import type { Database } from '@openpks/db';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { DEFAULT_QUERY_LIMITS, EXTERNAL_CALL_COST } from './http/guards.js';
-import { startTestApi, type TestApi, seedCluster } from './testing/index.js';
+import { startTestApi, type TestApi, seedCluster, recordingStatements } from './testing/index.js';
 
 // As an operator of a small installation would set it: a fleet of a few dozen clusters reaches it.
 const LIMITS = { ...DEFAULT_QUERY_LIMITS, maxCost: 5_000 };
@@ -36,18 +35,7 @@ describe.each(testDatabaseBackends())('the query cost limit on $name', (backend)
   beforeAll(async () => {
     db = await backend.open();
     uaa = await startTestUaa({ db });
-    const counting = new Proxy(db, {
-      get(target, prop, receiver) {
-        if (prop === 'query') {
-          return (sql: string, params?: unknown[]) => {
-            statements.push(sql);
-            return target.query(sql, params);
-          };
-        }
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    }) as Database;
+    const counting = recordingStatements(db, statements);
     api = await startTestApi({
       uaa,
       db: counting,

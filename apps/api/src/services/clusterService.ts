@@ -658,12 +658,8 @@ export class ClusterService {
     // Our lease must outlive the call (a slow broker can take a minute), or another replica would claim
     // the operation and send it a second time while this one is still waiting for the answer.
     const heartbeat = setInterval(() => {
-      this.#o.db
-        .query(
-          `UPDATE api.operations SET lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond'
-           WHERE id = $1 AND holder = $2 AND state = 'in progress'`,
-          [opId, this.#o.holder, this.#o.leaseMs],
-        )
+      operations
+        .renewLease(this.#o.db, opId, this.#o.holder, this.#o.leaseMs)
         .catch((error: unknown) =>
           this.#o.logger.warn({ err: error, operation: opId }, 'renewing a lease failed'),
         );

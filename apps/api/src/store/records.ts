@@ -268,6 +268,18 @@ export const operations = {
       ],
     );
   },
+  /**
+   * Extends `holder`'s lease on an operation still in progress by `leaseMs` from now; false when the
+   * lease is no longer theirs (taken over, ended, abandoned).
+   */
+  async renewLease(db: Queryable, id: string, holder: string, leaseMs: number): Promise<boolean> {
+    const result = await db.query(
+      `UPDATE api.operations SET lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond'
+       WHERE id = $1 AND holder = $2 AND state = 'in progress'`,
+      [id, holder, leaseMs],
+    );
+    return result.rowCount === 1;
+  },
   async activeFor(db: Queryable, clusterUuid: string): Promise<OperationRecord | undefined> {
     const result = await db.query<OperationRow>(
       `SELECT * FROM api.operations WHERE cluster_uuid = $1 AND state = 'in progress'`,

@@ -227,3 +227,22 @@ export async function seedCluster(
   }
   return uuid;
 }
+
+/**
+ * `db` as the API would use it, with every statement's SQL pushed to `statements` (to tell one query per
+ * list from one per cluster, or whether a resolver ran at all).
+ */
+export function recordingStatements(db: Database, statements: string[]): Database {
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'query') {
+        return (sql: string, params?: unknown[]) => {
+          statements.push(sql);
+          return target.query(sql, params);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as Database;
+}

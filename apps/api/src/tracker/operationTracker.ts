@@ -8,6 +8,7 @@ import { K8S_VERSION, PKS_VERSION } from '../services/clusterService.js';
 import { ClusterEventKind, recordClusterEvent } from '../services/events.js';
 import {
   clusters,
+  operations,
   OperationKind,
   OperationPhase,
   operationOf,
@@ -353,13 +354,8 @@ export class OperationTracker {
     }
   }
 
-  async #renew(id: string): Promise<boolean> {
-    const result = await this.#o.db.query(
-      `UPDATE api.operations SET lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond'
-       WHERE id = $1 AND holder = $2 AND state = 'in progress'`,
-      [id, this.#o.holder, this.#o.leaseMs],
-    );
-    return result.rowCount === 1;
+  #renew(id: string): Promise<boolean> {
+    return operations.renewLease(this.#o.db, id, this.#o.holder, this.#o.leaseMs);
   }
 
   /** Sends again a request the broker never acknowledged (OSB: a re-sent PUT during provisioning gets 202). */
