@@ -1,6 +1,5 @@
 import type { Database, Migration, Queryable } from '@openpks/db';
-import { InputError } from '@openpks/domain';
-import type { Revocation, RevocationList } from './revocations.js';
+import { checkRevocation, type Revocation, type RevocationList } from './revocations.js';
 
 /**
  * UAA's published revocations: a table in UAA's schema that every role reads (the one UAA table that is
@@ -30,12 +29,8 @@ CREATE INDEX revocations_expires_at ON revocations (expires_at);
 
 /** Records a revocation; with `tx`, it is published when (and only if) that transaction commits. */
 export async function publishRevocation(db: Database, revocation: Revocation, tx?: Queryable): Promise<void> {
+  checkRevocation(revocation);
   const { jti, userId, clientId, revSigs, keys } = revocation;
-  if (jti === undefined && userId === undefined && clientId === undefined && keys !== true) {
-    throw new InputError('revocation', 'names no token, user, client or key change', {
-      allowed: 'jti, userId, clientId (each with optional revSigs) or keys',
-    });
-  }
   const q = tx ?? db;
   await q.query(
     `INSERT INTO uaa.revocations (jti, user_id, client_id, rev_sigs, keys, expires_at)

@@ -18,6 +18,16 @@ export interface Revocation {
   expiresAt: Date;
 }
 
+/** A revocation must name what it revokes; one naming nothing would be a mistake, never "revoke all". */
+export function checkRevocation(revocation: Revocation): void {
+  const { jti, userId, clientId, keys } = revocation;
+  if (jti === undefined && userId === undefined && clientId === undefined && keys !== true) {
+    throw new InputError('revocation', 'names no token, user, client or key change', {
+      allowed: 'jti, userId, clientId (each with optional revSigs) or keys',
+    });
+  }
+}
+
 /** What a verifier reads from a token to match it against the revocations. */
 export interface RevocableToken {
   claims: Record<string, unknown>;
@@ -53,12 +63,8 @@ export class RevocationList {
 
   /** Records a revocation and tells the listeners. */
   add(revocation: Revocation): void {
-    const { jti, userId, clientId, revSigs, keys } = revocation;
-    if (jti === undefined && userId === undefined && clientId === undefined && keys !== true) {
-      throw new InputError('revocation', 'names no token, user, client or key change', {
-        allowed: 'jti, userId, clientId (each with optional revSigs) or keys',
-      });
-    }
+    checkRevocation(revocation);
+    const { jti, userId, clientId, revSigs } = revocation;
     const expiresAt = revocation.expiresAt.getTime();
     const now = this.#now();
     if (now - this.#sweptAt >= SWEEP_INTERVAL_MS) this.#sweep(now);
