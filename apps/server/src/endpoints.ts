@@ -2,8 +2,8 @@ import type { PksConfig, Role } from '@openpks/config';
 import type { Endpoints } from '@openpks/role';
 
 /**
- * Roles started in this process are reached at their bound URL; roles running elsewhere at
- * `https://<external_host>:<configured port>` (the distributed deployment's convention).
+ * Roles started in this process are reached at their bound URL; roles running elsewhere at their
+ * `roles.<role>.url`, or else at `https://<external_host>:<configured port>` (one host for all).
  */
 export class ProcessEndpoints implements Endpoints {
   private readonly bound = new Map<Role, string>();
@@ -15,9 +15,17 @@ export class ProcessEndpoints implements Endpoints {
   }
 
   url(role: Role): string {
-    const bound = this.bound.get(role);
-    if (bound) return bound;
+    return this.bound.get(role) ?? this.elsewhere(role).url;
+  }
+
+  /** Where a role that does not run in this process is reached, and which setting says so. */
+  elsewhere(role: Role): { url: string; source: string } {
+    const configured = this.config.roles[role].url;
+    if (configured !== undefined) return { url: configured, source: `roles.${role}.url` };
     const host = this.config.externalHost;
-    return `https://${host.includes(':') ? `[${host}]` : host}:${this.config.roles[role].port}`;
+    return {
+      url: `https://${host.includes(':') ? `[${host}]` : host}:${this.config.roles[role].port}`,
+      source: `external_host and roles.${role}.port`,
+    };
   }
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, type PksConfig, type Role } from '@openpks/config';
 import { migrate } from '@openpks/db';
 import { createLogger, listenHttps, type RoleModule } from '@openpks/role';
+import { formatBanner } from './banner.js';
 import { parseRoles, runServerCli } from './cli.js';
 import { startServer } from './server.js';
 
@@ -104,6 +105,51 @@ describe('startServer', () => {
     await server.stop();
     expect(events.slice(2)).toEqual(['stop api', 'stop uaa']);
     await expect(get(`${uaaUrl}/healthz`, ca)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('reaches roles that run elsewhere at roles.<role>.url, else at external_host, and says so in the banner', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pks-server-'));
+    const events: string[] = [];
+    const config = parseConfig({
+      data_dir: dataDir,
+      external_host: 'pks.example.com',
+      log: { level: 'silent' },
+      roles: {
+        api: { port: 0 },
+        uaa: { url: 'https://uaa.pks.example.com:8443' },
+        broker: { url: 'https://10.0.0.5:8080' },
+      },
+    });
+    const server = await startServer({
+      config,
+      available: [recordingRole('api', events, ['uaa', 'broker', 'director'])],
+      roles: ['api'],
+      logger,
+    });
+    try {
+      expect(events.slice(0, 1)).toEqual([
+        'start api {"uaa":"https://uaa.pks.example.com:8443","broker":"https://10.0.0.5:8080","director":"https://pks.example.com:25555"}',
+      ]);
+      expect(server.elsewhere).toEqual([
+        { name: 'uaa', url: 'https://uaa.pks.example.com:8443', source: 'roles.uaa.url' },
+        { name: 'broker', url: 'https://10.0.0.5:8080', source: 'roles.broker.url' },
+        {
+          name: 'director',
+          url: 'https://pks.example.com:25555',
+          source: 'external_host and roles.director.port',
+        },
+        { name: 'nsx', url: 'https://pks.example.com:8444', source: 'external_host and roles.nsx.port' },
+      ]);
+      const banner = formatBanner(server);
+      expect(banner).toContain('Roles run elsewhere, reached at:');
+      expect(banner).toContain('  broker    https://10.0.0.5:8080   (from roles.broker.url)');
+      // Only the roles of this process are listed as running (scripts read those lines).
+      expect(
+        [...banner.matchAll(/^ {2}(uaa|api|broker|director|nsx) +(https:\/\/\S+)$/gm)].map((m) => m[1]),
+      ).toEqual(['api']);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('generates the admin password once (0600) and reuses it, the CA and the database on the next start', async () => {

@@ -22,8 +22,17 @@ export interface StartedRole {
   banner: Record<string, string>;
 }
 
+/** A role this process calls but does not run, and the setting that says where it is. */
+export interface RemoteRole {
+  name: Role;
+  url: string;
+  source: string;
+}
+
 export interface RunningServer {
   roles: StartedRole[];
+  /** The roles that run elsewhere (another pks-server process or machine, a real BOSH or NSX Manager). */
+  elsewhere: RemoteRole[];
   caPath: string;
   dataDir: string;
   database: string;
@@ -106,6 +115,11 @@ export async function startServer({
         url: running.url,
         banner: running.banner ?? {},
       })),
+      elsewhere: remoteRoles(
+        config,
+        endpoints,
+        started.map(({ module }) => module.name),
+      ),
       caPath: tls.caPath,
       dataDir: dataDir.root,
       database: config.database.url
@@ -122,6 +136,25 @@ export async function startServer({
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Every role the started ones may call that is not among them. The console is called by no role; a
+ * remote BOSH Director or a real NSX Manager replaces the embedded role of that name.
+ */
+function remoteRoles(config: PksConfig, endpoints: ProcessEndpoints, local: readonly Role[]): RemoteRole[] {
+  const remote: RemoteRole[] = [];
+  for (const role of ['uaa', 'api', 'broker', 'director', 'nsx'] as const) {
+    if (local.includes(role)) continue;
+    if (role === 'director' && config.director.type === 'remote') {
+      remote.push({ name: role, url: config.director.url, source: 'director.url (a BOSH Director)' });
+    } else if (role === 'nsx' && config.nsx.type === 'manager') {
+      remote.push({ name: role, url: config.nsx.url, source: 'nsx.url (an NSX Manager)' });
+    } else {
+      remote.push({ name: role, ...endpoints.elsewhere(role) });
+    }
+  }
+  return remote;
 }
 
 function redactUrl(url: string): string {

@@ -219,6 +219,34 @@ describe('configuration errors name the field and what is allowed', () => {
     );
   });
 
+  it('takes where a role runs elsewhere as an https origin, from pks.yaml or PKS_<ROLE>_URL', () => {
+    const config = loadConfig({
+      path: writeConfig('roles:\n  broker:\n    url: https://broker.pks.example.com:8080/\n'),
+      env: { PKS_DIRECTOR_URL: 'https://10.0.0.6:25555' },
+    });
+    expect(config.roles.broker.url).toBe('https://broker.pks.example.com:8080');
+    expect(config.roles.director.url).toBe('https://10.0.0.6:25555');
+    expect(config.roles.api.url).toBeUndefined();
+  });
+
+  it('rejects a role URL that is not an https origin, naming the field and the variable', () => {
+    const plain = configError(() => parseConfig({ roles: { broker: { url: 'http://broker:8080' } } }));
+    expect(plain.errors.map((e) => [e.field, e.message])).toEqual([
+      [
+        'roles.broker.url',
+        'must be an https:// URL (roles call each other over TLS), not http:// (got "http://broker:8080") — set in pks.yaml or PKS_BROKER_URL',
+      ],
+    ]);
+    const withPath = configError(() => loadConfig({ env: { PKS_UAA_URL: 'https://uaa.example.com/uaa' } }));
+    expect(withPath.errors[0]!.field).toBe('roles.uaa.url');
+    expect(withPath.errors[0]!.message).toContain('scheme, host and port only');
+    const console = configError(() =>
+      parseConfig({ roles: { console: { url: 'https://pks.example.com' } } }),
+    );
+    expect(console.errors[0]!.field).toBe('roles.console.url');
+    expect(console.errors[0]!.message).toContain('console.external_url');
+  });
+
   it('rejects a port that is not a number', () => {
     const error = configError(() => loadConfig({ env: { PKS_UAA_PORT: 'eighty' } }));
     expect(error.errors[0]!.field).toBe('roles.uaa.port');

@@ -10,6 +10,11 @@ export interface ListenAddress {
   host: string;
   /** 0 asks the OS for a free port; the role reports the bound one. */
   port: number;
+  /**
+   * Where other processes reach this role when it does not run in theirs (an https:// origin); without
+   * it, `https://<external_host>:<port>`.
+   */
+  url?: string;
 }
 
 export type SimCpiMethod =
@@ -304,11 +309,13 @@ function applyEnv(raw: unknown, env: Record<string, string | undefined>): unknow
   if (env.PKS_LOG_LEVEL) section('log').level = env.PKS_LOG_LEVEL;
   for (const role of ROLES) {
     const portVar = env[`PKS_${role.toUpperCase()}_PORT`];
-    if (portVar === undefined && !env.PKS_HOST) continue;
+    const urlVar = env[`PKS_${role.toUpperCase()}_URL`];
+    if (portVar === undefined && urlVar === undefined && !env.PKS_HOST) continue;
     const roles = section('roles');
     const entry = (roles[role] ??= {}) as Record<string, unknown>;
     if (env.PKS_HOST) entry.host = env.PKS_HOST;
     if (portVar !== undefined) entry.port = /^\d+$/.test(portVar) ? Number(portVar) : portVar;
+    if (urlVar !== undefined) entry.url = urlVar;
   }
   return file;
 }
@@ -343,8 +350,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 function portEnvHint(path: readonly PropertyKey[]): string {
-  if (path[0] === 'roles' && path[2] === 'port')
-    return ` — set in pks.yaml or PKS_${String(path[1]).toUpperCase()}_PORT`;
+  if (path[0] === 'roles' && (path[2] === 'port' || path[2] === 'url'))
+    return ` — set in pks.yaml or PKS_${String(path[1]).toUpperCase()}_${String(path[2]).toUpperCase()}`;
   return '';
 }
 

@@ -14,8 +14,50 @@ const port = z
 
 const host = z.string().min(1, { error: 'must be a host name or IP address to bind' });
 
+// Where the other roles reach a role that runs in another process or on another machine (DESIGN §1: role
+// to role is HTTPS). Only an origin: the roles' paths are fixed.
+const roleUrl = z
+  .url({ error: 'must be an absolute https:// URL, e.g. https://broker.pks.example.com:8080' })
+  .superRefine((value, ctx) => {
+    const parsed = new URL(value);
+    if (parsed.protocol !== 'https:') {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be an https:// URL (roles call each other over TLS), not ${parsed.protocol}//`,
+      });
+    } else if (
+      parsed.username ||
+      parsed.password ||
+      parsed.search ||
+      parsed.hash ||
+      parsed.pathname !== '/'
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be scheme, host and port only (no path, query, fragment or credentials)',
+      });
+    }
+  })
+  .transform((value) => new URL(value).origin);
+
 const listen = (role: Role) =>
-  z.strictObject({ host: host.default('127.0.0.1'), port: port.default(DEFAULT_PORTS[role]) }).prefault({});
+  z
+    .strictObject({
+      host: host.default('127.0.0.1'),
+      port: port.default(DEFAULT_PORTS[role]),
+      url: roleUrl.optional(),
+    })
+    .superRefine((entry, ctx) => {
+      // No role calls the console; browsers find it at console.external_url.
+      if (role === 'console' && entry.url !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['url'],
+          message: 'no role calls the console: set where browsers reach it in console.external_url instead',
+        });
+      }
+    })
+    .prefault({});
 
 const nonEmpty = (what: string) => z.string().min(1, { error: `must be a non-empty ${what}` });
 const url = (what: string) => z.url({ error: `must be an absolute URL (${what})` });
