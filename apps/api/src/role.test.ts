@@ -8,7 +8,7 @@ import { parseConfig, type Role } from '@openpks/config';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
 import { nsxRole } from '@openpks/nsx';
 import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
-import { createLogger, type RoleDeps, type RunningRole } from '@openpks/role';
+import { createLogger, SharedSecrets, type RoleDeps, type RunningRole } from '@openpks/role';
 import { uaaRole } from '@openpks/uaa';
 import { httpsFetch } from '@openpks/uaa/testing';
 import { apiRole } from './index.js';
@@ -43,6 +43,7 @@ describe('the api role', () => {
       dataDir,
       tls,
       secrets: await SecretBox.fromDataDirectory(dataDir),
+      sharedSecrets: new SharedSecrets(db, await SecretBox.fromDataDirectory(dataDir), dataDir),
       db,
       logger: createLogger({ level: 'silent', pretty: false }),
       endpoints: { url: (role) => urls.get(role) ?? `https://127.0.0.1:${config.roles[role].port}` },

@@ -66,7 +66,7 @@ export function createApiRole(options: ApiRoleOptions = {}): RoleModule {
 }
 
 async function embeddedDirectorClient(deps: RoleDeps): Promise<DirectorClient | undefined> {
-  const secret = await loadDirectorClientSecret(deps.dataDir, deps.secrets);
+  const secret = await loadDirectorClientSecret(deps);
   if (secret === undefined) return undefined;
   return new DirectorClient({
     url: deps.endpoints.url(Role.DIRECTOR),

@@ -1,11 +1,12 @@
 import { generatePassword, DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
 import { openDatabase, type Database } from '@openpks/db';
 import type { PksConfig, Role } from '@openpks/config';
-import type { Logger, RoleModule, RunningRole } from '@openpks/role';
+import { SharedSecrets, type Logger, type RoleModule, type RunningRole } from '@openpks/role';
 import { ProcessEndpoints } from './endpoints.js';
 import { orderRoles } from './roleOrder.js';
 
 export const ADMIN_PASSWORD_FILE = 'secrets/admin-password';
+const ADMIN_PASSWORD_SECRET = 'uaa.admin-password';
 
 export interface StartServerOptions {
   config: PksConfig;
@@ -82,15 +83,21 @@ export async function startServer({
               caFile: config.tls.caFile,
             },
           }
-        : {}),
+        : config.tls.caFile && config.tls.caKeyFile
+          ? { issuingCa: { certFile: config.tls.caFile, keyFile: config.tls.caKeyFile } }
+          : {}),
     });
-    const secrets = await SecretBox.fromDataDirectory(dataDir);
+    const secrets = config.secrets.keyFile
+      ? await SecretBox.fromKeyFile(config.secrets.keyFile)
+      : await SecretBox.fromDataDirectory(dataDir);
+    db = await openDatabase({ url: config.database.url, dataDir: dataDir.root, logger });
+    const sharedSecrets = new SharedSecrets(db, secrets, dataDir);
+    // Shared, so that every machine's banner shows the password the UAA admin user really has.
     const adminPassword =
       config.uaa.adminPassword ??
-      (await dataDir.loadOrCreateSecret(ADMIN_PASSWORD_FILE, () => generatePassword()))
-        .toString('utf8')
-        .trim();
-    db = await openDatabase({ url: config.database.url, dataDir: dataDir.root, logger });
+      (await sharedSecrets.loadOrCreate(ADMIN_PASSWORD_SECRET, () => generatePassword(), {
+        file: ADMIN_PASSWORD_FILE,
+      }));
     const endpoints = new ProcessEndpoints(config);
 
     for (const module of orderRoles(available, roles)) {
@@ -99,6 +106,7 @@ export async function startServer({
         dataDir,
         tls,
         secrets,
+        sharedSecrets,
         db,
         logger: roleLogger,
         endpoints,

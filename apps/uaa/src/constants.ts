@@ -81,9 +81,14 @@ export const UAA_ZONE_ID = 'uaa';
 /** The identity-provider origin of local users. */
 export const UAA_ORIGIN = 'uaa';
 
-/** Where the generated `admin` client secret lives in the data directory (0600). */
+/** The generated `admin` client secret: shared through the database, with a copy here (0600). */
+export const ADMIN_CLIENT_SECRET = 'uaa.admin-client-secret';
 export const ADMIN_CLIENT_SECRET_FILE = 'secrets/uaa-admin-client-secret';
-/** Where the generated `pks_director` client secret lives, sealed with the data directory's key. */
+/**
+ * The generated `pks_director` client secret, shared through the database. Installations from before it
+ * was shared kept it in this file, sealed; it is taken over from there.
+ */
+export const DIRECTOR_CLIENT_SECRET = 'uaa.pks-director-client-secret';
 export const DIRECTOR_CLIENT_SECRET_FILE = 'secrets/uaa-pks-director-client-secret.sealed';
 export const DIRECTOR_CLIENT_SECRET_CONTEXT = 'uaa.client-secret.pks_director';
 /** Where a started UAA writes its base URL, so tools on the same machine (`pks-admin`) find it. */

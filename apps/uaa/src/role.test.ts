@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseConfig, type PksConfig } from '@openpks/config';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
 import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
-import { createLogger, type RoleDeps } from '@openpks/role';
+import { createLogger, SharedSecrets, type RoleDeps } from '@openpks/role';
 import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_CLIENT_SECRET_FILE, loadDirectorClientSecret, uaaRole, UAA_URL_FILE } from './index.js';
@@ -28,6 +28,7 @@ describe('the uaa role', () => {
       dataDir,
       tls: await TlsAuthority.load(dataDir),
       secrets: await SecretBox.fromDataDirectory(dataDir),
+      sharedSecrets: new SharedSecrets(db, await SecretBox.fromDataDirectory(dataDir), dataDir),
       db,
       logger: createLogger({ level: 'silent', pretty: false }),
       endpoints: { url: () => 'https://127.0.0.1:1' },
@@ -51,7 +52,7 @@ describe('the uaa role', () => {
     expect(Object.values(first.banner!).join(' ')).not.toContain('the-admin-password');
     expect((await stat(deps.dataDir.path(ADMIN_CLIENT_SECRET_FILE))).mode & 0o777).toBe(0o600);
     expect((await deps.dataDir.read(UAA_URL_FILE))?.toString().trim()).toBe(first.url);
-    expect(await loadDirectorClientSecret(deps.dataDir, deps.secrets)).toMatch(/^\w{32}$/);
+    expect(await loadDirectorClientSecret(deps)).toMatch(/^\w{32}$/);
 
     const health = await fetch(`${first.url}/healthz`);
     expect(await health.json()).toMatchObject({ role: 'uaa', status: 'ok', checks: { database: 'ok' } });

@@ -11,6 +11,7 @@ export const uaaRole: RoleModule = {
       db: deps.db,
       dataDir: deps.dataDir,
       secrets: deps.secrets,
+      sharedSecrets: deps.sharedSecrets,
       tls: deps.tls,
       // pks-server already binds `role` to the logger it hands each role.
       logger: deps.logger,

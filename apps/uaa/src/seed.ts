@@ -1,10 +1,12 @@
 import type { Database, Queryable } from '@openpks/db';
-import type { DataDirectory, SecretBox } from '@openpks/pki';
 import { generatePassword } from '@openpks/pki';
+import type { SharedSecrets } from '@openpks/role';
 import {
+  ADMIN_CLIENT_SECRET,
   ADMIN_CLIENT_SECRET_FILE,
   BoshScope,
   DEFAULT_USER_GROUPS,
+  DIRECTOR_CLIENT_SECRET,
   DIRECTOR_CLIENT_SECRET_CONTEXT,
   DIRECTOR_CLIENT_SECRET_FILE,
   PksScope,
@@ -42,8 +44,7 @@ export const ADMIN_CLIENT_AUTHORITIES: readonly string[] = [
 
 export interface SeedOptions {
   db: Database;
-  dataDir: DataDirectory;
-  secrets: SecretBox;
+  sharedSecrets: SharedSecrets;
   adminPassword: string;
   consoleRedirectUris: readonly string[];
   now: Date;
@@ -59,18 +60,20 @@ export interface SeedResult {
  * is left alone (an operator's changes survive restarts); missing pieces are created in one transaction.
  */
 export async function seed(options: SeedOptions): Promise<SeedResult> {
-  const { db, dataDir, secrets, now } = options;
-  const adminClientSecret = (
-    await dataDir.loadOrCreateSecret(ADMIN_CLIENT_SECRET_FILE, () => generatePassword(32))
-  )
-    .toString('utf8')
-    .trim();
-  const sealedDirector = await dataDir.loadOrCreateSecret(DIRECTOR_CLIENT_SECRET_FILE, () =>
-    secrets.seal(generatePassword(32), DIRECTOR_CLIENT_SECRET_CONTEXT),
+  const { db, sharedSecrets, now } = options;
+  // Shared through the database: a UAA replica on another machine seeds nothing new and hands out the
+  // same secrets.
+  const adminClientSecret = await sharedSecrets.loadOrCreate(
+    ADMIN_CLIENT_SECRET,
+    () => generatePassword(32),
+    {
+      file: ADMIN_CLIENT_SECRET_FILE,
+    },
   );
-  const directorClientSecret = secrets.openString(
-    sealedDirector.toString('utf8').trim(),
-    DIRECTOR_CLIENT_SECRET_CONTEXT,
+  const directorClientSecret = await sharedSecrets.loadOrCreate(
+    DIRECTOR_CLIENT_SECRET,
+    () => generatePassword(32),
+    { file: DIRECTOR_CLIENT_SECRET_FILE, fileSealedAs: DIRECTOR_CLIENT_SECRET_CONTEXT },
   );
 
   // Hash outside the transaction: scrypt is slow and PGlite serialises everything behind an open one.

@@ -3,7 +3,7 @@ import type { PksConfig } from '@openpks/config';
 import { migrate, type Database } from '@openpks/db';
 import { isPksError, httpStatusOf, InputError } from '@openpks/domain';
 import type { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
-import { listenHttps, type HttpsListener, type Logger } from '@openpks/role';
+import { listenHttps, type HttpsListener, type Logger, type SharedSecrets } from '@openpks/role';
 import { systemClock, type Clock } from './clock.js';
 import {
   DEFAULT_LOCKOUT_POLICY,
@@ -30,6 +30,8 @@ export interface UaaServerOptions {
   db: Database;
   dataDir: DataDirectory;
   secrets: SecretBox;
+  /** Where the UAA keeps the client secrets other roles and replicas need (the database, sealed). */
+  sharedSecrets: SharedSecrets;
   tls: TlsAuthority;
   logger: Logger;
   adminPassword: string;
@@ -64,8 +66,7 @@ export async function startUaaServer(options: UaaServerOptions): Promise<UaaServ
   await migrate(db, { schema: 'uaa', migrations: uaaMigrations, logger: dbLogger(logger) });
   const seeded = await seed({
     db,
-    dataDir: options.dataDir,
-    secrets: options.secrets,
+    sharedSecrets: options.sharedSecrets,
     adminPassword: options.adminPassword,
     consoleRedirectUris: config.uaa.consoleRedirectUris,
     now: clock.now(),

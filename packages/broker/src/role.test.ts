@@ -8,7 +8,7 @@ import { DirectorClient, directorRole } from '@openpks/bosh';
 import { parseConfig, Role, type PksConfig } from '@openpks/config';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
 import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
-import { createLogger, type RoleDeps, type RunningRole } from '@openpks/role';
+import { createLogger, SharedSecrets, type RoleDeps, type RunningRole } from '@openpks/role';
 import { loadDirectorClientSecret, uaaRole } from '@openpks/uaa';
 import { httpsFetch } from '@openpks/uaa/testing';
 import { PKS_SERVICE_ID } from './service/brokerService.js';
@@ -82,6 +82,7 @@ describe('the broker role', () => {
       dataDir,
       tls: await TlsAuthority.load(dataDir),
       secrets: await SecretBox.fromDataDirectory(dataDir),
+      sharedSecrets: new SharedSecrets(db, await SecretBox.fromDataDirectory(dataDir), dataDir),
       db,
       logger: createLogger({ level: 'silent', pretty: false }),
       endpoints: {
@@ -193,7 +194,7 @@ describe('the broker role', () => {
     const director = new DirectorClient({
       url: urls.get(Role.DIRECTOR)!,
       ca,
-      client: { id: 'pks_director', secret: (await loadDirectorClientSecret(deps.dataDir, deps.secrets))! },
+      client: { id: 'pks_director', secret: (await loadDirectorClientSecret(deps))! },
     });
     const manifest = await director.manifest(`service-instance_${id}`);
     director.close();

@@ -16,15 +16,17 @@ import { configServerClusterCa } from './service/clusterCa.js';
 /** The broker's Basic-auth user; the password is generated once into the data directory. */
 export const BROKER_USERNAME = 'broker';
 export const BROKER_PASSWORD_FILE = 'broker/password';
+const BROKER_PASSWORD_SECRET = 'broker.password';
 /** Where the running broker leaves its URL, for operator tools on this machine (`pks-admin upgrade-all-clusters`). */
 export const BROKER_URL_FILE = 'broker/url';
 
 export async function loadBrokerCredentials(
-  deps: Pick<RoleDeps, 'dataDir'>,
+  deps: Pick<RoleDeps, 'sharedSecrets'>,
 ): Promise<{ username: string; password: string }> {
-  const password = (await deps.dataDir.loadOrCreateSecret(BROKER_PASSWORD_FILE, () => generatePassword()))
-    .toString('utf8')
-    .trim();
+  // Shared through the database: every broker replica and every API replica, on any machine, agree.
+  const password = await deps.sharedSecrets.loadOrCreate(BROKER_PASSWORD_SECRET, () => generatePassword(), {
+    file: BROKER_PASSWORD_FILE,
+  });
   return { username: BROKER_USERNAME, password };
 }
 
@@ -77,7 +79,7 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
               client: {
                 id: 'pks_director',
                 secret:
-                  (await loadDirectorClientSecret(deps.dataDir, deps.secrets)) ??
+                  (await loadDirectorClientSecret(deps)) ??
                   (() => {
                     throw new InternalError(
                       'the pks_director client secret is missing: start the uaa role first',

@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, InputErrors } from '@openpks/domain';
 import { loadConfig, parseConfig } from './config.js';
@@ -245,6 +245,31 @@ describe('configuration errors name the field and what is allowed', () => {
     );
     expect(console.errors[0]!.field).toBe('roles.console.url');
     expect(console.errors[0]!.message).toContain('console.external_url');
+  });
+
+  it('takes a CA to issue certificates with (tls.ca_file + ca_key_file) or one certificate, not a mix', () => {
+    const config = parseConfig({ tls: { ca_file: '/etc/pks/ca.crt', ca_key_file: '/etc/pks/ca.key' } });
+    expect(config.tls).toEqual({ hostnames: [], caFile: '/etc/pks/ca.crt', caKeyFile: '/etc/pks/ca.key' });
+    const mixed = configError(() =>
+      parseConfig({
+        tls: { cert_file: 'a.crt', key_file: 'a.key', ca_file: 'ca.crt', ca_key_file: 'ca.key' },
+      }),
+    );
+    expect(mixed.errors.map((e) => e.field)).toEqual(['tls.ca_key_file']);
+    expect(configError(() => parseConfig({ tls: { ca_key_file: 'ca.key' } })).errors[0]!.field).toBe(
+      'tls.ca_file',
+    );
+    expect(configError(() => parseConfig({ tls: { cert_file: 'a.crt' } })).errors[0]!.message).toContain(
+      'must be given together',
+    );
+  });
+
+  it('takes the secret key file from pks.yaml or PKS_SECRET_KEY_FILE', () => {
+    const path = writeConfig('secrets:\n  key_file: keys/secret.key\n');
+    expect(loadConfig({ path, env: {} }).secrets.keyFile).toBe(join(dirname(path), 'keys/secret.key'));
+    expect(loadConfig({ path, env: { PKS_SECRET_KEY_FILE: '/run/pks/key' } }).secrets.keyFile).toBe(
+      '/run/pks/key',
+    );
   });
 
   it('rejects a port that is not a number', () => {

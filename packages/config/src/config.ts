@@ -106,7 +106,9 @@ export interface PksConfig {
     pretty: boolean | 'auto';
   };
   roles: Record<Role, ListenAddress>;
-  tls: { hostnames: string[]; certFile?: string; keyFile?: string; caFile?: string };
+  tls: { hostnames: string[]; certFile?: string; keyFile?: string; caFile?: string; caKeyFile?: string };
+  /** The key file sealing secrets at rest (shared by every machine); default: the data directory's. */
+  secrets: { keyFile?: string };
   uaa: {
     accessTokenValidity: number;
     refreshTokenValidity: number;
@@ -198,6 +200,14 @@ export function parseConfig(
       ...(file.tls.cert_file ? { certFile: abs(file.tls.cert_file) } : {}),
       ...(file.tls.key_file ? { keyFile: abs(file.tls.key_file) } : {}),
       ...(file.tls.ca_file ? { caFile: abs(file.tls.ca_file) } : {}),
+      ...(file.tls.ca_key_file ? { caKeyFile: abs(file.tls.ca_key_file) } : {}),
+    },
+    secrets: {
+      ...(env.PKS_SECRET_KEY_FILE
+        ? { keyFile: resolve(cwd, env.PKS_SECRET_KEY_FILE) }
+        : file.secrets.key_file
+          ? { keyFile: abs(file.secrets.key_file) }
+          : {}),
     },
     uaa: {
       accessTokenValidity: file.uaa.access_token_validity,

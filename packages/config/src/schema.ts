@@ -323,9 +323,42 @@ export const fileSchema = z.strictObject({
       cert_file: nonEmpty('path').optional(),
       key_file: nonEmpty('path').optional(),
       ca_file: nonEmpty('path').optional(),
+      ca_key_file: nonEmpty('path').optional(),
     })
-    .refine((tls) => [tls.cert_file, tls.key_file, tls.ca_file].filter(Boolean).length % 3 === 0, {
-      error: 'cert_file, key_file and ca_file must be given together (or none of them, to generate a CA)',
+    .superRefine((tls, ctx) => {
+      // Two ways to bring your own: one certificate for every role (cert, key and its CA), or a CA whose
+      // key issues each role's certificate on each machine (ca_file and ca_key_file, as `pks-admin init`
+      // prepares them).
+      const own = [tls.cert_file, tls.key_file].filter(Boolean).length;
+      if (tls.ca_key_file !== undefined) {
+        if (own > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['ca_key_file'],
+            message:
+              'cannot be combined with cert_file and key_file: give either a CA to issue certificates (ca_file, ca_key_file) or one certificate (cert_file, key_file, ca_file)',
+          });
+        } else if (tls.ca_file === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['ca_file'],
+            message: 'is needed with ca_key_file (the CA certificate of that key)',
+          });
+        }
+      } else if ((own + (tls.ca_file ? 1 : 0)) % 3 !== 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'cert_file, key_file and ca_file must be given together (or ca_file with ca_key_file, or none of them, to generate a CA)',
+        });
+      }
+    })
+    .prefault({}),
+  secrets: z
+    .strictObject({
+      // The key that seals secrets at rest in the database; the same file on every machine of one
+      // installation. Default: secrets/encryption.key in the data directory.
+      key_file: nonEmpty('path').optional(),
     })
     .prefault({}),
   uaa: z

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@openpks/config';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
 import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
-import { createLogger, type RoleDeps, type RunningRole } from '@openpks/role';
+import { createLogger, SharedSecrets, type RoleDeps, type RunningRole } from '@openpks/role';
 import { NsxClient } from './client.js';
 import { createNsxRole, loadNsxSimCredentials, nsxProxyFor } from './role.js';
 
@@ -23,6 +23,7 @@ describe('the nsx role (embedded simulator)', () => {
       dataDir,
       tls: await TlsAuthority.load(dataDir, { hostnames: ['127.0.0.1', 'localhost'] }),
       secrets: await SecretBox.fromDataDirectory(dataDir),
+      sharedSecrets: new SharedSecrets(db, await SecretBox.fromDataDirectory(dataDir), dataDir),
       db,
       logger: createLogger({ level: 'silent', pretty: false }),
       endpoints: { url: () => running!.url },

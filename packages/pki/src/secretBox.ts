@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { InputError, InternalError } from '@openpks/domain';
 import type { DataDirectory } from './dataDirectory.js';
 
@@ -29,6 +30,34 @@ export class SecretBox {
       });
     }
     return new SecretBox(key);
+  }
+
+  /**
+   * The box keyed by an operator-given key file (`secrets.key_file`): every machine of one installation
+   * is given the same file, so what one seals in the shared database the others can open.
+   */
+  static async fromKeyFile(path: string, field = 'secrets.key_file'): Promise<SecretBox> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new InputError(field, `cannot read ${path}: ${(error as Error).message}`, {
+        allowed: 'the key file `pks-admin init` wrote, readable by this process',
+        cause: error,
+      });
+    }
+    const key = Buffer.from(text.trim(), 'base64');
+    if (key.length !== 32) {
+      throw new InputError(field, `${path} does not hold a base64 256-bit key`, {
+        allowed: '44 characters of base64 (32 bytes), as `pks-admin init` writes it',
+      });
+    }
+    return new SecretBox(key);
+  }
+
+  /** A new random key, base64, for a key file. */
+  static generateKey(): string {
+    return randomBytes(32).toString('base64');
   }
 
   seal(plaintext: string | Buffer, context = ''): string {

@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InputError } from '@openpks/domain';
 import type { DataDirectory } from './dataDirectory.js';
@@ -21,6 +22,11 @@ export interface TlsAuthorityOptions {
   hostnames?: readonly string[];
   /** Operator-supplied certificate, key and CA used for every role instead of generated ones. */
   operatorSupplied?: { certFile: string; keyFile: string; caFile: string };
+  /**
+   * An operator-given CA (certificate and key) that issues each role's server certificate here, instead
+   * of a CA generated into the data directory: every machine of one installation is given the same one.
+   */
+  issuingCa?: { certFile: string; keyFile: string };
 }
 
 const CA_CERT = 'tls/ca.crt';
@@ -67,6 +73,27 @@ export class TlsAuthority {
         key: key!,
         ca: ca!,
       });
+    }
+
+    if (options.issuingCa) {
+      const { certFile, keyFile } = options.issuingCa;
+      const [certificatePem, privateKeyPem] = await Promise.all(
+        [
+          ['tls.ca_file', certFile],
+          ['tls.ca_key_file', keyFile],
+        ].map(async ([field, file]) => {
+          try {
+            return await readFile(file!, 'utf8');
+          } catch (error) {
+            throw new InputError(field, `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+          }
+        }),
+      );
+      const ca = { certificatePem: certificatePem!, privateKeyPem: privateKeyPem! };
+      if (!keyMatches(ca)) {
+        throw new InputError('tls.ca_key_file', `${keyFile} is not the private key of the CA in ${certFile}`);
+      }
+      return new TlsAuthority(dataDir, ca, ca.certificatePem, certFile, hostnames, undefined);
     }
 
     let ca: CertificateAndKey;
@@ -134,5 +161,19 @@ export class TlsAuthority {
     } catch {
       return false;
     }
+  }
+}
+
+/** Whether a CA's private key belongs to its certificate (a mismatched pair issues certificates nobody trusts). */
+function keyMatches(ca: CertificateAndKey): boolean {
+  try {
+    const fromKey = createPublicKey(createPrivateKey(ca.privateKeyPem)).export({
+      type: 'spki',
+      format: 'der',
+    });
+    const fromCert = new X509Certificate(ca.certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+    return fromKey.equals(fromCert);
+  } catch {
+    return false;
   }
 }

@@ -2,6 +2,7 @@ import type { PksConfig, Role } from '@openpks/config';
 import type { Database } from '@openpks/db';
 import type { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
 import type { Logger } from './logger.js';
+import type { SharedSecrets } from './sharedSecrets.js';
 
 /**
  * Where each role can be reached. Roles started in this process report their bound address (port 0 is
@@ -16,13 +17,15 @@ export interface Endpoints {
 export interface RoleDeps {
   dataDir: DataDirectory;
   tls: TlsAuthority;
-  /** AES-256-GCM box for secrets at rest, keyed by the data directory's encryption key. */
+  /** AES-256-GCM box for secrets at rest, keyed by `secrets.key_file` or the data directory's key. */
   secrets: SecretBox;
+  /** The secrets every replica of a role needs, one copy in the database (sealed by `secrets`). */
+  sharedSecrets: SharedSecrets;
   /** The shared database; each role owns (and migrates) its own schema in it. */
   db: Database;
   logger: Logger;
   endpoints: Endpoints;
-  /** The UAA admin user's password (from PKS_ADMIN_PASSWORD, or generated once into the data directory). */
+  /** The UAA admin user's password (from PKS_ADMIN_PASSWORD, or generated once and shared). */
   adminPassword: string;
 }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '@openpks/domain';
 import {
@@ -6,6 +7,7 @@ import {
   type UpgradeRun,
   type UpgradeRunInstance,
 } from './brokerAdminClient.js';
+import { prepareInstallation } from './init.js';
 import { resolveBrokerTarget, resolveTarget, TargetError, type TargetOptions } from './target.js';
 import {
   UaaAdminClient,
@@ -440,6 +442,48 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
       const cancelled = run.instances.filter((i) => i.state === 'cancelled').length;
       out(
         `Upgrade run ${id}: ${cancelled} service instances cancelled; those already upgrading will finish\n`,
+      );
+    });
+
+  program
+    .command('init')
+    .description(
+      'Prepare the files every machine of an installation on a shared PostgreSQL needs: the secret key, the CA and a pks.yaml',
+    )
+    .requiredOption('--out <dir>', 'directory to write secret.key, ca.crt, ca.key and pks.yaml into')
+    .option('--database-url <url>', 'the shared PostgreSQL, written into pks.yaml')
+    .option('--external-host <name>', 'the host name clients use, written into pks.yaml')
+    .addHelpText(
+      'after',
+      '\nRun it once, on the first machine: its data directory keeps its key and CA (--data-dir), so what it\n' +
+        'sealed and the certificates its users trust stay valid. Then start every machine with PKS_CONFIG\n' +
+        "pointing at the prepared pks.yaml; no machine needs a copy of another one's data directory.",
+    )
+    .action(async (o: { out: string; databaseUrl?: string; externalHost?: string }) => {
+      const dataDir = resolve(
+        cwd,
+        program.opts<TargetOptions>().dataDir ?? (io.env.PKS_DATA_DIR || './.pks-data'),
+      );
+      const prepared = await prepareInstallation({
+        out: resolve(cwd, o.out),
+        dataDir,
+        ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl } : {}),
+        ...(o.externalHost !== undefined ? { externalHost: o.externalHost } : {}),
+      });
+      out(
+        [
+          prepared.fromDataDir
+            ? `Took the secret key and the CA of ${dataDir}.`
+            : `Generated a new secret key and CA (${dataDir} has none).`,
+          `  ${prepared.files.key}   the key sealing shared secrets (private)`,
+          `  ${prepared.files.caCert}   the CA clients trust`,
+          `  ${prepared.files.caKey}   the CA's key (private)`,
+          `  ${prepared.files.config}   the configuration naming them`,
+          '',
+          `Give every machine this directory, and start each with PKS_CONFIG=${prepared.files.config}`,
+          'pks-server start --roles <its roles>.',
+          '',
+        ].join('\n'),
       );
     });
 

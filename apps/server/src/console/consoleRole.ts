@@ -5,11 +5,12 @@ import { dirname, join } from 'node:path';
 import { InputError } from '@openpks/domain';
 import { generatePassword } from '@openpks/pki';
 import type { RoleModule } from '@openpks/role';
-import { ADMIN_CLIENT_SECRET_FILE, UAA_URL_FILE } from '@openpks/uaa';
+import { ADMIN_CLIENT_SECRET, ADMIN_CLIENT_SECRET_FILE, UAA_URL_FILE } from '@openpks/uaa';
 import { ensureConsoleRedirect } from './uaaRegistration.js';
 
 /** The session cookies' encryption secret (NEXTAUTH_SECRET), generated once per installation. */
 export const CONSOLE_SECRET_FILE = 'secrets/console-session-secret';
+const CONSOLE_SECRET = 'console.session-secret';
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -38,9 +39,10 @@ export const consoleRole: RoleModule = {
     const main = join(appDir, 'dist/server/main.js');
     if (!existsSync(main) || !existsSync(join(appDir, '.next/BUILD_ID')))
       throw new InputError('roles', `the console is not built in ${appDir}: run \`npm run build\` first`);
-    const secret = (await deps.dataDir.loadOrCreateSecret(CONSOLE_SECRET_FILE, () => generatePassword(48)))
-      .toString('utf8')
-      .trim();
+    // Shared, so that a session cookie one console replica sealed opens on every other.
+    const secret = await deps.sharedSecrets.loadOrCreate(CONSOLE_SECRET, () => generatePassword(48), {
+      file: CONSOLE_SECRET_FILE,
+    });
     // The UAA's public base URL (external host, as in its issuer) when it runs in this installation.
     const uaaUrl = (
       (await deps.dataDir.read(UAA_URL_FILE))?.toString('utf8').trim() || deps.endpoints.url('uaa')
@@ -110,8 +112,10 @@ export const consoleRole: RoleModule = {
     };
 
     try {
-      const adminClientSecret = (await deps.dataDir.read(ADMIN_CLIENT_SECRET_FILE))?.toString('utf8').trim();
-      if (!adminClientSecret) throw new Error('the UAA admin client secret is not in the data directory yet');
+      const adminClientSecret = await deps.sharedSecrets.read(ADMIN_CLIENT_SECRET, {
+        file: ADMIN_CLIENT_SECRET_FILE,
+      });
+      if (!adminClientSecret) throw new Error('the UAA has not created its admin client secret yet');
       const outcome = await ensureConsoleRedirect(
         { uaaUrl: deps.endpoints.url('uaa'), caPem: deps.tls.caPem, adminClientSecret },
         ready.url,

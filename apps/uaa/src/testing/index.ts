@@ -15,7 +15,7 @@ import { parseConfig } from '@openpks/config';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends, type TestDatabaseBackend } from '@openpks/db/testing';
 import { DataDirectory, SecretBox, TlsAuthority, generatePassword } from '@openpks/pki';
-import { createLogger, type Logger } from '@openpks/role';
+import { createLogger, SharedSecrets, type Logger } from '@openpks/role';
 import { systemClock, type Clock } from '../clock.js';
 import { UaaClientId } from '../constants.js';
 import type { LockoutPolicy, PasswordPolicy } from '../context.js';
@@ -101,6 +101,7 @@ export async function startTestUaa(options: TestUaaOptions = {}): Promise<TestUa
       db,
       dataDir,
       secrets,
+      sharedSecrets: new SharedSecrets(db, secrets, dataDir),
       tls,
       logger: options.logger ?? createLogger({ level: 'silent', pretty: false }),
       adminPassword,

@@ -3,7 +3,7 @@ import { connect } from 'node:tls';
 import { parseConfig } from '@openpks/config';
 import { openDatabase, type Database } from '@openpks/db';
 import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
-import { createLogger } from '@openpks/role';
+import { createLogger, SharedSecrets } from '@openpks/role';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { DirectorClient } from '../client/directorClient.js';
 import type { TaskEvent } from '../client/types.js';
@@ -204,6 +204,7 @@ describe('the director role', () => {
       dataDir,
       tls,
       secrets: await SecretBox.fromDataDirectory(dataDir),
+      sharedSecrets: new SharedSecrets(db, await SecretBox.fromDataDirectory(dataDir), dataDir),
       db,
       logger: createLogger({ level: 'silent', pretty: false }),
       endpoints: { url: () => uaa.url },

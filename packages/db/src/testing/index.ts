@@ -46,6 +46,8 @@ export interface TestDatabase extends Database {
    * (its own LISTEN connection), on PGlite the same in-process instance. Closing it leaves this open.
    */
   replica(): Promise<Database>;
+  /** On PostgreSQL, the database's URL, for a test that starts whole servers on it (as `database.url`). */
+  readonly url?: string;
 }
 
 export interface TestDatabaseBackend {
@@ -147,11 +149,14 @@ function postgresBackend(adminUrlText: string): TestDatabaseBackend {
         })();
         return dropping;
       };
-      return withReplica(db, close, async () => {
-        const replica = await openDatabase({ url: url.href, logger, maxConnections: 5 });
-        replicas.add(replica);
-        return replica;
-      });
+      return {
+        ...withReplica(db, close, async () => {
+          const replica = await openDatabase({ url: url.href, logger, maxConnections: 5 });
+          replicas.add(replica);
+          return replica;
+        }),
+        url: url.href,
+      };
     },
   };
 }
