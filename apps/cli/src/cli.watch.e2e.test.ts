@@ -226,6 +226,38 @@ describe.each(testDatabaseBackends())('pks --watch on $name', (backend) => {
     await gone('w-drop');
   }, 120_000);
 
+  it('after an outage too long to replay, prints the table again and marks what went meanwhile', async () => {
+    await create('w-stays');
+    await create('w-goes');
+    await settled('w-stays');
+    await settled('w-goes');
+    const watch = viaProxy.start(['clusters', '--watch']);
+    await printed(watch, /^\S+\s+w-goes\s+/m);
+    proxy.cut();
+    await printed(watch, /connection lost, reconnecting…/, 'stderr');
+    // Meanwhile w-goes is deleted, and the fleet's history grows past what a resume replays (MAX_FEED_REPLAY,
+    // 1,000 events): written straight into the journal, as a long outage of a busy fleet would leave it.
+    await remove('w-goes');
+    await gone('w-goes');
+    await stack.db.query(
+      `INSERT INTO api.cluster_events (cluster_uuid, event)
+       SELECT uuid, jsonb_build_object('owner', owner, 'type', 'MODIFIED') FROM api.clusters, generate_series(1, 1001)
+       WHERE name = 'w-stays' AND deleted_at IS NULL`,
+    );
+    proxy.mend();
+
+    // The API answers RESYNC: the table is printed again, and w-goes, no longer in it, gets its deleted row.
+    await printed(watch, /^\S+\s+w-goes\s+.*\s+deleted\s*/m);
+    await printed(watch, /(^PKS Version.*\n(.*\n)*){2}/m);
+    const ended = await interrupt(watch);
+    expect(ended.code).toBe(0);
+    expect(ended.stdout.match(/^PKS Version/gm)).toHaveLength(2);
+    expect(ended.stdout.slice(ended.stdout.lastIndexOf('PKS Version'))).toMatch(/ w-stays /);
+    expect(ended.stdout.slice(ended.stdout.lastIndexOf('PKS Version'))).not.toMatch(/ w-goes .*succeeded/);
+    await remove('w-stays');
+    await gone('w-stays');
+  }, 180_000);
+
   it("ends with the usual 'not logged in' when UAA revokes the user's tokens", async () => {
     const id = await stack.uaa.createUser('rev', 'rev-password-1', ['pks.clusters.manage']);
     const rev = await newShell();
