@@ -14,7 +14,8 @@ import { stringify } from 'yaml';
 import { InputError, InternalError, NotFoundError, type Plan as DomainPlan } from '@openpks/domain';
 import { access, clusterNotFound } from '../services/access.js';
 import type { ClusterFeedItem } from '../services/clusterFeed.js';
-import { MAX_CLUSTER_PAGE, PKS_VERSION } from '../services/clusterService.js';
+import { PKS_VERSION } from '../clusters/versions.js';
+import { MAX_CLUSTER_PAGE } from '../services/clusterQueries.js';
 import {
   CLUSTER_EVENTS_CHANNEL,
   TASK_EVENTS_CHANNEL,
@@ -22,7 +23,8 @@ import {
   type TaskEventMessage,
 } from '../services/events.js';
 import type { NsxtNetworkDetails } from '@openpks/nsx';
-import type { ClusterRecord, NetworkProfileRecord } from '../store/records.js';
+import type { ClusterRecord } from '../store/clusterStore.js';
+import type { NetworkProfileRecord } from '../store/networkProfileStore.js';
 import type { TaskRecord } from '../services/taskService.js';
 import { requireCaller, type ApiContext } from './context.js';
 import { iteratorOver, keyedChannelMessages } from './iterate.js';
@@ -301,7 +303,7 @@ export class ClusterResolver {
     @Ctx() ctx: ApiContext,
     @Arg('input', () => CreateClusterInput, { description: 'The new cluster' }) input: CreateClusterInput,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.create(requireCaller(ctx), input));
+    return clusterOf(await ctx.services.changes.create(requireCaller(ctx), input));
   }
 
   @Mutation(() => Cluster, {
@@ -312,7 +314,7 @@ export class ClusterResolver {
     @Arg('name', () => String, { description: 'The cluster to change' }) name: string,
     @Arg('input', () => UpdateClusterInput, { description: 'What to change' }) input: UpdateClusterInput,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.update(requireCaller(ctx), name, input));
+    return clusterOf(await ctx.services.changes.update(requireCaller(ctx), name, input));
   }
 
   @Mutation(() => Cluster, { description: 'Changes a cluster’s worker count (pks resize)' })
@@ -322,7 +324,7 @@ export class ClusterResolver {
     @Arg('numNodes', () => Int, { description: 'Worker nodes, from 1 to the plan’s maximum' })
     numNodes: number,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.resize(requireCaller(ctx), name, numNodes));
+    return clusterOf(await ctx.services.changes.resize(requireCaller(ctx), name, numNodes));
   }
 
   @Mutation(() => Cluster, {
@@ -332,7 +334,7 @@ export class ClusterResolver {
     @Ctx() ctx: ApiContext,
     @Arg('name', () => String, { description: 'The cluster to upgrade' }) name: string,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.upgrade(requireCaller(ctx), name));
+    return clusterOf(await ctx.services.changes.upgrade(requireCaller(ctx), name));
   }
 
   @Mutation(() => Cluster, { description: 'Starts deleting a cluster and every VM and disk of it' })
@@ -340,7 +342,7 @@ export class ClusterResolver {
     @Ctx() ctx: ApiContext,
     @Arg('name', () => String, { description: 'The cluster to delete' }) name: string,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.delete(requireCaller(ctx), name));
+    return clusterOf(await ctx.services.changes.delete(requireCaller(ctx), name));
   }
 
   @Mutation(() => Cluster, {
@@ -383,7 +385,7 @@ export class ClusterResolver {
     })
     password?: string,
   ): Promise<Credentials> {
-    const credentials = await ctx.services.clusters.credentials(
+    const credentials = await ctx.services.changes.credentials(
       requireCaller(ctx),
       name,
       password ?? undefined,

@@ -15,7 +15,7 @@ import type {
 import { InputError, describeInputError, errorExtensionsOf, type Plan } from '@openpks/domain';
 import { graphql } from '../graphql/graphqlRealm.js';
 import { MAX_EVENTS_LIMIT } from '../graphql/resolvers.js';
-import { MAX_CLUSTER_PAGE } from '../services/clusterService.js';
+import { MAX_CLUSTER_PAGE } from '../services/clusterQueries.js';
 import { MAX_LISTED_TASKS } from '../services/taskService.js';
 
 const {

@@ -8,8 +8,10 @@ import {
   type BrokerUpgradeRun,
   type OsbClient,
 } from '../broker/osbClient.js';
-import { clusters } from '../store/records.js';
+import type { Operations } from '../operations/operations.js';
+import { clusterStore } from '../store/clusterStore.js';
 import { access, type Caller } from './access.js';
+import type { Audit } from './audit.js';
 import type { ClusterService } from './clusterService.js';
 import { TASK_EVENTS_CHANNEL, type TaskEventMessage } from './events.js';
 export const TaskStatus = {
@@ -46,7 +48,9 @@ export const MAX_LISTED_TASKS = 100;
 export interface TaskServiceOptions {
   db: Database;
   pubsub: PubSub;
-  clusterService: ClusterService;
+  clusterService: Pick<ClusterService, 'checkUpgradable' | 'adoptRunUpgrade'>;
+  operations: Pick<Operations, 'activeForTask'>;
+  audit: Audit;
   broker: OsbClient;
   logger: Logger;
   /** This replica's name: one replica at a time follows the broker's runs. */
@@ -126,7 +130,7 @@ export class TaskService {
     caller: Caller,
     input: { clusters: string[]; canaries?: string[] | null; maxInFlight?: number | null },
   ): Promise<TaskRecord> {
-    return this.#o.clusterService.audited(
+    return this.#o.audit.audited(
       caller,
       'upgradeClusters',
       input.clusters.join(','),
@@ -202,7 +206,7 @@ export class TaskService {
 
   /** Cancels the clusters of a run that have not started yet (PKS `cancel-task`); started ones finish. */
   cancel(caller: Caller, id: string): Promise<TaskRecord> {
-    return this.#o.clusterService.audited(caller, 'cancelTask', id, {}, async () => {
+    return this.#o.audit.audited(caller, 'cancelTask', id, {}, async () => {
       access.requireChange(caller);
       const task = await this.get(caller, id);
       if (!access.changesAll(caller) && task.owner !== caller.name)
@@ -322,11 +326,7 @@ export class TaskService {
     let status = RUN_STATUS[run.state];
     if (status === TaskStatus.DONE || status === TaskStatus.CANCELED) {
       // The broker is done; the task is only once every cluster it upgraded shows the outcome too.
-      const following = await this.#o.db.query(
-        `SELECT 1 FROM api.operations WHERE task_id = $1 AND state = 'in progress' LIMIT 1`,
-        [taskId],
-      );
-      if (following.rows.length > 0) status = TaskStatus.IN_PROGRESS;
+      if (await this.#o.operations.activeForTask(taskId)) status = TaskStatus.IN_PROGRESS;
     }
     if (status !== task.status) {
       changed = true;
@@ -424,7 +424,7 @@ export class TaskService {
       const run = await this.#o.broker.upgradeRun(summary.id);
       const names = new Map<string, string>();
       for (const instance of run.instances) {
-        const cluster = await clusters.byUuid(this.#o.db, instance.instance_id);
+        const cluster = await clusterStore.byUuid(this.#o.db, instance.instance_id);
         names.set(instance.instance_id, cluster?.name ?? instance.instance_id);
       }
       // Unique per run: whoever records it first (its starter, another replica) wins.
