@@ -1,29 +1,46 @@
 import type { DirectorClient } from '@openpks/bosh';
 import type { Database } from '@openpks/db';
+import { LastActionState } from '@openpks/domain';
 import type { Logger } from '@openpks/role';
 import type { ClusterRecord } from '../store/clusterStore.js';
 import { updateClusterState } from './clusterState.js';
 import { observeCluster, type ClusterStatus } from './status.js';
 
+/** How long a read of a cluster's status may wait for the Director (its instance listing is a task). */
+export const DEFAULT_OBSERVE_TIMEOUT_MS = 10_000;
+
 /**
  * Keeps a cluster's status in line with the Director when someone reads its details (operations refresh
  * it when they end). A list never asks the Director: it shows each cluster's status as last observed.
+ * While an operation runs the Director is busy with the deployment (its instance listing would wait behind
+ * the deploy), so details show the status as last observed until the operation ends and reads it.
  */
 export class ClusterObserver {
   readonly #db: Database;
   readonly #director: DirectorClient | undefined;
   readonly #logger: Pick<Logger, 'warn'>;
+  readonly #timeoutMs: number;
 
-  constructor(db: Database, director: DirectorClient | undefined, logger: Pick<Logger, 'warn'>) {
+  constructor(
+    db: Database,
+    director: DirectorClient | undefined,
+    logger: Pick<Logger, 'warn'>,
+    timeoutMs = DEFAULT_OBSERVE_TIMEOUT_MS,
+  ) {
     this.#db = db;
     this.#director = director;
     this.#logger = logger;
+    this.#timeoutMs = timeoutMs;
   }
 
-  /** Reads a cluster's status from the Director; undefined without one (an API with no Director access). */
+  /**
+   * Reads a cluster's status from the Director, failing after the timeout; undefined without a Director
+   * (an API deployed with no access to it).
+   */
   get observe(): ((uuid: string) => Promise<ClusterStatus>) | undefined {
     const director = this.#director;
-    return director === undefined ? undefined : (uuid) => observeCluster(director, uuid);
+    if (director === undefined) return undefined;
+    return (uuid) => within(observeCluster(director, uuid), this.#timeoutMs, 'reading the cluster’s status');
   }
 
   /**
@@ -32,10 +49,11 @@ export class ClusterObserver {
    * the cluster is returned as last observed.
    */
   async refresh(cluster: ClusterRecord): Promise<ClusterRecord> {
-    if (this.#director === undefined) return cluster;
+    const observe = this.observe;
+    if (observe === undefined || cluster.lastActionState === LastActionState.IN_PROGRESS) return cluster;
     let status: ClusterStatus;
     try {
-      status = await observeCluster(this.#director, cluster.uuid);
+      status = await observe(cluster.uuid);
     } catch (error) {
       this.#logger.warn(
         { err: error, cluster: cluster.name },
@@ -58,4 +76,14 @@ export class ClusterObserver {
     const { observedAt: _now, ...after } = status;
     return JSON.stringify(before) !== JSON.stringify(after);
   }
+}
+
+/** `promise`, or a rejection naming `what` once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -3,6 +3,7 @@ import {
   Ctx,
   FieldResolver,
   ID,
+  Info,
   Int,
   Mutation,
   Query,
@@ -10,10 +11,12 @@ import {
   Root,
   Subscription,
 } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { stringify } from 'yaml';
 import { InputError, InternalError, NotFoundError, type Plan as DomainPlan } from '@openpks/domain';
 import { access, clusterNotFound } from '../services/access.js';
 import type { ClusterFeedItem } from '../services/clusterFeed.js';
+import { instanceGroupsOf, masterIpsOf, runningIn } from '../clusters/status.js';
 import { PKS_VERSION } from '../clusters/versions.js';
 import { MAX_CLUSTER_PAGE } from '../services/clusterQueries.js';
 import {
@@ -29,6 +32,7 @@ import type { TaskRecord } from '../services/taskService.js';
 import { requireCaller, type ApiContext } from './context.js';
 import { iteratorOver, keyedChannelMessages } from './iterate.js';
 import { loadersOf } from './loaders.js';
+import { OBSERVED_FIELDS, selectsAny } from './selection.js';
 import {
   AuditEvent,
   Cluster,
@@ -98,6 +102,7 @@ function allocationOf(details: Record<string, unknown> | null): Partial<NsxDetai
 }
 
 function clusterOf(c: ClusterRecord): Cluster {
+  const status = c.status;
   return {
     name: c.name,
     uuid: c.uuid,
@@ -115,6 +120,39 @@ function clusterOf(c: ClusterRecord): Cluster {
     pksVersion: c.pksVersion,
     drain: c.drain,
     nsxDetails: null,
+    spec: {
+      generation: c.generation,
+      planName: c.planName,
+      kubernetesMasterHost: c.masterHost,
+      kubernetesMasterPort: c.masterPort,
+      workerInstances: c.workerInstances,
+      networkProfileName: c.networkProfileName,
+      drain: c.drain,
+      pksVersion: c.wantedPksVersion,
+      kubernetesVersion: c.wantedK8sVersion,
+    },
+    status: {
+      observedGeneration: c.observedGeneration,
+      observedAt: status === null ? null : new Date(status.observedAt),
+      deployed: status?.deployed ?? false,
+      workerInstances: status === null ? 0 : runningIn(status, 'worker'),
+      instanceGroups: status === null ? [] : instanceGroupsOf(status),
+      instances: (status?.instances ?? []).map((i) => ({
+        instanceGroup: i.group,
+        index: i.index,
+        id: i.id,
+        state: i.state,
+        ips: i.ips,
+      })),
+      kubernetesMasterIps: status === null ? [] : masterIpsOf(status),
+      releases: (status?.releases ?? []).map((r) => `${r.name}/${r.version}`),
+      pksVersion: status?.pksVersion ?? null,
+      kubernetesVersion: status?.kubernetesVersion ?? null,
+    },
+    conditions: c.conditions.map((condition) => ({
+      ...condition,
+      lastTransitionTime: new Date(condition.lastTransitionTime),
+    })),
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   };
@@ -209,12 +247,25 @@ export class ClusterResolver {
     return (await ctx.services.clusters.list(requireCaller(ctx))).map(clusterOf);
   }
 
-  @Query(() => Cluster, { description: 'One cluster, by name (NOT_FOUND when you may not see it)' })
+  @Query(() => Cluster, {
+    description:
+      'One cluster, by name (NOT_FOUND when you may not see it); asking for its status or conditions reads ' +
+      'its status from the Director now',
+  })
   async cluster(
     @Ctx() ctx: ApiContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('name', () => String, { description: 'The cluster’s name' }) name: string,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.get(requireCaller(ctx), name));
+    const caller = requireCaller(ctx);
+    // Details (status, conditions) are what the Director runs now: one read of the deployment. The rest of
+    // a cluster, and every list, is the record as last written.
+    const observed = selectsAny(info, OBSERVED_FIELDS);
+    return clusterOf(
+      observed
+        ? await ctx.services.clusters.details(caller, name)
+        : await ctx.services.clusters.get(caller, name),
+    );
   }
 
   @Query(() => ClusterConnection, {

@@ -326,6 +326,8 @@ export class Operations {
       OperationState.FAILED,
       `the broker did not answer for ${formatDuration(limitMs)} (last error: ${reason}); the cluster may be ` +
         'partly changed: check it with `pks cluster`, then repeat the change or delete the cluster',
+      // The Director may still be deploying: its status is read when someone next looks at it.
+      { observe: false },
     );
     return true;
   }
@@ -350,6 +352,7 @@ export class Operations {
         (lastWords ? ` (its last word: ${lastWords})` : '') +
         '; the broker and the Director may still be working on it: check the cluster with `pks cluster`, ' +
         'then repeat the change or delete the cluster',
+      { observe: false },
     );
     return true;
   }
@@ -365,6 +368,7 @@ export class Operations {
     op: OperationRecord,
     state: typeof OperationState.SUCCEEDED | typeof OperationState.FAILED,
     description: string = state === OperationState.SUCCEEDED ? COMPLETED[op.kind] : `${op.kind} failed`,
+    { observe = true }: { observe?: boolean } = {},
   ): Promise<void> {
     let deleted = op.kind === OperationKind.DELETE && state === OperationState.SUCCEEDED;
     if (deleted && this.#o.nsx && (await clusterNetworks.get(this.#o.db, op.clusterUuid))) {
@@ -376,7 +380,7 @@ export class Operations {
         deleted = false;
       }
     }
-    const status = deleted ? undefined : await this.#observe(op);
+    const status = deleted || !observe ? undefined : await this.#observe(op);
     const ended = await this.#o.db.transaction(async (tx) => {
       const done = await operationStore.finish(
         tx,

@@ -51,20 +51,18 @@ export class Audit {
    * reported as failed because its audit row could not be written.
    */
   async write(entry: AuditEntry, db: Queryable = this.#db): Promise<void> {
-    await auditStore
-      .write(db, entry)
-      .catch((auditError: unknown) =>
-        this.#logger.error(
-          {
-            err: auditError,
-            actor: entry.actor,
-            action: entry.action,
-            target: entry.target,
-            outcome: entry.outcome,
-          },
-          'could not write an audit event',
-        ),
-      );
+    await auditStore.write(db, entry).catch((auditError: unknown) =>
+      this.#logger.error(
+        {
+          err: auditError,
+          actor: entry.actor,
+          action: entry.action,
+          target: entry.target,
+          outcome: entry.outcome,
+        },
+        'could not write an audit event',
+      ),
+    );
   }
 
   /** Recent entries: all for readers of every cluster, their own for everyone else. */

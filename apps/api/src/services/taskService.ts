@@ -33,7 +33,7 @@ export interface TaskRecord {
   clusters: {
     clusterName: string;
     isCanary: boolean;
-    lastActionState: string;
+    lastActionState: TaskClusterState;
     description: string;
     startedAt: Date | null;
     finishedAt: Date | null;
@@ -70,7 +70,14 @@ const RUN_STATUS: Record<BrokerUpgradeRun['state'], TaskStatus> = {
   cancelled: TaskStatus.CANCELED,
 };
 
-const INSTANCE_STATE: Record<BrokerUpgradeInstanceState, string> = {
+/**
+ * Where a cluster stands in a run: PKS's last_action_state words for an upgrade that was queued, ran or
+ * ran out, and `canceled` (TaskInfo's word) for one the run never started. A run state, never a cluster's
+ * last action (that comes from the cluster's operations only).
+ */
+export type TaskClusterState = LastActionState | typeof TaskStatus.CANCELED;
+
+const INSTANCE_STATE: Record<BrokerUpgradeInstanceState, TaskClusterState> = {
   pending: LastActionState.QUEUED,
   busy: LastActionState.QUEUED,
   'in progress': LastActionState.IN_PROGRESS,
@@ -78,7 +85,7 @@ const INSTANCE_STATE: Record<BrokerUpgradeInstanceState, string> = {
   skipped: LastActionState.SUCCEEDED,
   failed: LastActionState.FAILED,
   orphaned: LastActionState.FAILED,
-  cancelled: 'canceled',
+  cancelled: TaskStatus.CANCELED,
 };
 
 const FOLLOWER_LEASE = 'task-follower';
@@ -455,7 +462,7 @@ export class TaskService {
     const rows = await this.#o.db.query<{
       cluster_name: string;
       is_canary: boolean;
-      state: string;
+      state: TaskClusterState;
       description: string;
       started_at: Date | null;
       finished_at: Date | null;
