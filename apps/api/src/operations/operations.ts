@@ -482,16 +482,19 @@ export class Operations {
     const names = await clusterStore
       .namesOf(this.#o.db, [op.clusterUuid])
       .catch(() => new Map<string, string>());
-    await this.#o.audit.write({
-      actor: op.originatingUser,
-      clientId: 'pks-api',
-      action: `${op.kind}ClusterFinished`,
-      target: names.get(op.clusterUuid) ?? op.clusterUuid,
-      parameters: { operation: op.id, ...(op.taskId ? { task: op.taskId } : {}) },
-      outcome: state === LastActionState.SUCCEEDED ? 'succeeded' : 'failed',
-      errorCode: null,
-      message: op.description,
-    });
+    await this.#o.audit.write(
+      {
+        actor: op.originatingUser,
+        clientId: 'pks-api',
+        action: `${op.kind}ClusterFinished`,
+        target: names.get(op.clusterUuid) ?? op.clusterUuid,
+        parameters: { operation: op.id, ...(op.taskId ? { task: op.taskId } : {}) },
+        outcome: state === LastActionState.SUCCEEDED ? 'succeeded' : 'failed',
+        errorCode: null,
+        message: op.description,
+      },
+      'an operation',
+    );
     this.#o.metrics?.operations.inc({ kind: op.kind, state });
     this.#o.metrics?.operationSeconds.observe(
       { kind: op.kind },

@@ -50,8 +50,8 @@ export class Audit {
    * Writes one entry; a failure is logged, not thrown: a change already sent to the broker must not be
    * reported as failed because its audit row could not be written.
    */
-  async write(entry: AuditEntry, db: Queryable = this.#db): Promise<void> {
-    await auditStore.write(db, entry).catch((auditError: unknown) =>
+  async write(entry: AuditEntry, of: 'a request' | 'an operation' = 'a request'): Promise<void> {
+    await auditStore.write(this.#db, entry).catch((auditError: unknown) =>
       this.#logger.error(
         {
           err: auditError,
@@ -60,7 +60,7 @@ export class Audit {
           target: entry.target,
           outcome: entry.outcome,
         },
-        'could not write an audit event',
+        `could not write the audit event of ${of}`,
       ),
     );
   }
