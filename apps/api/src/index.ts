@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-export { apiRole, createApiRole } from './role.js';
+export { apiRole, createApiRole, API_URL_FILE } from './role.js';
 export type { ApiRoleOptions } from './role.js';
 export { startApiServer } from './http/apiServer.js';
 export type { ApiServer, ApiServerOptions } from './http/apiServer.js';

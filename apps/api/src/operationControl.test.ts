@@ -215,6 +215,25 @@ describe.each(testDatabaseBackends())('operations an admin can rely on, on $name
       lastActionState: 'in progress',
     });
 
+    // An admin sees it among the operations in progress; a manager may not list operations at all.
+    const listed = await api.query(
+      admin,
+      '{ clusterOperations(clusterName:"stuck"){ clusterName kind phase state originatingUser finishedAt } }',
+    );
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.clusterOperations).toEqual([
+      {
+        clusterName: 'stuck',
+        kind: 'update',
+        phase: 'requested',
+        state: 'in progress',
+        originatingUser: 'ops-admin',
+        finishedAt: null,
+      },
+    ]);
+    const hidden = await api.query(manager, '{ clusterOperations { id } }');
+    expect(hidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
     const refused = await api.query(manager, 'mutation{ retryClusterOperation(name:"stuck"){ name } }');
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const retried = await api.query(

@@ -19,6 +19,7 @@ import type { ClusterFeedItem } from '../services/clusterFeed.js';
 import { instanceGroupsOf, masterIpsOf, runningIn } from '../clusters/status.js';
 import { PKS_VERSION } from '../clusters/versions.js';
 import { MAX_CLUSTER_PAGE } from '../services/clusterQueries.js';
+import { MAX_LISTED_OPERATIONS } from '../services/operationService.js';
 import {
   CLUSTER_EVENTS_CHANNEL,
   TASK_EVENTS_CHANNEL,
@@ -40,6 +41,7 @@ import {
   ClusterEvent,
   ClusterFeedEvent,
   ClusterNode,
+  ClusterOperation,
   CreateClusterInput,
   Credentials,
   Me,
@@ -394,6 +396,45 @@ export class ClusterResolver {
     @Arg('name', () => String, { description: 'The cluster to delete' }) name: string,
   ): Promise<Cluster> {
     return clusterOf(await ctx.services.changes.delete(requireCaller(ctx), name));
+  }
+
+  @Query(() => [ClusterOperation], {
+    description:
+      'Admins and admin.read: cluster operations, newest first — those in progress (what may be stuck), or all recent ones',
+  })
+  async clusterOperations(
+    @Ctx() ctx: ApiContext,
+    @Arg('inProgress', () => Boolean, {
+      defaultValue: true,
+      description: 'Only operations in progress (false: finished ones too)',
+    })
+    inProgress: boolean,
+    @Arg('clusterName', () => String, { nullable: true, description: 'Only this cluster’s' })
+    clusterName: string | null | undefined,
+    @Arg('limit', () => Int, {
+      defaultValue: 50,
+      description: `How many, newest first (at most ${MAX_LISTED_OPERATIONS})`,
+    })
+    limit: number,
+  ): Promise<ClusterOperation[]> {
+    const listed = await ctx.services.operations.list(requireCaller(ctx), {
+      clusterName: clusterName ?? undefined,
+      inProgress,
+      limit,
+    });
+    return listed.map(({ operation: o, clusterName: name }) => ({
+      id: o.id,
+      clusterName: name,
+      kind: o.kind,
+      phase: o.phase,
+      state: o.state,
+      description: o.description,
+      originatingUser: o.originatingUser,
+      driver: o.holder,
+      taskId: o.taskId,
+      createdAt: o.createdAt,
+      finishedAt: o.finishedAt,
+    }));
   }
 
   @Mutation(() => Cluster, {

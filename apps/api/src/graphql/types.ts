@@ -291,6 +291,32 @@ export class Cluster {
   // events, nsxDetails' allocation and nodes: resolved by field resolvers (the api schema, the Director)
 }
 
+@ObjectType({
+  description: 'An operation on a cluster (create, update, upgrade, delete), as an administrator sees it',
+})
+export class ClusterOperation {
+  @Field(() => ID, { description: 'The operation’s id' }) id: string;
+  @Field(() => String, { description: 'The cluster it changes' }) clusterName: string;
+  @Field(() => String, { description: 'create, update, upgrade or delete' }) kind: string;
+  @Field(() => String, {
+    description: 'requested (not yet acknowledged by the broker), polling (the broker works on it) or done',
+  })
+  phase: string;
+  @Field(() => String, { description: 'in progress, succeeded or failed' }) state: string;
+  @Field(() => String, { description: 'What it did, or why it failed' }) description: string;
+  @Field(() => String, { description: 'Who asked for it' }) originatingUser: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The API replica driving it now (null when none holds it: it waits for the next look)',
+  })
+  driver: string | null;
+  @Field(() => String, { nullable: true, description: 'The upgrade run it belongs to, if any' })
+  taskId: string | null;
+  @Field(() => DateTimeResolver, { description: 'When it was requested' }) createdAt: Date;
+  @Field(() => DateTimeResolver, { nullable: true, description: 'When it ended (null while in progress)' })
+  finishedAt: Date | null;
+}
+
 @ObjectType({ description: 'A cluster and the cursor that names its place in the list' })
 export class ClusterEdge {
   @Field(() => String, { description: 'Pass as `after` to get the clusters that follow this one' })

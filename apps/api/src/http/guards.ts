@@ -17,6 +17,7 @@ import { graphql } from '../graphql/graphqlRealm.js';
 import { MAX_EVENTS_LIMIT } from '../graphql/resolvers.js';
 import { ConditionType } from '../clusters/conditions.js';
 import { MAX_CLUSTER_PAGE } from '../services/clusterQueries.js';
+import { MAX_LISTED_OPERATIONS } from '../services/operationService.js';
 import { MAX_LISTED_TASKS } from '../services/taskService.js';
 
 const {
@@ -188,6 +189,9 @@ export function fieldPrices(plans: readonly Plan[]): Readonly<Record<string, Fie
     // At most one group per VM (masters and workers, in practice).
     'ClusterStatus.instanceGroups': { list: { by: 'bound', size: vms, why: 'VMs of the largest plan' } },
     'Query.auditEvents': { list: events },
+    'Query.clusterOperations': {
+      list: { by: 'argument', argument: 'limit', min: 1, max: MAX_LISTED_OPERATIONS },
+    },
     'Query.plans': { list: { by: 'bound', size: plans.length, why: 'configured plans' } },
     // No bound in the store: priced as the largest page the API serves of anything.
     'Query.networkProfiles': { list: { by: 'bound', size: MAX_CLUSTER_PAGE, why: 'unbounded: one page' } },
