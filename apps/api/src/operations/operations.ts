@@ -144,7 +144,7 @@ export class Operations {
     input: OperationRequestInput,
     options: { sentAs?: string; more?: (tx: Tx) => Promise<void> } = {},
   ): Promise<OperationRecord> {
-    return this.#o.db
+    const op = await this.#o.db
       .transaction(async (tx) => {
         const locked = await clusterStore.byName(tx, cluster.name, true);
         if (locked === undefined || locked.uuid !== cluster.uuid) throw clusterNotFound(cluster.name);
@@ -189,6 +189,9 @@ export class Operations {
         if ((error as { code?: string }).code === '23505') throw inFlight(cluster.name);
         throw error;
       });
+    // Already with the broker: a tracker follows it from now (one sent by us is announced once sent).
+    if (options.sentAs !== undefined) this.#o.wake();
+    return op;
   }
 
   /**
