@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-export { apiRole, createApiRole } from './role.js';
+export { apiRole, createApiRole, API_URL_FILE } from './role.js';
 export type { ApiRoleOptions } from './role.js';
 export { startApiServer } from './http/apiServer.js';
 export type { ApiServer, ApiServerOptions } from './http/apiServer.js';
@@ -10,4 +10,4 @@ export type { QueryLimits } from './http/guards.js';
 export { OsbClient, OsbError } from './broker/osbClient.js';
 export type { OsbClientOptions, OsbLastOperation, OsbCatalog } from './broker/osbClient.js';
 export { apiMigrations } from './store/migrations.js';
-export { PKS_VERSION, K8S_VERSION } from './services/clusterService.js';
+export { PKS_VERSION, K8S_VERSION } from './clusters/versions.js';

@@ -181,6 +181,25 @@ describe.each(testDatabaseBackends())('operations an admin can rely on, on $name
     await api.stop();
   }, 90_000);
 
+  it('ends an operation failed with the reason once the broker has reported it in progress past the limit', async () => {
+    const { api } = await startApi({ holder: 'polling-deadline', pollingDeadlineMs: 2_000 });
+    await create(api, 'endless');
+    // The new worker VM never comes: the Director's deploy hangs, and the broker says "in progress".
+    bosh.director.cpi.injectFault({ method: 'create_vm', instanceGroup: 'worker', hang: true });
+    try {
+      const started = Date.now();
+      expect((await resize(api, 'endless', 2)).errors).toBeUndefined();
+      const failed = await until(api, 'endless', (c) => c?.lastActionState === 'failed', 30_000);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+      expect(failed.lastActionDescription).toMatch(
+        /^the broker reported this update in progress for more than 2 s \(its last word: Instance update in progress\); the broker and the Director may still be working on it: check the cluster with `pks cluster`, then repeat the change or delete the cluster$/,
+      );
+    } finally {
+      bosh.director.cpi.clearFaults();
+    }
+    await api.stop();
+  }, 90_000);
+
   it('lets an admin drive a stuck operation again at once, and no one else', async () => {
     // Polling so slow that, without the retry, nothing would happen within the test.
     const { api, line } = await startApi({ holder: 'retry', poll: { initialMs: 60_000, maxMs: 60_000 } });
@@ -195,6 +214,25 @@ describe.each(testDatabaseBackends())('operations an admin can rely on, on $name
       lastAction: 'UPDATE',
       lastActionState: 'in progress',
     });
+
+    // An admin sees it among the operations in progress; a manager may not list operations at all.
+    const listed = await api.query(
+      admin,
+      '{ clusterOperations(clusterName:"stuck"){ clusterName kind phase state originatingUser finishedAt } }',
+    );
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.clusterOperations).toEqual([
+      {
+        clusterName: 'stuck',
+        kind: 'update',
+        phase: 'requested',
+        state: 'in progress',
+        originatingUser: 'ops-admin',
+        finishedAt: null,
+      },
+    ]);
+    const hidden = await api.query(manager, '{ clusterOperations { id } }');
+    expect(hidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
     const refused = await api.query(manager, 'mutation{ retryClusterOperation(name:"stuck"){ name } }');
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

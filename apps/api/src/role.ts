@@ -8,6 +8,9 @@ import type { RoleDeps, RoleModule, RunningRole } from '@openpks/role';
 import { loadDirectorClientSecret } from '@openpks/uaa';
 import { startApiServer } from './http/apiServer.js';
 
+/** Where the running API leaves its URL, for operator tools on this machine (`pks-admin operations`). */
+export const API_URL_FILE = 'api/url';
+
 export interface ApiRoleOptions {
   /** Tracker lease length (default 15 s): how soon another replica resumes a crashed one's operations. */
   leaseMs?: number;
@@ -53,6 +56,7 @@ export function createApiRole(options: ApiRoleOptions = {}): RoleModule {
         nsx: { proxy: await nsxProxyFor(config, deps), topology: config.nsx.topology },
         ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
       });
+      await deps.dataDir.write(API_URL_FILE, `${server.url}\n`);
       return {
         url: server.url,
         banner: { api: `${server.graphqlUrl} (GraphQL, graphql-ws)` },

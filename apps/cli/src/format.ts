@@ -1,5 +1,6 @@
 import type {
   ClusterDetailsView,
+  ClusterObservationView,
   ClusterView,
   FeedEventView,
   NetworkProfileView,
@@ -136,8 +137,18 @@ export function labels(pairs: [string, string][]): string {
   return `${pairs.map(([l, v]) => `${`${l}:`.padEnd(width)}${v}`.trimEnd()).join('\n')}\n`;
 }
 
-export function clusterBlock(c: ClusterView): string {
-  return labels([
+/**
+ * `pks cluster`: PKS's labels; when the cluster was read with its status and it differs from what was
+ * asked, the worker line says how many run, and every condition that does not hold follows with why.
+ */
+export function clusterBlock(c: ClusterView & Partial<ClusterObservationView>): string {
+  const running = c.status?.observedAt ? c.status.workerInstances : undefined;
+  const workers =
+    running !== undefined && running !== c.workerInstances
+      ? `${c.workerInstances} (${running} running)`
+      : String(c.workerInstances);
+  const unmet = (c.conditions ?? []).filter((condition) => condition.status === 'False');
+  const block = labels([
     ['PKS Version', c.pksVersion],
     ['Name', c.name],
     ['K8s Version', c.k8sVersion ?? ''],
@@ -148,13 +159,15 @@ export function clusterBlock(c: ClusterView): string {
     ['Last Action Description', c.lastActionDescription],
     ['Kubernetes Master Host', c.kubernetesMasterHost],
     ['Kubernetes Master Port', String(c.kubernetesMasterPort)],
-    ['Worker Nodes', String(c.workerInstances)],
+    ['Worker Nodes', workers],
     [
       'Kubernetes Master IP(s)',
       c.kubernetesMasterIps.length ? c.kubernetesMasterIps.join(', ') : 'In Progress',
     ],
     ['Network Profile Name', c.networkProfileName ?? ''],
   ]);
+  if (unmet.length === 0) return block;
+  return `${block}Conditions Not Met:\n${unmet.map((u) => `  ${u.type} (${u.reason}): ${u.message}`).join('\n')}\n`;
 }
 
 export function clusterDetailsBlock(c: ClusterDetailsView, plan: PlanView | undefined): string {

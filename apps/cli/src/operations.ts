@@ -9,6 +9,7 @@ import type {
   ClusterEventsSubscription,
   ClusterFeedSubscription,
   ClusterFieldsFragment,
+  ClusterObservationFieldsFragment,
   NetworkProfileFieldsFragment,
   PlanFieldsFragment,
   TaskFieldsFragment,
@@ -51,6 +52,8 @@ export type Operation<TData, TVars> = TypedDocumentString<TData, TVars>;
 
 export type ClusterView = ClusterFieldsFragment;
 export type ClusterDetailsView = ClusterDetailsQuery['cluster'];
+/** What `pks cluster` reads of the cluster's status and conditions. */
+export type ClusterObservationView = ClusterObservationFieldsFragment;
 export type PlanView = PlanFieldsFragment;
 export type NetworkProfileView = NetworkProfileFieldsFragment;
 export type TaskView = TaskFieldsFragment;

@@ -3,14 +3,18 @@ import type { DirectorClient } from '@openpks/bosh';
 import type { PubSub } from '@openpks/db';
 import type { Caller } from '../services/access.js';
 import type { ClusterFeed } from '../services/clusterFeed.js';
+import type { ClusterQueries } from '../services/clusterQueries.js';
 import type { ClusterService } from '../services/clusterService.js';
 import type { OperationService } from '../services/operationService.js';
 import type { NetworkProfileService } from '../services/networkProfileService.js';
 import type { TaskService } from '../services/taskService.js';
-import type { AuditRecord } from '../store/records.js';
+import type { AuditRecord } from '../store/auditStore.js';
 
 export interface Services {
-  clusters: ClusterService;
+  /** Reads of plans and clusters. */
+  clusters: ClusterQueries;
+  /** Changes to clusters (each an operation). */
+  changes: ClusterService;
   /** The fleet feed (`clusterFeed`). */
   feed: ClusterFeed;
   /** Retry and abandon of stuck operations (admins). */

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { ClusterNetworkRecord } from '../store/clusterNetworks.js';
-import type { ClusterRecord, NetworkProfileRecord } from '../store/records.js';
+import type { ClusterRecord } from '../store/clusterStore.js';
+import type { NetworkProfileRecord } from '../store/networkProfileStore.js';
 import type { ClusterEventMessage } from '../services/events.js';
 import { clusterNodesOf } from './clusterNodes.js';
 import { requireCaller, type ApiContext } from './context.js';

@@ -3,6 +3,7 @@ import {
   Ctx,
   FieldResolver,
   ID,
+  Info,
   Int,
   Mutation,
   Query,
@@ -10,11 +11,15 @@ import {
   Root,
   Subscription,
 } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { stringify } from 'yaml';
 import { InputError, InternalError, NotFoundError, type Plan as DomainPlan } from '@openpks/domain';
 import { access, clusterNotFound } from '../services/access.js';
 import type { ClusterFeedItem } from '../services/clusterFeed.js';
-import { MAX_CLUSTER_PAGE, PKS_VERSION } from '../services/clusterService.js';
+import { instanceGroupsOf, masterIpsOf, runningIn } from '../clusters/status.js';
+import { PKS_VERSION } from '../clusters/versions.js';
+import { MAX_CLUSTER_PAGE } from '../services/clusterQueries.js';
+import { MAX_LISTED_OPERATIONS } from '../services/operationService.js';
 import {
   CLUSTER_EVENTS_CHANNEL,
   TASK_EVENTS_CHANNEL,
@@ -22,11 +27,13 @@ import {
   type TaskEventMessage,
 } from '../services/events.js';
 import type { NsxtNetworkDetails } from '@openpks/nsx';
-import type { ClusterRecord, NetworkProfileRecord } from '../store/records.js';
+import type { ClusterRecord } from '../store/clusterStore.js';
+import type { NetworkProfileRecord } from '../store/networkProfileStore.js';
 import type { TaskRecord } from '../services/taskService.js';
 import { requireCaller, type ApiContext } from './context.js';
 import { iteratorOver, keyedChannelMessages } from './iterate.js';
 import { loadersOf } from './loaders.js';
+import { OBSERVED_FIELDS, selectsAny } from './selection.js';
 import {
   AuditEvent,
   Cluster,
@@ -34,6 +41,7 @@ import {
   ClusterEvent,
   ClusterFeedEvent,
   ClusterNode,
+  ClusterOperation,
   CreateClusterInput,
   Credentials,
   Me,
@@ -96,6 +104,7 @@ function allocationOf(details: Record<string, unknown> | null): Partial<NsxDetai
 }
 
 function clusterOf(c: ClusterRecord): Cluster {
+  const status = c.status;
   return {
     name: c.name,
     uuid: c.uuid,
@@ -113,6 +122,39 @@ function clusterOf(c: ClusterRecord): Cluster {
     pksVersion: c.pksVersion,
     drain: c.drain,
     nsxDetails: null,
+    spec: {
+      generation: c.generation,
+      planName: c.planName,
+      kubernetesMasterHost: c.masterHost,
+      kubernetesMasterPort: c.masterPort,
+      workerInstances: c.workerInstances,
+      networkProfileName: c.networkProfileName,
+      drain: c.drain,
+      pksVersion: c.wantedPksVersion,
+      kubernetesVersion: c.wantedK8sVersion,
+    },
+    status: {
+      observedGeneration: c.observedGeneration,
+      observedAt: status === null ? null : new Date(status.observedAt),
+      deployed: status?.deployed ?? false,
+      workerInstances: status === null ? 0 : runningIn(status, 'worker'),
+      instanceGroups: status === null ? [] : instanceGroupsOf(status),
+      instances: (status?.instances ?? []).map((i) => ({
+        instanceGroup: i.group,
+        index: i.index,
+        id: i.id,
+        state: i.state,
+        ips: i.ips,
+      })),
+      kubernetesMasterIps: status === null ? [] : masterIpsOf(status),
+      releases: (status?.releases ?? []).map((r) => `${r.name}/${r.version}`),
+      pksVersion: status?.pksVersion ?? null,
+      kubernetesVersion: status?.kubernetesVersion ?? null,
+    },
+    conditions: c.conditions.map((condition) => ({
+      ...condition,
+      lastTransitionTime: new Date(condition.lastTransitionTime),
+    })),
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   };
@@ -207,12 +249,25 @@ export class ClusterResolver {
     return (await ctx.services.clusters.list(requireCaller(ctx))).map(clusterOf);
   }
 
-  @Query(() => Cluster, { description: 'One cluster, by name (NOT_FOUND when you may not see it)' })
+  @Query(() => Cluster, {
+    description:
+      'One cluster, by name (NOT_FOUND when you may not see it); asking for its status or conditions reads ' +
+      'its status from the Director now',
+  })
   async cluster(
     @Ctx() ctx: ApiContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('name', () => String, { description: 'The cluster’s name' }) name: string,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.get(requireCaller(ctx), name));
+    const caller = requireCaller(ctx);
+    // Details (status, conditions) are what the Director runs now: one read of the deployment. The rest of
+    // a cluster, and every list, is the record as last written.
+    const observed = selectsAny(info, OBSERVED_FIELDS);
+    return clusterOf(
+      observed
+        ? await ctx.services.clusters.details(caller, name)
+        : await ctx.services.clusters.get(caller, name),
+    );
   }
 
   @Query(() => ClusterConnection, {
@@ -301,7 +356,7 @@ export class ClusterResolver {
     @Ctx() ctx: ApiContext,
     @Arg('input', () => CreateClusterInput, { description: 'The new cluster' }) input: CreateClusterInput,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.create(requireCaller(ctx), input));
+    return clusterOf(await ctx.services.changes.create(requireCaller(ctx), input));
   }
 
   @Mutation(() => Cluster, {
@@ -312,7 +367,7 @@ export class ClusterResolver {
     @Arg('name', () => String, { description: 'The cluster to change' }) name: string,
     @Arg('input', () => UpdateClusterInput, { description: 'What to change' }) input: UpdateClusterInput,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.update(requireCaller(ctx), name, input));
+    return clusterOf(await ctx.services.changes.update(requireCaller(ctx), name, input));
   }
 
   @Mutation(() => Cluster, { description: 'Changes a cluster’s worker count (pks resize)' })
@@ -322,7 +377,7 @@ export class ClusterResolver {
     @Arg('numNodes', () => Int, { description: 'Worker nodes, from 1 to the plan’s maximum' })
     numNodes: number,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.resize(requireCaller(ctx), name, numNodes));
+    return clusterOf(await ctx.services.changes.resize(requireCaller(ctx), name, numNodes));
   }
 
   @Mutation(() => Cluster, {
@@ -332,7 +387,7 @@ export class ClusterResolver {
     @Ctx() ctx: ApiContext,
     @Arg('name', () => String, { description: 'The cluster to upgrade' }) name: string,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.upgrade(requireCaller(ctx), name));
+    return clusterOf(await ctx.services.changes.upgrade(requireCaller(ctx), name));
   }
 
   @Mutation(() => Cluster, { description: 'Starts deleting a cluster and every VM and disk of it' })
@@ -340,7 +395,46 @@ export class ClusterResolver {
     @Ctx() ctx: ApiContext,
     @Arg('name', () => String, { description: 'The cluster to delete' }) name: string,
   ): Promise<Cluster> {
-    return clusterOf(await ctx.services.clusters.delete(requireCaller(ctx), name));
+    return clusterOf(await ctx.services.changes.delete(requireCaller(ctx), name));
+  }
+
+  @Query(() => [ClusterOperation], {
+    description:
+      'Admins and admin.read: cluster operations, newest first — those in progress (what may be stuck), or all recent ones',
+  })
+  async clusterOperations(
+    @Ctx() ctx: ApiContext,
+    @Arg('inProgress', () => Boolean, {
+      defaultValue: true,
+      description: 'Only operations in progress (false: finished ones too)',
+    })
+    inProgress: boolean,
+    @Arg('clusterName', () => String, { nullable: true, description: 'Only this cluster’s' })
+    clusterName: string | null | undefined,
+    @Arg('limit', () => Int, {
+      defaultValue: 50,
+      description: `How many, newest first (at most ${MAX_LISTED_OPERATIONS})`,
+    })
+    limit: number,
+  ): Promise<ClusterOperation[]> {
+    const listed = await ctx.services.operations.list(requireCaller(ctx), {
+      clusterName: clusterName ?? undefined,
+      inProgress,
+      limit,
+    });
+    return listed.map(({ operation: o, clusterName: name }) => ({
+      id: o.id,
+      clusterName: name,
+      kind: o.kind,
+      phase: o.phase,
+      state: o.state,
+      description: o.description,
+      originatingUser: o.originatingUser,
+      driver: o.holder,
+      taskId: o.taskId,
+      createdAt: o.createdAt,
+      finishedAt: o.finishedAt,
+    }));
   }
 
   @Mutation(() => Cluster, {
@@ -383,7 +477,7 @@ export class ClusterResolver {
     })
     password?: string,
   ): Promise<Credentials> {
-    const credentials = await ctx.services.clusters.credentials(
+    const credentials = await ctx.services.changes.credentials(
       requireCaller(ctx),
       name,
       password ?? undefined,

@@ -134,6 +134,104 @@ export class ClusterNode {
   az: string | null;
 }
 
+@ObjectType({
+  description:
+    'What the user asked the cluster to be; `generation` is bumped on every change of it (Cluster API’s spec)',
+})
+export class ClusterSpec {
+  @Field(() => Int, {
+    description: 'Bumped on every change of the spec; compare with status.observedGeneration',
+  })
+  generation: number;
+  @Field(() => String, { description: 'The plan the cluster was created from' }) planName: string;
+  @Field(() => String, { description: 'The external hostname (or IP) of the Kubernetes API' })
+  kubernetesMasterHost: string;
+  @Field(() => Int, { description: 'The Kubernetes API’s port' }) kubernetesMasterPort: number;
+  @Field(() => Int, { description: 'Worker nodes asked for' }) workerInstances: number;
+  @Field(() => String, { nullable: true, description: 'The network profile asked for, if any' })
+  networkProfileName: string | null;
+  @Field(() => JSONObjectResolver, { nullable: true, description: 'kubelet drain settings asked for' })
+  drain: Record<string, string> | null;
+  @Field(() => String, {
+    description: 'The PKS version the cluster is to run (as of its create or last upgrade)',
+  })
+  pksVersion: string;
+  @Field(() => String, { nullable: true, description: 'The Kubernetes version that PKS version ships' })
+  kubernetesVersion: string | null;
+}
+
+@ObjectType({ description: 'An instance group of the cluster’s deployment, as last observed' })
+export class InstanceGroupStatus {
+  @Field(() => String, { description: 'master or worker' }) name: string;
+  @Field(() => Int, { description: 'Instances the Director lists in the group' }) instances: number;
+  @Field(() => Int, { description: 'Of those, the ones whose processes all run' }) running: number;
+}
+
+@ObjectType({ description: 'An instance of the cluster’s deployment, as last observed on the Director' })
+export class ObservedInstance {
+  @Field(() => String, { description: 'master or worker' }) instanceGroup: string;
+  @Field(() => Int, { description: 'The instance’s index in its group' }) index: number;
+  @Field(() => String, { description: 'The BOSH instance id' }) id: string;
+  @Field(() => String, {
+    description:
+      'The Director’s process_state (running, failing, stopped, unknown), or "no vm" while it has none',
+  })
+  state: string;
+  @Field(() => [String], { description: 'The VM’s IP addresses' }) ips: string[];
+}
+
+@ObjectType({
+  description:
+    'What was observed of the cluster: on the BOSH Director (instances, releases, versions) when its details were ' +
+    'last read or an operation last ended, and the generation the last successful operation applied',
+})
+export class ClusterStatus {
+  @Field(() => Int, { description: 'The spec generation the last successful operation applied' })
+  observedGeneration: number;
+  @Field(() => DateTimeResolver, {
+    nullable: true,
+    description: 'When the Director was last read for the cluster (null: never yet)',
+  })
+  observedAt: Date | null;
+  @Field(() => Boolean, {
+    description:
+      'Whether the Director has the cluster’s deployment (a create that failed first may leave none)',
+  })
+  deployed: boolean;
+  @Field(() => Int, { description: 'Worker nodes running' }) workerInstances: number;
+  @Field(() => [InstanceGroupStatus], { description: 'Per instance group: instances, and how many run' })
+  instanceGroups: InstanceGroupStatus[];
+  @Field(() => [ObservedInstance], { description: 'Every instance and its state' })
+  instances: ObservedInstance[];
+  @Field(() => [String], { description: 'The masters’ IP addresses' }) kubernetesMasterIps: string[];
+  @Field(() => [String], {
+    description: 'The releases the deployment runs, as name/version (the last deploy that succeeded)',
+  })
+  releases: string[];
+  @Field(() => String, {
+    nullable: true,
+    description: 'The PKS version those releases are (null when this installation does not know them)',
+  })
+  pksVersion: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The Kubernetes version they run (null when this installation does not know it)',
+  })
+  kubernetesVersion: string | null;
+}
+
+@ObjectType({
+  description:
+    'A condition of the cluster (Cluster API): whether something holds, why, and since when its status last changed',
+})
+export class ClusterCondition {
+  @Field(() => String, { description: 'Ready, Provisioned, UpToDate or NodesHealthy' }) type: string;
+  @Field(() => String, { description: 'True, False or Unknown' }) status: string;
+  @Field(() => String, { description: 'Why, in one CamelCase word (for programs)' }) reason: string;
+  @Field(() => String, { description: 'Why, in a sentence (for people)' }) message: string;
+  @Field(() => DateTimeResolver, { description: 'When the status last changed' }) lastTransitionTime: Date;
+}
+
 @ObjectType({ description: 'A Kubernetes cluster (PKS Cluster)' })
 export class Cluster {
   @Field(() => String, { description: 'The cluster’s name, unique in the installation' }) name: string;
@@ -148,15 +246,28 @@ export class Cluster {
   @Field(() => String, { description: 'The external hostname (or IP) of the Kubernetes API' })
   kubernetesMasterHost: string;
   @Field(() => Int, { description: 'The Kubernetes API’s port' }) kubernetesMasterPort: number;
-  @Field(() => [String], { description: 'Empty while the cluster is being created' })
+  @Field(() => [String], {
+    description: 'The masters’ IPs as last observed (status); empty while the cluster is being created',
+  })
   kubernetesMasterIps: string[];
-  @Field(() => Int, { description: 'Worker nodes the cluster has (or is being resized to)' })
+  @Field(() => Int, {
+    description: 'Worker nodes asked for (spec.workerInstances; status.workerInstances says how many run)',
+  })
   workerInstances: number;
   @Field(() => String, { nullable: true, description: 'The network profile applied at creation, if any' })
   networkProfileName: string | null;
-  @Field(() => String, { nullable: true, description: 'The Kubernetes version running on the cluster' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The Kubernetes version the cluster runs, as last observed (status); the one being deployed until first observed',
+  })
   k8sVersion: string | null;
-  @Field(() => String, { description: 'The PKS version that last deployed the cluster' }) pksVersion: string;
+  @Field(() => String, {
+    description:
+      'The PKS version the cluster runs, as last observed (status; "unknown" for releases this installation does ' +
+      'not know); the one being deployed until first observed',
+  })
+  pksVersion: string;
   @Field(() => JSONObjectResolver, {
     nullable: true,
     description: 'kubelet drain settings set on the cluster',
@@ -164,9 +275,46 @@ export class Cluster {
   drain: Record<string, string> | null;
   @Field(() => NsxDetails, { nullable: true, description: 'NSX-T details, when the installation uses NSX-T' })
   nsxDetails: NsxDetails | null;
+  @Field(() => ClusterSpec, { description: 'What was asked of the cluster' }) spec: ClusterSpec;
+  @Field(() => ClusterStatus, {
+    description:
+      'What was observed of it; read from the Director now when one cluster’s status or conditions are asked for ' +
+      '(cluster(name)), as last observed in lists',
+  })
+  status: ClusterStatus;
+  @Field(() => [ClusterCondition], {
+    description: 'Ready, Provisioned, UpToDate and NodesHealthy: why spec and status differ, if they do',
+  })
+  conditions: ClusterCondition[];
   @Field(() => DateTimeResolver, { description: 'When the create was requested' }) createdAt: Date;
   @Field(() => DateTimeResolver, { description: 'When the cluster last changed' }) updatedAt: Date;
   // events, nsxDetails' allocation and nodes: resolved by field resolvers (the api schema, the Director)
+}
+
+@ObjectType({
+  description: 'An operation on a cluster (create, update, upgrade, delete), as an administrator sees it',
+})
+export class ClusterOperation {
+  @Field(() => ID, { description: 'The operation’s id' }) id: string;
+  @Field(() => String, { description: 'The cluster it changes' }) clusterName: string;
+  @Field(() => String, { description: 'create, update, upgrade or delete' }) kind: string;
+  @Field(() => String, {
+    description: 'requested (not yet acknowledged by the broker), polling (the broker works on it) or done',
+  })
+  phase: string;
+  @Field(() => String, { description: 'in progress, succeeded or failed' }) state: string;
+  @Field(() => String, { description: 'What it did, or why it failed' }) description: string;
+  @Field(() => String, { description: 'Who asked for it' }) originatingUser: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The API replica driving it now (null when none holds it: it waits for the next look)',
+  })
+  driver: string | null;
+  @Field(() => String, { nullable: true, description: 'The upgrade run it belongs to, if any' })
+  taskId: string | null;
+  @Field(() => DateTimeResolver, { description: 'When it was requested' }) createdAt: Date;
+  @Field(() => DateTimeResolver, { nullable: true, description: 'When it ended (null while in progress)' })
+  finishedAt: Date | null;
 }
 
 @ObjectType({ description: 'A cluster and the cursor that names its place in the list' })
@@ -218,7 +366,11 @@ export class TaskCluster {
   @Field(() => String, { description: 'The cluster' }) clusterName: string;
   @Field(() => Boolean, { description: 'Upgraded first, one at a time; a failed canary stops the run' })
   isCanary: boolean;
-  @Field(() => String, { description: 'The cluster’s upgrade state in this run' }) lastActionState: string;
+  @Field(() => String, {
+    description:
+      'The cluster’s upgrade in this run: queued, in progress, succeeded, failed, or canceled (never started)',
+  })
+  lastActionState: string;
   @Field(() => String, { description: 'What happened to the cluster in this run' }) description: string;
   @Field(() => DateTimeResolver, {
     nullable: true,

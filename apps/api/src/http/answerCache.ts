@@ -8,6 +8,7 @@ import type {
   SelectionSetNode,
 } from 'graphql';
 import { graphql } from '../graphql/graphqlRealm.js';
+import { OBSERVED_FIELDS } from '../graphql/selection.js';
 import type { Caller } from '../services/access.js';
 
 /**
@@ -34,6 +35,14 @@ const CACHEABLE_ROOTS = new Set([
 
 /** Fields that read live state outside those tables (the Director's VMs), wherever they appear. */
 const LIVE_FIELDS = new Set(['Cluster.nodes']);
+
+/**
+ * Fields that read the Director under one root only: `cluster(name)` reads its status from the Director
+ * when asked for status or conditions (lists show them as last observed, from the tables).
+ */
+const LIVE_UNDER_ROOT: Readonly<Record<string, ReadonlySet<string>>> = {
+  cluster: new Set([...OBSERVED_FIELDS].map((field) => `Cluster.${field}`)),
+};
 
 const { getNamedType, isObjectType, Kind } = graphql;
 
@@ -205,13 +214,18 @@ export class AnswerCache {
         .map((f) => [f.name.value, f]),
     );
     const visiting = new Set<string>();
+    let root = '';
     const walk = (selectionSet: SelectionSetNode, type: GraphQLObjectType): boolean => {
       for (const selection of selectionSet.selections) {
         if (selection.kind === Kind.FIELD) {
           const name = selection.name.value;
           if (name === '__typename') continue;
-          if (type === queryType && !CACHEABLE_ROOTS.has(name)) return false;
+          if (type === queryType) {
+            if (!CACHEABLE_ROOTS.has(name)) return false;
+            root = name;
+          }
           if (LIVE_FIELDS.has(`${type.name}.${name}`)) return false;
+          if (LIVE_UNDER_ROOT[root]?.has(`${type.name}.${name}`)) return false;
           const field = type.getFields()[name];
           if (field === undefined) return false;
           if (selection.selectionSet) {

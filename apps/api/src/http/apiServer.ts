@@ -37,10 +37,15 @@ import { buildApiSchema } from '../graphql/schema.js';
 import { access, callerOf, type Caller } from '../services/access.js';
 import { ClusterFeed } from '../services/clusterFeed.js';
 import { OperationService } from '../services/operationService.js';
-import { ClusterService, PKS_VERSION } from '../services/clusterService.js';
+import { ClusterService } from '../services/clusterService.js';
+import { ClusterQueries } from '../services/clusterQueries.js';
+import { BrokerCatalog } from '../services/brokerCatalog.js';
+import { Audit } from '../services/audit.js';
+import { ClusterObserver } from '../clusters/observer.js';
+import { PKS_VERSION } from '../clusters/versions.js';
+import { Operations } from '../operations/operations.js';
 import { NetworkProfileService } from '../services/networkProfileService.js';
 import { TaskService } from '../services/taskService.js';
-import { audit } from '../store/records.js';
 import { apiMigrations } from '../store/migrations.js';
 import { OperationTracker } from '../tracker/operationTracker.js';
 import {
@@ -71,6 +76,8 @@ export interface ApiServerOptions {
   poll?: { initialMs: number; maxMs: number };
   /** How long the broker may not answer one operation before it ends failed (default 15 minutes). */
   brokerUnreachableMs?: number;
+  /** How long the broker may report one operation in progress before it ends failed (default 24 hours). */
+  pollingDeadlineMs?: number;
   concurrency?: number;
   limits?: QueryLimits;
   /** Largest request body accepted (default 1 MiB). */
@@ -134,37 +141,55 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ...(options.uaa.ca ? { ca: options.uaa.ca } : {}),
     });
 
-  const tracker = new OperationTracker({
+  const audit = new Audit(db, logger);
+  const observer = new ClusterObserver(db, options.director, logger);
+  // Late-bound: the operation owner wakes the trackers (this one and, on the db channel, the others').
+  let wakeTrackers = () => {};
+  const operations = new Operations({
     db,
     pubsub,
-    broker,
-    director: options.director,
     holder,
     leaseMs,
-    poll: options.poll ?? { initialMs: 250, maxMs: 5_000 },
-    ...(options.brokerUnreachableMs !== undefined
-      ? { brokerUnreachableMs: options.brokerUnreachableMs }
-      : {}),
-    concurrency: options.concurrency ?? 50,
     logger,
-    metrics,
+    audit,
+    observe: observer.observe,
     nsx: options.nsx?.proxy,
+    metrics,
     // An operation of an upgrade run ended: the broker's run moves on, so read it back now.
     onFinished: (op) => {
       if (op.taskId !== null) taskService.poke();
     },
+    wake: () => wakeTrackers(),
+    deadlines: {
+      brokerUnreachableMs: options.brokerUnreachableMs,
+      pollingMs: options.pollingDeadlineMs,
+    },
   });
-  const clusterService = new ClusterService({
+  const tracker = new OperationTracker({
     db,
     pubsub,
+    broker,
+    operations,
+    director: options.director,
+    leaseMs,
+    poll: options.poll ?? { initialMs: 250, maxMs: 5_000 },
+    concurrency: options.concurrency ?? 50,
+    logger,
+    metrics,
+  });
+  wakeTrackers = () => {
+    tracker.wake();
+    void tracker.announce().catch(() => undefined);
+  };
+  const queries = new ClusterQueries({ db, plans: options.plans, observer });
+  const clusterService = new ClusterService({
+    db,
     plans: options.plans,
     broker,
-    holder,
-    leaseMs,
-    wake: () => {
-      tracker.wake();
-      void tracker.announce().catch(() => undefined);
-    },
+    operations,
+    catalog: new BrokerCatalog(broker),
+    audit,
+    queries,
     clusterTokens: (userName, password) => clusterTokens(options.uaa, userName, password),
     nsx: options.nsx?.proxy,
     logger,
@@ -173,6 +198,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     db,
     pubsub,
     clusterService,
+    operations,
+    audit,
     broker,
     logger,
     holder,
@@ -180,17 +207,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...options.upgradeRuns,
   });
   const services: Services = {
-    clusters: clusterService,
+    clusters: queries,
+    changes: clusterService,
     feed: new ClusterFeed({ db, pubsub, tasks: taskService }),
-    operations: new OperationService({ db, tracker, clusterService }),
-    networkProfiles: new NetworkProfileService(db, clusterService, options.nsx?.topology),
+    operations: new OperationService({ db, operations, tracker, audit }),
+    networkProfiles: new NetworkProfileService(db, audit, options.nsx?.topology),
     tasks: taskService,
     pubsub,
     director: options.director,
-    auditEvents: (caller: Caller, limit: number) => {
-      access.requireAnyPksScope(caller);
-      return audit.list(db, { ...(access.readsAll(caller) ? {} : { actor: caller.name }), limit });
-    },
+    auditEvents: (caller: Caller, limit: number) => audit.list(caller, limit),
   };
 
   const schema = await buildApiSchema();
@@ -272,7 +297,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
             document: request.document,
             operation: request.operation,
             variables: request.request.variables,
-            visibleClusters: () => clusterService.countVisible(caller),
+            visibleClusters: () => queries.countVisible(caller),
           });
           // Apollo answers an error thrown here with 500 unless told otherwise; this is the caller's query.
           if (refusal !== undefined) {
@@ -378,7 +403,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
             document,
             operation,
             variables: payload.variables ?? undefined,
-            visibleClusters: () => clusterService.countVisible(caller),
+            visibleClusters: () => queries.countVisible(caller),
           });
           if (refusal !== undefined) return [refusal];
         }

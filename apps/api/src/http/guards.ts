@@ -15,7 +15,9 @@ import type {
 import { InputError, describeInputError, errorExtensionsOf, type Plan } from '@openpks/domain';
 import { graphql } from '../graphql/graphqlRealm.js';
 import { MAX_EVENTS_LIMIT } from '../graphql/resolvers.js';
-import { MAX_CLUSTER_PAGE } from '../services/clusterService.js';
+import { ConditionType } from '../clusters/conditions.js';
+import { MAX_CLUSTER_PAGE } from '../services/clusterQueries.js';
+import { MAX_LISTED_OPERATIONS } from '../services/operationService.js';
 import { MAX_LISTED_TASKS } from '../services/taskService.js';
 
 const {
@@ -180,7 +182,16 @@ export function fieldPrices(plans: readonly Plan[]): Readonly<Record<string, Fie
       call: { cost: EXTERNAL_CALL_COST, to: 'Director' },
       list: { by: 'bound', size: vms, why: 'VMs of the largest plan' },
     },
+    'Cluster.conditions': {
+      list: { by: 'bound', size: Object.keys(ConditionType).length, why: 'the condition types' },
+    },
+    'ClusterStatus.instances': { list: { by: 'bound', size: vms, why: 'VMs of the largest plan' } },
+    // At most one group per VM (masters and workers, in practice).
+    'ClusterStatus.instanceGroups': { list: { by: 'bound', size: vms, why: 'VMs of the largest plan' } },
     'Query.auditEvents': { list: events },
+    'Query.clusterOperations': {
+      list: { by: 'argument', argument: 'limit', min: 1, max: MAX_LISTED_OPERATIONS },
+    },
     'Query.plans': { list: { by: 'bound', size: plans.length, why: 'configured plans' } },
     // No bound in the store: priced as the largest page the API serves of anything.
     'Query.networkProfiles': { list: { by: 'bound', size: MAX_CLUSTER_PAGE, why: 'unbounded: one page' } },

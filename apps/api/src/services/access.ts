@@ -55,6 +55,14 @@ export const access = {
     this.requireChange(caller);
     if (!this.changesAll(caller) && cluster.owner !== caller.name) throw clusterNotFound(cluster.name);
   },
+  /** Reading everything (operations across clusters): admin or admin.read. */
+  requireReadAll(caller: Caller): void {
+    if (!this.readsAll(caller)) {
+      throw new ForbiddenError(
+        `requires the scope ${PksScope.CLUSTERS_ADMIN} or ${PksScope.CLUSTERS_ADMIN_READ}`,
+      );
+    }
+  },
   requireAdmin(caller: Caller): void {
     if (!this.changesAll(caller)) throw new ForbiddenError(`requires the scope ${PksScope.CLUSTERS_ADMIN}`);
   },

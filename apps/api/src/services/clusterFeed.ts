@@ -1,6 +1,7 @@
 import type { Database, PubSub } from '@openpks/db';
 import { InputError, LastAction, LastActionState } from '@openpks/domain';
-import { clusters, type ClusterRecord } from '../store/records.js';
+import { clusterEventStore } from '../store/clusterEventStore.js';
+import { clusterStore, type ClusterRecord } from '../store/clusterStore.js';
 import { access, type Caller } from './access.js';
 import {
   CLUSTER_EVENTS_CHANNEL,
@@ -173,21 +174,17 @@ export class ClusterFeed {
   ): Promise<bigint> {
     const { db } = this.#o;
     const owner = access.readsAll(caller) ? undefined : caller.name;
-    const head = BigInt(
-      (await db.query<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM api.cluster_events`))
-        .rows[0]!.id,
-    );
+    const head = await clusterEventStore.head(db);
     if (resumeFrom !== undefined && resumeFrom <= head) {
-      const { rows } = await db.query<{ id: string; event: ClusterEventMessage }>(
-        // Ordered by the column, not the text alias of the same name (which would put 10 before 9).
-        `SELECT e.id::text AS id, e.event FROM api.cluster_events e
-         WHERE e.id > $1 AND e.id <= $2 AND ($3::text IS NULL OR e.event->>'owner' = $3)
-         ORDER BY e.id LIMIT $4`,
-        [resumeFrom.toString(), head.toString(), owner ?? null, MAX_FEED_REPLAY + 1],
-      );
-      if (rows.length <= MAX_FEED_REPLAY) {
-        for (const row of rows) {
-          if (access.canSee(caller, row.event.owner)) push(await this.#itemOf({ ...row.event, id: row.id }));
+      const events = await clusterEventStore.between(db, {
+        after: resumeFrom,
+        head,
+        owner,
+        limit: MAX_FEED_REPLAY + 1,
+      });
+      if (events.length <= MAX_FEED_REPLAY) {
+        for (const event of events) {
+          if (access.canSee(caller, event.owner)) push(await this.#itemOf(event));
         }
         await this.#tasks(caller, head, push);
         push({ type: ClusterFeedEventType.SYNCED, cursor: feedCursor(head) });
@@ -195,7 +192,7 @@ export class ClusterFeed {
       }
     }
     if (resumeFrom !== undefined) push({ type: ClusterFeedEventType.RESYNC, cursor: feedCursor(head) });
-    for (const cluster of await clusters.live(db, owner)) {
+    for (const cluster of await clusterStore.live(db, owner)) {
       push({
         type: ClusterFeedEventType.ADDED,
         cursor: feedCursor(head),
@@ -240,7 +237,7 @@ export class ClusterFeed {
     const key = `${uuid}/${eventId}`;
     let read = this.#reads.get(key);
     if (read === undefined) {
-      read = clusters.byUuid(this.#o.db, uuid);
+      read = clusterStore.byUuid(this.#o.db, uuid);
       if (this.#reads.size >= CLUSTER_READS_KEPT) this.#reads.delete(this.#reads.keys().next().value!);
       this.#reads.set(key, read);
       read.catch(() => this.#reads.delete(key));

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, PubSub } from '@openpks/db';
+import type { Database } from '@openpks/db';
 import type { Logger } from '@openpks/role';
 import {
   ConflictError,
   InputError,
   LastAction,
   LastActionState,
-  NotFoundError,
   collectInputErrors,
   invariant,
-  isPksError,
   throwInputErrors,
   validateClusterName,
   validateHostname,
@@ -22,30 +20,18 @@ import {
   type NsxProxy,
   type NsxtNetworkDetails,
 } from '@openpks/nsx';
-import { domainErrorOf, type OsbClient, type OsbCatalog } from '../broker/osbClient.js';
+import { domainErrorOf, type OsbClient } from '../broker/osbClient.js';
+import type { ClusterSpecChange } from '../clusters/spec.js';
+import { K8S_VERSION, PKS_VERSION } from '../clusters/versions.js';
+import { OperationKind, type OperationRecord } from '../operations/operationStore.js';
+import type { Operations } from '../operations/operations.js';
 import { clusterNetworks, type ClusterNetworkRecord } from '../store/clusterNetworks.js';
-import {
-  audit,
-  clusters,
-  networkProfiles,
-  OperationKind,
-  operations,
-  type ClusterRecord,
-} from '../store/records.js';
+import { clusterStore, type ClusterRecord } from '../store/clusterStore.js';
+import { networkProfileStore } from '../store/networkProfileStore.js';
 import { access, clusterNotFound, type Caller } from './access.js';
-import {
-  ClusterEventKind,
-  recordClusterEvent,
-  recentClusterEvents,
-  recentClusterEventsOf,
-  type ClusterEventMessage,
-} from './events.js';
-
-/** What PKS reports as its own and Kubernetes' version (PKS 1.6.0 ships Kubernetes 1.15.5). */
-export const PKS_VERSION = '1.6.0-openpks';
-export const K8S_VERSION = '1.15.5';
-/** The largest page of `clustersConnection` (a bigger one is refused, never silently cut). */
-export const MAX_CLUSTER_PAGE = 500;
+import type { Audit } from './audit.js';
+import type { BrokerCatalog } from './brokerCatalog.js';
+import type { ClusterQueries } from './clusterQueries.js';
 
 const DRAIN_KEYS = [
   'kubeletDrainTimeout',
@@ -73,121 +59,34 @@ export interface UpdateClusterInput {
 
 export interface ClusterServiceOptions {
   db: Database;
-  pubsub: PubSub;
   plans: readonly Plan[];
   broker: OsbClient;
-  /** This replica's name, the holder of the leases it takes. */
-  holder: string;
-  leaseMs: number;
-  /** Tells the tracker an operation was handed to the broker (so it starts following it at once). */
-  wake: () => void;
+  /** Every operation is recorded, sent and ended through its owner. */
+  operations: Operations;
+  catalog: BrokerCatalog;
+  audit: Audit;
+  queries: ClusterQueries;
   /** A password grant at UAA for `pks_cluster_client`: the user's id and refresh tokens for a kubeconfig. */
   clusterTokens: (userName: string, password: string) => Promise<{ idToken: string; refreshToken: string }>;
   /** The NSX-T proxy step; without it clusters get no NSX objects (a deployment without NSX-T). */
   nsx?: NsxProxy | undefined;
-  /** Where failures that must not change a request's outcome are reported (a cleanup, the audit trail). */
+  /** Where failures that must not change a request's outcome are reported (a cleanup). */
   logger: Pick<Logger, 'warn' | 'error'>;
 }
 
-/** Validation, authorisation and decisions for clusters: every change goes to the broker over OSB. */
+/**
+ * The changes to clusters: validation, authorisation and the decision, then an operation (through its
+ * owner) that carries the change to the broker over OSB. Each change is audited.
+ */
 export class ClusterService {
   readonly #o: ClusterServiceOptions;
-  #catalog: Promise<OsbCatalog> | undefined;
 
   constructor(options: ClusterServiceOptions) {
     this.#o = options;
   }
 
-  plans(caller: Caller): Plan[] {
-    access.requireAnyPksScope(caller);
-    return this.#o.plans.filter((p) => p.active);
-  }
-
-  plan(caller: Caller, name: string): Plan {
-    const plan = this.plans(caller).find((p) => p.name === name);
-    if (plan === undefined) throw new NotFoundError(`Plan ${name} not found`);
-    return plan;
-  }
-
-  async list(caller: Caller): Promise<ClusterRecord[]> {
-    access.requireAnyPksScope(caller);
-    return clusters.live(this.#o.db, access.readsAll(caller) ? undefined : caller.name);
-  }
-
-  /**
-   * How many clusters `list` would return the caller, in one COUNT: the query cost limit prices lists of
-   * clusters by it. A caller without a PKS scope sees none (`list` refuses them).
-   */
-  async countVisible(caller: Caller): Promise<number> {
-    if (!access.hasAnyPksScope(caller)) return 0;
-    return clusters.count(this.#o.db, access.readsAll(caller) ? undefined : caller.name);
-  }
-
-  /**
-   * One page of the caller's clusters in name order (a cursor connection): `first` up to
-   * MAX_CLUSTER_PAGE, after the cluster named `after`, with the total the caller may see.
-   */
-  async page(
-    caller: Caller,
-    options: { first: number; after?: string | undefined },
-  ): Promise<{ clusters: ClusterRecord[]; hasNextPage: boolean; totalCount: number }> {
-    access.requireAnyPksScope(caller);
-    const { first } = options;
-    if (!Number.isInteger(first) || first < 0 || first > MAX_CLUSTER_PAGE) {
-      throw new InputError('first', `${first} is not allowed`, { allowed: `0 to ${MAX_CLUSTER_PAGE}` });
-    }
-    const owner = access.readsAll(caller) ? undefined : caller.name;
-    // One row more than asked says whether another page follows, without a second query.
-    const [rows, totalCount] = await Promise.all([
-      clusters.page(this.#o.db, { owner, after: options.after, limit: first + 1 }),
-      clusters.count(this.#o.db, owner),
-    ]);
-    return { clusters: rows.slice(0, first), hasNextPage: rows.length > first, totalCount };
-  }
-
-  /** Several clusters by name in one query; those the caller may not see are left out (not found). */
-  async getMany(caller: Caller, names: readonly string[]): Promise<Map<string, ClusterRecord>> {
-    access.requireAnyPksScope(caller);
-    const found = await clusters.byNames(this.#o.db, names);
-    return new Map(found.filter((c) => access.canSee(caller, c.owner)).map((c) => [c.name, c]));
-  }
-
-  /** The recent events of several clusters the caller was already allowed to read, in one query. */
-  eventsOf(clusterUuids: readonly string[], limit = 50): Promise<Map<string, ClusterEventMessage[]>> {
-    return recentClusterEventsOf(this.#o.db, clusterUuids, limit);
-  }
-
-  /** The NSX-T networking of several clusters the caller was already allowed to read, in one query. */
-  async networksOf(clusterUuids: readonly string[]): Promise<Map<string, ClusterNetworkRecord>> {
-    const found = await clusterNetworks.many(this.#o.db, clusterUuids);
-    return new Map(found.map((n) => [n.clusterUuid, n]));
-  }
-
-  async get(caller: Caller, name: string): Promise<ClusterRecord> {
-    access.requireAnyPksScope(caller);
-    const cluster = await clusters.byName(this.#o.db, name);
-    if (cluster === undefined || !access.canSee(caller, cluster.owner)) throw clusterNotFound(name);
-    return cluster;
-  }
-
-  /**
-   * What a `clusterEvents` subscriber may see. Another's cluster is not found, as everywhere; a name not
-   * in use yet may be watched (subscribe, then create), and every event is still checked against its owner.
-   */
-  async watch(caller: Caller, name: string): Promise<(event: ClusterEventMessage) => boolean> {
-    access.requireAnyPksScope(caller);
-    validateClusterName(name, 'name');
-    const cluster = await clusters.byName(this.#o.db, name);
-    if (cluster !== undefined && !access.canSee(caller, cluster.owner)) throw clusterNotFound(name);
-    return (event) => event.clusterName === name && access.canSee(caller, event.owner);
-  }
-
-  events(cluster: ClusterRecord, limit = 50): Promise<ClusterEventMessage[]> {
-    return recentClusterEvents(this.#o.db, cluster.uuid, limit);
-  }
-
   create(caller: Caller, input: CreateClusterInput): Promise<ClusterRecord> {
-    return this.audited(caller, 'createCluster', input.name, { ...input }, async () => {
+    return this.#o.audit.audited(caller, 'createCluster', input.name, { ...input }, async () => {
       access.requireChange(caller);
       // Every field is checked before anything is refused, so one answer names all that is wrong.
       const bad: InputError[] = [];
@@ -208,7 +107,7 @@ export class ClusterService {
         'every createCluster check that passed gave a value',
       );
       const uuid = randomUUID();
-      const { serviceId, planId } = await this.#ids(plan.name);
+      const { serviceId, planId } = await this.#o.catalog.ids(plan.name);
       const profileParameters = (profile?.parameters ?? {}) as NetworkProfileParameters;
       // The NSX proxy step comes before the broker: the manifest needs the node network it allocates.
       // A failure here has already rolled back what it took, and nothing is recorded.
@@ -230,49 +129,34 @@ export class ClusterService {
           ...(network ? { nsxt_network_details: network } : {}),
         },
       };
-      const record = {
-        uuid,
-        name,
-        owner: caller.name,
-        planName: plan.name,
-        masterHost,
-        masterPort: 8443,
-        masterIps: [],
-        workerInstances: workers,
-        networkProfileName: profile?.name ?? null,
-        drain: null,
-        k8sVersion: K8S_VERSION,
-        pksVersion: PKS_VERSION,
-        lastAction: LastAction.CREATE,
-        lastActionState: LastActionState.IN_PROGRESS,
-        lastActionDescription: 'Creating cluster',
-      } as const;
       const opId = randomUUID();
-      await this.#o.db
-        .transaction(async (tx) => {
-          await clusters.insert(tx, { ...record, masterIps: [] });
-          await operations.insert(
-            tx,
-            {
-              id: opId,
-              clusterUuid: uuid,
-              kind: OperationKind.CREATE,
-              request: { serviceId, planId, body },
-              originatingUser: caller.name,
-              taskId: null,
+      await this.#o.operations
+        .requestCreate(
+          {
+            uuid,
+            name,
+            owner: caller.name,
+            spec: {
+              planName: plan.name,
+              masterHost,
+              masterPort: 8443,
+              workerInstances: workers,
+              networkProfileName: profile?.name ?? null,
+              drain: null,
+              pksVersion: PKS_VERSION,
+              kubernetesVersion: K8S_VERSION,
             },
-            this.#o.holder,
-            this.#o.leaseMs,
-          );
-          await this.#stateEvent(tx, { ...record, masterIps: [] }, 'Creating cluster', { created: true });
-          if (network !== undefined) {
-            await clusterNetworks.put(tx, {
-              clusterUuid: uuid,
-              profileParameters: profileParameters as Record<string, unknown>,
-              details: network as unknown as Record<string, unknown>,
-            });
-          }
-        })
+          },
+          { id: opId, request: { serviceId, planId, body }, user: caller.name },
+          network === undefined
+            ? undefined
+            : (tx) =>
+                clusterNetworks.put(tx, {
+                  clusterUuid: uuid,
+                  profileParameters: profileParameters as Record<string, unknown>,
+                  details: network as unknown as Record<string, unknown>,
+                }),
+        )
         .catch(async (error: unknown) => {
           // Not recorded (a name taken meanwhile, or a database failure): give the NSX objects back.
           if (network !== undefined) {
@@ -285,13 +169,15 @@ export class ClusterService {
                 ),
               );
           }
-          if ((error as { code?: string }).code === '23505') {
-            throw new ConflictError(`Cluster ${name} already exists`, { details: { field: 'name' } });
-          }
           throw error;
         });
-      await this.#send(opId, uuid, () => this.#o.broker.provision(uuid, body, caller.name)).catch(
-        async (error: unknown) => {
+      await this.#o.operations
+        .send(
+          { id: opId, clusterUuid: uuid },
+          () => this.#o.broker.provision(uuid, body, caller.name),
+          domainErrorOf,
+        )
+        .catch(async (error: unknown) => {
           // The broker refused outright (the cluster is recorded as failed): its NSX objects go back now;
           // if that fails too, the row stays and deleting the cluster releases them.
           if (network !== undefined) {
@@ -308,9 +194,8 @@ export class ClusterService {
             if (released) await clusterNetworks.remove(this.#o.db, uuid);
           }
           throw error;
-        },
-      );
-      return (await clusters.byUuid(this.#o.db, uuid))!;
+        });
+      return (await clusterStore.byUuid(this.#o.db, uuid))!;
     });
   }
 
@@ -320,11 +205,11 @@ export class ClusterService {
     input: UpdateClusterInput,
     action = 'updateCluster',
   ): Promise<ClusterRecord> {
-    return this.audited(caller, action, name, { ...input }, async () => {
+    return this.#o.audit.audited(caller, action, name, { ...input }, async () => {
       const cluster = await this.#changeable(caller, name);
       const plan = this.#activePlan(cluster.planName, 'planName');
       const changes: Record<string, unknown> = {};
-      const patch: Parameters<typeof clusters.update>[2] = {};
+      const spec: ClusterSpecChange = {};
       // Every given field is checked before anything changes (NSX included), and all bad ones reported.
       const bad: InputError[] = [];
       const workers =
@@ -335,8 +220,8 @@ export class ClusterService {
       const drain = input.drain ? collectInputErrors(bad, () => validateDrain(input.drain!)) : undefined;
       throwInputErrors(bad);
       if (workers !== undefined) {
-        patch.workerInstances = workers;
-        changes.kubernetes_worker_instances = patch.workerInstances;
+        spec.workerInstances = workers;
+        changes.kubernetes_worker_instances = workers;
       }
       let network: ClusterNetworkRecord | undefined;
       if (profile !== undefined) {
@@ -349,15 +234,15 @@ export class ClusterService {
           );
           network = { ...network, details: details as unknown as Record<string, unknown> };
         }
-        patch.networkProfileName = profile.name;
+        spec.networkProfileName = profile.name;
         changes.network_profile_name = profile.name;
         changes.nsxt_network_profile = JSON.stringify({ ...profile, parameters: network.profileParameters });
         if (network.details !== null) changes.nsxt_network_details = network.details;
       }
       if (drain !== undefined) {
-        patch.drain = { ...(cluster.drain ?? {}), ...drain };
+        spec.drain = { ...(cluster.drain ?? {}), ...drain };
         changes.kubernetes_setting_cluster_details = Object.fromEntries(
-          Object.entries(patch.drain).map(([k, v]) => [snake(k), v]),
+          Object.entries(spec.drain).map(([k, v]) => [snake(k), v]),
         );
       }
       if (Object.keys(changes).length === 0) {
@@ -370,20 +255,11 @@ export class ClusterService {
         caller.name,
         cluster,
         OperationKind.UPDATE,
-        LastAction.UPDATE,
-        'Updating cluster',
         changes,
-        patch,
-        null,
+        spec,
         network && ((tx) => clusterNetworks.put(tx, network)),
       );
     });
-  }
-
-  /** The cluster's NSX-T networking: the profile parameters it runs with and what the proxy step allocated. */
-  async network(caller: Caller, name: string): Promise<ClusterNetworkRecord | undefined> {
-    const cluster = await this.get(caller, name);
-    return clusterNetworks.get(this.#o.db, cluster.uuid);
   }
 
   /**
@@ -403,7 +279,7 @@ export class ClusterService {
     }
     const recorded = await clusterNetworks.get(this.#o.db, cluster.uuid);
     const current = (recorded?.profileParameters ??
-      (await networkProfiles.byName(this.#o.db, cluster.networkProfileName))?.parameters ??
+      (await networkProfileStore.byName(this.#o.db, cluster.networkProfileName))?.parameters ??
       {}) as NetworkProfileParameters;
     const next = profile.parameters as NetworkProfileParameters;
     const conflicts = networkProfileUpdateConflicts(current, next);
@@ -426,16 +302,17 @@ export class ClusterService {
   }
 
   upgrade(caller: Caller, name: string): Promise<ClusterRecord> {
-    return this.audited(caller, 'upgradeCluster', name, {}, async () => {
+    return this.#o.audit.audited(caller, 'upgradeCluster', name, {}, async () => {
       const cluster = await this.#changeable(caller, name);
       return this.#change(
         caller.name,
         cluster,
         OperationKind.UPGRADE,
-        LastAction.UPGRADE,
-        'Upgrading cluster',
         {},
-        {},
+        {
+          pksVersion: PKS_VERSION,
+          kubernetesVersion: K8S_VERSION,
+        },
       );
     });
   }
@@ -456,92 +333,60 @@ export class ClusterService {
     taskId: string,
     brokerOperationId: string,
   ): Promise<boolean> {
-    const cluster = await clusters.byUuid(this.#o.db, uuid);
+    const cluster = await clusterStore.byUuid(this.#o.db, uuid);
     if (cluster === undefined || cluster.deletedAt !== null) return false;
-    const { serviceId, planId } = await this.#ids(cluster.planName);
-    const opId = randomUUID();
-    const adopted = await this.#begin(
-      cluster,
-      opId,
-      OperationKind.UPGRADE,
-      { serviceId, planId, body: {} },
-      runOwner,
-      taskId,
-      async (tx) => {
-        const description = 'Upgrading cluster';
-        await clusters.update(tx, cluster.uuid, {
-          lastAction: LastAction.UPGRADE,
-          lastActionState: LastActionState.IN_PROGRESS,
-          lastActionDescription: description,
-        });
-        await this.#stateEvent(
-          tx,
-          {
-            ...cluster,
-            lastAction: LastAction.UPGRADE,
-            lastActionState: LastActionState.IN_PROGRESS,
-            lastActionDescription: description,
-          },
-          description,
-        );
-      },
-    ).then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof ConflictError) return false;
-        throw error;
-      },
-    );
-    if (!adopted) return false;
-    // Already sent (by the broker's run): straight to polling, with ODB's operation data to poll with.
-    await this.#o.db.query(
-      `UPDATE api.operations SET phase = 'polling', broker_operation = $2, holder = NULL, lease_expires_at = NULL,
-         updated_at = now() WHERE id = $1 AND phase = 'requested'`,
-      [opId, JSON.stringify({ BoshContextID: brokerOperationId, OperationType: 'upgrade' })],
-    );
-    this.#o.wake();
-    return true;
-  }
-
-  delete(caller: Caller, name: string): Promise<ClusterRecord> {
-    return this.audited(caller, 'deleteCluster', name, {}, async () => {
-      const cluster = await this.#changeable(caller, name, true);
-      const { serviceId, planId } = await this.#ids(cluster.planName);
-      const opId = randomUUID();
-      const next = {
-        ...cluster,
-        lastAction: LastAction.DELETE,
-        lastActionState: LastActionState.IN_PROGRESS,
-        lastActionDescription: 'Instance deletion in progress',
-      };
-      await this.#begin(
+    const { serviceId, planId } = await this.#o.catalog.ids(cluster.planName);
+    return this.#o.operations
+      .request(
         cluster,
-        opId,
-        OperationKind.DELETE,
-        { serviceId, planId, body: {} },
-        caller.name,
-        null,
-        async (tx) => {
-          await clusters.update(tx, cluster.uuid, {
-            lastAction: next.lastAction,
-            lastActionState: next.lastActionState,
-            lastActionDescription: next.lastActionDescription,
-          });
-          await this.#stateEvent(tx, next, next.lastActionDescription);
+        {
+          id: randomUUID(),
+          kind: OperationKind.UPGRADE,
+          request: { serviceId, planId, body: {} },
+          user: runOwner,
+          taskId,
+          specChange: { pksVersion: PKS_VERSION, kubernetesVersion: K8S_VERSION },
+        },
+        // Already sent (by the broker's run): straight to polling, with ODB's operation data to poll with.
+        { sentAs: JSON.stringify({ BoshContextID: brokerOperationId, OperationType: 'upgrade' }) },
+      )
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ConflictError) return false;
+          throw error;
         },
       );
-      await this.#send(opId, cluster.uuid, () =>
-        this.#o.broker.deprovision(cluster.uuid, serviceId, planId, caller.name),
+  }
+
+  /**
+   * Deletes a cluster and every VM and disk of it. A cluster whose last change failed can always be
+   * deleted: only an operation still in progress stands in the way.
+   */
+  delete(caller: Caller, name: string): Promise<ClusterRecord> {
+    return this.#o.audit.audited(caller, 'deleteCluster', name, {}, async () => {
+      const cluster = await this.#changeable(caller, name, true);
+      const { serviceId, planId } = await this.#o.catalog.ids(cluster.planName);
+      const op = await this.#o.operations.request(cluster, {
+        id: randomUUID(),
+        kind: OperationKind.DELETE,
+        request: { serviceId, planId, body: {} },
+        user: caller.name,
+      });
+      await this.#o.operations.send(
+        op,
+        () => this.#o.broker.deprovision(cluster.uuid, serviceId, planId, caller.name),
+        domainErrorOf,
       );
-      return (await clusters.byUuid(this.#o.db, cluster.uuid))!;
+      return (await clusterStore.byUuid(this.#o.db, cluster.uuid))!;
     });
   }
 
   /** A kubeconfig through an OSB binding: admins for any cluster, managers for their own. */
   credentials(caller: Caller, name: string, password: string | undefined): Promise<Record<string, unknown>> {
-    return this.audited(caller, 'clusterCredentials', name, {}, async () => {
+    return this.#o.audit.audited(caller, 'clusterCredentials', name, {}, async () => {
       access.requireChange(caller);
-      const cluster = await this.get(caller, name);
+      const cluster = await this.#o.queries.get(caller, name);
       access.requireChangeOf(caller, cluster);
       if (cluster.lastActionState !== LastActionState.SUCCEEDED && cluster.lastAction === LastAction.CREATE) {
         throw new ConflictError(
@@ -552,7 +397,7 @@ export class ClusterService {
         throw new InputError('password', "is required: UAA issues the kubeconfig's OIDC tokens with it");
       }
       const tokens = await this.#o.clusterTokens(caller.name, password);
-      const { serviceId, planId } = await this.#ids(cluster.planName);
+      const { serviceId, planId } = await this.#o.catalog.ids(cluster.planName);
       return this.#o.broker
         .bind(
           cluster.uuid,
@@ -576,18 +421,19 @@ export class ClusterService {
     });
   }
 
+  /**
+   * An update or upgrade: the OSB request (what changes, and the platform's view before it), recorded with
+   * the spec change it carries, then sent.
+   */
   async #change(
     user: string,
     cluster: ClusterRecord,
-    kind: OperationKind,
-    action: LastAction,
-    description: string,
+    kind: typeof OperationKind.UPDATE | typeof OperationKind.UPGRADE,
     changes: Record<string, unknown>,
-    patch: Parameters<typeof clusters.update>[2],
-    taskId: string | null = null,
+    specChange: ClusterSpecChange,
     more?: (tx: Parameters<Parameters<Database['transaction']>[0]>[0]) => Promise<void>,
   ): Promise<ClusterRecord> {
-    const { serviceId, planId } = await this.#ids(cluster.planName);
+    const { serviceId, planId } = await this.#o.catalog.ids(cluster.planName);
     const body = {
       service_id: serviceId,
       plan_id: planId,
@@ -596,153 +442,24 @@ export class ClusterService {
       previous_values: { plan_id: planId },
       ...(kind === OperationKind.UPGRADE ? { maintenance_info: { version: PKS_VERSION } } : {}),
     };
-    const opId = randomUUID();
-    await this.#begin(cluster, opId, kind, { serviceId, planId, body }, user, taskId, async (tx) => {
-      const next = {
-        ...cluster,
-        lastAction: action,
-        lastActionState: LastActionState.IN_PROGRESS,
-        lastActionDescription: description,
-      };
-      await clusters.update(tx, cluster.uuid, {
-        ...patch,
-        lastAction: action,
-        lastActionState: LastActionState.IN_PROGRESS,
-        lastActionDescription: description,
-      });
-      await this.#stateEvent(tx, next, description);
-      await more?.(tx);
-    });
-    await this.#send(opId, cluster.uuid, () => this.#o.broker.update(cluster.uuid, body, user));
-    return (await clusters.byUuid(this.#o.db, cluster.uuid))!;
-  }
-
-  /** Records the operation (leased by us while we send it) unless one is already in flight: CONFLICT. */
-  async #begin(
-    cluster: ClusterRecord,
-    opId: string,
-    kind: OperationKind,
-    request: { serviceId: string; planId: string; body: Record<string, unknown> },
-    user: string,
-    taskId: string | null,
-    more: (tx: Parameters<Parameters<Database['transaction']>[0]>[0]) => Promise<void>,
-  ): Promise<void> {
-    await this.#o.db
-      .transaction(async (tx) => {
-        const locked = await clusters.byName(tx, cluster.name, true);
-        if (locked === undefined) throw clusterNotFound(cluster.name);
-        if (await operations.activeFor(tx, cluster.uuid)) throw inFlight(cluster.name);
-        await operations.insert(
-          tx,
-          { id: opId, clusterUuid: cluster.uuid, kind, request, originatingUser: user, taskId },
-          this.#o.holder,
-          this.#o.leaseMs,
-        );
-        await more(tx);
-      })
-      .catch((error: unknown) => {
-        if ((error as { code?: string }).code === '23505') throw inFlight(cluster.name);
-        throw error;
-      });
-  }
-
-  /**
-   * Sends the OSB request of an operation we hold. Accepted: the tracker takes over. Refused: the
-   * operation and the cluster's last action fail with the broker's reason, and the user hears why.
-   */
-  async #send(
-    opId: string,
-    clusterUuid: string,
-    request: () => Promise<{ status: number; operation: string | undefined }>,
-  ): Promise<void> {
-    // Our lease must outlive the call (a slow broker can take a minute), or another replica would claim
-    // the operation and send it a second time while this one is still waiting for the answer.
-    const heartbeat = setInterval(() => {
-      operations
-        .renewLease(this.#o.db, opId, this.#o.holder, this.#o.leaseMs)
-        .catch((error: unknown) =>
-          this.#o.logger.warn({ err: error, operation: opId }, 'renewing a lease failed'),
-        );
-    }, this.#o.leaseMs / 3);
-    heartbeat.unref();
-    try {
-      await this.#sendHeld(opId, clusterUuid, request);
-    } finally {
-      clearInterval(heartbeat);
-    }
-  }
-
-  async #sendHeld(
-    opId: string,
-    clusterUuid: string,
-    request: () => Promise<{ status: number; operation: string | undefined }>,
-  ): Promise<void> {
-    try {
-      const answer = await request();
-      await this.#o.db.query(
-        `UPDATE api.operations SET phase = 'polling', broker_operation = $2, holder = NULL, lease_expires_at = NULL,
-           updated_at = now() WHERE id = $1 AND phase = 'requested' AND holder = $3`,
-        [opId, answer.operation ?? null, this.#o.holder],
-      );
-      this.#o.wake();
-    } catch (error) {
-      const domain = domainErrorOf(error);
-      if (isPksError(domain) && domain.code !== 'INTERNAL') {
-        await this.#o.db.transaction(async (tx) => {
-          await tx.query(
-            `UPDATE api.operations SET phase = 'done', state = 'failed', description = $2, holder = NULL,
-               finished_at = now(), updated_at = now() WHERE id = $1`,
-            [opId, domain.message],
-          );
-          const cluster = (await clusters.byUuid(tx, clusterUuid))!;
-          const failed = {
-            ...cluster,
-            lastActionState: LastActionState.FAILED,
-            lastActionDescription: domain.message,
-          };
-          await clusters.update(tx, clusterUuid, {
-            lastActionState: failed.lastActionState,
-            lastActionDescription: failed.lastActionDescription,
-          });
-          await this.#stateEvent(tx, failed, domain.message);
-        });
-        throw domain;
-      }
-      // The broker was unreachable or broke: the operation stays requested and the tracker re-sends it.
-      await this.#o.db.query(
-        `UPDATE api.operations SET holder = NULL, lease_expires_at = NULL WHERE id = $1 AND holder = $2`,
-        [opId, this.#o.holder],
-      );
-      this.#o.wake();
-    }
-  }
-
-  #stateEvent(
-    tx: Parameters<Parameters<Database['transaction']>[0]>[0],
-    cluster: Omit<ClusterRecord, 'createdAt' | 'updatedAt' | 'deletedAt'>,
-    description: string,
-    { created = false }: { created?: boolean } = {},
-  ) {
-    return recordClusterEvent(tx, this.#o.pubsub, {
-      ...(created ? { created } : {}),
-      clusterUuid: cluster.uuid,
-      clusterName: cluster.name,
-      owner: cluster.owner,
-      kind: ClusterEventKind.STATE,
-      at: new Date().toISOString(),
-      lastAction: cluster.lastAction,
-      lastActionState: cluster.lastActionState,
-      description,
-    });
+    const op: OperationRecord = await this.#o.operations.request(
+      cluster,
+      { id: randomUUID(), kind, request: { serviceId, planId, body }, user, specChange },
+      more ? { more } : {},
+    );
+    await this.#o.operations.send(op, () => this.#o.broker.update(cluster.uuid, body, user), domainErrorOf);
+    return (await clusterStore.byUuid(this.#o.db, cluster.uuid))!;
   }
 
   async #changeable(caller: Caller, name: string, deleting = false): Promise<ClusterRecord> {
     access.requireChange(caller);
     validateClusterName(name, 'name');
-    const cluster = await clusters.byName(this.#o.db, name);
+    const cluster = await clusterStore.byName(this.#o.db, name);
     if (cluster === undefined || !access.canSee(caller, cluster.owner)) throw clusterNotFound(name);
     access.requireChangeOf(caller, cluster);
-    if (cluster.lastActionState === LastActionState.IN_PROGRESS) throw inFlight(name);
+    if (cluster.lastActionState === LastActionState.IN_PROGRESS) {
+      throw new ConflictError(`Cluster ${name} has an operation in progress; wait for it to finish`);
+    }
     // A failed create has nothing to update; it can only be deleted (and its name reused).
     if (
       !deleting &&
@@ -779,70 +496,11 @@ export class ClusterService {
   /** The named network profile; one that does not exist joins `bad` (undefined when none is named). */
   async #collectProfile(bad: InputError[], name: string | null | undefined) {
     if (name === undefined || name === null) return undefined;
-    const profile = await networkProfiles.byName(this.#o.db, name);
+    const profile = await networkProfileStore.byName(this.#o.db, name);
     if (profile === undefined)
       bad.push(new InputError('networkProfileName', `network profile "${name}" not found`));
     return profile;
   }
-
-  /** The broker's ids for a plan, from its catalog (the OSB way; fetched once). */
-  async #ids(planName: string): Promise<{ serviceId: string; planId: string }> {
-    this.#catalog ??= this.#o.broker.catalog();
-    let catalog: OsbCatalog;
-    try {
-      catalog = await this.#catalog;
-    } catch (error) {
-      this.#catalog = undefined;
-      throw error;
-    }
-    for (const service of catalog.services) {
-      const plan = service.plans.find((p) => p.name === planName);
-      if (plan) return { serviceId: service.id, planId: plan.id };
-    }
-    throw new InputError('planName', `the broker offers no plan "${planName}"`);
-  }
-
-  /** Runs a change and writes its audit event (who, what, parameters without secrets, outcome). */
-  async audited<T>(
-    caller: Caller,
-    action: string,
-    target: string | undefined,
-    parameters: Record<string, unknown>,
-    fn: () => Promise<T>,
-  ): Promise<T> {
-    const base = {
-      actor: caller.name,
-      clientId: caller.clientId,
-      action,
-      target: target ?? null,
-      parameters,
-    };
-    // The audit trail records the outcome; it never changes it. A change already sent to the broker
-    // must not be reported as failed because its audit row could not be written.
-    const record = (fields: Pick<Parameters<typeof audit.write>[1], 'outcome' | 'errorCode' | 'message'>) =>
-      audit
-        .write(this.#o.db, { ...base, ...fields })
-        .catch((auditError: unknown) =>
-          this.#o.logger.error(
-            { err: auditError, actor: caller.name, action, target: base.target, outcome: fields.outcome },
-            'could not write the audit event of a request',
-          ),
-        );
-    let result: T;
-    try {
-      result = await fn();
-    } catch (error) {
-      const code = isPksError(error) ? error.code : 'INTERNAL';
-      await record({ outcome: 'failed', errorCode: code, message: (error as Error).message });
-      throw error;
-    }
-    await record({ outcome: 'succeeded', errorCode: null, message: null });
-    return result;
-  }
-}
-
-function inFlight(name: string): ConflictError {
-  return new ConflictError(`Cluster ${name} has an operation in progress; wait for it to finish`);
 }
 
 function snake(key: string): string {

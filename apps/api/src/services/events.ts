@@ -1,5 +1,6 @@
 import type { PubSub, Queryable } from '@openpks/db';
 import type { LastAction, LastActionState } from '@openpks/domain';
+import { clusterEventStore } from '../store/clusterEventStore.js';
 
 /** The db channel cluster events travel on, so every replica's subscribers hear every replica's events. */
 export const CLUSTER_EVENTS_CHANNEL = 'api_cluster_events';
@@ -38,46 +39,12 @@ export interface TaskEventMessage {
   at: string;
 }
 
-/** Records an event (recent history lives in the table) and announces it once `tx` commits. */
+/** Records an event (recent history lives in the table) and announces it once `db`'s transaction commits. */
 export async function recordClusterEvent(
   db: Queryable,
   pubsub: PubSub,
   event: ClusterEventMessage,
 ): Promise<void> {
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO api.cluster_events (cluster_uuid, event) VALUES ($1, $2::jsonb) RETURNING id::text AS id`,
-    [event.clusterUuid, JSON.stringify(event)],
-  );
-  await pubsub.publish(CLUSTER_EVENTS_CHANNEL, { ...event, id: rows[0]!.id }, db);
-}
-
-export async function recentClusterEvents(
-  db: Queryable,
-  clusterUuid: string,
-  limit: number,
-): Promise<ClusterEventMessage[]> {
-  const result = await db.query<{ event: ClusterEventMessage }>(
-    `SELECT event FROM (SELECT id, event FROM api.cluster_events WHERE cluster_uuid = $1 ORDER BY id DESC LIMIT $2) e
-     ORDER BY id`,
-    [clusterUuid, limit],
-  );
-  return result.rows.map((r) => r.event);
-}
-
-/** The recent events of several clusters in one query, oldest first per cluster. */
-export async function recentClusterEventsOf(
-  db: Queryable,
-  clusterUuids: readonly string[],
-  limit: number,
-): Promise<Map<string, ClusterEventMessage[]>> {
-  const result = await db.query<{ cluster_uuid: string; event: ClusterEventMessage }>(
-    `SELECT cluster_uuid, event FROM (
-       SELECT cluster_uuid, id, event, row_number() OVER (PARTITION BY cluster_uuid ORDER BY id DESC) AS n
-       FROM api.cluster_events WHERE cluster_uuid = ANY($1::uuid[])) e
-     WHERE n <= $2 ORDER BY id`,
-    [clusterUuids, limit],
-  );
-  const byCluster = new Map<string, ClusterEventMessage[]>(clusterUuids.map((uuid) => [uuid, []]));
-  for (const row of result.rows) byCluster.get(row.cluster_uuid)?.push(row.event);
-  return byCluster;
+  const id = await clusterEventStore.insert(db, event);
+  await pubsub.publish(CLUSTER_EVENTS_CHANNEL, { ...event, id }, db);
 }

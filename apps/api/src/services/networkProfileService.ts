@@ -8,9 +8,10 @@ import {
   throwInputErrors,
 } from '@openpks/domain';
 import { DEFAULT_SUBNET_PREFIX, validateNetworkProfileParameters, type NsxTopology } from '@openpks/nsx';
-import { networkProfiles, type NetworkProfileRecord } from '../store/records.js';
+import { clusterStore } from '../store/clusterStore.js';
+import { networkProfileStore, type NetworkProfileRecord } from '../store/networkProfileStore.js';
 import { access, type Caller } from './access.js';
-import type { ClusterService } from './clusterService.js';
+import type { Audit } from './audit.js';
 
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -18,19 +19,19 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export class NetworkProfileService {
   constructor(
     private readonly db: Database,
-    private readonly clusterService: ClusterService,
+    private readonly audit: Audit,
     /** The installation's NSX objects (its pod IP block may not appear in profiles); none without NSX-T. */
     private readonly topology?: NsxTopology,
   ) {}
 
   async list(caller: Caller): Promise<NetworkProfileRecord[]> {
     access.requireAnyPksScope(caller);
-    return networkProfiles.all(this.db);
+    return networkProfileStore.all(this.db);
   }
 
   async get(caller: Caller, name: string): Promise<NetworkProfileRecord> {
     access.requireAnyPksScope(caller);
-    const profile = await networkProfiles.byName(this.db, name);
+    const profile = await networkProfileStore.byName(this.db, name);
     if (profile === undefined) throw new NotFoundError(`Network profile ${name} not found`);
     return profile;
   }
@@ -39,7 +40,7 @@ export class NetworkProfileService {
     caller: Caller,
     input: { name: string; description?: string | null; parameters: Record<string, unknown> },
   ): Promise<NetworkProfileRecord> {
-    return this.clusterService.audited(caller, 'createNetworkProfile', input.name, { ...input }, async () => {
+    return this.audit.audited(caller, 'createNetworkProfile', input.name, { ...input }, async () => {
       access.requireAdmin(caller);
       // The name and every parameter are checked together: one answer names each bad field of the file.
       const bad: InputError[] = [];
@@ -62,32 +63,28 @@ export class NetworkProfileService {
         parameters.pod_ip_block_ids ?? [],
         parameters.pod_subnet_prefix ?? DEFAULT_SUBNET_PREFIX,
       );
-      const result = await this.db.query(
-        `INSERT INTO api.network_profiles (name, description, parameters) VALUES ($1, $2, $3::jsonb)
-         ON CONFLICT (name) DO NOTHING`,
-        [input.name, input.description ?? '', JSON.stringify(parameters)],
-      );
-      if (result.rowCount !== 1) throw new ConflictError(`Network profile ${input.name} already exists`);
-      return (await networkProfiles.byName(this.db, input.name))!;
+      const inserted = await networkProfileStore.insert(this.db, {
+        name: input.name,
+        description: input.description ?? '',
+        parameters: parameters as Record<string, unknown>,
+      });
+      if (!inserted) throw new ConflictError(`Network profile ${input.name} already exists`);
+      return (await networkProfileStore.byName(this.db, input.name))!;
     });
   }
 
   delete(caller: Caller, name: string): Promise<NetworkProfileRecord> {
-    return this.clusterService.audited(caller, 'deleteNetworkProfile', name, {}, async () => {
+    return this.audit.audited(caller, 'deleteNetworkProfile', name, {}, async () => {
       access.requireAdmin(caller);
-      const profile = await networkProfiles.byName(this.db, name);
+      const profile = await networkProfileStore.byName(this.db, name);
       if (profile === undefined) throw new NotFoundError(`Network profile ${name} not found`);
-      const users = await this.db.query<{ name: string }>(
-        `SELECT name FROM api.clusters WHERE network_profile_name = $1 AND deleted_at IS NULL ORDER BY name`,
-        [name],
-      );
-      if (users.rowCount > 0) {
-        const names = users.rows.map((r) => r.name);
+      const names = await clusterStore.namesUsingProfile(this.db, name);
+      if (names.length > 0) {
         throw new ConflictError(`Network profile ${name} is in use by cluster(s): ${names.join(', ')}`, {
           details: { clusters: names },
         });
       }
-      await this.db.query(`DELETE FROM api.network_profiles WHERE name = $1`, [name]);
+      await networkProfileStore.remove(this.db, name);
       return profile;
     });
   }
@@ -95,7 +92,7 @@ export class NetworkProfileService {
   /** A pod IP block is cut into subnets of one size: every profile naming it must use the same prefix. */
   async #samePodPrefix(blocks: readonly string[], prefix: number): Promise<void> {
     if (blocks.length === 0) return;
-    for (const other of await networkProfiles.all(this.db)) {
+    for (const other of await networkProfileStore.all(this.db)) {
       const theirs = (other.parameters.pod_subnet_prefix as number | undefined) ?? DEFAULT_SUBNET_PREFIX;
       const shared = ((other.parameters.pod_ip_block_ids as string[] | undefined) ?? []).filter((b) =>
         blocks.includes(b),

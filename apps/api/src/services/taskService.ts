@@ -8,35 +8,14 @@ import {
   type BrokerUpgradeRun,
   type OsbClient,
 } from '../broker/osbClient.js';
-import { clusters } from '../store/records.js';
+import type { Operations } from '../operations/operations.js';
+import { clusterStore } from '../store/clusterStore.js';
+import { taskStore, TaskStatus, type TaskClusterState, type TaskRecord } from '../store/taskStore.js';
 import { access, type Caller } from './access.js';
+import type { Audit } from './audit.js';
 import type { ClusterService } from './clusterService.js';
 import { TASK_EVENTS_CHANNEL, type TaskEventMessage } from './events.js';
-export const TaskStatus = {
-  NOT_STARTED: 'not started',
-  IN_PROGRESS: 'in progress',
-  CANCELED: 'canceled',
-  DONE: 'done',
-} as const;
-export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
-
-export interface TaskRecord {
-  id: string;
-  type: string;
-  status: TaskStatus;
-  owner: string;
-  maxInFlight: number;
-  createdAt: Date;
-  finishedAt: Date | null;
-  clusters: {
-    clusterName: string;
-    isCanary: boolean;
-    lastActionState: string;
-    description: string;
-    startedAt: Date | null;
-    finishedAt: Date | null;
-  }[];
-}
+export { TaskStatus, type TaskClusterState, type TaskRecord } from '../store/taskStore.js';
 
 /** Who a run started outside the API (an operator's upgrade-all) belongs to when the broker names no one. */
 export const OPERATOR = 'operator';
@@ -46,7 +25,9 @@ export const MAX_LISTED_TASKS = 100;
 export interface TaskServiceOptions {
   db: Database;
   pubsub: PubSub;
-  clusterService: ClusterService;
+  clusterService: Pick<ClusterService, 'checkUpgradable' | 'adoptRunUpgrade'>;
+  operations: Pick<Operations, 'activeForTask'>;
+  audit: Audit;
   broker: OsbClient;
   logger: Logger;
   /** This replica's name: one replica at a time follows the broker's runs. */
@@ -66,7 +47,7 @@ const RUN_STATUS: Record<BrokerUpgradeRun['state'], TaskStatus> = {
   cancelled: TaskStatus.CANCELED,
 };
 
-const INSTANCE_STATE: Record<BrokerUpgradeInstanceState, string> = {
+const INSTANCE_STATE: Record<BrokerUpgradeInstanceState, TaskClusterState> = {
   pending: LastActionState.QUEUED,
   busy: LastActionState.QUEUED,
   'in progress': LastActionState.IN_PROGRESS,
@@ -74,7 +55,7 @@ const INSTANCE_STATE: Record<BrokerUpgradeInstanceState, string> = {
   skipped: LastActionState.SUCCEEDED,
   failed: LastActionState.FAILED,
   orphaned: LastActionState.FAILED,
-  cancelled: 'canceled',
+  cancelled: TaskStatus.CANCELED,
 };
 
 const FOLLOWER_LEASE = 'task-follower';
@@ -126,7 +107,7 @@ export class TaskService {
     caller: Caller,
     input: { clusters: string[]; canaries?: string[] | null; maxInFlight?: number | null },
   ): Promise<TaskRecord> {
-    return this.#o.clusterService.audited(
+    return this.#o.audit.audited(
       caller,
       'upgradeClusters',
       input.clusters.join(','),
@@ -193,16 +174,17 @@ export class TaskService {
 
   async list(caller: Caller): Promise<TaskRecord[]> {
     access.requireAnyPksScope(caller);
-    const ids = await this.#o.db.query<{ id: string }>(
-      `SELECT id FROM api.tasks WHERE ($1::text IS NULL OR owner = $1) ORDER BY created_at DESC LIMIT $2`,
-      [access.readsAll(caller) ? null : caller.name, MAX_LISTED_TASKS],
+    const ids = await taskStore.recentIds(
+      this.#o.db,
+      access.readsAll(caller) ? undefined : caller.name,
+      MAX_LISTED_TASKS,
     );
-    return (await Promise.all(ids.rows.map((r) => this.byId(r.id)))).filter((t) => t !== undefined);
+    return (await Promise.all(ids.map((id) => this.byId(id)))).filter((t) => t !== undefined);
   }
 
   /** Cancels the clusters of a run that have not started yet (PKS `cancel-task`); started ones finish. */
   cancel(caller: Caller, id: string): Promise<TaskRecord> {
-    return this.#o.clusterService.audited(caller, 'cancelTask', id, {}, async () => {
+    return this.#o.audit.audited(caller, 'cancelTask', id, {}, async () => {
       access.requireChange(caller);
       const task = await this.get(caller, id);
       if (!access.changesAll(caller) && task.owner !== caller.name)
@@ -231,42 +213,22 @@ export class TaskService {
     run: BrokerUpgradeRun,
     nameOf: (uuid: string) => string,
   ): Promise<string> {
-    return this.#o.db.transaction(async (tx) => {
-      const inserted = await tx.query<{ id: string }>(
-        `INSERT INTO api.tasks (id, type, status, owner, max_in_flight, broker_run_id) VALUES ($1, 'UPGRADE', $2, $3, $4, $5)
-         ON CONFLICT (broker_run_id) DO NOTHING RETURNING id`,
-        [id, TaskStatus.NOT_STARTED, owner, run.max_in_flight, run.id],
-      );
-      if (inserted.rows.length === 0) {
-        const existing = await tx.query<{ id: string }>(`SELECT id FROM api.tasks WHERE broker_run_id = $1`, [
-          run.id,
-        ]);
-        return existing.rows[0]!.id;
-      }
-      for (const [position, instance] of run.instances.entries()) {
-        await tx.query(
-          `INSERT INTO api.task_clusters (task_id, position, cluster_name, cluster_uuid, is_canary, state)
-           VALUES ($1,$2,$3,$4,$5,$6)`,
-          [
-            id,
-            position,
-            nameOf(instance.instance_id),
-            instance.instance_id,
-            instance.is_canary,
-            LastActionState.QUEUED,
-          ],
-        );
-      }
-      return id;
-    });
+    return this.#o.db.transaction((tx) =>
+      taskStore.insert(
+        tx,
+        { id, owner, maxInFlight: run.max_in_flight, brokerRunId: run.id },
+        run.instances.map((instance) => ({
+          name: nameOf(instance.instance_id),
+          uuid: instance.instance_id,
+          isCanary: instance.is_canary,
+        })),
+        LastActionState.QUEUED,
+      ),
+    );
   }
 
   async #runIdOf(taskId: string): Promise<string | undefined> {
-    const { rows } = await this.#o.db.query<{ broker_run_id: string | null }>(
-      `SELECT broker_run_id FROM api.tasks WHERE id = $1`,
-      [taskId],
-    );
-    return rows[0]?.broker_run_id ?? undefined;
+    return (await taskStore.head(this.#o.db, taskId))?.brokerRunId ?? undefined;
   }
 
   /**
@@ -275,65 +237,43 @@ export class TaskService {
    * tracker then reads its outcome, so the cluster's last action never misses an upgrade.
    */
   async #sync(taskId: string, run: BrokerUpgradeRun): Promise<boolean> {
-    const task = (
-      await this.#o.db.query<{ owner: string; status: TaskStatus }>(
-        `SELECT owner, status FROM api.tasks WHERE id = $1`,
-        [taskId],
-      )
-    ).rows[0];
+    const task = await taskStore.head(this.#o.db, taskId);
     if (task === undefined) return false;
-    const rows = (
-      await this.#o.db.query<{
-        position: number;
-        cluster_uuid: string | null;
-        state: string;
-        description: string;
-        broker_operation_id: string | null;
-      }>(
-        `SELECT position, cluster_uuid, state, description, broker_operation_id FROM api.task_clusters WHERE task_id = $1`,
-        [taskId],
-      )
-    ).rows;
+    const rows = await taskStore.clusterRows(this.#o.db, taskId);
     let changed = false;
     for (const instance of run.instances) {
-      const row = rows.find((r) => r.cluster_uuid === instance.instance_id);
+      const row = rows.find((r) => r.clusterUuid === instance.instance_id);
       if (row === undefined) continue;
-      if (instance.operation_id !== null && row.broker_operation_id !== instance.operation_id) {
+      if (instance.operation_id !== null && row.brokerOperationId !== instance.operation_id) {
         await this.#o.clusterService.adoptRunUpgrade(
           instance.instance_id,
           task.owner,
           taskId,
           instance.operation_id,
         );
-        await this.#o.db.query(
-          `UPDATE api.task_clusters SET broker_operation_id = $3 WHERE task_id = $1 AND position = $2`,
-          [taskId, row.position, instance.operation_id],
-        );
+        await taskStore.setClusterOperation(this.#o.db, taskId, row.position, instance.operation_id);
       }
       const state = INSTANCE_STATE[instance.state];
       if (state === row.state && instance.description === row.description) continue;
       changed = true;
-      await this.#o.db.query(
-        `UPDATE api.task_clusters SET state = $3, description = $4, started_at = $5, finished_at = $6
-         WHERE task_id = $1 AND position = $2`,
-        [taskId, row.position, state, instance.description, instance.started_at, instance.finished_at],
-      );
+      await taskStore.setClusterState(this.#o.db, taskId, row.position, {
+        state,
+        description: instance.description,
+        startedAt: instance.started_at,
+        finishedAt: instance.finished_at,
+      });
     }
     let status = RUN_STATUS[run.state];
     if (status === TaskStatus.DONE || status === TaskStatus.CANCELED) {
       // The broker is done; the task is only once every cluster it upgraded shows the outcome too.
-      const following = await this.#o.db.query(
-        `SELECT 1 FROM api.operations WHERE task_id = $1 AND state = 'in progress' LIMIT 1`,
-        [taskId],
-      );
-      if (following.rows.length > 0) status = TaskStatus.IN_PROGRESS;
+      if (await this.#o.operations.activeForTask(taskId)) status = TaskStatus.IN_PROGRESS;
     }
     if (status !== task.status) {
       changed = true;
-      await this.#o.db.query(
-        `UPDATE api.tasks SET status = $2, started_at = $3, finished_at = $4 WHERE id = $1`,
-        [taskId, status, run.started_at, run.finished_at],
-      );
+      await taskStore.setStatus(this.#o.db, taskId, status, {
+        startedAt: run.started_at,
+        finishedAt: run.finished_at,
+      });
     }
     if (changed) {
       const message: TaskEventMessage = {
@@ -375,30 +315,17 @@ export class TaskService {
       this.#lastDiscovery = Date.now();
       await this.#discover();
     }
-    const open = (
-      await this.#o.db.query<{ id: string; broker_run_id: string }>(
-        `SELECT id, broker_run_id FROM api.tasks WHERE broker_run_id IS NOT NULL AND status IN ($1, $2)`,
-        [TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS],
-      )
-    ).rows;
+    const open = await taskStore.open(this.#o.db);
     if (open.length === 0) return discoverMs;
     let changed = false;
     for (const task of open) {
       if (this.#stopped) break;
-      const run = await this.#o.broker.upgradeRun(task.broker_run_id).catch((error: unknown) => {
+      const run = await this.#o.broker.upgradeRun(task.brokerRunId).catch((error: unknown) => {
         if (domainErrorOf(error) instanceof NotFoundError) return undefined;
         throw error;
       });
       if (run === undefined) {
-        await this.#o.db.query(`UPDATE api.tasks SET status = $2, finished_at = now() WHERE id = $1`, [
-          task.id,
-          TaskStatus.DONE,
-        ]);
-        await this.#o.db.query(
-          `UPDATE api.task_clusters SET state = 'failed', description = 'the broker no longer knows this run'
-           WHERE task_id = $1 AND state IN ('queued', 'in progress')`,
-          [task.id],
-        );
+        await taskStore.runLost(this.#o.db, task.id);
         changed = true;
         continue;
       }
@@ -412,19 +339,15 @@ export class TaskService {
   async #discover(): Promise<void> {
     const runs = await this.#o.broker.activeUpgradeRuns();
     if (runs.length === 0) return;
-    const known = new Set(
-      (
-        await this.#o.db.query<{ broker_run_id: string }>(
-          `SELECT broker_run_id FROM api.tasks WHERE broker_run_id = ANY($1::text[])`,
-          [runs.map((r) => r.id)],
-        )
-      ).rows.map((r) => r.broker_run_id),
+    const known = await taskStore.knownRuns(
+      this.#o.db,
+      runs.map((r) => r.id),
     );
     for (const summary of runs.filter((r) => !known.has(r.id))) {
       const run = await this.#o.broker.upgradeRun(summary.id);
       const names = new Map<string, string>();
       for (const instance of run.instances) {
-        const cluster = await clusters.byUuid(this.#o.db, instance.instance_id);
+        const cluster = await clusterStore.byUuid(this.#o.db, instance.instance_id);
         names.set(instance.instance_id, cluster?.name ?? instance.instance_id);
       }
       // Unique per run: whoever records it first (its starter, another replica) wins.
@@ -440,42 +363,6 @@ export class TaskService {
 
   async byId(id: string): Promise<TaskRecord | undefined> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-    const task = (
-      await this.#o.db.query<{
-        id: string;
-        type: string;
-        status: TaskStatus;
-        owner: string;
-        max_in_flight: number;
-        created_at: Date;
-        finished_at: Date | null;
-      }>(`SELECT * FROM api.tasks WHERE id = $1`, [id])
-    ).rows[0];
-    if (task === undefined) return undefined;
-    const rows = await this.#o.db.query<{
-      cluster_name: string;
-      is_canary: boolean;
-      state: string;
-      description: string;
-      started_at: Date | null;
-      finished_at: Date | null;
-    }>(`SELECT * FROM api.task_clusters WHERE task_id = $1 ORDER BY position`, [id]);
-    return {
-      id: task.id,
-      type: task.type,
-      status: task.status,
-      owner: task.owner,
-      maxInFlight: task.max_in_flight,
-      createdAt: new Date(task.created_at),
-      finishedAt: task.finished_at && new Date(task.finished_at),
-      clusters: rows.rows.map((r) => ({
-        clusterName: r.cluster_name,
-        isCanary: r.is_canary,
-        lastActionState: r.state,
-        description: r.description,
-        startedAt: r.started_at && new Date(r.started_at),
-        finishedAt: r.finished_at && new Date(r.finished_at),
-      })),
-    };
+    return taskStore.byId(this.#o.db, id);
   }
 }

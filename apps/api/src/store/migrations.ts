@@ -155,4 +155,29 @@ CREATE TRIGGER network_profiles_reads_changed AFTER INSERT OR UPDATE OR DELETE O
     id: '0006_operation_broker_unreachable',
     sql: `ALTER TABLE operations ADD COLUMN broker_unreachable_since timestamptz;`,
   },
+  {
+    // A cluster is spec + status + conditions (Cluster API's shape). The spec is what the user asked for:
+    // plan_name, master_host/port, worker_instances, network_profile_name and drain (as before) plus the
+    // versions wanted, and `generation`, bumped on every change of it. The status is what was observed on
+    // the Director (`status`; null until first observed) and the generation the last successful operation
+    // applied; pks_version, k8s_version and master_ips stay as the PKS-compatible mirror of it. Conditions
+    // say why the two differ. An operation records the generation it applies and the spec it replaced
+    // (put back when the broker refuses the change outright), and when it entered its phase (deadlines).
+    id: '0007_cluster_spec_status_conditions',
+    sql: `
+ALTER TABLE clusters ADD COLUMN generation integer NOT NULL DEFAULT 1;
+ALTER TABLE clusters ADD COLUMN observed_generation integer NOT NULL DEFAULT 0;
+ALTER TABLE clusters ADD COLUMN wanted_pks_version text;
+ALTER TABLE clusters ADD COLUMN wanted_k8s_version text;
+ALTER TABLE clusters ADD COLUMN status jsonb;
+ALTER TABLE clusters ADD COLUMN conditions jsonb NOT NULL DEFAULT '[]';
+UPDATE clusters SET wanted_pks_version = pks_version, wanted_k8s_version = k8s_version,
+  observed_generation = CASE WHEN last_action_state = 'succeeded' THEN 1 ELSE 0 END;
+
+ALTER TABLE operations ADD COLUMN generation integer;
+ALTER TABLE operations ADD COLUMN previous_spec jsonb;
+ALTER TABLE operations ADD COLUMN phase_since timestamptz NOT NULL DEFAULT now();
+CREATE INDEX operations_latest_per_cluster ON operations (cluster_uuid, created_at DESC);
+`,
+  },
 ];

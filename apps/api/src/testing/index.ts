@@ -39,6 +39,7 @@ export interface TestApiOptions {
   leaseMs?: number;
   poll?: { initialMs: number; maxMs: number };
   brokerUnreachableMs?: number;
+  pollingDeadlineMs?: number;
   limits?: QueryLimits;
   maxBodyBytes?: number;
   upgradeRuns?: { poll?: { initialMs: number; maxMs: number }; discoverMs?: number };
@@ -95,6 +96,7 @@ export async function startTestApi(options: TestApiOptions): Promise<TestApi> {
     ...(options.brokerUnreachableMs !== undefined
       ? { brokerUnreachableMs: options.brokerUnreachableMs }
       : {}),
+    ...(options.pollingDeadlineMs !== undefined ? { pollingDeadlineMs: options.pollingDeadlineMs } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.nsx ? { nsx: options.nsx } : {}),

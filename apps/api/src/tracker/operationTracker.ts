@@ -1,58 +1,43 @@
 import type { DirectorClient, TaskEvent } from '@openpks/bosh';
-import { claimNext, type Database, type PubSub, type Queryable } from '@openpks/db';
-import { LastAction, LastActionState } from '@openpks/domain';
-import type { NsxProxy } from '@openpks/nsx';
+import { deploymentNameOf } from '@openpks/broker';
+import type { PubSub } from '@openpks/db';
+import { LastActionState } from '@openpks/domain';
 import type { Logger } from '@openpks/role';
 import { OsbError, type OsbClient } from '../broker/osbClient.js';
-import { K8S_VERSION, PKS_VERSION } from '../services/clusterService.js';
-import { ClusterEventKind, recordClusterEvent } from '../services/events.js';
+import { ACTION_OF } from '../clusters/lastAction.js';
+import type { Metrics } from '../http/metrics.js';
 import {
-  clusters,
-  operations,
   OperationKind,
   OperationPhase,
-  operationOf,
+  OperationState,
   type OperationRecord,
-} from '../store/records.js';
-import type { Metrics } from '../http/metrics.js';
-import { clusterNetworks } from '../store/clusterNetworks.js';
+} from '../operations/operationStore.js';
+import type { Operations } from '../operations/operations.js';
+import { ClusterEventKind, recordClusterEvent } from '../services/events.js';
+import { clusterStore } from '../store/clusterStore.js';
+import type { Database } from '@openpks/db';
 
 export interface OperationTrackerOptions {
-  db: Database;
   pubsub: PubSub;
+  /** Reads cluster names for progress events (the tracker writes nothing but through `operations`). */
+  db: Database;
   broker: OsbClient;
-  /** Read-only: which Director task deploys the cluster, its event log, the master IPs. */
+  /** The owner of every operation transition (leases, deadlines, the cluster mirror, events). */
+  operations: Operations;
+  /** Read-only: which Director task deploys the cluster, and its event log. */
   director?: DirectorClient | undefined;
-  holder: string;
-  leaseMs: number;
   /** `last_operation` polling backoff: first interval and ceiling. */
   poll: { initialMs: number; maxMs: number };
   /** At most this many operations followed at once by this replica. */
   concurrency: number;
+  leaseMs: number;
   logger: Logger;
   metrics?: Metrics | undefined;
-  /** Called when an operation ends (upgrade runs hear about their clusters here). */
-  onFinished?: (op: OperationRecord, state: LastActionState) => void;
-  /** The NSX-T proxy step: a deleted cluster's NSX objects are released once the broker has deleted it. */
-  nsx?: NsxProxy | undefined;
-  /**
-   * How long the broker may stay unreachable (or answer 5xx) for one operation before it ends failed
-   * with the reason, rather than being retried forever (default 15 minutes).
-   */
-  brokerUnreachableMs?: number;
 }
 
-export const DEFAULT_BROKER_UNREACHABLE_MS = 15 * 60_000;
-
 const WAKE_CHANNEL = 'api_operations';
-export const deploymentNameOf = (uuid: string) => `service-instance_${uuid}`;
-
-const ACTION_OF: Record<OperationKind, LastAction> = {
-  create: LastAction.CREATE,
-  update: LastAction.UPDATE,
-  upgrade: LastAction.UPGRADE,
-  delete: LastAction.DELETE,
-};
+/** BOSH's description of an instance listing (`bosh instances --details`): a read, never an operation's step. */
+const INSTANCE_LISTING_TASK = 'retrieve vm-stats';
 
 /**
  * Follows every in-flight operation to its end, durably: operations are rows leased by one replica at a
@@ -94,21 +79,13 @@ export class OperationTracker {
   }
 
   /**
-   * Drives a stuck operation again now: its lease is released (a driver here stops), the broker outage
-   * clock restarts, and every replica looks for work; an unacknowledged request is re-sent. False when
-   * the operation is no longer in progress.
+   * Drives a stuck operation again now: its lease is taken from whoever holds it (a driver here stops),
+   * the broker outage clock restarts, and every replica looks for work; an unacknowledged request is
+   * re-sent. False when the operation is no longer in progress.
    */
   async retry(operationId: string): Promise<boolean> {
-    const result = await this.#o.db.query(
-      `UPDATE api.operations SET holder = NULL, lease_expires_at = NULL, broker_unreachable_since = NULL,
-         updated_at = now()
-       WHERE id = $1 AND state = 'in progress'`,
-      [operationId],
-    );
-    if (result.rowCount !== 1) return false;
+    if (!(await this.#o.operations.retry(operationId))) return false;
     this.#drivers.get(operationId)?.abort.abort();
-    this.wake();
-    await this.announce();
     return true;
   }
 
@@ -118,22 +95,9 @@ export class OperationTracker {
    * operation is no longer in progress.
    */
   async abandon(operationId: string, description: string): Promise<boolean> {
-    const op = await this.#o.db.transaction(async (tx) => {
-      const { rows } = await tx.query<Parameters<typeof operationOf>[0]>(
-        `UPDATE api.operations SET phase = 'done', state = 'failed', description = $2, holder = NULL,
-           lease_expires_at = NULL, finished_at = now(), updated_at = now()
-         WHERE id = $1 AND state = 'in progress' RETURNING *`,
-        [operationId, description],
-      );
-      if (rows[0] === undefined) return undefined;
-      const abandoned = operationOf(rows[0]);
-      await this.#stateChange(abandoned, LastActionState.FAILED, description, tx);
-      return abandoned;
-    });
+    const op = await this.#o.operations.abandon(operationId, description);
     if (op === undefined) return false;
     this.#drivers.get(operationId)?.abort.abort();
-    this.#o.metrics?.operations.inc({ kind: op.kind, state: LastActionState.FAILED });
-    this.#o.onFinished?.(op, LastActionState.FAILED);
     return true;
   }
 
@@ -178,36 +142,16 @@ export class OperationTracker {
    */
   async #nextLook(): Promise<number> {
     if (this.#drivers.size >= this.#o.concurrency) return this.#o.leaseMs;
-    const { rows } = await this.#o.db.query<{ ms: number | null }>(
-      `SELECT extract(epoch FROM min(lease_expires_at) - clock_timestamp()) * 1000 AS ms
-       FROM api.operations WHERE state = 'in progress' AND holder IS NOT NULL AND holder <> $1`,
-      [this.#o.holder],
-    );
-    const ms = rows[0]?.ms;
-    if (ms === null || ms === undefined) return this.#o.leaseMs;
-    return Math.min(Math.max(Number(ms) + 20, 20), this.#o.leaseMs);
+    const ms = await this.#o.operations.nextForeignLeaseExpiryMs();
+    if (ms === null) return this.#o.leaseMs;
+    return Math.min(Math.max(ms + 20, 20), this.#o.leaseMs);
   }
 
   async #scan(): Promise<void> {
     while (!this.#stopped && this.#drivers.size < this.#o.concurrency) {
-      const op = await this.#o.db.transaction(async (tx) => {
-        // Never a second driver here: an operation this replica drives is skipped even if its lease
-        // looks expired (the heartbeat renews it; a lost lease stops the driver).
-        const row = await claimNext<Parameters<typeof operationOf>[0]>(tx, {
-          table: 'api.operations',
-          where: `state = 'in progress' AND (holder IS NULL OR lease_expires_at < clock_timestamp())
-            AND NOT (id = ANY($1::uuid[]))`,
-          orderBy: 'created_at, id',
-          params: [[...this.#drivers.keys()]],
-        });
-        if (row === undefined) return undefined;
-        await tx.query(
-          `UPDATE api.operations SET holder = $2, lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond'
-           WHERE id = $1`,
-          [row.id, this.#o.holder, this.#o.leaseMs],
-        );
-        return operationOf(row);
-      });
+      // Never a second driver here: an operation this replica drives is skipped even if its lease looks
+      // expired (the heartbeat renews it; a lost lease stops the driver).
+      const op = await this.#o.operations.claim([...this.#drivers.keys()]);
       if (op === undefined) return;
       this.#drive(op);
     }
@@ -218,29 +162,16 @@ export class OperationTracker {
     const entry = { abort, done: Promise.resolve() };
     // The lease is renewed on a clock of its own, not only between calls: one OSB call can outlast it.
     // A renewal that finds the lease gone (taken over, abandoned, finished elsewhere) stops this driver.
-    const heartbeat = setInterval(() => {
-      this.#renew(op.id).then(
-        (held) => {
-          if (!held) abort.abort();
-        },
-        (error: unknown) => this.#o.logger.warn({ err: error, operation: op.id }, 'renewing a lease failed'),
-      );
-    }, this.#o.leaseMs / 3);
-    heartbeat.unref();
+    const stopHeartbeat = this.#o.operations.heartbeat(op.id, () => abort.abort());
     entry.done = this.#follow(op, abort.signal)
       .catch((error: unknown) =>
         this.#o.logger.warn({ err: error, operation: op.id }, 'following an operation failed'),
       )
       .finally(async () => {
-        clearInterval(heartbeat);
+        stopHeartbeat();
         this.#drivers.delete(op.id);
         // Hand the row back at once (unless finished) so another look, here or elsewhere, picks it up.
-        await this.#o.db
-          .query(
-            `UPDATE api.operations SET holder = NULL, lease_expires_at = NULL WHERE id = $1 AND holder = $2`,
-            [op.id, this.#o.holder],
-          )
-          .catch(() => undefined);
+        await this.#o.operations.release(op.id).catch(() => undefined);
         if (!this.#stopped) this.wake();
       });
     this.#drivers.set(op.id, entry);
@@ -266,7 +197,7 @@ export class OperationTracker {
       delay = Math.min(delay * 2, this.#o.poll.maxMs);
     };
     while (!signal.aborted) {
-      if (!(await this.#renew(op.id))) return;
+      if (!(await this.#o.operations.renew(op.id))) return;
       if (op.phase === OperationPhase.REQUESTED) {
         const sent = await this.#resend(op);
         if (sent === 'failed') return;
@@ -287,40 +218,41 @@ export class OperationTracker {
       } catch (error) {
         this.#o.logger.warn({ err: error, operation: op.id }, 'last_operation failed; retrying');
         outage = true;
-        if (await this.#brokerUnreachable(op, error)) return;
+        if (await this.#o.operations.brokerUnreachable(op, reasonOf(error))) return;
         await backoff();
         continue;
       }
       if (signal.aborted) return;
       if (outage) {
-        await this.#brokerAnswered(op);
+        await this.#o.operations.brokerAnswered(op);
         outage = false;
       }
       this.#o.metrics?.trackerPolls.inc();
+      const { operations } = this.#o;
       if (answer === 'gone') {
-        if (op.kind === OperationKind.DELETE)
-          return this.#finish(op, LastActionState.SUCCEEDED, 'Instance deletion completed');
-        return this.#finish(op, LastActionState.FAILED, 'the broker no longer has this cluster (410 Gone)');
+        if (op.kind === OperationKind.DELETE) return operations.finish(op, OperationState.SUCCEEDED);
+        return operations.finish(
+          op,
+          OperationState.FAILED,
+          'the broker no longer has this cluster (410 Gone)',
+        );
       }
       if (answer === 'unknown') {
-        if (op.kind === OperationKind.DELETE)
-          return this.#finish(op, LastActionState.SUCCEEDED, 'Instance deletion completed');
-        return this.#finish(op, LastActionState.FAILED, 'the broker does not know this cluster (404)');
+        if (op.kind === OperationKind.DELETE) return operations.finish(op, OperationState.SUCCEEDED);
+        return operations.finish(op, OperationState.FAILED, 'the broker does not know this cluster (404)');
       }
       if (answer.state !== 'in progress') {
         await tails.catch(() => undefined);
-        const description =
-          answer.state === 'succeeded' ? completed(op.kind) : answer.description || `${op.kind} failed`;
-        return this.#finish(
-          op,
-          answer.state === 'succeeded' ? LastActionState.SUCCEEDED : LastActionState.FAILED,
-          description,
-        );
+        // Success reads as PKS words it (the owner's default), whatever the broker called it.
+        return answer.state === 'succeeded'
+          ? operations.finish(op, OperationState.SUCCEEDED)
+          : operations.finish(op, OperationState.FAILED, answer.description || `${op.kind} failed`);
       }
       if (answer.description && answer.description !== lastDescription) {
         lastDescription = answer.description;
-        await this.#stateChange(op, LastActionState.IN_PROGRESS, answer.description);
+        await operations.progress(op, answer.description);
       }
+      if (await operations.pollingOverdue(op, lastDescription)) return;
       // An operation is a chain of Director tasks (the deploy, then the broker's lifecycle errand), each
       // started by the broker when asked after the previous one ended. Tail the newest task: its end (pushed
       // by a Director with an event stream) is when the broker has news, so ask then, not on a timer.
@@ -354,13 +286,9 @@ export class OperationTracker {
     }
   }
 
-  #renew(id: string): Promise<boolean> {
-    return operations.renewLease(this.#o.db, id, this.#o.holder, this.#o.leaseMs);
-  }
-
   /** Sends again a request the broker never acknowledged (OSB: a re-sent PUT during provisioning gets 202). */
   async #resend(op: OperationRecord): Promise<{ operation: string | undefined } | 'retry' | 'failed'> {
-    const { broker } = this.#o;
+    const { broker, operations } = this.#o;
     try {
       const answer =
         op.kind === OperationKind.CREATE
@@ -373,56 +301,18 @@ export class OperationTracker {
                 op.originatingUser,
               )
             : await broker.update(op.clusterUuid, op.request.body, op.originatingUser);
-      const recorded = await this.#o.db.query(
-        `UPDATE api.operations SET phase = 'polling', broker_operation = $2, broker_unreachable_since = NULL,
-           updated_at = now()
-         WHERE id = $1 AND holder = $3 AND state = 'in progress'`,
-        [op.id, answer.operation ?? null, this.#o.holder],
-      );
       // The lease was lost during the call: whoever holds it now re-sends (the broker answers a repeat).
-      if (recorded.rowCount !== 1) return 'failed';
+      if (!(await operations.resent(op, answer.operation))) return 'failed';
       return { operation: answer.operation };
     } catch (error) {
       if (error instanceof OsbError && error.status >= 400 && error.status < 500) {
-        await this.#finish(op, LastActionState.FAILED, error.description);
+        await operations.finish(op, OperationState.FAILED, error.description);
         return 'failed';
       }
       this.#o.logger.warn({ err: error, operation: op.id }, 'broker unreachable; will re-send');
-      if (await this.#brokerUnreachable(op, error)) return 'failed';
+      if (await operations.brokerUnreachable(op, reasonOf(error))) return 'failed';
       return 'retry';
     }
-  }
-
-  /**
-   * Records that the broker did not answer; past the limit, ends the operation failed with the reason.
-   * The start of the outage is stored, so a restart or another replica does not reset the clock.
-   */
-  async #brokerUnreachable(op: OperationRecord, error: unknown): Promise<boolean> {
-    const limitMs = this.#o.brokerUnreachableMs ?? DEFAULT_BROKER_UNREACHABLE_MS;
-    const { rows } = await this.#o.db.query<{ ms: number }>(
-      `UPDATE api.operations SET broker_unreachable_since = coalesce(broker_unreachable_since, clock_timestamp())
-       WHERE id = $1 AND holder = $2 AND state = 'in progress'
-       RETURNING extract(epoch FROM clock_timestamp() - broker_unreachable_since) * 1000 AS ms`,
-      [op.id, this.#o.holder],
-    );
-    const ms = rows[0]?.ms;
-    if (ms === undefined || Number(ms) < limitMs) return false;
-    const reason = error instanceof OsbError ? `HTTP ${error.status}: ${error.description}` : describe(error);
-    await this.#finish(
-      op,
-      LastActionState.FAILED,
-      `the broker did not answer for ${formatDuration(limitMs)} (last error: ${reason}); the cluster may be ` +
-        'partly changed: check it with `pks cluster`, then repeat the change or delete the cluster',
-    );
-    return true;
-  }
-
-  async #brokerAnswered(op: OperationRecord): Promise<void> {
-    await this.#o.db.query(
-      `UPDATE api.operations SET broker_unreachable_since = NULL
-       WHERE id = $1 AND broker_unreachable_since IS NOT NULL`,
-      [op.id],
-    );
   }
 
   /** The operation's first Director task after `afterId` (its tasks run one after another). */
@@ -442,13 +332,14 @@ export class OperationTracker {
       const since = op.createdAt.getTime() / 1000 - 1;
       const task = tasks
         .filter((t) => t.id > afterId)
-        .filter((t) => (contextId !== undefined ? t.context_id === contextId : t.timestamp >= since))
+        .filter((t) =>
+          contextId !== undefined
+            ? t.context_id === contextId
+            : t.timestamp >= since && t.description !== INSTANCE_LISTING_TASK,
+        )
         .sort((a, b) => a.id - b.id)[0];
       if (task === undefined) return undefined;
-      await this.#o.db.query(`UPDATE api.operations SET director_task_id = $2 WHERE id = $1`, [
-        op.id,
-        task.id,
-      ]);
+      await this.#o.operations.directorTask(op, task.id);
       return task.id;
     } catch (error) {
       this.#o.logger.debug({ err: error }, 'no Director task found yet');
@@ -458,7 +349,7 @@ export class OperationTracker {
 
   /** The Director task's progress as cluster events (pushed when the Director offers a stream). */
   async #tail(op: OperationRecord, taskId: number, signal: AbortSignal): Promise<void> {
-    const cluster = await clusters.byUuid(this.#o.db, op.clusterUuid);
+    const cluster = await clusterStore.byUuid(this.#o.db, op.clusterUuid);
     if (cluster === undefined) return;
     let queue = Promise.resolve();
     await this.#o.director!.followTask(taskId, {
@@ -488,79 +379,6 @@ export class OperationTracker {
     });
     await queue;
   }
-
-  async #stateChange(
-    op: OperationRecord,
-    state: LastActionState,
-    description: string,
-    tx?: Queryable,
-  ): Promise<void> {
-    const db = tx ?? this.#o.db;
-    await clusters.update(db, op.clusterUuid, { lastActionState: state, lastActionDescription: description });
-    const cluster = (await clusters.byUuid(db, op.clusterUuid))!;
-    await recordClusterEvent(db, this.#o.pubsub, {
-      clusterUuid: cluster.uuid,
-      clusterName: cluster.name,
-      owner: cluster.owner,
-      kind: ClusterEventKind.STATE,
-      at: new Date().toISOString(),
-      lastAction: ACTION_OF[op.kind],
-      lastActionState: state,
-      description,
-    });
-  }
-
-  async #finish(op: OperationRecord, state: LastActionState, description: string): Promise<void> {
-    const releasing = op.kind === OperationKind.DELETE && state === LastActionState.SUCCEEDED;
-    if (releasing && this.#o.nsx && (await clusterNetworks.get(this.#o.db, op.clusterUuid))) {
-      try {
-        await this.#o.nsx.release(op.clusterUuid);
-      } catch (error) {
-        // The VMs are gone but NSX objects remain: the delete fails so that a retry releases them.
-        state = LastActionState.FAILED;
-        description = `NSX-T objects could not be released (${(error as Error).message}); delete the cluster again`;
-      }
-    }
-    let masterIps: string[] | undefined;
-    if (state === LastActionState.SUCCEEDED && op.kind !== OperationKind.DELETE && this.#o.director) {
-      masterIps = await this.#o.director
-        .instances(deploymentNameOf(op.clusterUuid))
-        .then((instances) => instances.filter((i) => i.job === 'master').flatMap((i) => i.ips))
-        .catch((error: unknown) => {
-          // The operation's outcome stands; the master IPs are filled in by the next read that finds them.
-          this.#o.logger.warn(
-            { err: error, operation: op.id, cluster: op.clusterUuid },
-            'could not read the master IPs of a cluster from the Director',
-          );
-          return undefined;
-        });
-    }
-    await this.#o.db.transaction(async (tx) => {
-      // Only the holder ends an operation: a driver that lost its lease during a long call must not.
-      const done = await tx.query(
-        `UPDATE api.operations SET phase = 'done', state = $2, description = $3, holder = NULL,
-           lease_expires_at = NULL, finished_at = now(), updated_at = now()
-         WHERE id = $1 AND state = 'in progress' AND holder = $4`,
-        [op.id, state, description, this.#o.holder],
-      );
-      if (done.rowCount !== 1) return;
-      if (masterIps !== undefined) await clusters.update(tx, op.clusterUuid, { masterIps });
-      // An upgrade brings the cluster to this installation's versions (what `pks clusters` compares).
-      if (op.kind === OperationKind.UPGRADE && state === LastActionState.SUCCEEDED)
-        await clusters.update(tx, op.clusterUuid, { pksVersion: PKS_VERSION, k8sVersion: K8S_VERSION });
-      if (op.kind === OperationKind.DELETE && state === LastActionState.SUCCEEDED) {
-        await clusters.update(tx, op.clusterUuid, { deletedAt: new Date() });
-        await clusterNetworks.remove(tx, op.clusterUuid);
-      }
-      await this.#stateChange(op, state, description, tx);
-    });
-    this.#o.metrics?.operations.inc({ kind: op.kind, state });
-    this.#o.metrics?.operationSeconds.observe(
-      { kind: op.kind },
-      (Date.now() - op.createdAt.getTime()) / 1000,
-    );
-    this.#o.onFinished?.(op, state);
-  }
 }
 
 function describe(error: unknown): string {
@@ -569,16 +387,9 @@ function describe(error: unknown): string {
   return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
 }
 
-function formatDuration(ms: number): string {
-  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
-  if (ms % 1000 === 0) return `${ms / 1000} s`;
-  return `${ms} ms`;
-}
-
-function completed(kind: OperationKind): string {
-  if (kind === OperationKind.CREATE) return 'Instance provisioning completed';
-  if (kind === OperationKind.DELETE) return 'Instance deletion completed';
-  return 'Instance update completed';
+/** Why the broker did not answer, in a few words. */
+function reasonOf(error: unknown): string {
+  return error instanceof OsbError ? `HTTP ${error.status}: ${error.description}` : describe(error);
 }
 
 function sleep(ms: number, signal: AbortSignal, onWake: (fn: () => void) => void): Promise<void> {

@@ -183,6 +183,12 @@ export type ClustersQuery = {
   }>;
 };
 
+export type ClusterObservationFieldsFragment = {
+  spec: { workerInstances: number };
+  status: { observedAt: string | null; workerInstances: number };
+  conditions: Array<{ type: string; status: string; reason: string; message: string }>;
+};
+
 export type ClusterQueryVariables = Exact<{
   name: string;
 }>;
@@ -203,6 +209,9 @@ export type ClusterQuery = {
     k8sVersion: string | null;
     pksVersion: string;
     networkProfileName: string | null;
+    spec: { workerInstances: number };
+    status: { observedAt: string | null; workerInstances: number };
+    conditions: Array<{ type: string; status: string; reason: string; message: string }>;
   };
 };
 
@@ -239,6 +248,9 @@ export type ClusterDetailsQuery = {
       nodeIpBlockIds: Array<string> | null;
       podIpBlockIds: Array<string> | null;
     } | null;
+    spec: { workerInstances: number };
+    status: { observedAt: string | null; workerInstances: number };
+    conditions: Array<{ type: string; status: string; reason: string; message: string }>;
   };
   plans: Array<{
     id: string;
@@ -694,6 +706,26 @@ export const NetworkProfileFieldsFragmentDoc = new TypedDocumentString(
     `,
   { fragmentName: 'NetworkProfileFields' },
 ) as unknown as TypedDocumentString<NetworkProfileFieldsFragment, unknown>;
+export const ClusterObservationFieldsFragmentDoc = new TypedDocumentString(
+  `
+    fragment ClusterObservationFields on Cluster {
+  spec {
+    workerInstances
+  }
+  status {
+    observedAt
+    workerInstances
+  }
+  conditions {
+    type
+    status
+    reason
+    message
+  }
+}
+    `,
+  { fragmentName: 'ClusterObservationFields' },
+) as unknown as TypedDocumentString<ClusterObservationFieldsFragment, unknown>;
 export const PlansDocument = new TypedDocumentString(`
     query Plans {
   plans {
@@ -744,6 +776,7 @@ export const ClusterDocument = new TypedDocumentString(`
     query Cluster($name: String!) {
   cluster(name: $name) {
     ...ClusterFields
+    ...ClusterObservationFields
   }
 }
     fragment ClusterFields on Cluster {
@@ -761,11 +794,27 @@ export const ClusterDocument = new TypedDocumentString(`
   k8sVersion
   pksVersion
   networkProfileName
+}
+fragment ClusterObservationFields on Cluster {
+  spec {
+    workerInstances
+  }
+  status {
+    observedAt
+    workerInstances
+  }
+  conditions {
+    type
+    status
+    reason
+    message
+  }
 }`) as unknown as TypedDocumentString<ClusterQuery, ClusterQueryVariables>;
 export const ClusterDetailsDocument = new TypedDocumentString(`
     query ClusterDetails($name: String!) {
   cluster(name: $name) {
     ...ClusterFields
+    ...ClusterObservationFields
     drain
     nsxDetails {
       lbSize
@@ -815,6 +864,21 @@ fragment PlanFields on Plan {
     kubeletDrainIgnoreDaemonsets
     kubeletDrainDeleteLocalData
     kubeletDrainForceNode
+  }
+}
+fragment ClusterObservationFields on Cluster {
+  spec {
+    workerInstances
+  }
+  status {
+    observedAt
+    workerInstances
+  }
+  conditions {
+    type
+    status
+    reason
+    message
   }
 }`) as unknown as TypedDocumentString<ClusterDetailsQuery, ClusterDetailsQueryVariables>;
 export const CreateClusterDocument = new TypedDocumentString(`

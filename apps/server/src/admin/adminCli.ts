@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '@openpks/domain';
+import { ApiAdminClient, ApiRequestError, type ClusterOperation } from './apiAdminClient.js';
 import {
   BrokerAdminClient,
   BrokerRequestError,
@@ -8,7 +9,13 @@ import {
   type UpgradeRunInstance,
 } from './brokerAdminClient.js';
 import { prepareInstallation } from './init.js';
-import { resolveBrokerTarget, resolveTarget, TargetError, type TargetOptions } from './target.js';
+import {
+  resolveApiTarget,
+  resolveBrokerTarget,
+  resolveTarget,
+  TargetError,
+  type TargetOptions,
+} from './target.js';
 import {
   UaaAdminClient,
   UaaRequestError,
@@ -62,7 +69,7 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
   const cwd = io.cwd ?? process.cwd();
   const program = new Command('pks-admin')
     .description(
-      'Manages UAA users, groups (scopes) and clients of an openpks installation, and upgrades all clusters',
+      'Manages UAA users, groups (scopes) and clients of an openpks installation, upgrades all clusters, and drives or gives up stuck cluster operations',
     )
     .option('--data-dir <dir>', 'data directory of pks-server (default: $PKS_DATA_DIR, else ./.pks-data)')
     .option('--url <url>', "the UAA's URL (default: found in the data directory)")
@@ -72,6 +79,11 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
       'secret of the UAA admin client (default: found in the data directory)',
     )
     .option('--broker-url <url>', "the PKS Broker's URL (default: found in the data directory)")
+    .option('--api-url <url>', "the PKS API's URL (default: found in the data directory)")
+    .option(
+      '--admin-user <name>',
+      'the UAA user with pks.clusters.admin that `operations` signs in as (default: $PKS_ADMIN_USER, else admin; password: $PKS_ADMIN_PASSWORD, else the data directory’s)',
+    )
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
@@ -487,6 +499,65 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
       );
     });
 
+  const api = async () =>
+    new ApiAdminClient(await resolveApiTarget(program.opts<TargetOptions>(), io.env, cwd));
+  const operations = program
+    .command('operations')
+    .description('cluster operations on the PKS API: list them, drive a stuck one again, or give it up')
+    .exitOverride();
+  operations
+    .command('list')
+    .description('operations in progress (what may be stuck), newest first; --all adds finished ones')
+    .option('--all', 'finished operations too')
+    .option('--cluster <name>', "only this cluster's")
+    .option('--limit <n>', 'at most this many (default 50)', whole('--limit', 1))
+    .addOption(json)
+    .action(async (options: { all?: boolean; cluster?: string; limit?: number; json?: boolean }) => {
+      const listed = await (
+        await api()
+      ).operations({ inProgress: !options.all, clusterName: options.cluster, limit: options.limit });
+      if (options.json) return void out(`${JSON.stringify(listed, null, 2)}\n`);
+      if (listed.length === 0) {
+        return void out(options.all ? 'No operations\n' : 'No operations in progress\n');
+      }
+      out(
+        table([
+          ['CLUSTER', 'OPERATION', 'PHASE', 'STATE', 'BY', 'DRIVER', 'REQUESTED', 'DESCRIPTION'],
+          ...listed.map((o: ClusterOperation) => [
+            o.clusterName,
+            o.kind,
+            o.phase,
+            o.state,
+            o.originatingUser,
+            o.driver ?? '-',
+            o.createdAt,
+            o.description,
+          ]),
+        ]),
+      );
+    });
+  operations
+    .command('retry <cluster>')
+    .description(
+      "drive the cluster's operation in progress again now (re-sent to the broker if it never acknowledged it)",
+    )
+    .action(async (name: string) => {
+      const cluster = await (await api()).retry(name);
+      out(
+        `The ${cluster.lastAction} of cluster ${name} is being driven again (${cluster.lastActionState}: ${cluster.lastActionDescription})\n`,
+      );
+    });
+  operations
+    .command('abandon <cluster>')
+    .description(
+      "end the cluster's operation in progress as failed, so it can be changed or deleted again (the broker and Director are not stopped)",
+    )
+    .requiredOption('--reason <reason>', 'why, for the record and the cluster’s state')
+    .action(async (name: string, options: { reason: string }) => {
+      const cluster = await (await api()).abandon(name, options.reason);
+      out(`The ${cluster.lastAction} of cluster ${name} was abandoned: ${cluster.lastActionDescription}\n`);
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return runFailed ? ExitCode.FAILURE : ExitCode.OK;
@@ -502,6 +573,7 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
     if (
       error instanceof UaaRequestError ||
       error instanceof BrokerRequestError ||
+      error instanceof ApiRequestError ||
       error instanceof TargetError ||
       error instanceof NotFound
     ) {

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { API_URL_FILE } from '@openpks/api';
 import { BROKER_PASSWORD_FILE, BROKER_URL_FILE, BROKER_USERNAME } from '@openpks/broker';
 import { ADMIN_CLIENT_SECRET_FILE, UAA_URL_FILE, UaaClientId } from '@openpks/uaa';
+import { ADMIN_PASSWORD_FILE } from '../server.js';
+import type { ApiTarget } from './apiAdminClient.js';
 import type { BrokerTarget } from './brokerAdminClient.js';
 import type { UaaTarget } from './uaaAdminClient.js';
 
@@ -11,6 +14,8 @@ const CA_FILE = 'tls/ca.crt';
 export interface TargetOptions {
   dataDir?: string;
   brokerUrl?: string;
+  apiUrl?: string;
+  adminUser?: string;
   url?: string;
   caCert?: string;
   clientSecret?: string;
@@ -48,12 +53,11 @@ async function caPemOf(options: TargetOptions, dataDir: string, cwd: string): Pr
  * The UAA to talk to and how: flags first, then the environment, then what pks-server left in the data
  * directory (the UAA's URL, the installation's CA and the generated `admin` client secret).
  */
-export async function resolveTarget(
+async function uaaUrlOf(
   options: TargetOptions,
   env: Record<string, string | undefined>,
-  cwd: string,
-): Promise<UaaTarget> {
-  const dataDir = dataDirOf(options, env, cwd);
+  dataDir: string,
+): Promise<string> {
   const url = options.url ?? (env.PKS_UAA_URL || (await readIfPresent(resolve(dataDir, UAA_URL_FILE))));
   if (!url) {
     throw new TargetError(
@@ -61,6 +65,16 @@ export async function resolveTarget(
     );
   }
   if (!/^https:\/\//.test(url)) throw new TargetError(`the UAA URL must be https://…, got ${url}`);
+  return url;
+}
+
+export async function resolveTarget(
+  options: TargetOptions,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<UaaTarget> {
+  const dataDir = dataDirOf(options, env, cwd);
+  const url = await uaaUrlOf(options, env, dataDir);
   const caPem = await caPemOf(options, dataDir, cwd);
   const clientSecret =
     options.clientSecret ??
@@ -99,4 +113,34 @@ export async function resolveBrokerTarget(
   }
   const caPem = await caPemOf(options, dataDir, cwd);
   return { url, caPem, username: BROKER_USERNAME, password };
+}
+
+/**
+ * The PKS API and who calls it: `--api-url` or PKS_API_URL, else what the running API left in the data
+ * directory; the installation's admin user (`--admin-user`, PKS_ADMIN_USER, else `admin`, who holds
+ * pks.clusters.admin) with its password (PKS_ADMIN_PASSWORD, else the one pks-server generated into the
+ * data directory), signing in at the installation's UAA.
+ */
+export async function resolveApiTarget(
+  options: TargetOptions,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<ApiTarget> {
+  const dataDir = dataDirOf(options, env, cwd);
+  const apiUrl = options.apiUrl ?? (env.PKS_API_URL || (await readIfPresent(resolve(dataDir, API_URL_FILE))));
+  if (!apiUrl) {
+    throw new TargetError(
+      `no API URL: ${resolve(dataDir, API_URL_FILE)} does not exist (start pks-server with the api role first, or pass --api-url / set PKS_API_URL, or --data-dir)`,
+    );
+  }
+  if (!/^https:\/\//.test(apiUrl)) throw new TargetError(`the API URL must be https://…, got ${apiUrl}`);
+  const uaaUrl = await uaaUrlOf(options, env, dataDir);
+  const username = options.adminUser ?? (env.PKS_ADMIN_USER || 'admin');
+  const password = env.PKS_ADMIN_PASSWORD || (await readIfPresent(resolve(dataDir, ADMIN_PASSWORD_FILE)));
+  if (!password) {
+    throw new TargetError(
+      `no password for ${username}: ${resolve(dataDir, ADMIN_PASSWORD_FILE)} does not exist (set PKS_ADMIN_PASSWORD)`,
+    );
+  }
+  return { apiUrl, uaaUrl, caPem: await caPemOf(options, dataDir, cwd), username, password };
 }
