@@ -107,7 +107,7 @@ describe.each(testDatabaseBackends())('the console’s fleet store on $name', (b
     bosh = await startTestDirector({
       uaa,
       db,
-      ipRange: `127.1.${backend.name === 'pglite' ? 120 : 121}.0/24`,
+      ipRange: `127.1.${backend.name === 'pglite' ? 122 : 123}.0/24`,
     });
     broker = await startTestBroker({ uaa, bosh, db });
     api = await startTestApi({

@@ -68,7 +68,7 @@ beforeAll(async () => {
   uaa = await startTestUaa();
   // With PKS_TEST_DATABASE_URL set this runs on PostgreSQL, otherwise on PGlite.
   db = await testDatabaseBackends().at(-1)!.open();
-  bosh = await startTestDirector({ uaa, db, ipRange: '127.1.63.0/24' });
+  bosh = await startTestDirector({ uaa, db, ipRange: '127.1.130.0/24' });
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
       logLines.push(chunk.toString('utf8'));
