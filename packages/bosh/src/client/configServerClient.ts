@@ -14,7 +14,7 @@ import {
   type TokenSource,
 } from '@openpks/auth';
 import type { DirectorClient } from './directorClient.js';
-import type { DirectorInfo } from './types.js';
+import type { DirectorInfo } from '../protocol/types.js';
 
 /** A credential version as CredHub's `GET /api/v1/data` returns it. */
 export interface ConfigServerCredential {

@@ -28,7 +28,7 @@ import {
   type Release,
   type Stemcell,
   type TaskEvent,
-} from './types.js';
+} from '../protocol/types.js';
 
 export interface DirectorClientOptions {
   /** `https://host:25555` */

@@ -22,12 +22,11 @@ import { instanceDetails } from './instanceDetails.js';
 import { directorMigrations } from './migrations.js';
 import { addReadRoutes, taskId } from './readRoutes.js';
 import { TaskRunner, type TaskContext } from './runner.js';
+import { ACTIVE_TASK_STATES, TaskState } from '../protocol/types.js';
 import {
-  ACTIVE_STATES,
   OutputType,
   TASK_EVENTS_CHANNEL,
   type TaskNotice,
-  TaskState,
   TaskType,
   taskJson,
   taskNotFound,
@@ -806,7 +805,7 @@ export class EmbeddedDirector {
           offset = unreadAt;
         }
         // The look's snapshot holds every event row written before the task ended, so none is missed.
-        if (!ACTIVE_STATES.includes(seen.state)) {
+        if (!ACTIVE_TASK_STATES.includes(seen.state)) {
           // Ended: the whole row, once, for the final `task` event.
           const task = await this.tasks.summary(id);
           res.write(`event: task\ndata: ${JSON.stringify(taskJson(task))}\n\n`);

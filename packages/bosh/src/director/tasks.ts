@@ -1,22 +1,6 @@
 import type { Database, Queryable } from '@openpks/db';
 import { NotFoundError } from '@openpks/domain';
-
-export const TaskState = {
-  QUEUED: 'queued',
-  PROCESSING: 'processing',
-  CANCELLING: 'cancelling',
-  CANCELLED: 'cancelled',
-  DONE: 'done',
-  ERROR: 'error',
-  TIMEOUT: 'timeout',
-} as const;
-export type TaskState = (typeof TaskState)[keyof typeof TaskState];
-
-export const ACTIVE_STATES: readonly TaskState[] = [
-  TaskState.QUEUED,
-  TaskState.PROCESSING,
-  TaskState.CANCELLING,
-];
+import { TaskState, type DirectorTask } from '../protocol/types.js';
 
 export const TaskType = {
   UPDATE_DEPLOYMENT: 'update_deployment',
@@ -58,19 +42,6 @@ export interface TaskRow {
   finished_at: Date | null;
 }
 
-/** The task as the Director API shows it. */
-export interface TaskJson {
-  id: number;
-  state: TaskState;
-  description: string;
-  timestamp: number;
-  started_at: number | null;
-  result: string | null;
-  user: string | null;
-  deployment: string | null;
-  context_id: string | null;
-}
-
 const COLUMNS =
   'id, type, state, description, deployment, context_id, username, params, checkpoint, result, holder, created_at, started_at, finished_at';
 
@@ -98,7 +69,8 @@ export type TaskSummary = Pick<
 
 const unix = (date: Date | null) => (date === null ? null : Math.floor(new Date(date).getTime() / 1000));
 
-export function taskJson(row: TaskSummary): TaskJson {
+/** The task as the Director API shows it. */
+export function taskJson(row: TaskSummary): DirectorTask {
   return {
     id: row.id,
     state: row.state,
