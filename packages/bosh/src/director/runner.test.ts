@@ -4,7 +4,8 @@ import { createLogger } from '@openpks/role';
 import { directorMigrations } from './migrations.js';
 import { TaskRunner } from './runner.js';
 import { TaskState } from '../protocol/types.js';
-import { TaskStore, TaskType } from './tasks.js';
+import { TaskStore } from './store/taskStore.js';
+import { TaskType } from './tasks.js';
 
 async function until(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
