@@ -43,7 +43,8 @@ class Peer {
         const body = Buffer.concat(chunks).toString('utf8');
         peer.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
         const certificate = (req.socket as TLSSocket).getPeerCertificate?.();
-        peer.clientNames.push(certificate?.subject?.CN);
+        const commonName = certificate?.subject?.CN;
+        peer.clientNames.push(Array.isArray(commonName) ? commonName[0] : commonName);
         peer.handler(req, res, body);
       });
     });
@@ -142,6 +143,16 @@ describe('HttpsJsonClient', () => {
     const redirect = await client().send('POST', '/deployments', { body: 'name: x', expect: [302] });
     expect(redirect.status).toBe(302);
     expect(redirect.headers.location).toBe('/tasks/7');
+  });
+
+  it('hands back every status to a call that reads them all itself', async () => {
+    peer.handler = (_req, res) => json(res, 409, { kind: 'Status', reason: 'AlreadyExists' });
+    const answer = await client().send('POST', '/apis/rbac/v1/clusterrolebindings', {
+      json: {},
+      expect: 'any',
+    });
+    expect(answer.status).toBe(409);
+    expect(JSON.parse(answer.body.toString('utf8'))).toMatchObject({ reason: 'AlreadyExists' });
   });
 
   describe('with a bearer token from UAA', () => {

@@ -48,8 +48,11 @@ export interface HttpsCallOptions {
   json?: unknown;
   /** Any other body; its `Content-Type` goes in `headers`. */
   body?: string | Buffer;
-  /** The statuses that are answers (default: any 2xx); anything else is a refusal. */
-  expect?: readonly number[];
+  /**
+   * The statuses that are answers (default: any 2xx); anything else is a refusal. `'any'` hands every
+   * status back (a caller that reads a Kubernetes `Status` itself).
+   */
+  expect?: readonly number[] | 'any';
   timeoutMs?: number;
   maxBodyBytes?: number;
   signal?: AbortSignal;
@@ -210,8 +213,7 @@ export class HttpsJsonClient {
       (r) => r.status,
       () => undefined,
     );
-    const ok = call.expect ? call.expect.includes(response.status) : isSuccess(response.status);
-    if (ok) return response;
+    if (expects(call.expect, response.status, isSuccess)) return response;
     throw this.#refusal(method, path, response);
   }
 
@@ -229,7 +231,7 @@ export class HttpsJsonClient {
       (r) => r.statusCode ?? 0,
       (r) => r.destroy(),
     );
-    if ((call.expect ?? [200]).includes(res.statusCode ?? 0)) return res;
+    if (expects(call.expect, res.statusCode ?? 0, (status) => status === 200)) return res;
     // A refusal is small: read it whole, for its description.
     const maxBodyBytes = call.maxBodyBytes ?? this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const chunks: Buffer[] = [];
@@ -328,6 +330,16 @@ export class HttpsJsonClient {
 
 function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
+}
+
+/** Whether a call takes `status` as an answer: what it listed, every status, or else the default. */
+function expects(
+  expect: HttpsCallOptions['expect'],
+  status: number,
+  byDefault: (status: number) => boolean,
+): boolean {
+  if (expect === 'any') return true;
+  return expect ? expect.includes(status) : byDefault(status);
 }
 
 /**
