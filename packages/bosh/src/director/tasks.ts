@@ -1,6 +1,12 @@
 import { NotFoundError } from '@openpks/domain';
 import type { DirectorTask, TaskState } from '../protocol/types.js';
 
+/*
+ * The embedded Director's words for its tasks: their types (BOSH's `Jobs::*`), outputs, rows and the
+ * notices their changes send. The rows are read and written in `store/taskStore.ts`; the task as the API
+ * shows it is the shared `DirectorTask` (`protocol/types.ts`).
+ */
+
 export const TaskType = {
   UPDATE_DEPLOYMENT: 'update_deployment',
   DELETE_DEPLOYMENT: 'delete_deployment',
