@@ -5,6 +5,31 @@ import { describeFailure, httpsCall, httpsUrl, oneLine, parseJson } from './http
 /** Something that hands out a bearer token for calls to another component. */
 export interface TokenSource {
   token(): Promise<string>;
+  /** Forgets the current token (the component called answered 401 to it); the next `token()` is new. */
+  invalidate?(): void;
+}
+
+/**
+ * A token source made when first needed, e.g. once a Director's `/info` has named its UAA. A failure to
+ * make it is thrown to that caller, and the next call tries again.
+ */
+export function deferredTokenSource(make: () => Promise<TokenSource>): TokenSource {
+  let made: Promise<TokenSource> | undefined;
+  let ready: TokenSource | undefined;
+  const source = () => {
+    made ??= make().then(
+      (tokens) => (ready = tokens),
+      (error: unknown) => {
+        made = undefined;
+        throw error;
+      },
+    );
+    return made;
+  };
+  return {
+    token: async () => (ready ?? (await source())).token(),
+    invalidate: () => ready?.invalidate?.(),
+  };
 }
 
 export interface ClientCredentialsOptions {

@@ -17,6 +17,20 @@ export {
 export type { FollowRevocationsOptions } from './revocationJournal.js';
 export { bearerToken } from './bearerToken.js';
 export { hasAnyScope, requireAnyScope } from './scopes.js';
-export { ClientCredentialsTokenSource } from './clientCredentialsTokenSource.js';
+export { ClientCredentialsTokenSource, deferredTokenSource } from './clientCredentialsTokenSource.js';
 export type { ClientCredentialsOptions, TokenSource } from './clientCredentialsTokenSource.js';
 export { discoverUaaIssuer } from './discovery.js';
+export {
+  HttpsJsonClient,
+  HttpsCallError,
+  ConnectionError,
+  HttpStatusError,
+  UnexpectedAnswerError,
+  descriptionOf,
+} from './httpsJsonClient.js';
+export type {
+  HttpsJsonClientOptions,
+  HttpsCallOptions,
+  HttpsResponse,
+  HttpsAuth,
+} from './httpsJsonClient.js';

@@ -17,7 +17,7 @@ export type {
   CertificateValue,
 } from './client/configServerClient.js';
 export { DirectorTaskError } from './client/errors.js';
-export { ACTIVE_TASK_STATES } from './client/types.js';
+export { ACTIVE_TASK_STATES, TaskState } from './protocol/types.js';
 export type {
   DirectorTask,
   DirectorTaskState,
@@ -30,7 +30,7 @@ export type {
   Stemcell,
   Release,
   ManifestDiff,
-} from './client/types.js';
+} from './protocol/types.js';
 export {
   EmbeddedDirector,
   DEFAULT_DIRECTOR_WORKERS,
@@ -40,7 +40,6 @@ export type { EmbeddedDirectorOptions, SimOptions } from './director/embeddedDir
 export { createDirectorRole, directorRole } from './director/directorRole.js';
 export type { DirectorRoleOptions } from './director/directorRole.js';
 export { directorMigrations } from './director/migrations.js';
-export { TaskState } from './director/tasks.js';
 export { parseManifest, maxInFlightOf, Lifecycle, VariableType } from './manifest/manifest.js';
 export type { Manifest, InstanceGroup, Job, UpdatePolicy, VariableDefinition } from './manifest/manifest.js';
 export { CpiError, CpiTimeoutError } from './cpi/cpi.js';

@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { HttpsJsonClient, type HttpStatusError } from '@openpks/auth';
 import { NsxError } from './nsxError.js';
 
 export interface NsxClientOptions {
@@ -102,9 +102,23 @@ type Body = Omit<PolicyObject, 'id'> & Record<string, unknown>;
  */
 export class NsxClient {
   readonly #o: NsxClientOptions;
+  readonly #http: HttpsJsonClient;
 
   constructor(options: NsxClientOptions) {
     this.#o = options;
+    this.#http = new HttpsJsonClient({
+      url: options.url,
+      peer: 'NSX Manager',
+      ca: options.ca,
+      auth: { basic: { username: options.username, password: options.password } },
+      timeoutMs: options.timeoutMs ?? 30_000,
+      refusal: nsxError,
+    });
+  }
+
+  /** Ends kept-alive connections. */
+  close(): void {
+    this.#http.close();
   }
 
   readonly ipBlocks = this.#collection<IpBlock>('ip-blocks');
@@ -258,55 +272,22 @@ export class NsxClient {
   }
 
   #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const auth = Buffer.from(`${this.#o.username}:${this.#o.password}`).toString('base64');
-    return new Promise<T>((resolve, reject) => {
-      const req = request(
-        new URL(path, this.#o.url),
-        {
-          method,
-          ...(this.#o.ca !== undefined ? { ca: this.#o.ca } : {}),
-          timeout: this.#o.timeoutMs ?? 30_000,
-          headers: {
-            Authorization: `Basic ${auth}`,
-            Accept: 'application/json',
-            ...(payload !== undefined
-              ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }
-              : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = text === '' ? undefined : JSON.parse(text);
-            } catch {
-              json = undefined;
-            }
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              resolve(json as T);
-              return;
-            }
-            const e = (json ?? {}) as { error_message?: string; error_code?: number };
-            reject(
-              new NsxError(
-                status,
-                e.error_message ?? `NSX answered ${status} to ${method} ${path}`,
-                path,
-                e.error_code,
-              ),
-            );
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`NSX did not answer ${method} ${path} in time`)));
-      req.on('error', reject);
-      req.end(payload);
-    });
+    return this.#http.json<T>(method, path, body === undefined ? {} : { json: body });
   }
+}
+
+/** NSX's refusal (`{ httpStatus, error_code, module_name, error_message }`) as an NsxError. */
+function nsxError(refused: HttpStatusError): NsxError {
+  const body = (typeof refused.body === 'object' && refused.body !== null ? refused.body : {}) as {
+    error_message?: unknown;
+    error_code?: unknown;
+  };
+  return new NsxError(
+    refused.status,
+    typeof body.error_message === 'string'
+      ? body.error_message
+      : `NSX answered ${refused.status} to ${refused.method} ${refused.path}`,
+    refused.path,
+    typeof body.error_code === 'number' ? body.error_code : undefined,
+  );
 }

@@ -1,4 +1,5 @@
 import { InputError, InternalError, QuotaExceededError, isPksError, type PksError } from '@openpks/domain';
+import { HttpsCallError } from '@openpks/auth';
 import type { NsxClient } from './client.js';
 import { NsxError, isExhaustion } from './nsxError.js';
 import { DEFAULT_SUBNET_PREFIX, type NetworkProfileParameters } from './profile.js';
@@ -446,6 +447,7 @@ function domainErrorOf(error: unknown, what: string, field: string): PksError {
     if (error.status === 404 || error.status === 400) return new InputError(field, message, { cause: error });
     return new InternalError(message, { cause: error });
   }
-  if (isPksError(error)) return error;
+  // A call that got no usable answer says so, under what could not be provided.
+  if (isPksError(error) && !(error instanceof HttpsCallError)) return error;
   return new InternalError(`NSX-T could not provide ${what}: ${(error as Error).message}`, { cause: error });
 }

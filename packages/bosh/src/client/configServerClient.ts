@@ -1,4 +1,3 @@
-import { Agent, request } from 'node:https';
 import {
   ForbiddenError,
   InputError,
@@ -6,9 +5,16 @@ import {
   NotFoundError,
   UnauthenticatedError,
 } from '@openpks/domain';
-import { ClientCredentialsTokenSource, type TokenSource } from '@openpks/auth';
+import {
+  ClientCredentialsTokenSource,
+  ConnectionError,
+  deferredTokenSource,
+  HttpsJsonClient,
+  HttpStatusError,
+  type TokenSource,
+} from '@openpks/auth';
 import type { DirectorClient } from './directorClient.js';
-import type { DirectorInfo } from './types.js';
+import type { DirectorInfo } from '../protocol/types.js';
 
 /** A credential version as CredHub's `GET /api/v1/data` returns it. */
 export interface ConfigServerCredential {
@@ -65,8 +71,7 @@ export function configServerUrlOf(info: DirectorInfo): string | undefined {
 export class ConfigServerClient {
   readonly #options: ConfigServerClientOptions;
   readonly #base: URL;
-  readonly #agent: Agent;
-  #tokens: Promise<TokenSource | undefined> | undefined;
+  readonly #http: HttpsJsonClient;
 
   constructor(options: ConfigServerClientOptions) {
     this.#options = options;
@@ -77,8 +82,14 @@ export class ConfigServerClient {
         `the config server is reached over HTTPS, got ${options.url}`,
       );
     }
-    this.#agent = new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
-    if (options.tokenSource) this.#tokens = Promise.resolve(options.tokenSource);
+    const tokens = options.tokenSource ?? this.#clientTokens();
+    this.#http = new HttpsJsonClient({
+      url: this.#base.href,
+      peer: 'the config server',
+      ca: options.ca,
+      ...(tokens ? { auth: { bearer: tokens } } : {}),
+      timeoutMs: 30_000,
+    });
   }
 
   /**
@@ -107,57 +118,30 @@ export class ConfigServerClient {
   }
 
   close(): void {
-    this.#agent.destroy();
+    this.#http.close();
   }
 
-  #send(
-    path: string,
-    headers: Record<string, string>,
-  ): Promise<{ status: number; body: string; json: unknown }> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        new URL(path, this.#base),
-        {
-          method: 'GET',
-          agent: this.#agent,
-          headers: { Accept: 'application/json', ...headers },
-          timeout: 30_000,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const body = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = body === '' ? undefined : JSON.parse(body);
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, body, json });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer from the config server`)));
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
-  #tokenSource(): Promise<TokenSource | undefined> {
-    this.#tokens ??= (async () => {
-      const client = this.#options.client;
-      if (!client) return undefined;
+  /**
+   * UAA client-credentials tokens; the token URL is discovered from the server's `/info` unless given:
+   * CredHub answers it with `auth-server.url`, a BOSH Director with `user_authentication`.
+   */
+  #clientTokens(): TokenSource | undefined {
+    const client = this.#options.client;
+    if (!client) return undefined;
+    return deferredTokenSource(async () => {
       let tokenUrl = client.tokenUrl;
       if (tokenUrl === undefined) {
-        // CredHub answers `/info` with `auth-server.url`; a BOSH Director with `user_authentication`.
-        const { status, json } = await this.#send(new URL('/info', this.#base).href, {});
-        const info = json as
-          | { 'auth-server'?: { url?: string }; user_authentication?: { options?: { url?: string } } }
-          | undefined;
+        const info = await this.#http
+          .json<{
+            'auth-server'?: { url?: string };
+            user_authentication?: { options?: { url?: string } };
+          }>('GET', '/info', { anonymous: true, expect: [200] })
+          .catch((error: unknown) => {
+            if (error instanceof ConnectionError) throw error;
+            return undefined;
+          });
         const uaa = info?.['auth-server']?.url ?? info?.user_authentication?.options?.url;
-        if (status !== 200 || typeof uaa !== 'string') {
+        if (typeof uaa !== 'string') {
           throw new InternalError(`the config server at ${this.#base.origin} names no UAA in /info`);
         }
         tokenUrl = `${uaa.replace(/\/$/, '')}/oauth/token`;
@@ -168,45 +152,26 @@ export class ConfigServerClient {
         clientSecret: client.secret,
         ...(this.#options.ca ? { ca: this.#options.ca } : {}),
       });
-    })();
-    this.#tokens.catch(() => {
-      this.#tokens = undefined;
     });
-    return this.#tokens;
-  }
-
-  async #get(path: string): Promise<{ status: number; json: unknown; body: string }> {
-    const tokens = await this.#tokenSource();
-    const attempt = async () =>
-      this.#send(path, tokens ? { Authorization: `Bearer ${await tokens.token()}` } : {});
-    let response = await attempt();
-    if (
-      response.status === 401 &&
-      tokens &&
-      'invalidate' in tokens &&
-      typeof tokens.invalidate === 'function'
-    ) {
-      (tokens as { invalidate(): void }).invalidate();
-      response = await attempt();
-    }
-    return response;
   }
 
   /** The current version of a credential, or undefined when it does not exist (or may not be read). */
   async current(name: string): Promise<ConfigServerCredential | undefined> {
     const path = `v1/data?${new URLSearchParams({ name, current: 'true' })}`;
-    const { status, json, body } = await this.#get(path);
-    if (status === 404) return undefined;
-    if (status !== 200) {
-      const described = (json as { error_description?: string; error?: string } | undefined) ?? {};
-      const message = `GET ${this.#base.pathname}${path}: ${described.error_description ?? described.error ?? (body || `HTTP ${status}`)}`;
-      const details = { details: { status } };
-      if (status === 401) throw new UnauthenticatedError(message, details);
-      if (status === 403) throw new ForbiddenError(message, details);
-      if (status === 400) throw new InputError('name', message, details);
+    let answer: { data?: ConfigServerCredential[] } | undefined;
+    try {
+      answer = await this.#http.json('GET', path, { expect: [200] });
+    } catch (error) {
+      if (!(error instanceof HttpStatusError)) throw error;
+      if (error.status === 404) return undefined;
+      const message = `GET ${this.#base.pathname}${path}: ${error.description}`;
+      const details = { cause: error, details: { status: error.status } };
+      if (error.status === 401) throw new UnauthenticatedError(message, details);
+      if (error.status === 403) throw new ForbiddenError(message, details);
+      if (error.status === 400) throw new InputError('name', message, details);
       throw new InternalError(message, details);
     }
-    const data = (json as { data?: ConfigServerCredential[] } | undefined)?.data;
+    const data = answer?.data;
     return Array.isArray(data) ? data[0] : undefined;
   }
 

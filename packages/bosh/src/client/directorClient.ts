@@ -1,5 +1,3 @@
-import { Agent, request } from 'node:https';
-import type { IncomingMessage } from 'node:http';
 import {
   ConflictError,
   ForbiddenError,
@@ -8,7 +6,14 @@ import {
   NotFoundError,
   UnauthenticatedError,
 } from '@openpks/domain';
-import { ClientCredentialsTokenSource, type TokenSource } from '@openpks/auth';
+import {
+  ClientCredentialsTokenSource,
+  deferredTokenSource,
+  HttpsJsonClient,
+  type HttpStatusError,
+  type HttpsResponse,
+  type TokenSource,
+} from '@openpks/auth';
 import { DirectorTaskError } from './errors.js';
 import {
   ACTIVE_TASK_STATES,
@@ -23,7 +28,7 @@ import {
   type Release,
   type Stemcell,
   type TaskEvent,
-} from './types.js';
+} from '../protocol/types.js';
 
 export interface DirectorClientOptions {
   /** `https://host:25555` */
@@ -81,11 +86,10 @@ interface RequestOptions {
   expect?: number[];
 }
 
-interface Response {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: Buffer;
-}
+/** How long one call may take (the Director answers at once; long work is a task). */
+const CALL_TIMEOUT_MS = 60_000;
+/** The largest answer taken: a big deployment's debug log is a few MB. */
+const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
 const isTerminal = (state: DirectorTaskState) => !ACTIVE_TASK_STATES.includes(state);
 
@@ -97,131 +101,68 @@ const isTerminal = (state: DirectorTaskState) => !ACTIVE_TASK_STATES.includes(st
  */
 export class DirectorClient {
   readonly #options: DirectorClientOptions;
-  readonly #agent: Agent;
-  readonly #base: URL;
+  readonly #http: HttpsJsonClient;
   #info: Promise<DirectorInfo> | undefined;
-  #tokens: TokenSource | undefined;
 
   constructor(options: DirectorClientOptions) {
     this.#options = options;
-    this.#base = new URL(options.url);
-    if (this.#base.protocol !== 'https:') {
+    if (new URL(options.url).protocol !== 'https:') {
       throw new InputError('director.url', `the Director is reached over HTTPS, got ${options.url}`);
     }
-    this.#agent = new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
-    this.#tokens = options.tokenSource;
+    const tokens = options.tokenSource ?? this.#clientTokens();
+    this.#http = new HttpsJsonClient({
+      url: options.url,
+      peer: 'the BOSH Director',
+      ca: options.ca,
+      ...(tokens ? { auth: { bearer: tokens } } : {}),
+      timeoutMs: CALL_TIMEOUT_MS,
+      maxBodyBytes: MAX_ANSWER_BYTES,
+      refusal: (refused) => directorError(refused),
+    });
   }
 
   /** Closes kept-alive connections. */
   close(): void {
-    this.#agent.destroy();
+    this.#http.close();
   }
 
-  #send(
-    method: string,
-    path: string,
-    options: { headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
-  ): Promise<Response> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        new URL(path, this.#base),
-        {
-          method,
-          agent: this.#agent,
-          headers: options.headers,
-          timeout: 60_000,
-          ...(options.signal ? { signal: options.signal } : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer from the Director`)));
-      req.on('error', reject);
-      req.end(options.body);
-    });
-  }
-
-  async #tokenSource(): Promise<TokenSource | undefined> {
-    if (this.#tokens) return this.#tokens;
+  /** UAA client-credentials tokens, from the UAA `/info` names unless the client gives a token URL. */
+  #clientTokens(): TokenSource | undefined {
     const client = this.#options.client;
     if (!client) return undefined;
-    let tokenUrl = client.tokenUrl;
-    if (tokenUrl === undefined) {
-      const info = await this.info();
-      const uaa = info.user_authentication;
-      if (uaa.type !== 'uaa' || !uaa.options.url) {
-        throw new InputError(
-          'director',
-          `the Director at ${this.#options.url} does not use UAA (user_authentication ${uaa.type})`,
-        );
+    return deferredTokenSource(async () => {
+      let tokenUrl = client.tokenUrl;
+      if (tokenUrl === undefined) {
+        const info = await this.info();
+        const uaa = info.user_authentication;
+        if (uaa.type !== 'uaa' || !uaa.options.url) {
+          throw new InputError(
+            'director',
+            `the Director at ${this.#options.url} does not use UAA (user_authentication ${uaa.type})`,
+          );
+        }
+        tokenUrl = `${uaa.options.url.replace(/\/$/, '')}/oauth/token`;
       }
-      tokenUrl = `${uaa.options.url.replace(/\/$/, '')}/oauth/token`;
-    }
-    this.#tokens = new ClientCredentialsTokenSource({
-      tokenUrl,
-      clientId: client.id,
-      clientSecret: client.secret,
-      ca: this.#options.ca,
+      return new ClientCredentialsTokenSource({
+        tokenUrl,
+        clientId: client.id,
+        clientSecret: client.secret,
+        ca: this.#options.ca,
+      });
     });
-    return this.#tokens;
   }
 
-  async #authorized(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-    const tokens = await this.#tokenSource();
-    const attempt = async () => {
-      const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
-      if (tokens) headers.Authorization = `Bearer ${await tokens.token()}`;
-      if (method !== 'GET' && headers['X-Bosh-Context-Id'] === undefined && this.#options.contextId) {
-        headers['X-Bosh-Context-Id'] = this.#options.contextId;
-      }
-      return this.#send(method, path, { ...options, headers });
-    };
-    let response = await attempt();
-    if (
-      response.status === 401 &&
-      tokens &&
-      'invalidate' in tokens &&
-      typeof tokens.invalidate === 'function'
-    ) {
-      // The token may have been revoked or its key rotated: one retry with a fresh one.
-      (tokens as { invalidate(): void }).invalidate();
-      response = await attempt();
+  #authorized(method: string, path: string, options: RequestOptions = {}): Promise<HttpsResponse> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (method !== 'GET' && headers['X-Bosh-Context-Id'] === undefined && this.#options.contextId) {
+      headers['X-Bosh-Context-Id'] = this.#options.contextId;
     }
-    if ((options.expect ?? [200]).includes(response.status)) return response;
-    throw this.#error(method, path, response);
-  }
-
-  #error(method: string, path: string, response: Response): Error {
-    let description = response.body.toString('utf8');
-    try {
-      const parsed = JSON.parse(description) as { description?: string };
-      if (typeof parsed.description === 'string') description = parsed.description;
-    } catch {
-      // plain text body
-    }
-    const message = `${method} ${path}: ${description || `HTTP ${response.status}`}`;
-    const details = { details: { status: response.status } };
-    switch (response.status) {
-      case 400:
-      case 422:
-        return new InputError(undefined, message, details);
-      case 401:
-        return new UnauthenticatedError(message, details);
-      case 403:
-        return new ForbiddenError(message, details);
-      case 404:
-        return new NotFoundError(message, details);
-      case 409:
-        return new ConflictError(message, details);
-      default:
-        return new InternalError(message, details);
-    }
+    return this.#http.send(method, path, {
+      headers,
+      ...(options.body !== undefined ? { body: options.body } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      expect: options.expect ?? [200],
+    });
   }
 
   async #json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -245,14 +186,7 @@ export class DirectorClient {
 
   /** `/info` (no authentication), cached per client. */
   info(): Promise<DirectorInfo> {
-    this.#info ??= (async () => {
-      const response = await this.#send('GET', '/info', { headers: { Accept: 'application/json' } });
-      if (response.status !== 200) {
-        this.#info = undefined;
-        throw this.#error('GET', '/info', response);
-      }
-      return JSON.parse(response.body.toString('utf8')) as DirectorInfo;
-    })();
+    this.#info ??= this.#http.json<DirectorInfo>('GET', '/info', { anonymous: true, expect: [200] });
     this.#info.catch(() => {
       this.#info = undefined;
     });
@@ -450,59 +384,41 @@ export class DirectorClient {
     deadline: number,
     onEvent: (event: TaskEvent, offset: number) => void,
   ): Promise<DirectorTask | undefined> {
-    const tokens = await this.#tokenSource();
-    const headers: Record<string, string> = { Accept: 'text/event-stream' };
-    if (tokens) headers.Authorization = `Bearer ${await tokens.token()}`;
+    const res = await this.#http.stream('GET', path, {
+      headers: { Accept: 'text/event-stream' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     return new Promise((resolve, reject) => {
-      const req = request(
-        new URL(path, this.#base),
-        { method: 'GET', agent: this.#agent, headers },
-        (res) => {
-          if (res.statusCode !== 200) {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () =>
-              reject(
-                this.#error('GET', path, {
-                  status: res.statusCode ?? 0,
-                  headers: res.headers,
-                  body: Buffer.concat(chunks),
-                }),
-              ),
-            );
-            return;
-          }
-          let buffer = '';
-          let finished: DirectorTask | undefined;
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            buffer += chunk;
-            let boundary: number;
-            while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-              const message = buffer.slice(0, boundary);
-              buffer = buffer.slice(boundary + 2);
-              const fields: Record<string, string> = {};
-              for (const line of message.split('\n')) {
-                const colon = line.indexOf(':');
-                if (colon <= 0) continue;
-                fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
-              }
-              if (fields.event === 'event' && fields.data)
-                onEvent(JSON.parse(fields.data) as TaskEvent, Number(fields.id ?? 0));
-              if (fields.event === 'task' && fields.data) finished = JSON.parse(fields.data) as DirectorTask;
-            }
-          });
-          res.on('end', () => resolve(finished));
-          res.on('error', reject);
-        },
-      );
+      let buffer = '';
+      let finished: DirectorTask | undefined;
       const timer = Number.isFinite(deadline)
-        ? setTimeout(() => req.destroy(new Error('deadline')), deadline - Date.now())
+        ? setTimeout(() => res.destroy(new Error('deadline')), deadline - Date.now())
         : undefined;
-      options.signal?.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
-      req.on('error', reject);
-      req.on('close', () => clearTimeout(timer));
-      req.end();
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let boundary: number;
+        while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, boundary);
+          buffer = buffer.slice(boundary + 2);
+          const fields: Record<string, string> = {};
+          for (const line of message.split('\n')) {
+            const colon = line.indexOf(':');
+            if (colon <= 0) continue;
+            fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
+          }
+          if (fields.event === 'event' && fields.data)
+            onEvent(JSON.parse(fields.data) as TaskEvent, Number(fields.id ?? 0));
+          if (fields.event === 'task' && fields.data) finished = JSON.parse(fields.data) as DirectorTask;
+        }
+      });
+      res.on('end', () => resolve(finished));
+      res.on('error', reject);
+      res.on('close', () => {
+        clearTimeout(timer);
+        // Destroyed (the deadline, an abort) before its end: the stream broke.
+        if (!res.complete) reject(new Error('the event stream ended early'));
+      });
     });
   }
 
@@ -646,5 +562,26 @@ export class DirectorClient {
       body: JSON.stringify(source),
     });
     return this.waitForTask(task.id);
+  }
+}
+
+/** The Director's refusal in the domain's words, as BOSH's statuses mean them; the message is BOSH's own. */
+function directorError(refused: HttpStatusError): Error {
+  const message = `${refused.method} ${refused.path}: ${refused.description}`;
+  const details = { cause: refused, details: { status: refused.status } };
+  switch (refused.status) {
+    case 400:
+    case 422:
+      return new InputError(undefined, message, details);
+    case 401:
+      return new UnauthenticatedError(message, details);
+    case 403:
+      return new ForbiddenError(message, details);
+    case 404:
+      return new NotFoundError(message, details);
+    case 409:
+      return new ConflictError(message, details);
+    default:
+      return new InternalError(message, details);
   }
 }

@@ -1,5 +1,5 @@
 import { ErrorCode, PksError } from '@openpks/domain';
-import type { DirectorTask } from './types.js';
+import type { DirectorTask } from '../protocol/types.js';
 
 /**
  * A Director task that ended in anything but `done` (error, cancelled, timeout). Carries the task and the

@@ -4,7 +4,7 @@ import { bearerToken, hasAnyScope, type TokenVerifier } from '@openpks/auth';
 import type { Logger } from '@openpks/role';
 import { VariableType } from '../manifest/manifest.js';
 import { sendJson } from './http.js';
-import type { VariableStore } from './variables.js';
+import type { VariableStore } from './store/variableStore.js';
 
 /** Where the embedded Director serves its config server's read API (advertised in `/info`). */
 export const CONFIG_SERVER_PATH = '/api/';

@@ -4,8 +4,8 @@ import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { startTestDirector, kuboManifest, type TestDirector } from '../testing/index.js';
-import type { TaskEvent } from '../client/types.js';
-import { VariableStore } from './variables.js';
+import type { TaskEvent } from '../protocol/types.js';
+import { VariableStore } from './store/variableStore.js';
 
 let uaa: TestUaa;
 beforeAll(async () => {

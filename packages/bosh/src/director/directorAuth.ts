@@ -50,6 +50,24 @@ export class DirectorAuth {
     return [...this.adminScopes(), 'bosh.read', `bosh.${this.uuid()}.read`];
   }
 
+  /**
+   * Who is calling, and whether they may: every route but `/info` needs a verified token with a read
+   * scope (GET) or an admin scope (anything else, and the debug and CPI logs of tasks, as in BOSH's
+   * tasks controller). `/info` names the caller when the token verifies and stays open when it does not.
+   * Returns the user BOSH names for the caller.
+   */
+  async authorize(req: IncomingMessage, url: URL): Promise<string | undefined> {
+    const { token, reason } = await this.identify(req);
+    if (url.pathname === '/info') return token && DirectorAuth.userOf(token);
+    if (token === undefined) throw new NotAuthorized(reason);
+    const reading = req.method === 'GET' || req.method === 'HEAD';
+    const taskLog =
+      /^\/tasks\/[^/]+\/output\/?$/.test(url.pathname) &&
+      ['debug', 'cpi'].includes(url.searchParams.get('type') ?? 'debug');
+    this.require(token, reading && !taskLog ? this.readScopes() : this.adminScopes());
+    return DirectorAuth.userOf(token);
+  }
+
   /** Throws BOSH's scope error unless the token carries one of `scopes`. */
   require(token: VerifiedToken, scopes: readonly string[]): void {
     if (hasAnyScope(token, scopes)) return;

@@ -1,21 +1,5 @@
+import type { TaskEvent } from '../protocol/types.js';
 import { isInterruption } from './interruptions.js';
-
-/**
- * A task's event log in BOSH's format: one JSON object per line (director `event_log.rb`). Stage events
- * carry `stage`, `tags`, `total`, `task`, `index`, `state` (started, finished, failed) and `progress`;
- * errors and warnings have their own shapes. Lines are written in order through one queue per task.
- */
-export interface StageEvent {
-  time: number;
-  stage: string;
-  tags: string[];
-  total: number;
-  task: string;
-  index: number;
-  state: 'started' | 'in_progress' | 'finished' | 'failed';
-  progress: number;
-  data?: { error: string };
-}
 
 /**
  * Writes pieces of a task's output in order, one write at a time, coalescing the pieces that arrive while
@@ -60,6 +44,12 @@ export class OutputWriter {
   }
 }
 
+/**
+ * A task's event log in BOSH's format (director `event_log.rb`): one `TaskEvent` per line, as JSON. Stage
+ * events carry `stage`, `tags`, `total`, `task`, `index`, `state` (started, finished, failed) and
+ * `progress`; errors and warnings have their own shapes. Lines are written in order through one queue per
+ * task.
+ */
 export class EventLog {
   readonly #writer: OutputWriter;
 
@@ -68,7 +58,7 @@ export class EventLog {
     this.#writer = new OutputWriter(write, true);
   }
 
-  #line(event: Record<string, unknown>): Promise<void> {
+  #line(event: Omit<TaskEvent, 'time'>): Promise<void> {
     const text = `${JSON.stringify({ time: Math.floor(Date.now() / 1000), ...event })}\n`;
     return this.#writer.write(text);
   }
@@ -76,7 +66,7 @@ export class EventLog {
   /** A stage of `total` tasks; each task reports started, then finished or failed. */
   stage(name: string, total: number, tags: string[] = []): Stage {
     let index = 0;
-    const emit = (line: Record<string, unknown>) => this.#line(line);
+    const emit = (line: Omit<TaskEvent, 'time'>) => this.#line(line);
     return {
       async track<T>(task: string, fn: () => Promise<T>): Promise<T> {
         index += 1;

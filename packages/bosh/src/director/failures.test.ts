@@ -3,7 +3,7 @@ import { request } from 'node:https';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { DirectorClient } from '../client/directorClient.js';
 import { DirectorTaskError } from '../client/errors.js';
-import type { TaskEvent } from '../client/types.js';
+import type { TaskEvent } from '../protocol/types.js';
 import { kuboManifest, startTestDirector, type TestDirector } from '../testing/index.js';
 
 let uaa: TestUaa;

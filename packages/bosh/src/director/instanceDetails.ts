@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { Lifecycle, type Manifest } from '../manifest/manifest.js';
 import { KUBE_APISERVER_JOB } from '../sim/simAgent.js';
-import type { InstanceRow } from './deployer.js';
+import type { InstanceRow } from './store/deploymentStore.js';
 
 /** How long a look at a sim master's Kubernetes API may take (BOSH gives an agent 5 s for get_state). */
 const PROBE_TIMEOUT_MS = 1_000;

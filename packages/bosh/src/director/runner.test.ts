@@ -3,7 +3,9 @@ import { migrate, openDatabase, type Database } from '@openpks/db';
 import { createLogger } from '@openpks/role';
 import { directorMigrations } from './migrations.js';
 import { TaskRunner } from './runner.js';
-import { TaskState, TaskStore, TaskType } from './tasks.js';
+import { TaskState } from '../protocol/types.js';
+import { TaskStore } from './store/taskStore.js';
+import { TaskType } from './tasks.js';
 
 async function until(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,14 +5,9 @@ import type { Logger } from '@openpks/role';
 import { CpiError, CpiTimeoutError } from '../cpi/cpi.js';
 import { EventLog, OutputWriter } from './eventLog.js';
 import { Interrupted, LeaseLost, TaskCancelled } from './interruptions.js';
-import {
-  OutputType,
-  TASK_EVENTS_CHANNEL,
-  TaskState,
-  type TaskNotice,
-  type TaskRow,
-  type TaskStore,
-} from './tasks.js';
+import { TaskState } from '../protocol/types.js';
+import type { TaskStore } from './store/taskStore.js';
+import { OutputType, TASK_EVENTS_CHANNEL, type TaskNotice, type TaskRow } from './tasks.js';
 
 /** What a task handler gets: its row, its event log, and the means to stop, cancel and resume. */
 export interface TaskContext {

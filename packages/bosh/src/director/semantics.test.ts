@@ -6,7 +6,7 @@ import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
 import { createLogger, SharedSecrets } from '@openpks/role';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { DirectorClient } from '../client/directorClient.js';
-import type { TaskEvent } from '../client/types.js';
+import type { TaskEvent } from '../protocol/types.js';
 import { kuboManifest, startTestDirector, type TestDirector } from '../testing/index.js';
 import { createDirectorRole } from './directorRole.js';
 

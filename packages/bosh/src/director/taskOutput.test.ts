@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase, type Database } from '@openpks/db';
 import { directorMigrations } from './migrations.js';
-import { OutputType, TaskStore, TaskType } from './tasks.js';
+import { TaskStore } from './store/taskStore.js';
+import { OutputType, TaskType } from './tasks.js';
 
 describe('task output as rows', () => {
   let db: Database | undefined;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:https';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { DirectorClient } from '../client/directorClient.js';
-import type { DirectorTask, TaskEvent } from '../client/types.js';
+import type { DirectorTask, TaskEvent } from '../protocol/types.js';
 import { kuboManifest, startTestDirector, type TestDirector } from '../testing/index.js';
 
 let uaa: TestUaa;

@@ -1,22 +1,11 @@
-import type { Database, Queryable } from '@openpks/db';
 import { NotFoundError } from '@openpks/domain';
+import type { DirectorTask, TaskState } from '../protocol/types.js';
 
-export const TaskState = {
-  QUEUED: 'queued',
-  PROCESSING: 'processing',
-  CANCELLING: 'cancelling',
-  CANCELLED: 'cancelled',
-  DONE: 'done',
-  ERROR: 'error',
-  TIMEOUT: 'timeout',
-} as const;
-export type TaskState = (typeof TaskState)[keyof typeof TaskState];
-
-export const ACTIVE_STATES: readonly TaskState[] = [
-  TaskState.QUEUED,
-  TaskState.PROCESSING,
-  TaskState.CANCELLING,
-];
+/*
+ * The embedded Director's words for its tasks: their types (BOSH's `Jobs::*`), outputs, rows and the
+ * notices their changes send. The rows are read and written in `store/taskStore.ts`; the task as the API
+ * shows it is the shared `DirectorTask` (`protocol/types.ts`).
+ */
 
 export const TaskType = {
   UPDATE_DEPLOYMENT: 'update_deployment',
@@ -58,30 +47,6 @@ export interface TaskRow {
   finished_at: Date | null;
 }
 
-/** The task as the Director API shows it. */
-export interface TaskJson {
-  id: number;
-  state: TaskState;
-  description: string;
-  timestamp: number;
-  started_at: number | null;
-  result: string | null;
-  user: string | null;
-  deployment: string | null;
-  context_id: string | null;
-}
-
-const COLUMNS =
-  'id, type, state, description, deployment, context_id, username, params, checkpoint, result, holder, created_at, started_at, finished_at';
-
-/**
- * What the API shows of a task (`taskJson`): not its params (a deploy's whole manifest), checkpoint or
- * holder, which only the runner needs. API reads (polls of `GET /tasks/:id`, task lists, the event
- * stream's last event) select only these.
- */
-const JSON_COLUMNS =
-  'id, state, description, deployment, context_id, username, result, created_at, started_at, finished_at';
-
 export type TaskSummary = Pick<
   TaskRow,
   | 'id'
@@ -98,7 +63,8 @@ export type TaskSummary = Pick<
 
 const unix = (date: Date | null) => (date === null ? null : Math.floor(new Date(date).getTime() / 1000));
 
-export function taskJson(row: TaskSummary): TaskJson {
+/** The task as the Director API shows it. */
+export function taskJson(row: TaskSummary): DirectorTask {
   return {
     id: row.id,
     state: row.state,
@@ -127,281 +93,8 @@ export interface TaskNotice {
   state?: TaskState;
 }
 
-function taskNotice(id: number, state?: TaskState): string {
+/** The JSON of a `state` notice (no state: anything may have changed, as after a cancel). */
+export function taskNotice(id: number, state?: TaskState): string {
   const notice: TaskNotice = state === undefined ? { id, kind: 'state' } : { id, kind: 'state', state };
   return JSON.stringify(notice);
-}
-
-/**
- * Durable tasks: rows in `director.tasks`; their output is rows in `director.task_output`, read back
- * concatenated in write order so Range reads are byte-exact.
- */
-export class TaskStore {
-  constructor(private readonly db: Database) {}
-
-  async create(input: {
-    type: TaskType;
-    description: string;
-    deployment?: string | undefined;
-    contextId?: string | undefined;
-    username?: string | undefined;
-    params?: Record<string, unknown>;
-  }): Promise<TaskRow> {
-    // The row and its `queued` notification (taskNotice's JSON, built from the new id) in one statement,
-    // as `append` and `finish` do: the notification goes out when the row is committed.
-    const { rows } = await this.db.query<TaskRow & { notified: unknown }>(
-      `WITH created AS (
-         INSERT INTO director.tasks (type, state, description, deployment, context_id, username, params)
-         VALUES ($1, 'queued', $2, $3, $4, $5, $6) RETURNING ${COLUMNS})
-       SELECT created.*, pg_notify($7, json_build_object('id', created.id, 'kind', 'state', 'state', 'queued')::text) AS notified
-       FROM created`,
-      [
-        input.type,
-        input.description,
-        input.deployment ?? null,
-        input.contextId ?? null,
-        input.username ?? null,
-        JSON.stringify(input.params ?? {}),
-        TASK_EVENTS_CHANNEL,
-      ],
-    );
-    const { notified: _notified, ...task } = rows[0]!;
-    return task;
-  }
-
-  async get(id: number): Promise<TaskRow> {
-    const { rows } = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM director.tasks WHERE id = $1`, [
-      id,
-    ]);
-    if (rows[0] === undefined) throw taskNotFound(id);
-    return rows[0];
-  }
-
-  /** The task as the API shows it (`get` without the columns only the runner needs). */
-  async summary(id: number): Promise<TaskSummary> {
-    const { rows } = await this.db.query<TaskSummary>(
-      `SELECT ${JSON_COLUMNS} FROM director.tasks WHERE id = $1`,
-      [id],
-    );
-    if (rows[0] === undefined) throw taskNotFound(id);
-    return rows[0];
-  }
-
-  async list(filter: {
-    states?: string[];
-    deployment?: string;
-    contextId?: string;
-    /** At most this many, newest first (default 100); null for all of them. */
-    limit?: number | null;
-    types?: readonly string[];
-  }): Promise<TaskSummary[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.states && filter.states.length > 0) {
-      params.push(filter.states);
-      where.push(`state = ANY($${params.length}::text[])`);
-    }
-    if (filter.deployment !== undefined) {
-      params.push(filter.deployment);
-      where.push(`deployment = $${params.length}`);
-    }
-    if (filter.contextId !== undefined) {
-      params.push(filter.contextId);
-      where.push(`context_id = $${params.length}`);
-    }
-    if (filter.types !== undefined) {
-      params.push(filter.types);
-      where.push(`type = ANY($${params.length}::text[])`);
-    }
-    let limit = '';
-    if (filter.limit !== null) {
-      params.push(Math.max(filter.limit ?? 100, 1));
-      limit = `LIMIT $${params.length}`;
-    }
-    const { rows } = await this.db.query<TaskSummary>(
-      `SELECT ${JSON_COLUMNS} FROM director.tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC ${limit}`,
-      params,
-    );
-    return rows;
-  }
-
-  /** The whole output of one type (event, result, debug): its rows' text in the order they were written. */
-  async output(id: number, type: OutputType): Promise<string> {
-    const { rows } = await this.db.query<{ text: string }>(
-      `SELECT COALESCE((SELECT string_agg(o.text, '' ORDER BY o.id) FROM director.task_output o
-                        WHERE o.task_id = t.id AND o.type = $2), '') AS text
-       FROM director.tasks t WHERE t.id = $1`,
-      [id, type],
-    );
-    if (rows[0] === undefined) throw taskNotFound(id);
-    return rows[0].text;
-  }
-
-  /**
-   * The output rows of one type written after row `after` (0: from the start), in order: a reader that
-   * keeps the last row id reads each row once, however long the output grows.
-   */
-  async outputSince(id: number, type: OutputType, after: number): Promise<{ id: number; text: string }[]> {
-    const { rows } = await this.db.query<{ id: string | number; text: string }>(
-      `SELECT id, text FROM director.task_output WHERE task_id = $1 AND type = $2 AND id > $3 ORDER BY id`,
-      [id, type, after],
-    );
-    // bigserial comes back as a string from node-postgres; row ids stay far below 2^53.
-    return rows.map((row) => ({ id: Number(row.id), text: row.text }));
-  }
-
-  /**
-   * `outputSince` and the task's state in one statement (an event stream's look per wakeup). One snapshot
-   * serves both: when it shows the task ended, it also holds every row written before the end. Undefined
-   * when the task does not exist.
-   */
-  async outputSinceWithState(
-    id: number,
-    type: OutputType,
-    after: number,
-  ): Promise<{ state: TaskState; rows: { id: number; text: string }[] } | undefined> {
-    const { rows } = await this.db.query<{
-      state: TaskState;
-      id: string | number | null;
-      text: string | null;
-    }>(
-      `SELECT t.state, o.id, o.text FROM director.tasks t
-       LEFT JOIN director.task_output o ON o.task_id = t.id AND o.type = $2 AND o.id > $3
-       WHERE t.id = $1 ORDER BY o.id`,
-      [id, type, after],
-    );
-    if (rows[0] === undefined) return undefined;
-    return {
-      state: rows[0].state,
-      // No output rows: the one row of the left join has id null.
-      rows: rows.flatMap((row) => (row.id === null ? [] : [{ id: Number(row.id), text: row.text ?? '' }])),
-    };
-  }
-
-  /**
-   * Adds one piece of output (whole lines) as its own row: the cost does not grow with the output. The row
-   * and its notification are one statement (they were two): the notification still goes out only once
-   * the row is committed, which is when `db.notify` after the insert sent it too.
-   */
-  async append(id: number, type: OutputType, text: string, db: Queryable = this.db): Promise<void> {
-    const notice: TaskNotice = { id, kind: type };
-    await db.query(
-      `WITH written AS (INSERT INTO director.task_output (task_id, type, text) VALUES ($1, $2, $3) RETURNING id)
-       SELECT pg_notify($4, $5) FROM written`,
-      [id, type, text, TASK_EVENTS_CHANNEL, JSON.stringify(notice)],
-    );
-  }
-
-  /** Records a task's progress; returns its state as of the update (a step's cancel check needs it). */
-  async saveCheckpoint(id: number, checkpoint: Record<string, unknown>): Promise<TaskState> {
-    const { rows } = await this.db.query<{ state: TaskState }>(
-      'UPDATE director.tasks SET checkpoint = $2 WHERE id = $1 RETURNING state',
-      [id, JSON.stringify(checkpoint)],
-    );
-    return rows[0]?.state ?? TaskState.CANCELLED;
-  }
-
-  async finish(id: number, state: TaskState, result: string | null): Promise<void> {
-    // The update and its notification in one statement (as `append`); the notification goes out on commit.
-    await this.db.query(
-      `WITH finished AS (
-         UPDATE director.tasks SET state = $2, result = $3, finished_at = now(), holder = NULL, lease_expires_at = NULL
-         WHERE id = $1 RETURNING id)
-       SELECT pg_notify($4, $5) FROM finished`,
-      [id, state, result, TASK_EVENTS_CHANNEL, taskNotice(id, state)],
-    );
-  }
-
-  /**
-   * Cancels a task: a queued one at once, a running one by asking its worker (state `cancelling`, seen at
-   * the next step). Finished tasks are left as they are.
-   */
-  async cancel(id: number): Promise<TaskSummary> {
-    await this.db.query(
-      `UPDATE director.tasks SET
-         state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE 'cancelling' END,
-         finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END
-       WHERE id = $1 AND state IN ('queued', 'processing')`,
-      [id],
-    );
-    // The state is not known here (queued → cancelled, or processing → cancelling): listeners treat an
-    // absent state as "anything may have changed".
-    await this.db.notify(TASK_EVENTS_CHANNEL, taskNotice(id));
-    return this.summary(id);
-  }
-
-  async state(id: number): Promise<TaskState> {
-    const { rows } = await this.db.query<{ state: TaskState }>(
-      'SELECT state FROM director.tasks WHERE id = $1',
-      [id],
-    );
-    return rows[0]?.state ?? TaskState.CANCELLED;
-  }
-
-  /**
-   * Claims the next runnable task for `holder`: a queued task whose deployment is not locked by an
-   * earlier task, or a processing task whose lease ran out (its director stopped or died). One advisory
-   * lock serialises claims across workers and replicas, so a deployment's lock is never taken twice.
-   */
-  async claim(
-    holder: string,
-    leaseMs: number,
-  ): Promise<{ task: TaskRow; recovered: boolean; more: boolean } | undefined> {
-    return this.db.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext('director.tasks.claim'))");
-      const { rows } = await tx.query<TaskRow>(
-        `SELECT ${COLUMNS} FROM director.tasks t
-         WHERE (t.state = 'queued' AND (t.deployment IS NULL OR NOT EXISTS (
-                  SELECT 1 FROM director.tasks o WHERE o.deployment = t.deployment AND o.id <> t.id
-                    AND (o.state IN ('processing', 'cancelling') OR (o.state = 'queued' AND o.id < t.id)))))
-            OR (t.state IN ('processing', 'cancelling') AND (t.lease_expires_at IS NULL OR t.lease_expires_at < clock_timestamp()))
-         ORDER BY (t.state = 'queued'), t.id
-         LIMIT 2 FOR UPDATE SKIP LOCKED`,
-      );
-      // A second row says whether another task was runnable too (`more`): without one the dispatcher
-      // need not look again until a notification says so, saving a claim that finds nothing per task.
-      const task = rows[0];
-      const more = rows.length > 1;
-      if (task === undefined) return undefined;
-      const recovered = task.state !== TaskState.QUEUED;
-      await tx.query(
-        `UPDATE director.tasks SET state = CASE WHEN state = 'queued' THEN 'processing' ELSE state END,
-           holder = $2, lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond',
-           started_at = COALESCE(started_at, now())
-         WHERE id = $1`,
-        [task.id, holder, leaseMs],
-      );
-      await tx.query(`SELECT pg_notify($1, $2)`, [
-        TASK_EVENTS_CHANNEL,
-        taskNotice(task.id, recovered ? task.state : TaskState.PROCESSING),
-      ]);
-      return {
-        task: { ...task, state: recovered ? task.state : TaskState.PROCESSING, holder },
-        recovered,
-        more,
-      };
-    });
-  }
-
-  /**
-   * Extends our lease; undefined when the task is no longer ours (it expired and another director took
-   * it), else its state (so a cancel is seen within a renewal even if its notification was lost).
-   */
-  async renew(id: number, holder: string, leaseMs: number): Promise<TaskState | undefined> {
-    const { rows } = await this.db.query<{ state: TaskState }>(
-      `UPDATE director.tasks SET lease_expires_at = clock_timestamp() + $3::float8 * interval '1 millisecond'
-       WHERE id = $1 AND holder = $2 RETURNING state`,
-      [id, holder, leaseMs],
-    );
-    return rows[0]?.state;
-  }
-
-  /** Lets go of a running task (this director is stopping) so the next director resumes it at once. */
-  async release(id: number, holder: string): Promise<void> {
-    await this.db.query(
-      `UPDATE director.tasks SET holder = NULL, lease_expires_at = NULL WHERE id = $1 AND holder = $2`,
-      [id, holder],
-    );
-  }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '@openpks/db';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import type { TaskEvent } from '../client/types.js';
+import type { TaskEvent } from '../protocol/types.js';
 import { DirectorTaskError } from '../client/errors.js';
 import { kuboManifest, startTestDirector, type TestDirector } from '../testing/index.js';
 

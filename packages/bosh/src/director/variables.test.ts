@@ -4,7 +4,8 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { openDatabase } from '@openpks/db';
 import { migrate } from '@openpks/db';
 import { directorMigrations } from './migrations.js';
-import { interpolate, RsaKeyPool, VariableStore } from './variables.js';
+import { VariableStore } from './store/variableStore.js';
+import { ensureVariables, interpolate, RsaKeyPool } from './variables.js';
 import { diffManifests } from './diff.js';
 
 describe('the config server', () => {
@@ -23,7 +24,7 @@ describe('the config server', () => {
         { name: 'pw', type: 'password' as const, options: {} },
         { name: 'key', type: 'ssh' as const, options: {} },
       ];
-      const values = await store.ensure('d', definitions);
+      const values = await ensureVariables(store, 'd', definitions);
       const leaf = values.get('leaf') as Record<string, string>;
       const ca = values.get('ca') as Record<string, string>;
       expect(isIssuedBy(leaf.certificate!, ca.certificate!)).toBe(true);
@@ -34,7 +35,7 @@ describe('the config server', () => {
       expect((values.get('key') as Record<string, string>).public_key).toMatch(/^ssh-rsa AAAA/);
       const { rows } = await db.query<{ value: string }>('SELECT value FROM director.variables');
       expect(rows.every((row) => row.value.startsWith('v1.') && !row.value.includes('BEGIN'))).toBe(true);
-      expect(await store.ensure('d', definitions)).toEqual(values);
+      expect(await ensureVariables(store, 'd', definitions)).toEqual(values);
     } finally {
       await db.close();
     }

@@ -1,6 +1,5 @@
 import { createHash, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Queryable } from '@openpks/db';
 import { InputError } from '@openpks/domain';
 import {
   createCertificateAuthority,
@@ -8,125 +7,54 @@ import {
   generatePassword,
   issueCertificate,
   type CertificateUsage,
-  type SecretBox,
 } from '@openpks/pki';
 import { VariableType, type VariableDefinition } from '../manifest/manifest.js';
+import type { VariableStore } from './store/variableStore.js';
 
 /** A generated value as BOSH's config server returns it: a string, or an object with named parts. */
 export type VariableValue = string | Record<string, string>;
 
 /**
  * The embedded Director's config server: generates `certificate`, `password`, `rsa` and `ssh` variables
- * once per deployment, keeps them sealed (SecretBox, bound to deployment and name), and hands them back
- * unchanged on every later deploy so redeploys never rotate credentials by accident.
+ * once per deployment, keeps them (sealed, in the VariableStore), and hands them back unchanged on every
+ * later deploy so redeploys never rotate credentials by accident.
+ *
+ * Generates the variables that do not exist yet (CAs before the certificates they sign). `links` holds
+ * the addresses of the deployment's links once its instances have them: a certificate that `consumes` a
+ * link gets them as SANs, and is generated again when an address it lacks appears (a new master).
+ * Without `links` (addresses not known yet) such a certificate is generated from its options alone.
  */
-export class VariableStore {
-  constructor(
-    private readonly db: Queryable,
-    private readonly box: SecretBox,
-  ) {}
-
-  private context(deployment: string, name: string): string {
-    return `director.variables/${deployment}/${name}`;
-  }
-
-  async get(deployment: string, name: string): Promise<VariableValue | undefined> {
-    const { rows } = await this.db.query<{ value: string }>(
-      'SELECT value FROM director.variables WHERE deployment = $1 AND name = $2',
-      [deployment, name],
-    );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return JSON.parse(this.box.openString(row.value, this.context(deployment, name))) as VariableValue;
-  }
-
-  /** A variable with its type and when this version was generated (the config server read API). */
-  async find(
-    deployment: string,
-    name: string,
-  ): Promise<{ type: string; value: VariableValue; createdAt: Date } | undefined> {
-    const { rows } = await this.db.query<{ type: string; value: string; created_at: Date }>(
-      'SELECT type, value, created_at FROM director.variables WHERE deployment = $1 AND name = $2',
-      [deployment, name],
-    );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return {
-      type: row.type,
-      value: JSON.parse(this.box.openString(row.value, this.context(deployment, name))) as VariableValue,
-      createdAt: new Date(row.created_at),
-    };
-  }
-
-  async all(deployment: string): Promise<Map<string, VariableValue>> {
-    const { rows } = await this.db.query<{ name: string; value: string }>(
-      'SELECT name, value FROM director.variables WHERE deployment = $1',
-      [deployment],
-    );
-    return new Map(
-      rows.map((row) => [
-        row.name,
-        JSON.parse(this.box.openString(row.value, this.context(deployment, row.name))) as VariableValue,
-      ]),
-    );
-  }
-
-  /**
-   * Generates the variables that do not exist yet (CAs before the certificates they sign). `links` holds
-   * the addresses of the deployment's links once its instances have them: a certificate that `consumes` a
-   * link gets them as SANs, and is generated again when an address it lacks appears (a new master).
-   * Without `links` (addresses not known yet) such a certificate is generated from its options alone.
-   */
-  async ensure(
-    deployment: string,
-    definitions: readonly VariableDefinition[],
-    links?: ReadonlyMap<string, readonly string[]>,
-  ): Promise<Map<string, VariableValue>> {
-    const values = await this.all(deployment);
-    const ordered = [...definitions].sort((a, b) => rank(a) - rank(b));
-    // New variables are inserted together in one statement once generated (it was one per variable).
-    const fresh: { name: string; type: string; sealed: string }[] = [];
-    try {
-      for (const definition of ordered) {
-        const consumed = consumedAddresses(definition, links);
-        const existing = values.get(definition.name);
-        if (existing !== undefined && !lacksAddresses(existing, consumed)) continue;
-        const value = await generate(withConsumed(definition, consumed), values);
-        const sealed = this.box.seal(JSON.stringify(value), this.context(deployment, definition.name));
-        if (existing === undefined) {
-          fresh.push({ name: definition.name, type: definition.type, sealed });
-        } else {
-          // A new version (CredHub's converge): readers see a new version_created_at.
-          await this.db.query(
-            `UPDATE director.variables SET value = $3, created_at = clock_timestamp() WHERE deployment = $1 AND name = $2`,
-            [deployment, definition.name, sealed],
-          );
-        }
-        values.set(definition.name, value);
+export async function ensureVariables(
+  store: VariableStore,
+  deployment: string,
+  definitions: readonly VariableDefinition[],
+  links?: ReadonlyMap<string, readonly string[]>,
+): Promise<Map<string, VariableValue>> {
+  const values = await store.all(deployment);
+  const ordered = [...definitions].sort((a, b) => rank(a) - rank(b));
+  // New variables are added together in one statement once generated (it was one per variable).
+  const fresh: { name: string; type: string; value: VariableValue }[] = [];
+  try {
+    for (const definition of ordered) {
+      const consumed = consumedAddresses(definition, links);
+      const existing = values.get(definition.name);
+      if (existing !== undefined && !lacksAddresses(existing, consumed)) continue;
+      const value = await generate(withConsumed(definition, consumed), values);
+      if (existing === undefined) {
+        fresh.push({ name: definition.name, type: definition.type, value });
+      } else {
+        // A new version (CredHub's converge): readers see a new version_created_at.
+        await store.replace(deployment, definition.name, value);
       }
-    } catch (error) {
-      // Keep what was generated before the failure (each variable was its own insert before).
-      await this.#insert(deployment, fresh).catch(() => undefined);
-      throw error;
+      values.set(definition.name, value);
     }
-    await this.#insert(deployment, fresh);
-    return values;
+  } catch (error) {
+    // Keep what was generated before the failure (each variable was its own insert before).
+    await store.add(deployment, fresh).catch(() => undefined);
+    throw error;
   }
-
-  /** Inserts new variables in one statement; unnest keeps the arrays' order (generation order, CAs first). */
-  async #insert(deployment: string, fresh: readonly { name: string; type: string; sealed: string }[]) {
-    if (fresh.length === 0) return;
-    await this.db.query(
-      `INSERT INTO director.variables (deployment, name, type, value)
-       SELECT $1, name, type, value FROM unnest($2::text[], $3::text[], $4::text[]) AS v (name, type, value)
-       ON CONFLICT (deployment, name) DO NOTHING`,
-      [deployment, fresh.map((v) => v.name), fresh.map((v) => v.type), fresh.map((v) => v.sealed)],
-    );
-  }
-
-  async deleteAll(deployment: string): Promise<void> {
-    await this.db.query('DELETE FROM director.variables WHERE deployment = $1', [deployment]);
-  }
+  await store.add(deployment, fresh);
+  return values;
 }
 
 /** The addresses a variable's `consumes` links stand for now (undefined: not known yet). */

@@ -11,7 +11,7 @@ import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import { kuboManifest, startTestDirector, type TestDirector } from '../testing/index.js';
-import { VariableStore } from '../director/variables.js';
+import { VariableStore } from '../director/store/variableStore.js';
 
 const run = promisify(execFile);
 const kubectlOnPath = await run('kubectl', ['version', '--client']).then(

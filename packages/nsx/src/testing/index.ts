@@ -54,13 +54,15 @@ export async function startTestNsx(options: {
     handler: sim.handler,
     logger: createLogger({ level: 'silent', pretty: false }),
   });
+  const client = new NsxClient({ url: listener.url, ca: tls.caPem, ...credentials });
   return {
     url: listener.url,
     caPem: tls.caPem,
     credentials,
-    client: new NsxClient({ url: listener.url, ca: tls.caPem, ...credentials }),
+    client,
     topology,
     async stop() {
+      client.close();
       await listener.close();
       if (ownDir !== undefined) await rm(ownDir, { recursive: true, force: true });
     },

@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { kuboManifest, startTestDirector, type TestDirector } from '../testing/index.js';
+import { kuboManifest, startTestDirector, type TestDirector } from '../../testing/index.js';
 
 /**
  * The Director as bosh CLI v7 reads it: one test per read command, asserting the fields and JSON types

@@ -1,13 +1,34 @@
-/** The Director API's shapes, as the bosh CLI (`director/*.go`) reads them. */
+/**
+ * The Director API's shapes, as the bosh CLI (`director/*.go`) reads them and BOSH's controllers write
+ * them: declared once, for `DirectorClient` (which reads them from any Director) and the embedded Director
+ * (which writes them).
+ */
 
-export type DirectorTaskState =
-  'queued' | 'processing' | 'cancelling' | 'cancelled' | 'done' | 'error' | 'timeout';
+/** A task's states (BOSH's `Models::Task#state`). */
+export const TaskState = {
+  QUEUED: 'queued',
+  PROCESSING: 'processing',
+  CANCELLING: 'cancelling',
+  CANCELLED: 'cancelled',
+  DONE: 'done',
+  ERROR: 'error',
+  TIMEOUT: 'timeout',
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+/** The name the client's door has always used for a task's state. */
+export type DirectorTaskState = TaskState;
 
-export const ACTIVE_TASK_STATES: readonly DirectorTaskState[] = ['queued', 'processing', 'cancelling'];
+/** The states of a task that has not ended. */
+export const ACTIVE_TASK_STATES: readonly TaskState[] = [
+  TaskState.QUEUED,
+  TaskState.PROCESSING,
+  TaskState.CANCELLING,
+];
 
+/** A task as `GET /tasks/:id` shows it (times in seconds since the epoch). */
 export interface DirectorTask {
   id: number;
-  state: DirectorTaskState;
+  state: TaskState;
   description: string;
   timestamp: number;
   started_at: number | null;
