@@ -12,6 +12,7 @@ import {
   isPksError,
   throwInputErrors,
   validateClusterName,
+  validateDrainSettings,
   validateHostname,
   type Plan,
 } from '@openpks/domain';
@@ -859,31 +860,9 @@ function atLeastOneWorker(count: number | null | undefined): number | undefined 
 }
 
 /**
- * The six kubelet drain settings, as PKS takes them (strings), checked against the plan field ranges;
- * every bad one is reported.
+ * The six kubelet drain settings, as PKS takes them (strings), held to the one drain rule of
+ * @openpks/domain (the broker and pks.yaml use it too); every bad one is reported.
  */
 function validateDrain(drain: DrainInput): Record<string, string> {
-  const out: Record<string, string> = {};
-  const bad: InputError[] = [];
-  for (const key of DRAIN_KEYS) {
-    const value = drain[key];
-    if (value === undefined || value === null) continue;
-    const field = `drain.${key}`;
-    if (key === 'kubeletDrainTimeout' || key === 'kubeletDrainGracePeriod') {
-      const n = Number(value);
-      const [min, max] = key === 'kubeletDrainTimeout' ? [0, 1440] : [-1, 86400];
-      if (!/^-?\d+$/.test(value) || n < min || n > max) {
-        bad.push(
-          new InputError(field, `"${value}" is not allowed`, { allowed: `an integer from ${min} to ${max}` }),
-        );
-        continue;
-      }
-    } else if (value !== 'true' && value !== 'false') {
-      bad.push(new InputError(field, `"${value}" is not allowed`, { allowed: 'true or false' }));
-      continue;
-    }
-    out[key] = value;
-  }
-  throwInputErrors(bad);
-  return out;
+  return validateDrainSettings(drain);
 }

@@ -163,6 +163,32 @@ describe('the OSB protocol', () => {
     expect(gone.status).toBe(410);
   });
 
+  it('rejects drain settings outside the drain rule with a 400 naming each field, from any platform', async () => {
+    const res = await broker.osb('PUT', `/v2/service_instances/${randomUUID()}?accepts_incomplete=true`, {
+      body: provisionBody({
+        kubernetes_master_host: 'drain.example.com',
+        kubernetes_setting_cluster_details: { kubelet_drain_timeout: '2000', kubelet_drain_force: 'maybe' },
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'BadRequest',
+      description: [
+        'kubernetes_setting_cluster_details.kubelet_drain_timeout: "2000" is not allowed (allowed: an integer from 0 to 1440)',
+        'kubernetes_setting_cluster_details.kubelet_drain_force: "maybe" is not allowed (allowed: true or false)',
+      ].join('\n'),
+    });
+    // The catalog publishes the same rule.
+    const catalog = await broker.osb('GET', '/v2/catalog');
+    const drain =
+      catalog.body.services[0].plans[0].schemas.service_instance.update.parameters.properties
+        .kubernetes_setting_cluster_details.properties;
+    expect(drain.kubelet_drain_timeout.description).toBe(
+      'an integer from 0 to 1440: minutes; 0 waits without limit',
+    );
+    expect(drain.kubelet_drain_force.enum).toEqual(['true', 'false']);
+  });
+
   it('provision → bind → update → unbind → deprovision, with every status code on the way', async () => {
     const id = randomUUID();
     const path = `/v2/service_instances/${id}`;
