@@ -6,7 +6,7 @@ import { parseConfig } from '@openpks/config';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { PKS_SERVICE_ID } from '../service/brokerService.js';
+import { PKS_SERVICE_ID } from '../service/catalog.js';
 import { startTestBroker, type OsbResponse, type TestBroker } from '../testing/index.js';
 
 const plans = parseConfig({}).plans;
