@@ -1,6 +1,6 @@
 import type { DirectorClient } from '@openpks/bosh';
+import { deploymentNameOf } from '@openpks/broker';
 import { InternalError, NotFoundError } from '@openpks/domain';
-import { deploymentNameOf } from '../tracker/operationTracker.js';
 import type { ClusterNode } from './types.js';
 
 /**

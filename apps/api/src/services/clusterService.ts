@@ -14,6 +14,7 @@ import {
   validateClusterName,
   validateDrainSettings,
   validateHostname,
+  type DrainSettingKey,
   type Plan,
 } from '@openpks/domain';
 import {
@@ -23,7 +24,7 @@ import {
   type NsxProxy,
   type NsxtNetworkDetails,
 } from '@openpks/nsx';
-import { domainErrorOf, type OsbClient, type OsbCatalog } from '../broker/osbClient.js';
+import { domainErrorOf, type BrokerClient, type OsbCatalog } from '@openpks/broker';
 import { clusterNetworks, type ClusterNetworkRecord } from '../store/clusterNetworks.js';
 import {
   audit,
@@ -48,15 +49,7 @@ export const K8S_VERSION = '1.15.5';
 /** The largest page of `clustersConnection` (a bigger one is refused, never silently cut). */
 export const MAX_CLUSTER_PAGE = 500;
 
-const DRAIN_KEYS = [
-  'kubeletDrainTimeout',
-  'kubeletDrainGracePeriod',
-  'kubeletDrainForce',
-  'kubeletDrainIgnoreDaemonsets',
-  'kubeletDrainDeleteLocalData',
-  'kubeletDrainForceNode',
-] as const;
-export type DrainInput = Partial<Record<(typeof DRAIN_KEYS)[number], string>>;
+export type DrainInput = Partial<Record<DrainSettingKey, string>>;
 
 export interface CreateClusterInput {
   name: string;
@@ -76,7 +69,7 @@ export interface ClusterServiceOptions {
   db: Database;
   pubsub: PubSub;
   plans: readonly Plan[];
-  broker: OsbClient;
+  broker: BrokerClient;
   /** This replica's name, the holder of the leases it takes. */
   holder: string;
   leaseMs: number;

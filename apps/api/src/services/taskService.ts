@@ -4,10 +4,10 @@ import { ConflictError, InputError, LastActionState, NotFoundError, throwInputEr
 import type { Logger } from '@openpks/role';
 import {
   domainErrorOf,
-  type BrokerUpgradeInstanceState,
-  type BrokerUpgradeRun,
-  type OsbClient,
-} from '../broker/osbClient.js';
+  type BrokerClient,
+  type UpgradeInstanceState as BrokerUpgradeInstanceState,
+  type UpgradeRun as BrokerUpgradeRun,
+} from '@openpks/broker';
 import { clusters } from '../store/records.js';
 import { access, type Caller } from './access.js';
 import type { ClusterService } from './clusterService.js';
@@ -47,7 +47,7 @@ export interface TaskServiceOptions {
   db: Database;
   pubsub: PubSub;
   clusterService: ClusterService;
-  broker: OsbClient;
+  broker: BrokerClient;
   logger: Logger;
   /** This replica's name: one replica at a time follows the broker's runs. */
   holder: string;

@@ -1,9 +1,16 @@
 import type { DirectorClient, TaskEvent } from '@openpks/bosh';
+import {
+  BrokerError,
+  boshContextIdOf,
+  deploymentNameOf,
+  type BrokerClient,
+  type OsbProvisionRequest,
+  type OsbUpdateRequest,
+} from '@openpks/broker';
 import { claimNext, type Database, type PubSub, type Queryable } from '@openpks/db';
 import { LastAction, LastActionState } from '@openpks/domain';
 import type { NsxProxy } from '@openpks/nsx';
 import type { Logger } from '@openpks/role';
-import { OsbError, type OsbClient } from '../broker/osbClient.js';
 import { K8S_VERSION, PKS_VERSION } from '../services/clusterService.js';
 import { ClusterEventKind, recordClusterEvent } from '../services/events.js';
 import {
@@ -20,7 +27,7 @@ import { clusterNetworks } from '../store/clusterNetworks.js';
 export interface OperationTrackerOptions {
   db: Database;
   pubsub: PubSub;
-  broker: OsbClient;
+  broker: BrokerClient;
   /** Read-only: which Director task deploys the cluster, its event log, the master IPs. */
   director?: DirectorClient | undefined;
   holder: string;
@@ -45,7 +52,6 @@ export interface OperationTrackerOptions {
 export const DEFAULT_BROKER_UNREACHABLE_MS = 15 * 60_000;
 
 const WAKE_CHANNEL = 'api_operations';
-export const deploymentNameOf = (uuid: string) => `service-instance_${uuid}`;
 
 const ACTION_OF: Record<OperationKind, LastAction> = {
   create: LastAction.CREATE,
@@ -276,7 +282,7 @@ export class OperationTracker {
         }
         op = { ...op, phase: OperationPhase.POLLING, brokerOperation: sent.operation ?? null };
       }
-      let answer: Awaited<ReturnType<OsbClient['lastOperation']>>;
+      let answer: Awaited<ReturnType<BrokerClient['lastOperation']>>;
       const endedBefore = tailsEnded;
       try {
         answer = await this.#o.broker.lastOperation(op.clusterUuid, {
@@ -364,7 +370,7 @@ export class OperationTracker {
     try {
       const answer =
         op.kind === OperationKind.CREATE
-          ? await broker.provision(op.clusterUuid, op.request.body, op.originatingUser)
+          ? await broker.provision(op.clusterUuid, sent<OsbProvisionRequest>(op), op.originatingUser)
           : op.kind === OperationKind.DELETE
             ? await broker.deprovision(
                 op.clusterUuid,
@@ -372,7 +378,7 @@ export class OperationTracker {
                 op.request.planId,
                 op.originatingUser,
               )
-            : await broker.update(op.clusterUuid, op.request.body, op.originatingUser);
+            : await broker.update(op.clusterUuid, sent<OsbUpdateRequest>(op), op.originatingUser);
       const recorded = await this.#o.db.query(
         `UPDATE api.operations SET phase = 'polling', broker_operation = $2, broker_unreachable_since = NULL,
            updated_at = now()
@@ -383,7 +389,7 @@ export class OperationTracker {
       if (recorded.rowCount !== 1) return 'failed';
       return { operation: answer.operation };
     } catch (error) {
-      if (error instanceof OsbError && error.status >= 400 && error.status < 500) {
+      if (error instanceof BrokerError && error.status >= 400 && error.status < 500) {
         await this.#finish(op, LastActionState.FAILED, error.description);
         return 'failed';
       }
@@ -407,7 +413,8 @@ export class OperationTracker {
     );
     const ms = rows[0]?.ms;
     if (ms === undefined || Number(ms) < limitMs) return false;
-    const reason = error instanceof OsbError ? `HTTP ${error.status}: ${error.description}` : describe(error);
+    const reason =
+      error instanceof BrokerError ? `HTTP ${error.status}: ${error.description}` : describe(error);
     await this.#finish(
       op,
       LastActionState.FAILED,
@@ -595,15 +602,7 @@ function sleep(ms: number, signal: AbortSignal, onWake: (fn: () => void) => void
   });
 }
 
-/** The BOSH context id in ODB's operation data (`{"BoshContextID": …}`), when the broker sent one. */
-function boshContextIdOf(operation: string | null | undefined): string | undefined {
-  if (!operation) return undefined;
-  try {
-    const data = JSON.parse(operation) as { BoshContextID?: unknown };
-    return typeof data.BoshContextID === 'string' && data.BoshContextID !== ''
-      ? data.BoshContextID
-      : undefined;
-  } catch {
-    return undefined;
-  }
+/** The OSB request body an operation recorded when it was first sent, to send again as it was. */
+function sent<T>(op: OperationRecord): T {
+  return op.request.body as unknown as T;
 }

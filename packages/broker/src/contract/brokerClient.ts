@@ -248,7 +248,7 @@ export class BrokerClient {
       req.setTimeout(timeoutMs, () =>
         req.destroy(
           new BrokerUnreachableError(
-            `the broker at ${this.#options.url} did not answer ${where} within ${Math.round(timeoutMs / 1000)} s`,
+            `the broker at ${this.#options.url} did not answer ${where} within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`,
           ),
         ),
       );
