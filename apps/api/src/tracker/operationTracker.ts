@@ -314,6 +314,14 @@ export class OperationTracker {
         return this.#finish(op, LastActionState.FAILED, 'the broker does not know this cluster (404)');
       }
       if (answer.state !== 'in progress') {
+        // The broker moves on by itself and may have finished before this driver first looked: the
+        // operation's Director tasks still tell its progress, so each not followed yet is followed now
+        // (its event log is replayed) before the end.
+        if (lastTask === 0 && tailing === undefined && this.#o.director) {
+          for (let id = await this.#nextTask(op, 0); id !== undefined; id = await this.#nextTask(op, id)) {
+            await this.#tail(op, id, signal).catch(() => undefined);
+          }
+        }
         await tails.catch(() => undefined);
         const description =
           answer.state === 'succeeded' ? completed(op.kind) : answer.description || `${op.kind} failed`;
