@@ -164,11 +164,6 @@ export class OperationDriver {
     }
   }
 
-  /** Operations this replica drives now (for tests and metrics). */
-  get driving(): string[] {
-    return [...this.#driving.keys()];
-  }
-
   #scheduleScan(delayMs: number): void {
     if (this.#stopped) return;
     clearTimeout(this.#scanTimer);
