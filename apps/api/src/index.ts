@@ -7,7 +7,5 @@ export type { ApiServer, ApiServerOptions } from './http/apiServer.js';
 export { buildApiSchema, printApiSchema } from './graphql/schema.js';
 export { DEFAULT_QUERY_LIMITS } from './http/guards.js';
 export type { QueryLimits } from './http/guards.js';
-export { OsbClient, OsbError } from './broker/osbClient.js';
-export type { OsbClientOptions, OsbLastOperation, OsbCatalog } from './broker/osbClient.js';
 export { apiMigrations } from './store/migrations.js';
 export { PKS_VERSION, K8S_VERSION } from './clusters/versions.js';

@@ -28,29 +28,53 @@ export {
   odbPlanOf,
   defaultOidcSettings,
   defaultServiceDeployment,
-  deploymentNameOf,
-  DEPLOYMENT_PREFIX,
   POST_DEPLOY_ERRAND,
   PRE_DELETE_ERRAND,
 } from './adapter/plan.js';
 export type * from './adapter/types.js';
 
+// The ODB contract, declared once for both sides: deployment naming, the BoshContextID convention and
+// ODB's operation data, the OSB and management wire types, and the one client of the broker.
+export { DEPLOYMENT_PREFIX, deploymentNameOf, instanceIdOf } from './contract/deployment.js';
+export {
+  OperationType,
+  OperationState,
+  operationStringOf,
+  parseOperationData,
+  boshContextIdOf,
+} from './contract/operationData.js';
+export type { OperationData } from './contract/operationData.js';
+export { OSB_API_VERSION, originatingIdentityHeader, parseOriginatingIdentity } from './contract/osb.js';
+export type {
+  OriginatingIdentity,
+  OsbCatalog,
+  OsbProvisionRequest,
+  OsbUpdateRequest,
+  OsbBindRequest,
+  OsbAsyncResponse,
+  OsbLastOperation,
+  OsbBindResponse,
+  OsbErrorBody,
+} from './contract/osb.js';
+export { UpgradeRunState, UpgradeInstanceState } from './contract/upgradeRuns.js';
+export type {
+  UpgradeRun,
+  UpgradeRunInstance,
+  UpgradeRunRequest,
+  UpgradeRunSummary,
+} from './contract/upgradeRuns.js';
+export { BrokerClient, BrokerError, BrokerUnreachableError, domainErrorOf } from './contract/brokerClient.js';
+export type { BrokerClientOptions, OsbAccepted } from './contract/brokerClient.js';
+
 // The broker: OSB v2.17 + management API, its service and upgrade runs, and the pks-server role.
 export { Broker } from './broker.js';
 export type { BrokerOptions } from './broker.js';
-export {
-  BrokerService,
-  PKS_SERVICE_ID,
-  PKS_SERVICE_NAME,
-  OperationType,
-  OperationState,
-} from './service/brokerService.js';
+export { BrokerService } from './service/brokerService.js';
+export { PKS_SERVICE_ID, PKS_SERVICE_NAME, brokerCatalog } from './service/catalog.js';
 export type {
   BrokerServiceOptions,
   ClusterCaSource,
-  OriginatingIdentity,
   RequestMeta,
-  OperationData,
   LastOperation,
   ProvisionOutcome,
   UpdateOutcome,
@@ -62,7 +86,7 @@ export { BindingService } from './service/bindingService.js';
 export type { BindingServiceOptions, BindOutcome, InstanceGuard } from './service/bindingService.js';
 export { BINDING_GROUP, certificateUserOf, clusterRoleBindingOf } from './bindings/certificateBinding.js';
 export { loadOrCreateClientCa } from './bindings/clientCa.js';
-export { createOsbHandler, parseOriginatingIdentity } from './http/osbHandler.js';
+export { createOsbHandler } from './http/osbHandler.js';
 export {
   FIELDS_SINCE,
   ENDPOINTS_SINCE,
@@ -70,18 +94,10 @@ export {
   MIN_MINOR_VERSION,
   MAX_MINOR_VERSION,
 } from './http/osbVersions.js';
-export {
-  UpgradeRuns,
-  UpgradeRunState,
-  UpgradeInstanceState,
-  ODB_UPGRADE_DEFAULTS,
-} from './upgrades/upgradeRuns.js';
-export type {
-  UpgradeRun,
-  UpgradeRunInstance,
-  UpgradeRunRequest,
-  UpgradeRunDefaults,
-} from './upgrades/upgradeRuns.js';
+export { UpgradeRuns, ODB_UPGRADE_DEFAULTS } from './upgrades/upgradeRuns.js';
+export type { UpgradeRunDefaults } from './upgrades/upgradeRuns.js';
+export { OperationDriver } from './operations/operationDriver.js';
+export type { OperationDriverOptions } from './operations/operationDriver.js';
 export { configServerClusterCa, CLUSTER_CA_VARIABLE } from './service/clusterCa.js';
 export { brokerMigrations } from './store/migrations.js';
 export {

@@ -11,7 +11,7 @@ import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
 import { createLogger, SharedSecrets, type RoleDeps, type RunningRole } from '@openpks/role';
 import { loadDirectorClientSecret, uaaRole } from '@openpks/uaa';
 import { httpsFetch } from '@openpks/uaa/testing';
-import { PKS_SERVICE_ID } from './service/brokerService.js';
+import { PKS_SERVICE_ID } from './service/catalog.js';
 import { brokerRole, loadBrokerCredentials } from './role.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

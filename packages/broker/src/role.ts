@@ -53,6 +53,8 @@ export interface BrokerRoleOptions {
   clusterCa?: ClusterCaSource;
   /** Upgrade-run driving knobs (tests shorten them). */
   upgrades?: { holder?: string; leaseMs?: number; scanMs?: number };
+  /** Operation driving knobs (tests shorten them). */
+  operations?: { holder?: string; leaseMs?: number; scanMs?: number };
 }
 
 /** The `broker` role of pks-server: the OSB broker driving the Director through DirectorClient. */
@@ -131,6 +133,7 @@ export function createBrokerRole(options: BrokerRoleOptions = {}): RoleModule {
             attemptIntervalMs: upgrades.attemptIntervalSeconds * 1000,
           },
         },
+        ...(options.operations ? { operations: options.operations } : {}),
         credentials: await loadBrokerCredentials(deps),
         tls: await deps.tls.serverCredentials(Role.BROKER),
         host: config.roles.broker.host,

@@ -208,7 +208,9 @@ describe('configuration errors name the field and what is allowed', () => {
       'plans.Big_Plan',
       'plans.ok.kubelet_drain_timeout',
     ]);
-    expect(error.message).toContain('must be 0–1440 minutes');
+    expect(error.message).toContain(
+      'plans.ok.kubelet_drain_timeout: must be an integer from 0 to 1440 (minutes; 0 waits without limit) (got 2000)',
+    );
   });
 
   it('rejects a port out of range and points at the environment variable too', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { MASTER_INSTANCE_COUNTS, type Plan } from '@openpks/domain';
+import { DRAIN_RULES, MASTER_INSTANCE_COUNTS, drainSettingAllowed, type Plan } from '@openpks/domain';
 import { DEFAULT_PORTS, ROLES, type Role } from './roles.js';
 
 // pks.yaml speaks snake_case, like the PKS tile, the PKS API and BOSH manifests; the typed config the
@@ -69,16 +69,13 @@ const masterCount = z.union(
   { error: `must be one of ${MASTER_INSTANCE_COUNTS.join(', ')} (etcd needs an odd quorum)` },
 );
 
-const drainTimeout = z
-  .number()
-  .int()
-  .min(0, { error: 'must be 0–1440 minutes (0 waits without limit)' })
-  .max(1440, { error: 'must be 0–1440 minutes (0 waits without limit)' });
-const drainGrace = z
-  .number()
-  .int()
-  .min(-1, { error: "must be -1–86400 seconds (-1 uses each pod's own grace period)" })
-  .max(86400, { error: "must be -1–86400 seconds (-1 uses each pod's own grace period)" });
+/** A numeric drain setting of a plan, held to the one drain rule (`DRAIN_RULES` in @openpks/domain). */
+const drainInteger = (key: 'kubeletDrainTimeout' | 'kubeletDrainGracePeriod') =>
+  z.number().refine((value) => drainSettingAllowed(key, value), {
+    error: `must be ${DRAIN_RULES[key].allowed} (${DRAIN_RULES[key].meaning})`,
+  });
+const drainTimeout = drainInteger('kubeletDrainTimeout');
+const drainGrace = drainInteger('kubeletDrainGracePeriod');
 
 const planSchema = z
   .strictObject({

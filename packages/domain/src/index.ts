@@ -27,4 +27,12 @@ export type { PksErrorOptions, InputErrorOptions, BadInput } from './errors.js';
 export { LastAction, LastActionState, CLUSTER_NAME_MAX_LENGTH, validateClusterName } from './cluster.js';
 export { validateHostname } from './hostname.js';
 export { MASTER_INSTANCE_COUNTS } from './plan.js';
+export {
+  DRAIN_SETTING_KEYS,
+  DRAIN_RULES,
+  drainSettingAllowed,
+  drainSettingKeyOf,
+  validateDrainSettings,
+} from './drain.js';
+export type { DrainSettingKey, DrainRule, ValidateDrainOptions } from './drain.js';
 export type { Plan, MasterInstances, DrainSettings, InstanceGroupSizing } from './plan.js';

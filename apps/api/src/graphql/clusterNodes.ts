@@ -1,6 +1,6 @@
 import type { DirectorClient } from '@openpks/bosh';
-import { InternalError, NotFoundError } from '@openpks/domain';
 import { deploymentNameOf } from '@openpks/broker';
+import { InternalError, NotFoundError } from '@openpks/domain';
 import type { ClusterNode } from './types.js';
 
 /**

@@ -30,7 +30,7 @@ import {
 import type { NsxProxy, NsxTopology } from '@openpks/nsx';
 import type { ServerCredentials } from '@openpks/pki';
 import { listenHttps, type Logger } from '@openpks/role';
-import { OsbClient, type OsbClientOptions } from '../broker/osbClient.js';
+import { BrokerClient, type BrokerClientOptions } from '@openpks/broker';
 import { requireCaller, type ApiContext, type Services } from '../graphql/context.js';
 import { graphql } from '../graphql/graphqlRealm.js';
 import { buildApiSchema } from '../graphql/schema.js';
@@ -67,7 +67,7 @@ export interface ApiServerOptions {
   plans: readonly Plan[];
   /** UAA: the token issuer, and the CA of its certificate (for `/token_keys` and the password grant). */
   uaa: { url: string; issuer: string; ca?: string | undefined };
-  broker: OsbClientOptions;
+  broker: BrokerClientOptions;
   /** Read-only Director access for live progress and master IPs. */
   director?: DirectorClient | undefined;
   /** This replica's name (default: random). */
@@ -126,7 +126,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const leaseMs = options.leaseMs ?? 15_000;
   const metrics = new Metrics();
   const pubsub = new PubSub(db, { logger: dbLogger(logger) });
-  const broker = new OsbClient(options.broker);
+  const broker = new BrokerClient(options.broker);
   // UAA's published revocations reach every token this replica accepts, cached or on an open socket.
   const revocations = new RevocationList();
   const stopFollowingRevocations = await followRevocations(db, revocations, {

@@ -1,15 +1,15 @@
 import { InputError } from '@openpks/domain';
-import type { OsbCatalog, OsbClient } from '../broker/osbClient.js';
+import type { BrokerClient, OsbCatalog } from '@openpks/broker';
 
 /**
  * The broker's catalog, fetched once and kept (the OSB way to learn the service and plan ids that every
  * request names); a failed fetch is forgotten, so the next request asks again.
  */
 export class BrokerCatalog {
-  readonly #broker: Pick<OsbClient, 'catalog'>;
+  readonly #broker: Pick<BrokerClient, 'catalog'>;
   #catalog: Promise<OsbCatalog> | undefined;
 
-  constructor(broker: Pick<OsbClient, 'catalog'>) {
+  constructor(broker: Pick<BrokerClient, 'catalog'>) {
     this.#broker = broker;
   }
 

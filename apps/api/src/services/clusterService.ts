@@ -10,7 +10,9 @@ import {
   invariant,
   throwInputErrors,
   validateClusterName,
+  validateDrainSettings,
   validateHostname,
+  type DrainSettingKey,
   type Plan,
 } from '@openpks/domain';
 import {
@@ -20,7 +22,7 @@ import {
   type NsxProxy,
   type NsxtNetworkDetails,
 } from '@openpks/nsx';
-import { domainErrorOf, type OsbClient } from '../broker/osbClient.js';
+import { domainErrorOf, type BrokerClient } from '@openpks/broker';
 import type { ClusterSpecChange } from '../clusters/spec.js';
 import { K8S_VERSION, PKS_VERSION } from '../clusters/versions.js';
 import { OperationKind, type OperationRecord } from '../operations/operationStore.js';
@@ -33,15 +35,7 @@ import type { Audit } from './audit.js';
 import type { BrokerCatalog } from './brokerCatalog.js';
 import type { ClusterQueries } from './clusterQueries.js';
 
-const DRAIN_KEYS = [
-  'kubeletDrainTimeout',
-  'kubeletDrainGracePeriod',
-  'kubeletDrainForce',
-  'kubeletDrainIgnoreDaemonsets',
-  'kubeletDrainDeleteLocalData',
-  'kubeletDrainForceNode',
-] as const;
-export type DrainInput = Partial<Record<(typeof DRAIN_KEYS)[number], string>>;
+export type DrainInput = Partial<Record<DrainSettingKey, string>>;
 
 export interface CreateClusterInput {
   name: string;
@@ -60,7 +54,7 @@ export interface UpdateClusterInput {
 export interface ClusterServiceOptions {
   db: Database;
   plans: readonly Plan[];
-  broker: OsbClient;
+  broker: BrokerClient;
   /** Every operation is recorded, sent and ended through its owner. */
   operations: Operations;
   catalog: BrokerCatalog;
@@ -517,31 +511,9 @@ function atLeastOneWorker(count: number | null | undefined): number | undefined 
 }
 
 /**
- * The six kubelet drain settings, as PKS takes them (strings), checked against the plan field ranges;
- * every bad one is reported.
+ * The six kubelet drain settings, as PKS takes them (strings), held to the one drain rule of
+ * @openpks/domain (the broker and pks.yaml use it too); every bad one is reported.
  */
 function validateDrain(drain: DrainInput): Record<string, string> {
-  const out: Record<string, string> = {};
-  const bad: InputError[] = [];
-  for (const key of DRAIN_KEYS) {
-    const value = drain[key];
-    if (value === undefined || value === null) continue;
-    const field = `drain.${key}`;
-    if (key === 'kubeletDrainTimeout' || key === 'kubeletDrainGracePeriod') {
-      const n = Number(value);
-      const [min, max] = key === 'kubeletDrainTimeout' ? [0, 1440] : [-1, 86400];
-      if (!/^-?\d+$/.test(value) || n < min || n > max) {
-        bad.push(
-          new InputError(field, `"${value}" is not allowed`, { allowed: `an integer from ${min} to ${max}` }),
-        );
-        continue;
-      }
-    } else if (value !== 'true' && value !== 'false') {
-      bad.push(new InputError(field, `"${value}" is not allowed`, { allowed: 'true or false' }));
-      continue;
-    }
-    out[key] = value;
-  }
-  throwInputErrors(bad);
-  return out;
+  return validateDrainSettings(drain);
 }

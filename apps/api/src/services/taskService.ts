@@ -4,10 +4,10 @@ import { ConflictError, InputError, LastActionState, NotFoundError, throwInputEr
 import type { Logger } from '@openpks/role';
 import {
   domainErrorOf,
-  type BrokerUpgradeInstanceState,
-  type BrokerUpgradeRun,
-  type OsbClient,
-} from '../broker/osbClient.js';
+  type BrokerClient,
+  type UpgradeInstanceState as BrokerUpgradeInstanceState,
+  type UpgradeRun as BrokerUpgradeRun,
+} from '@openpks/broker';
 import type { Operations } from '../operations/operations.js';
 import { clusterStore } from '../store/clusterStore.js';
 import { taskStore, TaskStatus, type TaskClusterState, type TaskRecord } from '../store/taskStore.js';
@@ -28,7 +28,7 @@ export interface TaskServiceOptions {
   clusterService: Pick<ClusterService, 'checkUpgradable' | 'adoptRunUpgrade'>;
   operations: Pick<Operations, 'activeForTask'>;
   audit: Audit;
-  broker: OsbClient;
+  broker: BrokerClient;
   logger: Logger;
   /** This replica's name: one replica at a time follows the broker's runs. */
   holder: string;

@@ -1,9 +1,15 @@
 import type { DirectorClient, TaskEvent } from '@openpks/bosh';
-import { deploymentNameOf } from '@openpks/broker';
+import {
+  BrokerError,
+  boshContextIdOf,
+  deploymentNameOf,
+  type BrokerClient,
+  type OsbProvisionRequest,
+  type OsbUpdateRequest,
+} from '@openpks/broker';
 import type { PubSub } from '@openpks/db';
 import { LastActionState } from '@openpks/domain';
 import type { Logger } from '@openpks/role';
-import { OsbError, type OsbClient } from '../broker/osbClient.js';
 import { ACTION_OF } from '../clusters/lastAction.js';
 import type { Metrics } from '../http/metrics.js';
 import {
@@ -21,7 +27,7 @@ export interface OperationTrackerOptions {
   pubsub: PubSub;
   /** Reads cluster names for progress events (the tracker writes nothing but through `operations`). */
   db: Database;
-  broker: OsbClient;
+  broker: BrokerClient;
   /** The owner of every operation transition (leases, deadlines, the cluster mirror, events). */
   operations: Operations;
   /** Read-only: which Director task deploys the cluster, and its event log. */
@@ -207,7 +213,7 @@ export class OperationTracker {
         }
         op = { ...op, phase: OperationPhase.POLLING, brokerOperation: sent.operation ?? null };
       }
-      let answer: Awaited<ReturnType<OsbClient['lastOperation']>>;
+      let answer: Awaited<ReturnType<BrokerClient['lastOperation']>>;
       const endedBefore = tailsEnded;
       try {
         answer = await this.#o.broker.lastOperation(op.clusterUuid, {
@@ -242,6 +248,14 @@ export class OperationTracker {
         return operations.finish(op, OperationState.FAILED, 'the broker does not know this cluster (404)');
       }
       if (answer.state !== 'in progress') {
+        // The broker moves on by itself and may have finished before this driver first looked: the
+        // operation's Director tasks still tell its progress, so each not followed yet is followed now
+        // (its event log is replayed) before the end.
+        if (lastTask === 0 && tailing === undefined && this.#o.director) {
+          for (let id = await this.#nextTask(op, 0); id !== undefined; id = await this.#nextTask(op, id)) {
+            await this.#tail(op, id, signal).catch(() => undefined);
+          }
+        }
         await tails.catch(() => undefined);
         // Success reads as PKS words it (the owner's default), whatever the broker called it.
         return answer.state === 'succeeded'
@@ -292,7 +306,7 @@ export class OperationTracker {
     try {
       const answer =
         op.kind === OperationKind.CREATE
-          ? await broker.provision(op.clusterUuid, op.request.body, op.originatingUser)
+          ? await broker.provision(op.clusterUuid, sent<OsbProvisionRequest>(op), op.originatingUser)
           : op.kind === OperationKind.DELETE
             ? await broker.deprovision(
                 op.clusterUuid,
@@ -300,12 +314,12 @@ export class OperationTracker {
                 op.request.planId,
                 op.originatingUser,
               )
-            : await broker.update(op.clusterUuid, op.request.body, op.originatingUser);
+            : await broker.update(op.clusterUuid, sent<OsbUpdateRequest>(op), op.originatingUser);
       // The lease was lost during the call: whoever holds it now re-sends (the broker answers a repeat).
       if (!(await operations.resent(op, answer.operation))) return 'failed';
       return { operation: answer.operation };
     } catch (error) {
-      if (error instanceof OsbError && error.status >= 400 && error.status < 500) {
+      if (error instanceof BrokerError && error.status >= 400 && error.status < 500) {
         await operations.finish(op, OperationState.FAILED, error.description);
         return 'failed';
       }
@@ -389,7 +403,7 @@ function describe(error: unknown): string {
 
 /** Why the broker did not answer, in a few words. */
 function reasonOf(error: unknown): string {
-  return error instanceof OsbError ? `HTTP ${error.status}: ${error.description}` : describe(error);
+  return error instanceof BrokerError ? `HTTP ${error.status}: ${error.description}` : describe(error);
 }
 
 function sleep(ms: number, signal: AbortSignal, onWake: (fn: () => void) => void): Promise<void> {
@@ -406,15 +420,7 @@ function sleep(ms: number, signal: AbortSignal, onWake: (fn: () => void) => void
   });
 }
 
-/** The BOSH context id in ODB's operation data (`{"BoshContextID": …}`), when the broker sent one. */
-function boshContextIdOf(operation: string | null | undefined): string | undefined {
-  if (!operation) return undefined;
-  try {
-    const data = JSON.parse(operation) as { BoshContextID?: unknown };
-    return typeof data.BoshContextID === 'string' && data.BoshContextID !== ''
-      ? data.BoshContextID
-      : undefined;
-  } catch {
-    return undefined;
-  }
+/** The OSB request body an operation recorded when it was first sent, to send again as it was. */
+function sent<T>(op: OperationRecord): T {
+  return op.request.body as unknown as T;
 }

@@ -3,11 +3,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '@openpks/domain';
 import { ApiAdminClient, ApiRequestError, type ClusterOperation } from './apiAdminClient.js';
 import {
-  BrokerAdminClient,
-  BrokerRequestError,
+  BrokerClient,
+  BrokerError,
+  BrokerUnreachableError,
   type UpgradeRun,
   type UpgradeRunInstance,
-} from './brokerAdminClient.js';
+} from '@openpks/broker';
 import { prepareInstallation } from './init.js';
 import {
   resolveApiTarget,
@@ -308,7 +309,9 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
 
   let runFailed = false;
   const broker = async () =>
-    new BrokerAdminClient(await resolveBrokerTarget(program.opts<TargetOptions>(), io.env, cwd));
+    new BrokerClient(await resolveBrokerTarget(program.opts<TargetOptions>(), io.env, cwd));
+  /** The runs an operator starts (and cancels) are theirs: the API shows them as the operator's tasks. */
+  const OPERATOR = 'operator';
   const whole = (name: string, min: number) => (value: string) => {
     if (!/^\d+$/.test(value) || Number(value) < min)
       throw new UsageError(`${name} must be a whole number of at least ${min}, got ${JSON.stringify(value)}`);
@@ -335,7 +338,7 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
     }
   };
   /** Follows a run to its end, printing each instance's changes; exit code 1 unless it succeeded. */
-  const follow = async (client: BrokerAdminClient, first: UpgradeRun, json: boolean): Promise<UpgradeRun> => {
+  const follow = async (client: BrokerClient, first: UpgradeRun, json: boolean): Promise<UpgradeRun> => {
     const seen = new Map<string, string>();
     const report = (i: UpgradeRunInstance) => {
       const line = `${i.state}${i.description ? `: ${i.description}` : ''}`;
@@ -393,11 +396,14 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
         json?: boolean;
       }) => {
         const client = await broker();
-        const run = await client.startUpgradeRun({
-          ...(options.canaries !== undefined ? { canaries: options.canaries } : {}),
-          ...(options.maxInFlight !== undefined ? { max_in_flight: options.maxInFlight } : {}),
-          operation_type: options.recreate ? 'recreate' : 'upgrade',
-        });
+        const run = await client.startUpgradeRun(
+          {
+            ...(options.canaries !== undefined ? { canaries: options.canaries } : {}),
+            ...(options.maxInFlight !== undefined ? { max_in_flight: options.maxInFlight } : {}),
+            operation_type: options.recreate ? 'recreate' : 'upgrade',
+          },
+          OPERATOR,
+        );
         if (!options.wait) {
           if (options.json) out(`${JSON.stringify(run, null, 2)}\n`);
           else {
@@ -450,7 +456,7 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
     .command('cancel-upgrade-run <id>')
     .description('stop an upgrade run: instances not yet started are cancelled, running ones finish')
     .action(async (id: string) => {
-      const run = await (await broker()).cancelUpgradeRun(id);
+      const run = await (await broker()).cancelUpgradeRun(id, OPERATOR);
       const cancelled = run.instances.filter((i) => i.state === 'cancelled').length;
       out(
         `Upgrade run ${id}: ${cancelled} service instances cancelled; those already upgrading will finish\n`,
@@ -570,9 +576,14 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
       io.stderr.write(`pks-admin: ${error.message}\n`);
       return ExitCode.USAGE;
     }
+    if (error instanceof BrokerError) {
+      // The broker's own reason, and its status.
+      io.stderr.write(`pks-admin: ${error.description} (HTTP ${error.status})\n`);
+      return ExitCode.FAILURE;
+    }
     if (
       error instanceof UaaRequestError ||
-      error instanceof BrokerRequestError ||
+      error instanceof BrokerUnreachableError ||
       error instanceof ApiRequestError ||
       error instanceof TargetError ||
       error instanceof NotFound

@@ -1,11 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { API_URL_FILE } from '@openpks/api';
-import { BROKER_PASSWORD_FILE, BROKER_URL_FILE, BROKER_USERNAME } from '@openpks/broker';
+import {
+  BROKER_PASSWORD_FILE,
+  BROKER_URL_FILE,
+  BROKER_USERNAME,
+  type BrokerClientOptions,
+} from '@openpks/broker';
 import { ADMIN_CLIENT_SECRET_FILE, UAA_URL_FILE, UaaClientId } from '@openpks/uaa';
 import { ADMIN_PASSWORD_FILE } from '../server.js';
 import type { ApiTarget } from './apiAdminClient.js';
-import type { BrokerTarget } from './brokerAdminClient.js';
 import type { UaaTarget } from './uaaAdminClient.js';
 
 /** Where the generated CA sits in the data directory (TlsAuthority's layout). */
@@ -95,7 +99,7 @@ export async function resolveBrokerTarget(
   options: TargetOptions,
   env: Record<string, string | undefined>,
   cwd: string,
-): Promise<BrokerTarget> {
+): Promise<BrokerClientOptions> {
   const dataDir = dataDirOf(options, env, cwd);
   const url =
     options.brokerUrl ?? (env.PKS_BROKER_URL || (await readIfPresent(resolve(dataDir, BROKER_URL_FILE))));
@@ -112,7 +116,7 @@ export async function resolveBrokerTarget(
     );
   }
   const caPem = await caPemOf(options, dataDir, cwd);
-  return { url, caPem, username: BROKER_USERNAME, password };
+  return { url, ca: caPem, username: BROKER_USERNAME, password };
 }
 
 /**

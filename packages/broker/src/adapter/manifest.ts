@@ -1,5 +1,13 @@
 import { parse, stringify } from 'yaml';
-import { InputError, InputErrors, validateHostname } from '@openpks/domain';
+import {
+  InputError,
+  InputErrors,
+  collectInputErrors,
+  drainSettingKeyOf,
+  validateDrainSettings,
+  validateHostname,
+  type DrainSettingKey,
+} from '@openpks/domain';
 import { POST_DEPLOY_ERRAND, PRE_DELETE_ERRAND } from './plan.js';
 import {
   DRAIN_SETTING_NAMES,
@@ -198,13 +206,24 @@ function requestedSettings(raw: Obj, planMasters: number): Partial<ClusterSettin
         new InputError('kubernetes_setting_cluster_details', 'must be an object of kubelet_drain_* settings'),
       );
     } else {
-      out.drainOverrides = {};
-      for (const [key, value] of Object.entries(drain)) {
-        if (!(DRAIN_SETTING_NAMES as readonly string[]).includes(key)) continue; // unknown fields are ignored (OSB)
-        const text = String(value);
-        const problem = drainProblem(key as DrainSettingName, text);
-        if (problem) errors.push(new InputError(`kubernetes_setting_cluster_details.${key}`, problem));
-        else out.drainOverrides[key as DrainSettingName] = text;
+      // The one drain rule (@openpks/domain), with the fields named as the platform sent them.
+      const byKey = new Map<DrainSettingKey, DrainSettingName>();
+      const settings: Partial<Record<DrainSettingKey, unknown>> = {};
+      for (const [name, value] of Object.entries(drain)) {
+        if (!(DRAIN_SETTING_NAMES as readonly string[]).includes(name)) continue; // unknown fields are ignored (OSB)
+        const key = drainSettingKeyOf(name)!;
+        byKey.set(key, name as DrainSettingName);
+        settings[key] = value;
+      }
+      const valid = collectInputErrors(errors, () =>
+        validateDrainSettings(settings, {
+          field: (key) => `kubernetes_setting_cluster_details.${byKey.get(key)!}`,
+        }),
+      );
+      if (valid !== undefined) {
+        out.drainOverrides = Object.fromEntries(
+          Object.entries(valid).map(([key, text]) => [byKey.get(key as DrainSettingKey)!, text]),
+        );
       }
     }
   }
@@ -219,21 +238,6 @@ function requestedSettings(raw: Obj, planMasters: number): Partial<ClusterSettin
   if (errors.length === 1) throw errors[0]!;
   if (errors.length > 1) throw new InputErrors(errors);
   return out;
-}
-
-function drainProblem(name: DrainSettingName, text: string): string | undefined {
-  switch (name) {
-    case 'kubelet_drain_timeout': {
-      const n = Number(text);
-      return Number.isInteger(n) && n >= 0 && n <= 1440 ? undefined : 'must be 0–1440 minutes';
-    }
-    case 'kubelet_drain_grace_period': {
-      const n = Number(text);
-      return Number.isInteger(n) && n >= -1 && n <= 86400 ? undefined : 'must be -1–86400 seconds';
-    }
-    default:
-      return text === 'true' || text === 'false' ? undefined : 'must be true or false';
-  }
 }
 
 function instanceGroup(manifest: Obj, name: string): Obj | undefined {

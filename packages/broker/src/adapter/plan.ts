@@ -1,4 +1,5 @@
 import type { Plan } from '@openpks/domain';
+import { deploymentNameOf } from '../contract/deployment.js';
 import type { OdbPlan, OidcSettings, ServiceDeployment } from './types.js';
 
 /** The PKS 1.6 OIDC defaults for new installs (PKS-REFERENCE §3). */
@@ -122,10 +123,4 @@ export function defaultServiceDeployment(instanceId: string): ServiceDeployment 
     ],
     stemcells: [{ stemcell_os: 'ubuntu-xenial', stemcell_version: '621.29' }],
   };
-}
-
-export const DEPLOYMENT_PREFIX = 'service-instance_';
-
-export function deploymentNameOf(instanceId: string): string {
-  return `${DEPLOYMENT_PREFIX}${instanceId}`;
 }

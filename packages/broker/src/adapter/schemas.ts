@@ -1,3 +1,4 @@
+import { DRAIN_RULES, drainSettingKeyOf } from '@openpks/domain';
 import { DRAIN_SETTING_NAMES, type OdbPlan, type PlanSchemas } from './types.js';
 
 const JSON_SCHEMA = 'http://json-schema.org/draft-04/schema#';
@@ -12,7 +13,19 @@ export function generatePlanSchemas(plan: OdbPlan): PlanSchemas {
   const drainDetails = {
     type: 'object',
     description: 'Per-cluster node drain settings (strings, as the PKS API sends them)',
-    properties: Object.fromEntries(DRAIN_SETTING_NAMES.map((name) => [name, { type: 'string' }])),
+    // Published from the one drain rule the adapter enforces (a platform that sends anything else gets 400).
+    properties: Object.fromEntries(
+      DRAIN_SETTING_NAMES.map((name) => {
+        const rule = DRAIN_RULES[drainSettingKeyOf(name)!];
+        const description = `${rule.allowed}: ${rule.meaning}`;
+        return [
+          name,
+          rule.range === undefined
+            ? { type: 'string', enum: ['true', 'false'], description }
+            : { type: 'string', pattern: '^-?[0-9]+$', description },
+        ];
+      }),
+    ),
   };
   const workers = {
     type: 'integer',

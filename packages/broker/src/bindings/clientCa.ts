@@ -1,5 +1,6 @@
 import type { Database } from '@openpks/db';
 import { createCertificateAuthority, type CertificateAndKey, type SecretBox } from '@openpks/pki';
+import { clientCaStore } from '../store/clientCaStore.js';
 
 const CLIENT_CA_ID = 'pks-broker-client-ca';
 const SEAL_CONTEXT = `broker.client_ca/${CLIENT_CA_ID}`;
@@ -11,22 +12,15 @@ const SEAL_CONTEXT = `broker.client_ca/${CLIENT_CA_ID}`;
  * together settle on the first one written.
  */
 export async function loadOrCreateClientCa(db: Database, secrets: SecretBox): Promise<CertificateAndKey> {
-  const read = async () =>
-    (
-      await db.query<{ certificate: string; private_key_sealed: string }>(
-        'SELECT certificate, private_key_sealed FROM broker.client_ca WHERE id = $1',
-        [CLIENT_CA_ID],
-      )
-    ).rows[0];
-  let row = await read();
+  let row = await clientCaStore.get(db, CLIENT_CA_ID);
   if (row === undefined) {
     const ca = await createCertificateAuthority({ commonName: 'openpks broker client CA' });
-    await db.query(
-      `INSERT INTO broker.client_ca (id, certificate, private_key_sealed) VALUES ($1, $2, $3)
-       ON CONFLICT (id) DO NOTHING`,
-      [CLIENT_CA_ID, ca.certificatePem, secrets.seal(ca.privateKeyPem, SEAL_CONTEXT)],
-    );
-    row = await read();
+    await clientCaStore.insertIfAbsent(db, {
+      id: CLIENT_CA_ID,
+      certificate: ca.certificatePem,
+      privateKeySealed: secrets.seal(ca.privateKeyPem, SEAL_CONTEXT),
+    });
+    row = await clientCaStore.get(db, CLIENT_CA_ID);
   }
   if (row === undefined) throw new Error('the broker client CA could not be stored');
   return {

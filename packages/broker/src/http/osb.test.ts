@@ -6,7 +6,7 @@ import { parseConfig } from '@openpks/config';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { PKS_SERVICE_ID } from '../service/brokerService.js';
+import { PKS_SERVICE_ID } from '../service/catalog.js';
 import { startTestBroker, type OsbResponse, type TestBroker } from '../testing/index.js';
 
 const plans = parseConfig({}).plans;
@@ -161,6 +161,32 @@ describe('the OSB protocol', () => {
       `/v2/service_instances/${id}?service_id=${PKS_SERVICE_ID}&plan_id=${small.id}&accepts_incomplete=true`,
     );
     expect(gone.status).toBe(410);
+  });
+
+  it('rejects drain settings outside the drain rule with a 400 naming each field, from any platform', async () => {
+    const res = await broker.osb('PUT', `/v2/service_instances/${randomUUID()}?accepts_incomplete=true`, {
+      body: provisionBody({
+        kubernetes_master_host: 'drain.example.com',
+        kubernetes_setting_cluster_details: { kubelet_drain_timeout: '2000', kubelet_drain_force: 'maybe' },
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'BadRequest',
+      description: [
+        'kubernetes_setting_cluster_details.kubelet_drain_timeout: "2000" is not allowed (allowed: an integer from 0 to 1440)',
+        'kubernetes_setting_cluster_details.kubelet_drain_force: "maybe" is not allowed (allowed: true or false)',
+      ].join('\n'),
+    });
+    // The catalog publishes the same rule.
+    const catalog = await broker.osb('GET', '/v2/catalog');
+    const drain =
+      catalog.body.services[0].plans[0].schemas.service_instance.update.parameters.properties
+        .kubernetes_setting_cluster_details.properties;
+    expect(drain.kubelet_drain_timeout.description).toBe(
+      'an integer from 0 to 1440: minutes; 0 waits without limit',
+    );
+    expect(drain.kubelet_drain_force.enum).toEqual(['true', 'false']);
   });
 
   it('provision → bind → update → unbind → deprovision, with every status code on the way', async () => {

@@ -17,7 +17,7 @@ import { createLogger } from '@openpks/role';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { loadOrCreateClientCa } from '../bindings/clientCa.js';
 import { KubeAdmin } from '../bindings/kubeAdmin.js';
-import { PKS_SERVICE_ID } from '../service/brokerService.js';
+import { PKS_SERVICE_ID } from '../service/catalog.js';
 import { configServerClusterCa } from '../service/clusterCa.js';
 import { startTestBroker, type OsbResponse, type TestBroker } from '../testing/index.js';
 

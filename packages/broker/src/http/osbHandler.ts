@@ -13,7 +13,8 @@ import { credentialsMatch, parseBasicAuthorization } from '@openpks/pki';
 import type { Logger } from '@openpks/role';
 import { AsyncRequiredError, ConcurrencyError, GoneError, UnprocessableError } from '../service/errors.js';
 import type { BindingService } from '../service/bindingService.js';
-import type { BrokerService, OriginatingIdentity, RequestMeta } from '../service/brokerService.js';
+import { parseOriginatingIdentity } from '../contract/osb.js';
+import type { BrokerService, RequestMeta } from '../service/brokerService.js';
 import type { UpgradeRuns } from '../upgrades/upgradeRuns.js';
 import {
   ENDPOINTS_SINCE,
@@ -110,24 +111,6 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 function authorized(req: IncomingMessage, expected: { username: string; password: string }): boolean {
   return credentialsMatch(parseBasicAuthorization(req.headers.authorization), expected);
-}
-
-/** `X-Broker-API-Originating-Identity: <platform> <base64 JSON>`; a malformed one is a bad request. */
-export function parseOriginatingIdentity(header: string | undefined): OriginatingIdentity | undefined {
-  if (header === undefined || header === '') return undefined;
-  const match = /^(\S+)\s+(\S+)$/.exec(header.trim());
-  if (!match)
-    throw new InputError('X-Broker-API-Originating-Identity', 'must be "<platform> <base64-encoded JSON>"');
-  try {
-    const value = JSON.parse(Buffer.from(match[2]!, 'base64').toString('utf8')) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    return { platform: match[1]!, value: value as Record<string, unknown> };
-  } catch {
-    throw new InputError(
-      'X-Broker-API-Originating-Identity',
-      'the identity value must be base64-encoded JSON',
-    );
-  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

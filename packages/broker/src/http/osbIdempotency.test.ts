@@ -6,7 +6,7 @@ import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import type { Plan } from '@openpks/domain';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { PKS_SERVICE_ID } from '../service/brokerService.js';
+import { PKS_SERVICE_ID } from '../service/catalog.js';
 import { startTestBroker, type OsbResponse, type TestBroker } from '../testing/index.js';
 
 // OSB: a PATCH or DELETE re-sent while the operation it started runs is answered as the original was

@@ -6,13 +6,14 @@ import type { CertificateAndKey, SecretBox } from '@openpks/pki';
 import type { Logger } from '@openpks/role';
 import { parse } from 'yaml';
 import { bindingUserOf, createBinding, kubeClusterOf } from '../adapter/binding.js';
-import { deploymentNameOf } from '../adapter/plan.js';
 import type { BoshVms, RequestParameters } from '../adapter/types.js';
 import { createCertificateBinding, revokeCertificateBinding } from '../bindings/certificateBinding.js';
 import { KubeAdmin } from '../bindings/kubeAdmin.js';
+import { deploymentNameOf } from '../contract/deployment.js';
+import { bindingStore, type BindingRow } from '../store/bindingStore.js';
 import type { ClusterCaSource, RequestMeta } from './brokerService.js';
-import { stableJson } from './brokerService.js';
 import { GoneError, UnprocessableError } from './errors.js';
+import { stableJson } from './requests.js';
 
 /** What bindings need of the instance side: the instance must exist and have no operation running. */
 export interface InstanceGuard {
@@ -34,12 +35,6 @@ export interface BindingServiceOptions {
 }
 
 export type BindOutcome = { outcome: 'created' | 'exists'; credentials: Record<string, unknown> };
-
-interface BindingRow {
-  request_hash: string;
-  credentials_sealed: string;
-  kube_user: string | null;
-}
 
 type Obj = Record<string, unknown>;
 const isObject = (value: unknown): value is Obj =>
@@ -114,19 +109,18 @@ export class BindingService {
       credentials = binding.credentials;
     }
 
-    const inserted = await this.options.db.query(
-      `INSERT INTO broker.bindings (instance_id, id, request_hash, credentials_sealed, originating_identity, kube_user)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [
-        instanceId,
-        bindingId,
-        requestHash,
-        this.options.secrets.seal(JSON.stringify(credentials), sealContext(instanceId, bindingId)),
-        JSON.stringify(meta.originatingIdentity ?? null),
-        kubeUser,
-      ],
-    );
-    if (inserted.rowCount === 0) {
+    const inserted = await bindingStore.insert(this.options.db, {
+      instanceId,
+      bindingId,
+      requestHash,
+      credentialsSealed: this.options.secrets.seal(
+        JSON.stringify(credentials),
+        sealContext(instanceId, bindingId),
+      ),
+      originatingIdentity: meta.originatingIdentity,
+      kubeUser,
+    });
+    if (!inserted) {
       // Lost a race to an identical (or a conflicting) request: answer as its repeat would be answered.
       const winner = await this.#binding(instanceId, bindingId);
       if (winner === undefined) throw new ConflictError(`binding ${bindingId} is being changed; try again`);
@@ -166,11 +160,8 @@ export class BindingService {
     if (binding === undefined) throw new GoneError(`binding ${bindingId} does not exist`);
     // Access ends before the record does: a failed revocation leaves the binding for the platform to retry.
     if (binding.kube_user !== null) await this.#revoke(instanceId, binding.kube_user);
-    const deleted = await this.options.db.query(
-      'DELETE FROM broker.bindings WHERE instance_id = $1 AND id = $2',
-      [instanceId, bindingId],
-    );
-    if (deleted.rowCount === 0) throw new GoneError(`binding ${bindingId} does not exist`);
+    if (!(await bindingStore.delete(this.options.db, instanceId, bindingId)))
+      throw new GoneError(`binding ${bindingId} does not exist`);
     this.options.logger.info({ instance: instanceId, binding: bindingId }, 'binding deleted');
   }
 
@@ -249,12 +240,8 @@ export class BindingService {
     return JSON.parse(this.options.secrets.openString(sealed, sealContext(instanceId, bindingId))) as Obj;
   }
 
-  async #binding(instanceId: string, bindingId: string): Promise<BindingRow | undefined> {
-    const { rows } = await this.options.db.query<BindingRow>(
-      'SELECT request_hash, credentials_sealed, kube_user FROM broker.bindings WHERE instance_id = $1 AND id = $2',
-      [instanceId, bindingId],
-    );
-    return rows[0];
+  #binding(instanceId: string, bindingId: string): Promise<BindingRow | undefined> {
+    return bindingStore.get(this.options.db, instanceId, bindingId);
   }
 }
 

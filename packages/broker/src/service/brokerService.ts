@@ -1,30 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
+import type { TokenVerifier } from '@openpks/auth';
 import type { DirectorClient, DirectorTask } from '@openpks/bosh';
 import { ACTIVE_TASK_STATES } from '@openpks/bosh';
-import { SqlState, sqlStateOf, type Database, type Queryable } from '@openpks/db';
-import { InputError, InternalError, NotFoundError, ConflictError, type Plan } from '@openpks/domain';
+import { SqlState, sqlStateOf, type Database } from '@openpks/db';
+import { ConflictError, InputError, NotFoundError, isPksError, type Plan } from '@openpks/domain';
 import type { SecretBox } from '@openpks/pki';
-import type { TokenVerifier } from '@openpks/auth';
 import type { Logger } from '@openpks/role';
 import { dashboardUrl } from '../adapter/binding.js';
 import { generateManifest, settingsFromManifest } from '../adapter/manifest.js';
-import {
-  DEPLOYMENT_PREFIX,
-  POST_DEPLOY_ERRAND,
-  PRE_DELETE_ERRAND,
-  defaultServiceDeployment,
-  deploymentNameOf,
-  odbPlanOf,
-} from '../adapter/plan.js';
-import { generatePlanSchemas } from '../adapter/schemas.js';
+import { PRE_DELETE_ERRAND, defaultServiceDeployment, odbPlanOf } from '../adapter/plan.js';
 import type { OdbPlan, OidcSettings, RequestParameters, ServiceDeployment } from '../adapter/types.js';
+import { DEPLOYMENT_PREFIX, deploymentNameOf } from '../contract/deployment.js';
+import {
+  OperationState,
+  OperationType,
+  operationStringOf,
+  parseOperationData,
+  type OperationData,
+} from '../contract/operationData.js';
+import type { OriginatingIdentity } from '../contract/osb.js';
+import type { OperationDriver } from '../operations/operationDriver.js';
+import { DEPLOY_STEPS, DESCRIPTIONS, deleteSteps, errandsOf, type Step } from '../operations/steps.js';
+import { instanceStore, type InstanceRow } from '../store/instanceStore.js';
+import { operationStore, type OperationRow } from '../store/operationStore.js';
+import { PKS_SERVICE_ID, brokerCatalog } from './catalog.js';
 import { AsyncRequiredError, ConcurrencyError, GoneError, UnprocessableError } from './errors.js';
-
-/** The one service the broker offers; a fixed id so platforms keep their registrations across restarts. */
-export const PKS_SERVICE_ID = '2f8a6a8e-3f3b-4c1e-9a52-6d5b0c7e1a10';
-export const PKS_SERVICE_NAME = 'pks';
+import { isObject, provisionRequestHash, requireString, updateRequestHash } from './requests.js';
 
 /**
  * Where the broker reads the cluster CA for kubeconfigs: the Director's config server holds `kubo_ca`
@@ -34,76 +37,10 @@ export interface ClusterCaSource {
   clusterCa(deployment: string): Promise<string | undefined>;
 }
 
-/** `X-Broker-API-Originating-Identity`: the platform and its decoded JSON. */
-export interface OriginatingIdentity {
-  platform: string;
-  value: Record<string, unknown>;
-}
-
+/** Who asked and the platform's request id, as the OSB headers carry them. */
 export interface RequestMeta {
   originatingIdentity?: OriginatingIdentity | undefined;
   requestIdentity?: string | undefined;
-}
-
-export const OperationType = {
-  CREATE: 'create',
-  UPDATE: 'update',
-  DELETE: 'delete',
-  UPGRADE: 'upgrade',
-  RECREATE: 'recreate',
-} as const;
-export type OperationType = (typeof OperationType)[keyof typeof OperationType];
-
-export const OperationState = {
-  IN_PROGRESS: 'in progress',
-  SUCCEEDED: 'succeeded',
-  FAILED: 'failed',
-} as const;
-export type OperationState = (typeof OperationState)[keyof typeof OperationState];
-
-/** ODB's operation string (`OperationData`), handed to the platform and sent back on polls. */
-export interface OperationData {
-  BoshTaskID: number;
-  BoshContextID: string;
-  OperationType: OperationType;
-  PlanID: string;
-  Errands?: { name: string }[];
-}
-
-type Step = { kind: 'deploy' } | { kind: 'errand'; name: string } | { kind: 'delete' };
-
-interface NewOperation {
-  id: string;
-  instanceId: string;
-  type: OperationType;
-  planId: string;
-  steps: Step[];
-  requestHash: string | null;
-  meta: RequestMeta;
-}
-
-interface OperationRow {
-  id: string;
-  instance_id: string;
-  type: OperationType;
-  plan_id: string;
-  state: OperationState;
-  description: string;
-  steps: Step[];
-  step: number;
-  step_started_at: Date;
-  first_task_id: number | null;
-  request_hash: string | null;
-  created_at: Date;
-}
-
-interface InstanceRow {
-  id: string;
-  service_id: string;
-  plan_id: string;
-  organization_guid: string | null;
-  space_guid: string | null;
-  parameters: Record<string, unknown>;
 }
 
 export interface LastOperation {
@@ -124,6 +61,8 @@ export type UpgradeOutcome = { outcome: 'accepted'; operation: OperationData } |
 export interface BrokerServiceOptions {
   db: Database;
   director: DirectorClient;
+  /** Drives every operation after its request has started it (`OperationDriver`). */
+  driver: OperationDriver;
   plans: readonly Plan[];
   oidc: OidcSettings;
   secrets: SecretBox;
@@ -135,75 +74,6 @@ export interface BrokerServiceOptions {
   serviceDeployment?: ((instanceId: string) => ServiceDeployment) | undefined;
   resolves?: ((hostname: string) => Promise<boolean>) | undefined;
   logger: Logger;
-  /** A step the broker claimed but never saw at the Director is started again after this long. */
-  stepRetryMs?: number;
-}
-
-const DESCRIPTIONS: Record<OperationType, { running: string; done: string; failed: string }> = {
-  create: {
-    running: 'Instance provisioning in progress',
-    done: 'Instance provisioning completed',
-    failed: 'Instance provisioning failed',
-  },
-  update: {
-    running: 'Instance update in progress',
-    done: 'Instance update completed',
-    failed: 'Instance update failed',
-  },
-  upgrade: {
-    running: 'Instance upgrade in progress',
-    done: 'Instance upgrade completed',
-    failed: 'Instance upgrade failed',
-  },
-  recreate: {
-    running: 'Instance recreate in progress',
-    done: 'Instance recreate completed',
-    failed: 'Instance recreate failed',
-  },
-  delete: {
-    running: 'Instance deletion in progress',
-    done: 'Instance deletion completed',
-    failed: 'Instance deletion failed',
-  },
-};
-
-/** JSON with sorted keys: equal requests hash equal whatever order the platform wrote them in. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-function requireString(body: Record<string, unknown>, field: string): string {
-  const value = body[field];
-  if (typeof value !== 'string' || value === '') throw new InputError(field, `${field} is required`);
-  return value;
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/**
- * What makes two updates the same request. Counted: what the update asks for — the plan, the parameters,
- * `maintenance_info` (an upgrade is an update with it) and `context` (a platform may send an update that
- * only changes the context). Not counted: `previous_values`, the platform's view of the instance before
- * the request, which describes no change; and the originating identity, which says who asked, not what
- * (a platform re-sending a request for another user sends the same request). An absent `plan_id` or
- * `parameters` means the current plan and no parameter changes, as OSB reads them.
- */
-function updateRequestHash(body: Record<string, unknown>, planId: string): string {
-  return stableJson({
-    service_id: body.service_id,
-    plan_id: planId,
-    parameters: isObject(body.parameters) ? body.parameters : {},
-    maintenance_info: body.maintenance_info ?? null,
-    context: body.context ?? null,
-  });
 }
 
 /** How long a repeated request waits for the original to record its first Director task. */
@@ -217,22 +87,31 @@ const UNSUPPORTED_CHANGE_FIELDS = new Set([
 ]);
 
 /**
- * The broker's decisions: OSB semantics over the service adapter and the Director. Knows no HTTP; the
- * OSB and management routes translate its outcomes and typed errors.
+ * The broker's decisions on service instances: OSB provision, update, deprovision, `last_operation` and
+ * fetch, and the management API's upgrade, list and orphans, over the service adapter and the Director.
+ * A request starts its operation's first Director task and hands the operation to the `OperationDriver`,
+ * which carries it to its end. Knows no HTTP; the OSB and management routes translate its outcomes and
+ * typed errors.
  */
 export class BrokerService {
   readonly #db: Database;
   readonly #director: DirectorClient;
+  readonly #driver: OperationDriver;
   readonly #options: BrokerServiceOptions;
 
   constructor(options: BrokerServiceOptions) {
     this.#options = options;
     this.#db = options.db;
     this.#director = options.director;
+    this.#driver = options.driver;
   }
 
   get director(): DirectorClient {
     return this.#director;
+  }
+
+  catalog(): Record<string, unknown> {
+    return brokerCatalog(this.#options.plans, this.#options.oidc);
   }
 
   #plan(id: string): Plan {
@@ -247,40 +126,6 @@ export class BrokerService {
 
   #serviceDeployment(instanceId: string): ServiceDeployment {
     return (this.#options.serviceDeployment ?? defaultServiceDeployment)(instanceId);
-  }
-
-  catalog(): Record<string, unknown> {
-    return {
-      services: [
-        {
-          id: PKS_SERVICE_ID,
-          name: PKS_SERVICE_NAME,
-          description: 'Kubernetes clusters on BOSH (openpks)',
-          bindable: true,
-          instances_retrievable: true,
-          bindings_retrievable: true,
-          plan_updateable: false,
-          tags: ['pks', 'kubernetes'],
-          metadata: { displayName: 'Enterprise PKS (openpks)' },
-          plans: this.#options.plans
-            .filter((plan) => plan.active)
-            .map((plan) => ({
-              id: plan.id,
-              name: plan.name,
-              description: plan.description || `Plan ${plan.name}`,
-              free: true,
-              bindable: true,
-              plan_updateable: false,
-              metadata: {
-                master_instances: plan.master.instances,
-                worker_instances: plan.worker.instances,
-                max_worker_instances: plan.worker.maxInstances,
-              },
-              schemas: generatePlanSchemas(odbPlanOf(plan, this.#options.oidc)),
-            })),
-        },
-      ],
-    };
   }
 
   // ---- provision ---------------------------------------------------------------------------------
@@ -299,13 +144,7 @@ export class BrokerService {
     const plan = this.#plan(planId);
     if (!acceptsIncomplete) throw new AsyncRequiredError();
     const parameters = isObject(body.parameters) ? body.parameters : {};
-    const requestHash = stableJson({
-      service_id: serviceId,
-      plan_id: planId,
-      organization_guid: body.organization_guid,
-      space_guid: body.space_guid,
-      parameters,
-    });
+    const requestHash = provisionRequestHash(body);
 
     const repeat = await this.#repeatedProvision(instanceId, requestHash);
     if (repeat !== undefined) return repeat;
@@ -323,28 +162,27 @@ export class BrokerService {
     const operationId = randomUUID();
     try {
       await this.#db.transaction(async (tx) => {
-        await tx.query(
-          `INSERT INTO broker.instances (id, service_id, plan_id, organization_guid, space_guid, context, parameters)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [
-            instanceId,
-            serviceId,
-            planId,
-            body.organization_guid,
-            body.space_guid,
-            JSON.stringify(body.context ?? null),
-            JSON.stringify(parameters),
-          ],
-        );
-        await this.#insertOperation(tx, {
-          id: operationId,
-          instanceId,
-          type: OperationType.CREATE,
+        await instanceStore.insert(tx, {
+          id: instanceId,
+          serviceId,
           planId,
-          steps: [{ kind: 'deploy' }, { kind: 'errand', name: POST_DEPLOY_ERRAND }],
-          requestHash,
-          meta,
+          organizationGuid: body.organization_guid,
+          spaceGuid: body.space_guid,
+          context: body.context,
+          parameters,
         });
+        await operationStore.insert(
+          tx,
+          this.#newOperation(
+            operationId,
+            instanceId,
+            OperationType.CREATE,
+            planId,
+            DEPLOY_STEPS,
+            requestHash,
+            meta,
+          ),
+        );
       });
     } catch (error) {
       if (sqlStateOf(error) === SqlState.UNIQUE_VIOLATION) {
@@ -363,16 +201,15 @@ export class BrokerService {
   }
 
   async #repeatedProvision(instanceId: string, requestHash: string): Promise<ProvisionOutcome | undefined> {
-    const instance = await this.#instance(instanceId);
+    const instance = await instanceStore.get(this.#db, instanceId);
     if (instance === undefined) return undefined;
-    const create = await this.#latestOperation(instanceId, OperationType.CREATE);
+    const create = await operationStore.latest(this.#db, instanceId, OperationType.CREATE);
     if (create === undefined || create.request_hash !== requestHash) {
       throw new ConflictError(`service instance ${instanceId} already exists with different attributes`);
     }
-    const current = await this.#advance(create);
     // A PUT re-sent while provisioning runs gets 202 again (OSB), never 200.
-    if (current.state === OperationState.IN_PROGRESS) {
-      return { outcome: 'accepted', operation: await this.#originalOperationString(current) };
+    if (create.state === OperationState.IN_PROGRESS) {
+      return { outcome: 'accepted', operation: await this.#originalOperationString(create) };
     }
     return { outcome: 'exists' };
   }
@@ -428,15 +265,17 @@ export class BrokerService {
     const manifest = this.#render(instanceId, planId, requestParams, previous);
     if (isDeepStrictEqual(parse(manifest), parse(previous))) return { outcome: 'unchanged' };
     const operationId = randomUUID();
-    await this.#insertOperationOrBusy({
-      id: operationId,
-      instanceId,
-      type: OperationType.UPDATE,
-      planId,
-      steps: [{ kind: 'deploy' }, { kind: 'errand', name: POST_DEPLOY_ERRAND }],
-      requestHash,
-      meta,
-    });
+    await this.#insertOperationOrBusy(
+      this.#newOperation(
+        operationId,
+        instanceId,
+        OperationType.UPDATE,
+        planId,
+        DEPLOY_STEPS,
+        requestHash,
+        meta,
+      ),
+    );
     const task = await this.#deploy(operationId, manifest, {});
     return {
       outcome: 'accepted',
@@ -451,7 +290,7 @@ export class BrokerService {
    * update has finished the repeat is an update of its own: 200 when its changes are in place.
    */
   async #repeatedUpdate(instanceId: string, requestHash: string): Promise<UpdateOutcome | undefined> {
-    const running = await this.#runningOperation(instanceId);
+    const running = await operationStore.running(this.#db, instanceId);
     if (running?.type !== OperationType.UPDATE || running.request_hash !== requestHash) return undefined;
     const manifest = await this.#director.manifest(deploymentNameOf(instanceId));
     return {
@@ -472,7 +311,7 @@ export class BrokerService {
     meta: RequestMeta = {},
   ): Promise<UpgradeOutcome> {
     const deployment = deploymentNameOf(instanceId);
-    const instance = await this.#instance(instanceId);
+    const instance = await instanceStore.get(this.#db, instanceId);
     const previous = await this.#director.manifest(deployment);
     if (instance === undefined) {
       if (previous !== undefined)
@@ -485,15 +324,9 @@ export class BrokerService {
     if (type === 'upgrade' && isDeepStrictEqual(parse(manifest), parse(previous)))
       return { outcome: 'current' };
     const operationId = randomUUID();
-    await this.#insertOperationOrBusy({
-      id: operationId,
-      instanceId,
-      type,
-      planId: instance.plan_id,
-      steps: [{ kind: 'deploy' }, { kind: 'errand', name: POST_DEPLOY_ERRAND }],
-      requestHash: null,
-      meta,
-    });
+    await this.#insertOperationOrBusy(
+      this.#newOperation(operationId, instanceId, type, instance.plan_id, DEPLOY_STEPS, null, meta),
+    );
     const task = await this.#deploy(operationId, manifest, { recreate: type === 'recreate' });
     return {
       outcome: 'accepted',
@@ -538,7 +371,7 @@ export class BrokerService {
   ): Promise<DeprovisionOutcome> {
     if (!query.serviceId) throw new InputError('service_id', 'service_id is required');
     if (!query.planId) throw new InputError('plan_id', 'plan_id is required');
-    const instance = await this.#instance(instanceId);
+    const instance = await instanceStore.get(this.#db, instanceId);
     if (instance === undefined) throw new GoneError(`service instance ${instanceId} does not exist`);
     if (!acceptsIncomplete) throw new AsyncRequiredError();
     const repeat = await this.#repeatedDeprovision(instanceId);
@@ -547,26 +380,26 @@ export class BrokerService {
     const manifest = await this.#director.manifest(deployment);
     if (manifest === undefined) {
       // Nothing was deployed (a failed create): forgetting the instance is the whole deletion.
-      await this.#forget(instanceId);
+      await instanceStore.forget(this.#db, instanceId);
       return { outcome: 'deleted' };
     }
     const hasDrain = (parse(manifest) as { instance_groups?: { name: string }[] }).instance_groups?.some(
       (g) => g.name === PRE_DELETE_ERRAND,
     );
-    const steps: Step[] = hasDrain
-      ? [{ kind: 'errand', name: PRE_DELETE_ERRAND }, { kind: 'delete' }]
-      : [{ kind: 'delete' }];
+    const steps = deleteSteps(hasDrain === true);
     const operationId = randomUUID();
     try {
-      await this.#insertOperationOrBusy({
-        id: operationId,
-        instanceId,
-        type: OperationType.DELETE,
-        planId: instance.plan_id,
-        steps,
-        requestHash: null,
-        meta,
-      });
+      await this.#insertOperationOrBusy(
+        this.#newOperation(
+          operationId,
+          instanceId,
+          OperationType.DELETE,
+          instance.plan_id,
+          steps,
+          null,
+          meta,
+        ),
+      );
     } catch (error) {
       // Another DELETE won the race: answer as its repeat is answered.
       if (error instanceof ConcurrencyError) {
@@ -575,11 +408,30 @@ export class BrokerService {
       }
       throw error;
     }
-    const task = await this.#startStep(operationId, instanceId, steps[0]!);
-    await this.#db.query('UPDATE broker.operations SET first_task_id = $2, step = 1 WHERE id = $1', [
-      operationId,
-      task.id,
-    ]);
+    const first = steps[0]!;
+    const task = await this.#driver.begin(operationId, async () => {
+      try {
+        const started =
+          first.kind === 'errand'
+            ? await this.#director.runErrand(deployment, first.name, { contextId: operationId })
+            : await this.#director.deleteDeployment(deployment, { contextId: operationId });
+        await operationStore.recordFirstTask(this.#db, operationId, started.id);
+        return started;
+      } catch (error) {
+        // Refused: the deletion failed, and says why. No answer: the Director may have taken it; the
+        // driver looks for its task (and fails the operation if none shows up).
+        if (isPksError(error)) {
+          await operationStore.finish(
+            this.#db,
+            operationId,
+            this.#driver.holder,
+            OperationState.FAILED,
+            `${DESCRIPTIONS.delete.failed}: the Director did not accept the ${first.kind === 'errand' ? `${first.name} errand` : 'deletion'}: ${error.message}`,
+          );
+        }
+        throw error;
+      }
+    });
     return {
       outcome: 'accepted',
       operation: this.#operationString(operationId, task.id, OperationType.DELETE, instance.plan_id),
@@ -588,7 +440,7 @@ export class BrokerService {
 
   /** A DELETE while the deletion runs gets 202 with its operation (a DELETE has no body to differ by). */
   async #repeatedDeprovision(instanceId: string): Promise<DeprovisionOutcome | undefined> {
-    const running = await this.#runningOperation(instanceId);
+    const running = await operationStore.running(this.#db, instanceId);
     if (running === undefined) return undefined;
     if (running.type !== OperationType.DELETE) throw new ConcurrencyError();
     return { outcome: 'accepted', operation: await this.#originalOperationString(running) };
@@ -596,28 +448,30 @@ export class BrokerService {
 
   // ---- last operation and instance ---------------------------------------------------------------
 
+  /**
+   * `last_operation`, from the record. The driver moves operations on by itself; a poll asks it for a
+   * fresh look first, so the answer reflects a Director task that has just ended.
+   */
   async lastOperation(instanceId: string, operation: string | undefined): Promise<LastOperation> {
     let row: OperationRow | undefined;
     let data: Partial<OperationData> = {};
     if (operation !== undefined && operation !== '') {
-      try {
-        data = JSON.parse(operation) as Partial<OperationData>;
-      } catch {
-        throw new InputError('operation', 'operation is not one this broker issued');
-      }
-      if (typeof data.BoshContextID === 'string') row = await this.#operation(data.BoshContextID);
+      const parsed = parseOperationData(operation);
+      if (parsed === undefined) throw new InputError('operation', 'operation is not one this broker issued');
+      data = parsed;
+      if (data.BoshContextID !== undefined) row = await operationStore.get(this.#db, data.BoshContextID);
       if (row !== undefined && row.instance_id !== instanceId) row = undefined;
     } else {
-      row = await this.#latestOperation(instanceId);
+      row = await operationStore.latest(this.#db, instanceId);
     }
     if (row === undefined) {
-      const instance = await this.#instance(instanceId);
+      const instance = await instanceStore.get(this.#db, instanceId);
       if (instance === undefined && data.OperationType === OperationType.DELETE) {
         throw new GoneError(`service instance ${instanceId} is gone`);
       }
       throw new NotFoundError(`no such operation for service instance ${instanceId}`);
     }
-    const current = await this.#advance(row);
+    const current = await this.#fresh(row);
     const result: LastOperation = { state: current.state, description: current.description };
     if (current.state === OperationState.FAILED && current.type !== OperationType.CREATE) {
       result.instanceUsable = true;
@@ -626,20 +480,18 @@ export class BrokerService {
     return result;
   }
 
-  /** The latest operation's outcome, driven forward (management and the upgrade runner poll this). */
+  /** An operation's outcome as recorded (the upgrade runner follows its upgrades with this). */
   async operationState(operationId: string): Promise<LastOperation | undefined> {
-    const row = await this.#operation(operationId);
+    const row = await operationStore.get(this.#db, operationId);
     if (row === undefined) return undefined;
-    const current = await this.#advance(row);
-    return { state: current.state, description: current.description };
+    return { state: row.state, description: row.description };
   }
 
   async getInstance(instanceId: string): Promise<Record<string, unknown>> {
     const instance = await this.requireInstance(instanceId);
-    const latest = await this.#latestOperation(instanceId);
-    const current = latest === undefined ? undefined : await this.#advance(latest);
-    if (current?.state === OperationState.IN_PROGRESS) {
-      if (current.type === OperationType.CREATE)
+    const latest = await operationStore.latest(this.#db, instanceId);
+    if (latest?.state === OperationState.IN_PROGRESS) {
+      if (latest.type === OperationType.CREATE)
         throw new NotFoundError(`service instance ${instanceId} is still being provisioned`);
       throw new ConcurrencyError();
     }
@@ -666,10 +518,10 @@ export class BrokerService {
   // ---- management --------------------------------------------------------------------------------
 
   async listInstances(): Promise<{ service_instance_id: string; plan_id: string }[]> {
-    const { rows } = await this.#db.query<{ id: string; plan_id: string }>(
-      'SELECT id, plan_id FROM broker.instances ORDER BY created_at, id',
-    );
-    return rows.map((row) => ({ service_instance_id: row.id, plan_id: row.plan_id }));
+    return (await instanceStore.list(this.#db)).map((row) => ({
+      service_instance_id: row.id,
+      plan_id: row.plan_id,
+    }));
   }
 
   async orphanDeployments(): Promise<{ deployment_name: string }[]> {
@@ -680,7 +532,31 @@ export class BrokerService {
       .map((d) => ({ deployment_name: d.name }));
   }
 
+  /** Refuses while an operation of ours runs on the instance, or any task of the Director's on its deployment. */
+  async requireIdle(instanceId: string): Promise<void> {
+    if ((await operationStore.running(this.#db, instanceId)) !== undefined) throw new ConcurrencyError();
+    const active = await this.#director.tasks({
+      deployment: deploymentNameOf(instanceId),
+      states: [...ACTIVE_TASK_STATES],
+      verbose: 2,
+    });
+    if (active.length > 0) throw new ConcurrencyError();
+  }
+
+  async requireInstance(id: string): Promise<InstanceRow> {
+    const instance = await instanceStore.get(this.#db, id);
+    if (instance === undefined) throw new NotFoundError(`service instance ${id} not found`);
+    return instance;
+  }
+
   // ---- internals ---------------------------------------------------------------------------------
+
+  /** The record after the driver's fresh look, when the operation was still running. */
+  async #fresh(row: OperationRow): Promise<OperationRow> {
+    if (row.state !== OperationState.IN_PROGRESS) return row;
+    await this.#driver.nudge(row.id);
+    return (await operationStore.get(this.#db, row.id)) ?? row;
+  }
 
   #dashboard(instanceId: string, planId: string, manifest: string): string | undefined {
     try {
@@ -690,14 +566,41 @@ export class BrokerService {
     }
   }
 
+  #newOperation(
+    id: string,
+    instanceId: string,
+    type: OperationType,
+    planId: string,
+    steps: readonly Step[],
+    requestHash: string | null,
+    meta: RequestMeta,
+  ) {
+    return {
+      id,
+      instanceId,
+      type,
+      planId,
+      description: DESCRIPTIONS[type].running,
+      steps,
+      requestHash,
+      originatingIdentity: meta.originatingIdentity,
+      requestIdentity: meta.requestIdentity,
+      lease: this.#driver.lease,
+    };
+  }
+
   #operationData(id: string, taskId: number, type: OperationType, planId: string): OperationData {
-    const errands =
-      type === OperationType.DELETE ? [{ name: PRE_DELETE_ERRAND }] : [{ name: POST_DEPLOY_ERRAND }];
-    return { BoshTaskID: taskId, BoshContextID: id, OperationType: type, PlanID: planId, Errands: errands };
+    return {
+      BoshTaskID: taskId,
+      BoshContextID: id,
+      OperationType: type,
+      PlanID: planId,
+      Errands: errandsOf(type),
+    };
   }
 
   #operationString(id: string, taskId: number, type: OperationType, planId: string): string {
-    return JSON.stringify(this.#operationData(id, taskId, type, planId));
+    return operationStringOf(this.#operationData(id, taskId, type, planId));
   }
 
   /**
@@ -710,201 +613,43 @@ export class BrokerService {
     let current = op;
     for (let waited = 0; current.first_task_id === null && waited < FIRST_TASK_WAIT_MS; waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const row = await this.#operation(op.id);
+      const row = await operationStore.get(this.#db, op.id);
       if (row === undefined || row.state !== OperationState.IN_PROGRESS) break;
       current = row;
     }
     return this.#operationString(current.id, current.first_task_id ?? 0, current.type, current.plan_id);
   }
 
+  /** The request's first step, under the operation's lease; the driver takes the operation on from there. */
   async #deploy(
     operationId: string,
     manifest: string,
     options: { recreate?: boolean },
   ): Promise<DirectorTask> {
-    try {
-      const task = await this.#director.deploy(manifest, { contextId: operationId, ...options });
-      await this.#db.query(
-        'UPDATE broker.operations SET first_task_id = $2, step = 1, step_started_at = now() WHERE id = $1',
-        [operationId, task.id],
-      );
-      return task;
-    } catch (error) {
-      await this.#finish(
-        operationId,
-        OperationState.FAILED,
-        `The Director did not accept the deployment: ${(error as Error).message}`,
-      );
-      throw error;
-    }
-  }
-
-  async #startStep(operationId: string, instanceId: string, step: Step): Promise<DirectorTask> {
-    const deployment = deploymentNameOf(instanceId);
-    switch (step.kind) {
-      case 'errand':
-        return this.#director.runErrand(deployment, step.name, { contextId: operationId });
-      case 'delete':
-        return this.#director.deleteDeployment(deployment, { contextId: operationId });
-      case 'deploy':
-        throw new InternalError('a deploy is only ever the first step of an operation');
-    }
-  }
-
-  /**
-   * Brings an operation up to date from the Director: its tasks are found by context id, the next step
-   * (a lifecycle errand, or the deletion after the drain) is started when the previous one is done, and
-   * the operation ends when the last step has. Safe to call from any replica, any number of times.
-   */
-  async #advance(op: OperationRow): Promise<OperationRow> {
-    if (op.state !== OperationState.IN_PROGRESS) return op;
-    const deployment = deploymentNameOf(op.instance_id);
-    const tasks = (await this.#director.tasks({ deployment, contextId: op.id, verbose: 2, limit: 100 }))
-      .filter((t) => t.context_id === op.id)
-      .sort((a, b) => a.id - b.id);
-    const words = DESCRIPTIONS[op.type];
-    const latest = tasks.at(-1);
-    if (latest === undefined) {
-      if (Date.now() - op.step_started_at.getTime() > (this.#options.stepRetryMs ?? 30_000)) {
-        return this.#finish(op.id, OperationState.FAILED, `${words.failed}: the Director has no task for it`);
-      }
-      return op;
-    }
-    if (ACTIVE_TASK_STATES.includes(latest.state)) return { ...op, description: words.running };
-    const step = op.steps[tasks.length - 1];
-    if (latest.state !== 'done') {
-      return this.#finish(
-        op.id,
-        OperationState.FAILED,
-        `${words.failed}: ${latest.result ?? `task ${latest.id} ${latest.state}`}`,
-      );
-    }
-    const errored = step?.kind === 'errand' ? Number(/(\d+) errored/.exec(latest.result ?? '')?.[1] ?? 0) : 0;
-    if (errored > 0) {
-      return this.#finish(
-        op.id,
-        OperationState.FAILED,
-        `${words.failed}: errand ${step?.kind === 'errand' ? step.name : ''} failed (task ${latest.id})`,
-      );
-    }
-    if (tasks.length >= op.steps.length) {
-      if (op.type === OperationType.DELETE) await this.#forget(op.instance_id);
-      return this.#finish(op.id, OperationState.SUCCEEDED, words.done);
-    }
-    // Claim the next step so that concurrent pollers start it once; a claim whose task never showed up
-    // at the Director (the broker died in between) is claimed again after a while.
-    const next = tasks.length;
-    const claimed = await this.#db.query(
-      `UPDATE broker.operations SET step = $2 + 1, step_started_at = now()
-       WHERE id = $1 AND state = 'in progress'
-         AND (step <= $2 OR step_started_at < now() - $3::float8 * interval '1 millisecond')`,
-      [op.id, next, this.#options.stepRetryMs ?? 30_000],
-    );
-    if (claimed.rowCount === 1) {
+    return this.#driver.begin(operationId, async () => {
       try {
-        await this.#startStep(op.id, op.instance_id, op.steps[next]!);
+        const task = await this.#director.deploy(manifest, { contextId: operationId, ...options });
+        await operationStore.recordFirstTask(this.#db, operationId, task.id);
+        return task;
       } catch (error) {
-        return this.#finish(op.id, OperationState.FAILED, `${words.failed}: ${(error as Error).message}`);
+        await operationStore.finish(
+          this.#db,
+          operationId,
+          this.#driver.holder,
+          OperationState.FAILED,
+          `The Director did not accept the deployment: ${(error as Error).message}`,
+        );
+        throw error;
       }
-    }
-    return { ...op, description: words.running };
-  }
-
-  async #finish(operationId: string, state: OperationState, description: string): Promise<OperationRow> {
-    const { rows } = await this.#db.query<OperationRow>(
-      `UPDATE broker.operations SET state = $2, description = $3, finished_at = now()
-       WHERE id = $1 AND state = 'in progress' RETURNING *`,
-      [operationId, state, description],
-    );
-    if (rows[0] !== undefined) {
-      this.#options.logger.info({ operation: operationId, state, description }, 'operation finished');
-      return rows[0];
-    }
-    const current = await this.#operation(operationId);
-    if (current === undefined) throw new InternalError(`operation ${operationId} vanished`);
-    return current;
-  }
-
-  async #forget(instanceId: string): Promise<void> {
-    await this.#db.transaction(async (tx) => {
-      await tx.query('DELETE FROM broker.bindings WHERE instance_id = $1', [instanceId]);
-      await tx.query('DELETE FROM broker.instances WHERE id = $1', [instanceId]);
     });
   }
 
-  async #insertOperation(db: Queryable, op: NewOperation): Promise<void> {
-    await db.query(
-      `INSERT INTO broker.operations (id, instance_id, type, plan_id, state, description, steps, request_hash,
-         originating_identity, request_identity)
-       VALUES ($1, $2, $3, $4, 'in progress', $5, $6, $7, $8, $9)`,
-      [
-        op.id,
-        op.instanceId,
-        op.type,
-        op.planId,
-        DESCRIPTIONS[op.type].running,
-        JSON.stringify(op.steps),
-        op.requestHash,
-        JSON.stringify(op.meta.originatingIdentity ?? null),
-        op.meta.requestIdentity ?? null,
-      ],
-    );
-  }
-
-  async #insertOperationOrBusy(op: NewOperation): Promise<void> {
+  async #insertOperationOrBusy(op: Parameters<typeof operationStore.insert>[1]): Promise<void> {
     try {
-      await this.#insertOperation(this.#db, op);
+      await operationStore.insert(this.#db, op);
     } catch (error) {
       if (sqlStateOf(error) === SqlState.UNIQUE_VIOLATION) throw new ConcurrencyError();
       throw error;
     }
-  }
-
-  /** Refuses while an operation of ours runs on the instance, or any task of the Director's on its deployment. */
-  async requireIdle(instanceId: string): Promise<void> {
-    if ((await this.#runningOperation(instanceId)) !== undefined) throw new ConcurrencyError();
-    const active = await this.#director.tasks({
-      deployment: deploymentNameOf(instanceId),
-      states: [...ACTIVE_TASK_STATES],
-      verbose: 2,
-    });
-    if (active.length > 0) throw new ConcurrencyError();
-  }
-
-  async #runningOperation(instanceId: string): Promise<OperationRow | undefined> {
-    const { rows } = await this.#db.query<OperationRow>(
-      `SELECT * FROM broker.operations WHERE instance_id = $1 AND state = 'in progress'`,
-      [instanceId],
-    );
-    if (rows[0] === undefined) return undefined;
-    const current = await this.#advance(rows[0]);
-    return current.state === OperationState.IN_PROGRESS ? current : undefined;
-  }
-
-  async #latestOperation(instanceId: string, type?: OperationType): Promise<OperationRow | undefined> {
-    const { rows } = await this.#db.query<OperationRow>(
-      `SELECT * FROM broker.operations WHERE instance_id = $1 AND ($2::text IS NULL OR type = $2)
-       ORDER BY created_at DESC, id LIMIT 1`,
-      [instanceId, type ?? null],
-    );
-    return rows[0];
-  }
-
-  async #operation(id: string): Promise<OperationRow | undefined> {
-    const { rows } = await this.#db.query<OperationRow>('SELECT * FROM broker.operations WHERE id = $1', [
-      id,
-    ]);
-    return rows[0];
-  }
-
-  async #instance(id: string): Promise<InstanceRow | undefined> {
-    const { rows } = await this.#db.query<InstanceRow>('SELECT * FROM broker.instances WHERE id = $1', [id]);
-    return rows[0];
-  }
-
-  async requireInstance(id: string): Promise<InstanceRow> {
-    const instance = await this.#instance(id);
-    if (instance === undefined) throw new NotFoundError(`service instance ${id} not found`);
-    return instance;
   }
 }

@@ -112,4 +112,14 @@ CREATE TABLE client_ca (
 ALTER TABLE bindings ADD COLUMN kube_user text;
 `,
   },
+  {
+    // The broker drives its operations itself (deploy → errand, drain → delete), with or without anyone
+    // polling: each is leased by the replica driving it, so two never start the same step and a
+    // restarted broker takes up what a stopped or crashed one left.
+    id: '0006_operation_leases',
+    sql: `
+ALTER TABLE operations ADD COLUMN lease_holder text, ADD COLUMN lease_expires_at timestamptz;
+CREATE INDEX operations_in_progress ON operations (created_at) WHERE state = 'in progress';
+`,
+  },
 ];

@@ -40,6 +40,8 @@ export interface TestBrokerOptions {
   /** Default: a hostname counts as resolving only when it is an IP (test hostnames are not in DNS). */
   resolves?: (hostname: string) => Promise<boolean>;
   upgrades?: { holder?: string; leaseMs?: number; scanMs?: number };
+  /** How the broker drives its operations: a short lease makes a crashed broker's operations free sooner. */
+  operations?: { holder?: string; leaseMs?: number; scanMs?: number; stepRetryMs?: number };
   logger?: Logger;
   /** Reuse credentials (a restarted broker). */
   credentials?: { username: string; password: string };
@@ -94,6 +96,7 @@ export async function startTestBroker(options: TestBrokerOptions): Promise<TestB
     logger: options.logger ?? createLogger({ level: 'silent', pretty: false }),
     resolves: options.resolves ?? (async (host) => /^[\d.]+$/.test(host)),
     ...(options.upgrades ? { upgrades: options.upgrades } : {}),
+    ...(options.operations ? { operations: options.operations } : {}),
   });
   const agent = new Agent({ ca: tls.caPem, keepAlive: true });
   const osb = (method: string, path: string, req: OsbRequestOptions = {}): Promise<OsbResponse> =>

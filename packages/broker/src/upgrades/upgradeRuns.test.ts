@@ -6,9 +6,12 @@ import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import type { Plan } from '@openpks/domain';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
-import { PKS_SERVICE_ID } from '../service/brokerService.js';
+import { PKS_SERVICE_ID } from '../service/catalog.js';
 import { startTestBroker, type TestBroker } from '../testing/index.js';
-import type { UpgradeRun } from './upgradeRuns.js';
+import type { UpgradeRun as WireUpgradeRun } from '../contract/upgradeRuns.js';
+
+/** A run as the broker holds it (times are Dates; on the wire they are strings). */
+type UpgradeRun = WireUpgradeRun<Date>;
 
 /** The small plan with one worker (fast to deploy) and a worker VM type we can change to force upgrades. */
 const plansWith = (workerVmType: string): Plan[] =>
@@ -23,13 +26,15 @@ let db: Database;
 let bosh: TestDirector;
 let broker: TestBroker;
 const upgrades = { leaseMs: 800, scanMs: 50 };
+// A crashed broker's operations, like its runs, go to the next broker once their short lease runs out.
+const driving = { leaseMs: 800, scanMs: 50 };
 const instances: string[] = [];
 let planId = '';
 
 async function restartBroker(plans: Plan[], { crash = false } = {}): Promise<void> {
   const credentials = broker.credentials;
   await broker.stop({ release: !crash });
-  broker = await startTestBroker({ uaa, bosh, db, plans, credentials, upgrades });
+  broker = await startTestBroker({ uaa, bosh, db, plans, credentials, upgrades, operations: driving });
 }
 
 async function until<T>(what: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
@@ -57,7 +62,7 @@ beforeAll(async () => {
   });
   const plans = plansWith('medium');
   planId = plans[0]!.id;
-  broker = await startTestBroker({ uaa, bosh, db, plans, upgrades });
+  broker = await startTestBroker({ uaa, bosh, db, plans, upgrades, operations: driving });
   const operations: string[] = [];
   for (let i = 0; i < 20; i++) {
     const id = randomUUID();
@@ -140,8 +145,11 @@ describe('the management API', () => {
 
 describe('upgrade-all as a durable job', () => {
   it('upgrades 20 instances: canaries first and serially, then at most max_in_flight, surviving a broker crash', async () => {
-    // One instance is busy with an update when the run starts: it is retried, not failed.
+    // One instance is busy with an update when the run starts: it is retried, not failed. The update's new
+    // worker needs a persistent disk, whose creation hangs until the run has found the instance busy (the
+    // upgrades only change VM types and create no disk).
     const busy = instances[10]!;
+    bosh.director.cpi.injectFault({ method: 'create_disk', hang: true, nth: 1, times: 1 });
     const update = await broker.osb('PATCH', `/v2/service_instances/${busy}?accepts_incomplete=true`, {
       body: { service_id: PKS_SERVICE_ID, parameters: { kubernetes_worker_instances: 2 } },
     });
@@ -156,6 +164,21 @@ describe('upgrade-all as a durable job', () => {
       polling_interval_ms: 50,
     });
     expect(run.instances.filter((i) => i.is_canary).map((i) => i.instance_id)).toEqual(instances.slice(0, 2));
+    await until(
+      () => runOf(run.id),
+      (r) => r.instances.find((i) => i.instance_id === busy)!.attempts >= 1,
+    );
+    // The hung disk creation fails once let go, and so does the update: the instance is free for the run.
+    bosh.director.cpi.releaseHangs();
+    const updated = JSON.parse(update.body.operation).BoshContextID as string;
+    expect(
+      (
+        await until(
+          () => broker.broker.service.operationState(updated),
+          (s) => s?.state !== 'in progress',
+        )
+      )?.state,
+    ).toBe('failed');
 
     // Crash the broker once the canaries are through and the rest are under way; another picks the run up.
     await until(
@@ -164,7 +187,6 @@ describe('upgrade-all as a durable job', () => {
     );
     await restartBroker(plansWith('large'), { crash: true });
     const done = await until(() => runOf(run.id), finished, 120_000);
-
     expect(done.state).toBe('succeeded');
     expect(done.instances.map((i) => i.state)).toEqual(Array(20).fill('succeeded'));
     // Over HTTP, with and without the instances.

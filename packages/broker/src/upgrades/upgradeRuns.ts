@@ -2,96 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Leases, type Database } from '@openpks/db';
 import { InputError, NotFoundError } from '@openpks/domain';
 import type { Logger } from '@openpks/role';
+import {
+  UpgradeInstanceState,
+  UpgradeRunState,
+  type UpgradeRun,
+  type UpgradeRunRequest,
+  type UpgradeRunSummary,
+} from '../contract/upgradeRuns.js';
 import { ConcurrencyError, GoneError } from '../service/errors.js';
 import type { BrokerService } from '../service/brokerService.js';
-
-export const UpgradeRunState = {
-  PENDING: 'pending',
-  RUNNING: 'running',
-  SUCCEEDED: 'succeeded',
-  FAILED: 'failed',
-  CANCELLED: 'cancelled',
-} as const;
-export type UpgradeRunState = (typeof UpgradeRunState)[keyof typeof UpgradeRunState];
-
-export const UpgradeInstanceState = {
-  PENDING: 'pending',
-  BUSY: 'busy',
-  IN_PROGRESS: 'in progress',
-  SUCCEEDED: 'succeeded',
-  FAILED: 'failed',
-  SKIPPED: 'skipped',
-  CANCELLED: 'cancelled',
-  ORPHANED: 'orphaned',
-} as const;
-export type UpgradeInstanceState = (typeof UpgradeInstanceState)[keyof typeof UpgradeInstanceState];
-
-/** What starts a run (ODB's upgrade-all errand settings, PKS's `upgrade-clusters`). Defaults are ODB's. */
-export interface UpgradeRunRequest {
-  /** Instances to upgrade, in order; default all. */
-  instances?: string[];
-  /** Canary instances by id, or the number of instances (from the front) that go first. */
-  canaries?: string[] | number;
-  max_in_flight?: number;
-  attempt_limit?: number;
-  attempt_interval_ms?: number;
-  polling_interval_ms?: number;
-  operation_type?: 'upgrade' | 'recreate';
-  /** Who asked (the originating identity's user, e.g. the API's user or the operator). */
-  created_by?: string;
-}
-
-export interface UpgradeRunInstance {
-  instance_id: string;
-  is_canary: boolean;
-  state: UpgradeInstanceState;
-  attempts: number;
-  operation_id: string | null;
-  description: string;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-export interface UpgradeRun {
-  id: string;
-  state: UpgradeRunState;
-  operation_type: 'upgrade' | 'recreate';
-  max_in_flight: number;
-  attempt_limit: number;
-  description: string;
-  created_by: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  instances: UpgradeRunInstance[];
-}
-
-/** A run without its instances (`?instances=false`): how many are in each state instead. */
-export type UpgradeRunSummary = Omit<UpgradeRun, 'instances'> & {
-  instance_counts: Partial<Record<UpgradeInstanceState, number>>;
-};
-
-interface RunRow {
-  id: string;
-  state: UpgradeRunState;
-  operation_type: 'upgrade' | 'recreate';
-  max_in_flight: number;
-  attempt_limit: number;
-  attempt_interval_ms: number;
-  polling_interval_ms: number;
-  description: string;
-  cancel_requested: boolean;
-  created_by: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-interface InstanceRow extends UpgradeRunInstance {
-  run_id: string;
-  ordinal: number;
-  next_attempt_at: Date | null;
-}
+import { upgradeRunStore, type RunInstanceRow, type RunRow } from '../store/upgradeRunStore.js';
 
 export interface UpgradeRunsOptions {
   db: Database;
@@ -174,7 +94,7 @@ export class UpgradeRuns {
     this.#held.clear();
   }
 
-  async start(request: UpgradeRunRequest | Record<string, unknown>): Promise<UpgradeRun> {
+  async start(request: UpgradeRunRequest | Record<string, unknown>): Promise<UpgradeRun<Date>> {
     const r = request as UpgradeRunRequest;
     const positive = (name: string, value: unknown, fallback: number, min = 1): number => {
       if (value === undefined) return fallback;
@@ -217,20 +137,16 @@ export class UpgradeRuns {
     // Canaries first, in the order given; then the rest in the order given.
     const ordered = [...canaries, ...instances.filter((id) => !canaries.includes(id))];
     const id = randomUUID();
-    await this.#db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO broker.upgrade_runs (id, state, operation_type, max_in_flight, attempt_limit, attempt_interval_ms,
-           polling_interval_ms, created_by)
-         VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7)`,
-        [id, type, maxInFlight, attemptLimit, attemptInterval, polling, r.created_by ?? null],
-      );
-      for (const [ordinal, instanceId] of ordered.entries()) {
-        await tx.query(
-          `INSERT INTO broker.upgrade_run_instances (run_id, instance_id, ordinal, is_canary, state)
-           VALUES ($1, $2, $3, $4, 'pending')`,
-          [id, instanceId, ordinal, canaries.includes(instanceId)],
-        );
-      }
+    await upgradeRunStore.insert(this.#db, {
+      id,
+      operationType: type,
+      maxInFlight,
+      attemptLimit,
+      attemptIntervalMs: attemptInterval,
+      pollingIntervalMs: polling,
+      createdBy: r.created_by ?? null,
+      instances: ordered,
+      canaries,
     });
     this.#logger.info(
       { run: id, instances: ordered.length, canaries: canaries.length, maxInFlight },
@@ -242,8 +158,8 @@ export class UpgradeRuns {
       if (this.#stopped) return;
       if (!(await this.#leases.tryAcquire(`upgrade-run/${id}`, this.#holder, this.#leaseMs))) return;
       this.#held.add(id);
-      const { rows } = await this.#db.query<RunRow>('SELECT * FROM broker.upgrade_runs WHERE id = $1', [id]);
-      if (rows[0] !== undefined && (await this.#drive(rows[0]))) {
+      const run = await upgradeRunStore.get(this.#db, id);
+      if (run !== undefined && (await this.#drive(run))) {
         await this.#leases.release(`upgrade-run/${id}`, this.#holder);
         this.#held.delete(id);
       }
@@ -253,21 +169,18 @@ export class UpgradeRuns {
   }
 
   /** Runs, newest first; `active` keeps those still pending or running. */
-  async list(options: { active?: boolean; limit?: number } = {}): Promise<UpgradeRun[]> {
+  async list(options: { active?: boolean; limit?: number } = {}): Promise<UpgradeRun<Date>[]> {
     return Promise.all((await this.#ids(options)).map((id) => this.get(id)));
   }
 
-  async listSummaries(options: { active?: boolean; limit?: number } = {}): Promise<UpgradeRunSummary[]> {
+  async listSummaries(
+    options: { active?: boolean; limit?: number } = {},
+  ): Promise<UpgradeRunSummary<Date>[]> {
     return Promise.all((await this.#ids(options)).map((id) => this.summary(id)));
   }
 
-  async #ids(options: { active?: boolean; limit?: number }): Promise<string[]> {
-    const { rows } = await this.#db.query<{ id: string }>(
-      `SELECT id FROM broker.upgrade_runs WHERE NOT $1::boolean OR state IN ('pending', 'running')
-       ORDER BY created_at DESC LIMIT $2`,
-      [options.active ?? false, options.limit ?? 100],
-    );
-    return rows.map((r) => r.id);
+  #ids(options: { active?: boolean; limit?: number }): Promise<string[]> {
+    return upgradeRunStore.ids(this.#db, { active: options.active ?? false, limit: options.limit ?? 100 });
   }
 
   #exclusive<T>(step: () => Promise<T>): Promise<T> {
@@ -280,28 +193,20 @@ export class UpgradeRuns {
    * A run with how many of its instances are in each state, not every one of them: what a watcher of a
    * fleet-wide run polls (1,000 instance rows a poll were a fifth of the run's CPU).
    */
-  async summary(id: string): Promise<UpgradeRunSummary> {
+  async summary(id: string): Promise<UpgradeRunSummary<Date>> {
     const run = await this.#run(id);
-    const counts = await this.#db.query<{ state: UpgradeInstanceState; n: number }>(
-      'SELECT state, count(*)::int AS n FROM broker.upgrade_run_instances WHERE run_id = $1 GROUP BY state',
-      [id],
-    );
-    return {
-      ...headOf(run),
-      instance_counts: Object.fromEntries(counts.rows.map((r) => [r.state, r.n])),
-    };
+    return { ...headOf(run), instance_counts: await upgradeRunStore.counts(this.#db, id) };
   }
 
   async #run(id: string): Promise<RunRow> {
-    const { rows } = await this.#db.query<RunRow>('SELECT * FROM broker.upgrade_runs WHERE id = $1', [id]);
-    const run = rows[0];
+    const run = await upgradeRunStore.get(this.#db, id);
     if (run === undefined) throw new NotFoundError(`upgrade run ${id} not found`);
     return run;
   }
 
-  async get(id: string): Promise<UpgradeRun> {
+  async get(id: string): Promise<UpgradeRun<Date>> {
     const run = await this.#run(id);
-    const instances = await this.#instances(id);
+    const instances = await upgradeRunStore.instances(this.#db, id);
     return {
       ...headOf(run),
       instances: instances.map((i) => ({
@@ -318,17 +223,10 @@ export class UpgradeRuns {
   }
 
   /** Cancels the pending instances; those already upgrading finish. */
-  async cancel(id: string): Promise<UpgradeRun> {
-    const updated = await this.#db.query(
-      'UPDATE broker.upgrade_runs SET cancel_requested = true WHERE id = $1',
-      [id],
-    );
-    if (updated.rowCount === 0) throw new NotFoundError(`upgrade run ${id} not found`);
-    await this.#db.query(
-      `UPDATE broker.upgrade_run_instances SET state = 'cancelled', description = 'cancelled before it started', finished_at = now()
-       WHERE run_id = $1 AND state IN ('pending', 'busy')`,
-      [id],
-    );
+  async cancel(id: string): Promise<UpgradeRun<Date>> {
+    if (!(await upgradeRunStore.requestCancel(this.#db, id)))
+      throw new NotFoundError(`upgrade run ${id} not found`);
+    await upgradeRunStore.cancelWaiting(this.#db, id, 'cancelled before it started');
     this.#schedule(0);
     return this.get(id);
   }
@@ -348,10 +246,7 @@ export class UpgradeRuns {
 
   async #tick(): Promise<void> {
     let next = this.#scanMs;
-    const { rows } = await this.#db.query<RunRow>(
-      `SELECT * FROM broker.upgrade_runs WHERE state IN ('pending', 'running') ORDER BY created_at`,
-    );
-    for (const run of rows) {
+    for (const run of await upgradeRunStore.active(this.#db)) {
       if (this.#stopped) return;
       if (!(await this.#leases.tryAcquire(`upgrade-run/${run.id}`, this.#holder, this.#leaseMs))) continue;
       this.#held.add(run.id);
@@ -366,15 +261,10 @@ export class UpgradeRuns {
 
   /** One step of a run; true when it has ended. */
   async #drive(run: RunRow): Promise<boolean> {
-    if (run.state === UpgradeRunState.PENDING) {
-      await this.#db.query(
-        `UPDATE broker.upgrade_runs SET state = 'running', started_at = now() WHERE id = $1`,
-        [run.id],
-      );
-    }
+    if (run.state === UpgradeRunState.PENDING) await upgradeRunStore.markRunning(this.#db, run.id);
     // Read once per step: this process holds the run's lease, so the rows change only through the
     // updates below, which keep `instances` in step (a run of 1,000 was re-read three times a step).
-    const instances = await this.#instances(run.id);
+    const instances = await upgradeRunStore.instances(this.#db, run.id);
     // Follow the upgrades under way, together: each is a Director task whose state may need an HTTP
     // round trip, and one slow answer must not hold the others' next steps back.
     await Promise.all(
@@ -397,10 +287,10 @@ export class UpgradeRuns {
     const canaryFailed = instances.some((i) => i.is_canary && i.state === UpgradeInstanceState.FAILED);
     const stopping = canaryFailed || run.cancel_requested;
     if (stopping) {
-      await this.#db.query(
-        `UPDATE broker.upgrade_run_instances SET state = 'cancelled', finished_at = now(),
-           description = $2 WHERE run_id = $1 AND state IN ('pending', 'busy')`,
-        [run.id, canaryFailed ? 'not started: a canary failed' : 'cancelled before it started'],
+      await upgradeRunStore.cancelWaiting(
+        this.#db,
+        run.id,
+        canaryFailed ? 'not started: a canary failed' : 'cancelled before it started',
       );
       for (const row of instances) {
         if (row.state === UpgradeInstanceState.PENDING || row.state === UpgradeInstanceState.BUSY)
@@ -427,15 +317,12 @@ export class UpgradeRuns {
         : run.cancel_requested
           ? 'cancelled'
           : outcomeSummary(instances);
-    await this.#db.query(
-      `UPDATE broker.upgrade_runs SET state = $2, description = $3, finished_at = now() WHERE id = $1`,
-      [run.id, state, description],
-    );
+    await upgradeRunStore.finish(this.#db, run.id, state, description);
     this.#logger.info({ run: run.id, state, description }, 'upgrade run finished');
     return true;
   }
 
-  async #startMore(run: RunRow, instances: InstanceRow[]): Promise<void> {
+  async #startMore(run: RunRow, instances: RunInstanceRow[]): Promise<void> {
     // A canary that has ended lets the rest go: a failed one stopped the run before this, and an orphaned
     // one (its deployment is gone) says nothing about the upgrade, so it counts like a skipped one.
     const canariesLeft = instances.filter((i) => i.is_canary && ACTIVE.includes(i.state));
@@ -455,10 +342,12 @@ export class UpgradeRuns {
           await this.#end(row, UpgradeInstanceState.SKIPPED, 'already up to date', attempts, true);
           continue;
         }
-        await this.#db.query(
-          `UPDATE broker.upgrade_run_instances SET state = 'in progress', attempts = $3, operation_id = $4,
-             description = 'upgrading', started_at = now() WHERE run_id = $1 AND instance_id = $2`,
-          [run.id, row.instance_id, attempts, result.operation.BoshContextID],
+        await upgradeRunStore.instanceStarted(
+          this.#db,
+          run.id,
+          row.instance_id,
+          attempts,
+          result.operation.BoshContextID,
         );
         Object.assign(row, {
           state: UpgradeInstanceState.IN_PROGRESS,
@@ -477,11 +366,12 @@ export class UpgradeRuns {
               true,
             );
           } else {
-            await this.#db.query(
-              `UPDATE broker.upgrade_run_instances SET state = 'busy', attempts = $3,
-                 next_attempt_at = now() + $4::float8 * interval '1 millisecond', description = 'busy: another operation is in progress'
-               WHERE run_id = $1 AND instance_id = $2`,
-              [run.id, row.instance_id, attempts, run.attempt_interval_ms],
+            await upgradeRunStore.instanceBusy(
+              this.#db,
+              run.id,
+              row.instance_id,
+              attempts,
+              run.attempt_interval_ms,
             );
             Object.assign(row, {
               state: UpgradeInstanceState.BUSY,
@@ -499,34 +389,26 @@ export class UpgradeRuns {
   }
 
   async #end(
-    row: InstanceRow,
+    row: RunInstanceRow,
     state: UpgradeInstanceState,
     description: string,
     attempts?: number,
     starting = false,
   ): Promise<void> {
-    await this.#db.query(
-      `UPDATE broker.upgrade_run_instances SET state = $3, description = $4, attempts = COALESCE($5, attempts),
-         started_at = CASE WHEN $6 THEN COALESCE(started_at, now()) ELSE started_at END, finished_at = now()
-       WHERE run_id = $1 AND instance_id = $2`,
-      [row.run_id, row.instance_id, state, description, attempts ?? null, starting],
-    );
+    await upgradeRunStore.instanceEnded(this.#db, row.run_id, row.instance_id, {
+      state,
+      description,
+      ...(attempts !== undefined ? { attempts } : {}),
+      starting,
+    });
     row.state = state;
     row.description = description;
     if (attempts !== undefined) row.attempts = attempts;
   }
-
-  async #instances(runId: string): Promise<InstanceRow[]> {
-    const { rows } = await this.#db.query<InstanceRow>(
-      'SELECT * FROM broker.upgrade_run_instances WHERE run_id = $1 ORDER BY ordinal',
-      [runId],
-    );
-    return rows;
-  }
 }
 
 /** `3 instances upgraded, 1 already up to date, 1 orphaned`: what a run that did not fail did. */
-function outcomeSummary(instances: InstanceRow[]): string {
+function outcomeSummary(instances: RunInstanceRow[]): string {
   const count = (state: UpgradeInstanceState) => instances.filter((i) => i.state === state).length;
   const parts = [`${count(UpgradeInstanceState.SUCCEEDED)} instances upgraded`];
   if (count(UpgradeInstanceState.SKIPPED) > 0)
@@ -537,7 +419,7 @@ function outcomeSummary(instances: InstanceRow[]): string {
 }
 
 /** What a run says of itself, with or without its instances. */
-function headOf(run: RunRow): Omit<UpgradeRun, 'instances'> {
+function headOf(run: RunRow): Omit<UpgradeRun<Date>, 'instances'> {
   return {
     id: run.id,
     state: run.state,

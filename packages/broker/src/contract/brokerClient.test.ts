@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
+import { parseConfig } from '@openpks/config';
+import type { Database } from '@openpks/db';
+import { testDatabaseBackends } from '@openpks/db/testing';
+import { ConflictError, InputError, NotFoundError } from '@openpks/domain';
+import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
+import { PKS_SERVICE_ID } from '../service/catalog.js';
+import { startTestBroker, type TestBroker } from '../testing/index.js';
+import { BrokerClient, BrokerError, BrokerUnreachableError, domainErrorOf } from './brokerClient.js';
+import { boshContextIdOf } from './operationData.js';
+
+// The one client of the broker (the PKS API's and pks-admin's) against a real broker on loopback.
+
+const plans = parseConfig({
+  plans: {
+    small: { master: { instances: 1 }, worker: { instances: 1, max_instances: 10 } },
+    medium: { master: { instances: 1 }, worker: { instances: 2, max_instances: 20 } },
+  },
+}).plans;
+const planId = plans[0]!.id;
+
+let uaa: TestUaa;
+let db: Database;
+let bosh: TestDirector;
+let broker: TestBroker;
+let client: BrokerClient;
+
+beforeAll(async () => {
+  uaa = await startTestUaa();
+  db = await testDatabaseBackends()[0]!.open();
+  bosh = await startTestDirector({ uaa, db, ipRange: '127.1.69.0/24' });
+  broker = await startTestBroker({ uaa, bosh, db, plans });
+  client = new BrokerClient({ url: broker.url, ...broker.credentials, ca: uaa.caPem });
+}, 120_000);
+afterAll(async () => {
+  client?.close();
+  await broker?.stop();
+  await bosh?.stop();
+  await db?.close();
+  await uaa?.stop();
+});
+
+async function settled(id: string, operation: string | undefined) {
+  for (;;) {
+    const last = await client.lastOperation(id, { serviceId: PKS_SERVICE_ID, planId, operation });
+    if (last === 'gone' || last === 'unknown' || last.state !== 'in progress') return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function refusal(call: Promise<unknown>): Promise<BrokerError> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BrokerError);
+  return error as BrokerError;
+}
+
+describe('BrokerClient', () => {
+  it('speaks OSB as the platform: catalog, provision, last_operation, refusals, bind, deprovision', async () => {
+    const catalog = await client.catalog();
+    expect(catalog.services[0]).toMatchObject({ id: PKS_SERVICE_ID, name: 'pks' });
+    expect(catalog.services[0]!.plans.map((p) => p.name)).toEqual(['small', 'medium']);
+
+    const id = randomUUID();
+    const accepted = await client.provision(
+      id,
+      {
+        service_id: PKS_SERVICE_ID,
+        plan_id: planId,
+        organization_guid: 'org',
+        space_guid: 'space',
+        parameters: { kubernetes_master_host: 'client.example.com' },
+      },
+      'alana',
+    );
+    expect(accepted.status).toBe(202);
+    expect(boshContextIdOf(accepted.operation)).toEqual(expect.any(String));
+    expect(accepted.dashboardUrl).toMatch(/^https:\/\/client\.example\.com:8443\//);
+    // The identity the client sent is the one the broker recorded.
+    const { rows } = await db.query<{ originating_identity: unknown }>(
+      'SELECT originating_identity FROM broker.operations WHERE id = $1',
+      [boshContextIdOf(accepted.operation)],
+    );
+    expect(rows[0]!.originating_identity).toEqual({ platform: 'pks', value: { user_id: 'alana' } });
+    expect(await settled(id, accepted.operation)).toEqual({
+      state: 'succeeded',
+      description: 'Instance provisioning completed',
+    });
+
+    // Refusals carry the broker's status, OSB error code and description, and read as domain errors.
+    const planChange = await refusal(
+      client.update(id, { service_id: PKS_SERVICE_ID, plan_id: plans[1]!.id, parameters: {} }, 'alana'),
+    );
+    expect(planChange).toMatchObject({ status: 422, error: 'UnprocessableEntity' });
+    expect(planChange.description).toMatch(/^A cluster cannot change plans/);
+    expect(domainErrorOf(planChange)).toBeInstanceOf(ConflictError);
+    expect((domainErrorOf(planChange) as Error).message).toBe(planChange.description);
+    const badDrain = await refusal(
+      client.update(
+        id,
+        {
+          service_id: PKS_SERVICE_ID,
+          parameters: { kubernetes_setting_cluster_details: { kubelet_drain_grace_period: '-5' } },
+        },
+        'alana',
+      ),
+    );
+    expect(badDrain).toMatchObject({
+      status: 400,
+      error: 'BadRequest',
+      description:
+        'kubernetes_setting_cluster_details.kubelet_drain_grace_period: "-5" is not allowed (allowed: an integer from -1 to 86400)',
+    });
+    expect(domainErrorOf(badDrain)).toBeInstanceOf(InputError);
+    expect(
+      await client.lastOperation(randomUUID(), { serviceId: PKS_SERVICE_ID, planId, operation: undefined }),
+    ).toBe('unknown');
+
+    await uaa.createUser('alana', 'Secret-pass-1', ['pks.clusters.manage']);
+    const tokens = await uaa.tokenFor({
+      username: 'alana',
+      password: 'Secret-pass-1',
+      clientId: 'pks_cluster_client',
+    });
+    const credentials = await client.bind(
+      id,
+      randomUUID(),
+      {
+        service_id: PKS_SERVICE_ID,
+        plan_id: planId,
+        parameters: {
+          user_name: 'alana',
+          id_token: tokens.id_token!,
+          refresh_token: tokens.refresh_token!,
+          cluster_name: 'c',
+        },
+      },
+      'alana',
+    );
+    expect((credentials.kubeconfig as { 'current-context': string })['current-context']).toBe('c');
+
+    const deleting = await client.deprovision(id, PKS_SERVICE_ID, planId, 'alana');
+    expect(deleting.status).toBe(202);
+    expect(await settled(id, deleting.operation)).toMatchObject({ state: 'succeeded' });
+    // Gone already: OSB's 410, which a platform reads as done.
+    expect((await client.deprovision(id, PKS_SERVICE_ID, planId, 'alana')).status).toBe(410);
+    expect(domainErrorOf(await refusal(client.upgradeRun(randomUUID())))).toBeInstanceOf(NotFoundError);
+  }, 120_000);
+
+  it('runs upgrade-all through the management API', async () => {
+    const id = randomUUID();
+    const created = await client.provision(
+      id,
+      {
+        service_id: PKS_SERVICE_ID,
+        plan_id: planId,
+        organization_guid: 'org',
+        space_guid: 'space',
+        parameters: { kubernetes_master_host: 'runs.example.com' },
+      },
+      'alana',
+    );
+    await settled(id, created.operation);
+    const run = await client.startUpgradeRun(
+      { instances: [id], canaries: [], max_in_flight: 1, operation_type: 'upgrade' },
+      'operator',
+    );
+    expect(run).toMatchObject({ state: expect.any(String), created_by: 'operator', max_in_flight: 1 });
+    expect(typeof run.created_at).toBe('string');
+    let current = run;
+    while (['pending', 'running'].includes(current.state)) current = await client.upgradeRun(run.id);
+    expect(current.state).toBe('succeeded');
+    expect(current.instances).toEqual([expect.objectContaining({ instance_id: id, state: 'skipped' })]);
+    expect((await client.upgradeRuns()).map((r) => r.id)).toContain(run.id);
+    expect((await client.activeUpgradeRuns()).map((r) => r.id)).not.toContain(run.id);
+    expect((await client.cancelUpgradeRun(run.id, 'operator')).state).toBe('succeeded');
+  }, 120_000);
+
+  it('tells a refusal from no answer: bad credentials, an untrusted certificate, nothing listening, silence', async () => {
+    const wrong = new BrokerClient({ url: broker.url, username: 'broker', password: 'wrong', ca: uaa.caPem });
+    expect(await refusal(wrong.catalog())).toMatchObject({ status: 401, description: 'Unauthorized' });
+    wrong.close();
+
+    const untrusted = new BrokerClient({ url: broker.url, ...broker.credentials });
+    const tls = await untrusted.catalog().catch((e: unknown) => e);
+    expect(tls).toBeInstanceOf(BrokerUnreachableError);
+    expect((tls as Error).message).toMatch(
+      /^cannot reach the broker at https:\/\/127\.0\.0\.1:\d+: .*certificate/,
+    );
+    untrusted.close();
+
+    // A port with nobody on it, a server that never answers, and one that answers 500 in HTML.
+    const silent = await listen(() => undefined);
+    const broken = await listen((res) => {
+      res.writeHead(500, { 'Content-Type': 'text/html' });
+      res.end('<h1>proxy error</h1>');
+    });
+    const closedPort = await listen(() => undefined);
+    const closedUrl = urlOf(closedPort);
+    await new Promise<void>((resolve) => closedPort.close(() => resolve()));
+    try {
+      const nobody = await new BrokerClient({ url: closedUrl, username: 'b', password: 'p' })
+        .catalog()
+        .catch((e: unknown) => e);
+      expect(nobody).toBeInstanceOf(BrokerUnreachableError);
+      expect((nobody as Error).message).toMatch(/ECONNREFUSED/);
+      const slow = new BrokerClient({ url: urlOf(silent), username: 'b', password: 'p', timeoutMs: 200 });
+      const timedOut = await slow.catalog().catch((e: unknown) => e);
+      expect(timedOut).toBeInstanceOf(BrokerUnreachableError);
+      expect((timedOut as Error).message).toBe(
+        `the broker at ${urlOf(silent)} did not answer GET /v2/catalog within 200 ms`,
+      );
+      const failing = new BrokerClient({ url: urlOf(broken), username: 'b', password: 'p' });
+      const failure = await refusal(failing.catalog());
+      expect(failure).toMatchObject({ status: 500, error: undefined, description: '<h1>proxy error</h1>' });
+      expect((domainErrorOf(failure) as Error).message).toBe(
+        'broker error: broker answered 500: <h1>proxy error</h1>',
+      );
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await new Promise<void>((resolve) => broken.close(() => resolve()));
+    }
+  });
+});
+
+function listen(answer: (res: ServerResponse) => void): Promise<Server> {
+  const server = createServer((_req, res) => answer(res));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function urlOf(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
