@@ -9,6 +9,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
+import { issueCertificate } from '@openpks/pki';
 import { runAdminCli } from './admin/adminCli.js';
 
 // Issue 20, "e2e through the load balancer": the roles as separate `pks-server start --roles …`
@@ -143,6 +144,13 @@ class PksProcess {
 interface BackendSpec {
   port: number;
   servers: Record<string, number>;
+  /**
+   * tcp: TLS passes through, each connection goes to one replica for its life (the API: its clients
+   * open a connection per request or per subscription). http: haproxy ends TLS with its own certificate
+   * and opens TLS to the replica again, balancing each request (the broker and the Director, whose
+   * callers keep connections alive, so per-connection balancing would pin them to one replica).
+   */
+  mode: 'tcp' | 'http';
 }
 
 /** Debian's haproxy: TCP passthrough of TLS (the replicas' certificates come from the shared CA). */
@@ -156,16 +164,16 @@ class Haproxy {
   constructor(
     readonly dir: string,
     backends: Record<string, BackendSpec>,
-    caFile: string,
+    files: { caFile: string; certFile: string },
   ) {
     this.socket = join(dir, 'haproxy.sock');
-    this.config = haproxyConfig(backends, caFile, this.socket);
+    this.config = haproxyConfig(backends, files, this.socket);
   }
 
   async start(): Promise<void> {
     const file = join(this.dir, 'haproxy.cfg');
     writeFileSync(file, this.config);
-    const check = spawn(HAPROXY, ['-c', '-q', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const check = spawn(HAPROXY, ['-c', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let said = '';
     check.stdout!.on('data', (c) => (said += c));
     check.stderr!.on('data', (c) => (said += c));
@@ -228,37 +236,43 @@ class Haproxy {
 }
 
 /**
- * The haproxy configuration the test runs (docs/production.md shows the same): TCP mode, so TLS and
- * WebSocket upgrades pass through untouched; round robin; each server health-checked with `GET /healthz`
- * over TLS, verified against the installation's CA.
+ * The haproxy configuration the test runs (docs/production.md shows it): round robin over the replicas of
+ * each role, each health-checked with `GET /healthz` over TLS verified against the installation's CA.
  */
-function haproxyConfig(backends: Record<string, BackendSpec>, caFile: string, socket: string): string {
+function haproxyConfig(
+  backends: Record<string, BackendSpec>,
+  { caFile, certFile }: { caFile: string; certFile: string },
+  socket: string,
+): string {
   return [
     'global',
     `  stats socket ${socket} mode 600 level admin`,
     '',
     'defaults',
-    '  mode tcp',
     '  timeout connect 2s',
     '  timeout client 10m',
     '  timeout server 10m',
-    // graphql-ws subscriptions and the Director's task event streams are long-lived.
+    // graphql-ws subscriptions are long-lived (and quiet while nothing happens).
     '  timeout tunnel 1h',
     // A connection that a replica which just died refuses is sent to another one.
     '  retries 3',
     '  option redispatch',
     '',
-    ...Object.entries(backends).flatMap(([name, { port, servers }]) => [
+    ...Object.entries(backends).flatMap(([name, { port, servers, mode }]) => [
       `frontend ${name}`,
-      `  bind 127.0.0.1:${port}`,
+      `  mode ${mode}`,
+      mode === 'http' ? `  bind 127.0.0.1:${port} ssl crt ${certFile}` : `  bind 127.0.0.1:${port}`,
       `  default_backend ${name}`,
       '',
       `backend ${name}`,
+      `  mode ${mode}`,
       '  balance roundrobin',
       '  option httpchk',
       '  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost',
       '  http-check expect status 200',
-      `  default-server check check-ssl verify required ca-file ${caFile} check-sni localhost verifyhost localhost inter 300ms fall 2 rise 2`,
+      mode === 'http'
+        ? `  default-server ssl verify required ca-file ${caFile} sni str(localhost) verifyhost localhost check inter 300ms fall 2 rise 2`
+        : `  default-server check check-ssl verify required ca-file ${caFile} check-sni localhost verifyhost localhost inter 300ms fall 2 rise 2`,
       ...Object.entries(servers).map(([server, serverPort]) => `  server ${server} 127.0.0.1:${serverPort}`),
       '',
     ]),
@@ -580,6 +594,15 @@ plans:
       writeFileSync(join(installation, 'pks.prepared.yaml'), readFileSync(join(installation, 'pks.yaml')));
       writeConfig({ workerVmType: 'medium', createVmMs: 700 });
       ca = readFileSync(join(installation, 'ca.crt'), 'utf8');
+      // haproxy's own certificate (where it ends TLS), from the installation's CA like every role's.
+      const issued = await issueCertificate(
+        { certificatePem: ca, privateKeyPem: readFileSync(join(installation, 'ca.key'), 'utf8') },
+        { commonName: 'localhost', hostnames: ['localhost', '127.0.0.1'] },
+      );
+      const certFile = join(dir, 'haproxy.pem');
+      writeFileSync(certFile, `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`, {
+        mode: 0o600,
+      });
 
       const names = ['uaa', 'nsx', 'broker1', 'broker2', 'director1', 'director2', 'api1', 'api2'];
       const frontends = ['lbApi', 'lbBroker', 'lbDirector'];
@@ -589,14 +612,19 @@ plans:
       lb = new Haproxy(
         dir,
         {
-          api: { port: ports.lbApi!, servers: { api1: ports.api1!, api2: ports.api2! } },
-          broker: { port: ports.lbBroker!, servers: { broker1: ports.broker1!, broker2: ports.broker2! } },
+          api: { mode: 'tcp', port: ports.lbApi!, servers: { api1: ports.api1!, api2: ports.api2! } },
+          broker: {
+            mode: 'http',
+            port: ports.lbBroker!,
+            servers: { broker1: ports.broker1!, broker2: ports.broker2! },
+          },
           director: {
+            mode: 'http',
             port: ports.lbDirector!,
             servers: { director1: ports.director1!, director2: ports.director2! },
           },
         },
-        join(installation, 'ca.crt'),
+        { caFile: join(installation, 'ca.crt'), certFile },
       );
       await lb.start();
 
@@ -686,16 +714,17 @@ plans:
         (await db.query<{ id: string }>('SELECT coalesce(max(id), 0)::text AS id FROM api.cluster_events'))
           .rows[0]!.id,
       );
-      expect((await clusterState('kill-nine')).lastActionState).toBe('in progress');
 
       const done = await settled('kill-nine', 'CREATE');
       expect(done.lastActionState, done.lastActionDescription).toBe('succeeded');
+      // Only API replicas drive API operations, and the survivor is the only one left.
+      expect(victim.running).toBe(false);
       expect(survivor.running).toBe(true);
-      const { rows } = await db.query<{ state: string; holder: string | null }>(
-        'SELECT state, holder FROM api.operations WHERE cluster_uuid = $1',
+      const { rows } = await db.query<{ state: string }>(
+        'SELECT state FROM api.operations WHERE cluster_uuid = $1',
         [uuid],
       );
-      expect(rows).toEqual([{ state: 'succeeded', holder: expect.not.stringMatching(driving) }]);
+      expect(rows).toEqual([{ state: 'succeeded' }]);
 
       for (const feed of feeds) {
         await feed.until(
@@ -810,5 +839,165 @@ plans:
         },
       );
     });
+
+    it('restarts every API replica one by one during an upgrade run: the run completes, and the subscribers miss nothing', async () => {
+      await everyReplicaUp();
+      for (const name of ['upgrade-a', 'upgrade-b']) await createCluster(name);
+      for (const name of ['upgrade-a', 'upgrade-b']) {
+        expect((await settled(name, 'CREATE')).lastActionState).toBe('succeeded');
+      }
+      // Every cluster there is (the earlier tests' too: a longer run).
+      const clusters = (await read<{ clusters: { name: string }[] }>('{ clusters { name } }')).clusters.map(
+        (c) => c.name,
+      );
+      expect(clusters).toEqual(expect.arrayContaining(['upgrade-a', 'upgrade-b']));
+
+      // The new version of the installation: the plan's workers change VM type, which every cluster's
+      // upgrade rolls out (slow VM creation, so that the run outlasts two replica restarts). The broker and
+      // the Director go first; the API replicas follow one by one during the run, as an operator upgrades.
+      writeConfig({ workerVmType: 'large', createVmMs: 3000 });
+      expect(await core.stop()).toBe(0);
+      await core.start();
+      await lb.waitForStatus({ 'broker/broker1': 'UP', 'director/director1': 'UP' });
+
+      const feeds = await subscribeOnEachReplica();
+      const started = await graphql<{ upgradeClusters: { id: string } }>(
+        'mutation($clusters: [String!]!) { upgradeClusters(input: {clusters: $clusters, maxInFlight: 1}) { id } }',
+        { clusters },
+      );
+      expect(started.errors).toBeUndefined();
+      const id = started.data!.upgradeClusters.id;
+      const task = async () =>
+        (
+          await read<{
+            task: { status: string; clusters: { clusterName: string; lastActionState: string }[] };
+          }>('query($id: ID!) { task(id: $id) { status clusters { clusterName lastActionState } } }', {
+            id,
+          })
+        ).task;
+      await waitFor('the run to upgrade its first cluster', async () =>
+        (await task()).clusters.some((c) => c.lastActionState === 'in progress') ? true : undefined,
+      );
+
+      const statusWhenStopped: string[] = [];
+      for (const api of apis) {
+        statusWhenStopped.push((await task()).status);
+        expect(await api.stop(), `${api.name} did not drain:\n${api.err.slice(-3000)}`).toBe(0);
+        await api.start();
+        await lb.waitForStatus({ 'api/api1': 'UP', 'api/api2': 'UP' });
+      }
+      // Both restarts happened while the run was going on.
+      expect(statusWhenStopped).toEqual(['in progress', 'in progress']);
+
+      const finished = await waitFor('the run to end', async () => {
+        const t = await task();
+        return t.status === 'in progress' || t.status === 'not started' ? undefined : t;
+      });
+      expect(finished).toEqual({
+        status: 'done',
+        clusters: clusters.map((clusterName) => ({ clusterName, lastActionState: 'succeeded' })),
+      });
+      for (const name of clusters) {
+        expect(await clusterState(name)).toMatchObject({
+          lastAction: 'UPGRADE',
+          lastActionState: 'succeeded',
+        });
+      }
+      // The upgrade did roll the new VM type out to every cluster.
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM director.deployments WHERE manifest LIKE '%vm_type: large%'`,
+      );
+      expect(rows[0]!.n).toBe(clusters.length);
+
+      for (const feed of feeds) {
+        await feed.until(
+          'the run done',
+          (i) => i.type === 'TASK' && i.task?.id === id && i.task.status === 'done',
+        );
+        for (const name of clusters) {
+          await feed.until(
+            `${name} upgraded`,
+            (i) =>
+              i.clusterName === name &&
+              i.event?.lastAction === 'UPGRADE' &&
+              i.event.lastActionState === 'succeeded',
+          );
+        }
+        const from = eventIdOf(feed.items.find((i) => i.type === 'SYNCED')!.cursor);
+        const { missed, inOrderOnce } = await missedBy(feed, from);
+        expect(missed, feed.describe()).toEqual([]);
+        expect(inOrderOnce, feed.describe()).toBe(true);
+        expect(feed.items.filter((i) => i.type === 'RESYNC')).toEqual([]);
+        // Its replica was restarted under it, and it resumed through haproxy.
+        expect(feed.connections).toBeGreaterThanOrEqual(2);
+      }
+    }, 300_000);
+
+    it('two broker processes and two Director processes on one database: no operation is driven twice', async () => {
+      await everyReplicaUp();
+      const extra = pksProcess('extra', 'broker,director', {
+        PKS_BROKER_PORT: String(ports.broker2),
+        PKS_DIRECTOR_PORT: String(ports.director2),
+      });
+      await extra.start();
+      await lb.waitForStatus({
+        'broker/broker1': 'UP',
+        'broker/broker2': 'UP',
+        'director/director1': 'UP',
+        'director/director2': 'UP',
+      });
+      const before = await lb.stats();
+
+      const names = ['pair-1', 'pair-2', 'pair-3', 'pair-4'];
+      for (const name of names) await createCluster(name);
+      for (const name of names) {
+        const done = await settled(name, 'CREATE');
+        expect(done.lastActionState, `${name}: ${done.lastActionDescription}`).toBe('succeeded');
+      }
+
+      const after = await lb.stats();
+      // haproxy sent broker and Director calls to both processes of each.
+      for (const server of ['broker/broker1', 'broker/broker2', 'director/director1', 'director/director2']) {
+        expect(after[server]!.total, server).toBeGreaterThan(before[server]!.total);
+      }
+      for (const name of names) {
+        const uuid = await uuidOf(name);
+        // One broker operation, whose steps (the deploy, then the post-deploy errand) each made exactly one
+        // Director task, each run once by one Director worker (never resumed, never run twice).
+        const { rows: operations } = await db.query<{ id: string; state: string }>(
+          'SELECT id, state FROM broker.operations WHERE instance_id = $1',
+          [uuid],
+        );
+        expect(operations).toEqual([{ id: expect.any(String), state: 'succeeded' }]);
+        const { rows: tasks } = await db.query<{ id: number; type: string; state: string; starts: number }>(
+          `SELECT t.id, t.type, t.state,
+           (SELECT count(*)::int FROM director.task_output o
+            WHERE o.task_id = t.id AND o.type = 'debug' AND o.text LIKE '%started by director-%') AS starts
+         FROM director.tasks t WHERE t.context_id = $1 ORDER BY t.id`,
+          [operations[0]!.id],
+        );
+        expect(
+          tasks.map(({ type, state, starts }) => ({ type, state, starts })),
+          name,
+        ).toEqual([
+          { type: expect.stringMatching(/deploy/), state: 'done', starts: 1 },
+          { type: expect.stringMatching(/errand/), state: 'done', starts: 1 },
+        ]);
+        // The sim CPI made the deployment's VMs once: a master and a worker (the errand's VM is gone again).
+        const { rows: vms } = await db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM director.sim_vms WHERE deployment = $1',
+          [`service-instance_${uuid}`],
+        );
+        expect(vms[0]!.n, name).toBe(2);
+      }
+      // Both Director processes ran tasks (one worker each, four creates at once).
+      const { rows: starters } = await db.query<{ holder: string }>(
+        `SELECT DISTINCT substring(o.text from 'started by (director-[0-9a-f-]+)') AS holder
+       FROM director.task_output o JOIN director.tasks t ON t.id = o.task_id
+       WHERE o.type = 'debug' AND o.text LIKE '%started by director-%' AND t.deployment = ANY($1::text[])`,
+        [await Promise.all(names.map(async (n) => `service-instance_${await uuidOf(n)}`))],
+      );
+      expect(starters.length).toBe(2);
+    }, 300_000);
   },
 );
