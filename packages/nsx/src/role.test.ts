@@ -61,4 +61,15 @@ describe('the nsx role (embedded simulator)', () => {
     expect(details.node_subnet).toBe('172.24.0.0/24');
     await proxy.release('role-test');
   });
+
+  it("gives an API replica on another machine (another data directory) the simulator's password through the database", async () => {
+    const other = await DataDirectory.open(await mkdtemp(join(tmpdir(), 'openpks-nsx-other-')));
+    const box = await SecretBox.fromDataDirectory(deps.dataDir);
+    const elsewhere = { ...deps, dataDir: other, sharedSecrets: new SharedSecrets(db, box, other) };
+    expect(await loadNsxSimCredentials(elsewhere)).toEqual(await loadNsxSimCredentials(deps));
+    const proxy = await nsxProxyFor(config, elsewhere);
+    const details = await proxy.provision('role-test-elsewhere');
+    expect(details.node_subnet).toMatch(/^172\.24\./);
+    await proxy.release('role-test-elsewhere');
+  });
 });

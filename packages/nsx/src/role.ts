@@ -19,13 +19,18 @@ export interface NsxRoleOptions {
   seed?: NsxSimSeed;
 }
 
-/** The embedded simulator's basic-auth user, its password generated once into the data directory. */
+const NSX_SIM_PASSWORD_SECRET = 'nsx.sim-password';
+
+/**
+ * The embedded simulator's basic-auth user. Its password is shared through the database, so an API
+ * replica on another machine signs in to the simulator with the same one.
+ */
 export async function loadNsxSimCredentials(
-  deps: Pick<RoleDeps, 'dataDir'>,
+  deps: Pick<RoleDeps, 'sharedSecrets'>,
 ): Promise<{ username: string; password: string }> {
-  const password = (await deps.dataDir.loadOrCreateSecret(NSX_SIM_PASSWORD_FILE, () => generatePassword()))
-    .toString('utf8')
-    .trim();
+  const password = await deps.sharedSecrets.loadOrCreate(NSX_SIM_PASSWORD_SECRET, () => generatePassword(), {
+    file: NSX_SIM_PASSWORD_FILE,
+  });
   return { username: NSX_SIM_USERNAME, password };
 }
 
@@ -77,7 +82,7 @@ export const nsxRole: RoleModule = createNsxRole();
  */
 export async function nsxProxyFor(
   config: PksConfig,
-  deps: Pick<RoleDeps, 'dataDir' | 'endpoints' | 'tls'>,
+  deps: Pick<RoleDeps, 'sharedSecrets' | 'endpoints' | 'tls'>,
   topology: NsxTopology = config.nsx.topology,
 ): Promise<NsxProxy> {
   const client =
