@@ -1,4 +1,5 @@
 import { claimNext, type Queryable, type Transaction } from '@openpks/db';
+import type { OperationState } from '@openpks/broker';
 import type { ClusterSpec } from '../clusters/spec.js';
 
 // The only SQL on `api.operations`. Transitions are decided by the operation owner (`operations.ts`); these
@@ -17,13 +18,11 @@ export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
 export const OperationPhase = { REQUESTED: 'requested', POLLING: 'polling', DONE: 'done' } as const;
 export type OperationPhase = (typeof OperationPhase)[keyof typeof OperationPhase];
 
-/** An operation's state: PKS's `last_action_state` words, of which an operation uses these three. */
-export const OperationState = {
-  IN_PROGRESS: 'in progress',
-  SUCCEEDED: 'succeeded',
-  FAILED: 'failed',
-} as const;
-export type OperationState = (typeof OperationState)[keyof typeof OperationState];
+/**
+ * An operation's state: the three words OSB's `last_operation` reports (the broker's contract), which are
+ * also PKS's `last_action_state` for an operation.
+ */
+export { OperationState } from '@openpks/broker';
 
 /** The OSB request as sent (body and ids), so it can be re-sent after a crash. */
 export interface OperationRequest {
