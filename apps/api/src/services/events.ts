@@ -1,4 +1,4 @@
-import type { PubSub, Queryable } from '@openpks/db';
+import type { Database, PubSub, Queryable } from '@openpks/db';
 import type { LastAction, LastActionState } from '@openpks/domain';
 import { clusterEventStore } from '../store/clusterEventStore.js';
 
@@ -41,10 +41,18 @@ export interface TaskEventMessage {
 
 /** Records an event (recent history lives in the table) and announces it once `db`'s transaction commits. */
 export async function recordClusterEvent(
-  db: Queryable,
+  db: Queryable | Database,
   pubsub: PubSub,
   event: ClusterEventMessage,
 ): Promise<void> {
+  // The event and its announcement commit together. Written as two statements, a replica that died
+  // between them left an event in the journal that no live feed was ever told of (found by the scale-out
+  // test's kill -9): a resume from a cursor replays it, a live subscriber skipped it for good.
+  if (isDatabase(db)) return db.transaction((tx) => recordClusterEvent(tx, pubsub, event));
   const id = await clusterEventStore.insert(db, event);
   await pubsub.publish(CLUSTER_EVENTS_CHANNEL, { ...event, id }, db);
+}
+
+function isDatabase(db: Queryable | Database): db is Database {
+  return 'transaction' in db && typeof db.transaction === 'function';
 }
