@@ -1,6 +1,6 @@
 import { generatePassword, DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
 import { openDatabase, type Database } from '@openpks/db';
-import type { PksConfig, Role } from '@openpks/config';
+import { ROLES, type PksConfig, type Role } from '@openpks/config';
 import { SharedSecrets, type Logger, type RoleModule, type RunningRole } from '@openpks/role';
 import { ProcessEndpoints } from './endpoints.js';
 import { orderRoles } from './roleOrder.js';
@@ -152,8 +152,8 @@ export async function startServer({
  */
 function remoteRoles(config: PksConfig, endpoints: ProcessEndpoints, local: readonly Role[]): RemoteRole[] {
   const remote: RemoteRole[] = [];
-  for (const role of ['uaa', 'api', 'broker', 'director', 'nsx'] as const) {
-    if (local.includes(role)) continue;
+  for (const role of ROLES) {
+    if (role === 'console' || local.includes(role)) continue;
     if (role === 'director' && config.director.type === 'remote') {
       remote.push({ name: role, url: config.director.url, source: 'director.url (a BOSH Director)' });
     } else if (role === 'nsx' && config.nsx.type === 'manager') {

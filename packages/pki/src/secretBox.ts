@@ -23,13 +23,14 @@ export class SecretBox {
   /** The box keyed by the data directory's encryption key, created on first use. */
   static async fromDataDirectory(dataDir: DataDirectory): Promise<SecretBox> {
     const stored = await dataDir.loadOrCreateSecret(KEY_FILE, () => randomBytes(32).toString('base64'));
-    const key = Buffer.from(stored.toString('utf8').trim(), 'base64');
-    if (key.length !== 32) {
-      throw new InputError(KEY_FILE, `${dataDir.path(KEY_FILE)} does not hold a base64 256-bit key`, {
-        allowed: '44 characters of base64 (32 bytes); delete it only if nothing was encrypted with it yet',
-      });
-    }
-    return new SecretBox(key);
+    return new SecretBox(
+      keyOf(
+        stored.toString('utf8'),
+        KEY_FILE,
+        dataDir.path(KEY_FILE),
+        'delete it only if nothing was encrypted with it yet',
+      ),
+    );
   }
 
   /**
@@ -46,13 +47,7 @@ export class SecretBox {
         cause: error,
       });
     }
-    const key = Buffer.from(text.trim(), 'base64');
-    if (key.length !== 32) {
-      throw new InputError(field, `${path} does not hold a base64 256-bit key`, {
-        allowed: '44 characters of base64 (32 bytes), as `pks-admin init` writes it',
-      });
-    }
-    return new SecretBox(key);
+    return new SecretBox(keyOf(text, field, path, 'as `pks-admin init` writes it'));
   }
 
   /** A new random key, base64, for a key file. */
@@ -99,4 +94,15 @@ export class SecretBox {
   openString(sealed: string, context = ''): string {
     return this.open(sealed, context).toString('utf8');
   }
+}
+
+/** The 256-bit key a key file holds in base64; anything else is named by the setting that points at it. */
+function keyOf(text: string, field: string, path: string, hint: string): Buffer {
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32) {
+    throw new InputError(field, `${path} does not hold a base64 256-bit key`, {
+      allowed: `44 characters of base64 (32 bytes); ${hint}`,
+    });
+  }
+  return key;
 }

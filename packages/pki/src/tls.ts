@@ -52,19 +52,11 @@ export class TlsAuthority {
     const hostnames = [...new Set(['localhost', '127.0.0.1', ...(options.hostnames ?? [])])];
     if (options.operatorSupplied) {
       const { certFile, keyFile, caFile } = options.operatorSupplied;
-      const [cert, key, ca] = await Promise.all(
-        [
-          ['tls.cert_file', certFile],
-          ['tls.key_file', keyFile],
-          ['tls.ca_file', caFile],
-        ].map(async ([field, file]) => {
-          try {
-            return await readFile(file!, 'utf8');
-          } catch (error) {
-            throw new InputError(field, `cannot read ${file}: ${(error as Error).message}`, { cause: error });
-          }
-        }),
-      );
+      const [cert, key, ca] = await readSettingFiles([
+        ['tls.cert_file', certFile],
+        ['tls.key_file', keyFile],
+        ['tls.ca_file', caFile],
+      ]);
       if (!isIssuedBy(cert!, ca!)) {
         throw new InputError('tls.cert_file', `${certFile} is not signed by the CA in ${caFile}`);
       }
@@ -77,18 +69,10 @@ export class TlsAuthority {
 
     if (options.issuingCa) {
       const { certFile, keyFile } = options.issuingCa;
-      const [certificatePem, privateKeyPem] = await Promise.all(
-        [
-          ['tls.ca_file', certFile],
-          ['tls.ca_key_file', keyFile],
-        ].map(async ([field, file]) => {
-          try {
-            return await readFile(file!, 'utf8');
-          } catch (error) {
-            throw new InputError(field, `cannot read ${file}: ${(error as Error).message}`, { cause: error });
-          }
-        }),
-      );
+      const [certificatePem, privateKeyPem] = await readSettingFiles([
+        ['tls.ca_file', certFile],
+        ['tls.ca_key_file', keyFile],
+      ]);
       const ca = { certificatePem: certificatePem!, privateKeyPem: privateKeyPem! };
       if (!keyMatches(ca)) {
         throw new InputError('tls.ca_key_file', `${keyFile} is not the private key of the CA in ${certFile}`);
@@ -176,4 +160,17 @@ function keyMatches(ca: CertificateAndKey): boolean {
   } catch {
     return false;
   }
+}
+
+/** Reads the files the settings name; one that cannot be read is reported under its setting. */
+function readSettingFiles(files: readonly (readonly [field: string, path: string])[]): Promise<string[]> {
+  return Promise.all(
+    files.map(async ([field, path]) => {
+      try {
+        return await readFile(path, 'utf8');
+      } catch (error) {
+        throw new InputError(field, `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+      }
+    }),
+  );
 }

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@openpks/config';
 import { describeInputError, InputError } from '@openpks/domain';
@@ -12,6 +11,7 @@ import { createLogger } from '@openpks/role';
 import { uaaRole } from '@openpks/uaa';
 import { startServer, type RunningServer } from '../server.js';
 import { runAdminCli } from './adminCli.js';
+import { capture } from './testSupport.js';
 
 // Issue 20, "a new machine joins with the prepared files alone": two machines (two data directories)
 // share one PostgreSQL; the second is given only what `pks-admin init` prepared, never a copy of the
@@ -19,14 +19,10 @@ import { runAdminCli } from './adminCli.js';
 const postgres = testDatabaseBackends().find((b) => b.kind === 'postgres');
 
 async function pksAdmin(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await runAdminCli(argv, { stdout, stderr, env: {} });
-  return { code, out, err };
+  const stdout = capture();
+  const stderr = capture();
+  const code = await runAdminCli(argv, { stdout: stdout.stream, stderr: stderr.stream, env: {} });
+  return { code, out: stdout.text(), err: stderr.text() };
 }
 
 function call(

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCertificateAuthority, SecretBox } from '@openpks/pki';
 
@@ -78,7 +78,7 @@ export async function prepareInstallation(options: PrepareOptions): Promise<Prep
   }
   await writeFile(files.config, configText(options), { mode: 0o644, flag: 'wx' });
   // copyFile keeps the source's mode; the keys must stay private whatever it was.
-  for (const file of [files.key, files.caKey]) await writeFile(file, await readFile(file), { mode: 0o600 });
+  for (const file of [files.key, files.caKey]) await chmod(file, 0o600);
   return { files, fromDataDir };
 }
 
