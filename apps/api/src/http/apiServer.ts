@@ -44,6 +44,7 @@ import { Audit } from '../services/audit.js';
 import { ClusterObserver } from '../clusters/observer.js';
 import { PKS_VERSION } from '../clusters/versions.js';
 import { Operations } from '../operations/operations.js';
+import { QuotaService } from '../services/quotaService.js';
 import { NetworkProfileService } from '../services/networkProfileService.js';
 import { TaskService } from '../services/taskService.js';
 import { apiMigrations } from '../store/migrations.js';
@@ -182,6 +183,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     void tracker.announce().catch(() => undefined);
   };
   const queries = new ClusterQueries({ db, plans: options.plans, observer });
+  const quotas = new QuotaService(db, options.plans, audit);
   const clusterService = new ClusterService({
     db,
     plans: options.plans,
@@ -190,6 +192,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     catalog: new BrokerCatalog(broker),
     audit,
     queries,
+    quotas,
     clusterTokens: (userName, password) => clusterTokens(options.uaa, userName, password),
     nsx: options.nsx?.proxy,
     logger,
@@ -212,6 +215,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     feed: new ClusterFeed({ db, pubsub, tasks: taskService }),
     operations: new OperationService({ db, operations, tracker, audit }),
     networkProfiles: new NetworkProfileService(db, audit, options.nsx?.topology),
+    quotas,
     tasks: taskService,
     pubsub,
     director: options.director,

@@ -180,4 +180,20 @@ ALTER TABLE operations ADD COLUMN phase_since timestamptz NOT NULL DEFAULT now()
 CREATE INDEX operations_latest_per_cluster ON operations (cluster_uuid, created_at DESC);
 `,
   },
+  {
+    // Quotas (PKS 1.6's beta, PKS-REFERENCE §2): one limit per owner on clusters, CPUs and memory (GB)
+    // over the owner's live clusters. No row, no limit. The create and resize checks lock the owner's row,
+    // so two requests at the limit cannot both pass. (0008 is left to the compute profiles migration.)
+    id: '0009_quotas',
+    sql: `
+CREATE TABLE quotas (
+  owner text PRIMARY KEY,
+  cluster integer NOT NULL CHECK (cluster >= 1),
+  cpu integer NOT NULL CHECK (cpu >= 0),
+  memory double precision NOT NULL CHECK (memory >= 0),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
