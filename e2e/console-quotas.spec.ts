@@ -77,6 +77,8 @@ test('a manage user sees their usage against it, and a create over it shows QUOT
 
   // The small plan: 1 master and 1 worker on medium VMs (2 CPU, 4 GB each) fill the quota's CPU.
   await alice.getByRole('link', { name: 'Create cluster' }).click();
+  // The plan first: choosing one resets the worker count to its default.
+  await expect(alice.getByRole('radio', { name: /small/ })).toBeChecked();
   await alice.getByLabel('Cluster name').fill('q1');
   await alice.getByLabel('External hostname').fill('q1.pks.local');
   await alice.getByLabel('Worker nodes').fill('1');
@@ -86,6 +88,7 @@ test('a manage user sees their usage against it, and a create over it shows QUOT
   await expect(usage).toHaveText('Your usage: Clusters 1 / 1 · CPU 4 / 8 · Memory 8 / 16 GB');
 
   await alice.getByRole('link', { name: 'Create cluster' }).click();
+  await expect(alice.getByRole('radio', { name: /small/ })).toBeChecked();
   await alice.getByLabel('Cluster name').fill('q2');
   await alice.getByLabel('External hostname').fill('q2.pks.local');
   await alice.getByLabel('Worker nodes').fill('1');
