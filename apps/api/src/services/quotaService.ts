@@ -1,7 +1,11 @@
 import type { Database, Queryable } from '@openpks/db';
 import {
   NotFoundError,
+  collectInputErrors,
   footprintOf,
+  invariant,
+  throwInputErrors,
+  type InputError,
   quotaExceeded,
   validateQuotaLimit,
   validateQuotaOwner,
@@ -69,6 +73,20 @@ export function pksUsageOf(usage: Usage): PksUsage {
   };
 }
 
+/** The owner and the limit checked together, so one answer names every bad field. */
+function checked(
+  owner: string,
+  limit: Partial<Record<keyof QuotaLimit, unknown>>,
+  partial: boolean,
+): { whose: string; valid: Partial<QuotaLimit> } {
+  const bad: InputError[] = [];
+  const whose = collectInputErrors(bad, () => validateQuotaOwner(owner));
+  const valid = collectInputErrors(bad, () => validateQuotaLimit(limit, { partial }));
+  throwInputErrors(bad);
+  invariant(whose !== undefined && valid !== undefined, 'a quota that passed its checks has values');
+  return { whose, valid };
+}
+
 function quotaNotFound(owner: string): NotFoundError {
   // PKS's own wording (PKS-REFERENCE §2), which its clients show as is.
   return new NotFoundError(`The quota owner named: "${owner}" not found.`, { details: { owner } });
@@ -114,8 +132,8 @@ export class QuotaService {
   ): Promise<QuotaRecord> {
     return this.#audit.audited(caller, 'setQuota', owner, { owner, limit }, async () => {
       access.requireAdmin(caller);
-      const valid = validateQuotaLimit(limit) as QuotaLimit;
-      return quotaStore.put(this.#db, validateQuotaOwner(owner), valid);
+      const { whose, valid } = checked(owner, limit, false);
+      return quotaStore.put(this.#db, whose, valid as QuotaLimit);
     });
   }
 
@@ -127,8 +145,8 @@ export class QuotaService {
   ): Promise<QuotaRecord> {
     return this.#audit.audited(caller, 'updateQuota', owner, { owner, limit }, async () => {
       access.requireAdmin(caller);
-      const valid = validateQuotaLimit(limit, { partial: true });
-      const updated = await quotaStore.patch(this.#db, validateQuotaOwner(owner), valid);
+      const { whose, valid } = checked(owner, limit, true);
+      const updated = await quotaStore.patch(this.#db, whose, valid);
       if (updated === undefined) throw quotaNotFound(owner);
       return updated;
     });
