@@ -11,6 +11,8 @@ const plan = {
 describe('quota rules', () => {
   it('sizes a cluster from its masters’ and workers’ VM types, memory in GB', () => {
     expect(footprintOf(plan, 2)).toEqual({ cpu: 14, memory: 15 });
+    // Two clusters of the plan with 5 workers among them.
+    expect(footprintOf(plan, 5, 2)).toEqual({ cpu: 32, memory: 31.5 });
   });
 
   it('names the first limit a request breaks, with the usage and the request', () => {

@@ -86,11 +86,15 @@ export function validateQuotaOwner(owner: unknown, field = 'owner'): string {
   return owner;
 }
 
-/** What a cluster on `plan` with `workers` workers is allocated: its masters' and workers' VM types. */
-export function footprintOf(plan: Plan, workers: number): Footprint {
+/**
+ * What a cluster on `plan` with `workers` workers is allocated by its masters' and workers' VM types; with
+ * `clusters`, that many clusters of the plan with `workers` workers among them all.
+ */
+export function footprintOf(plan: Plan, workers: number, clusters = 1): Footprint {
+  const masters = clusters * plan.master.instances;
   return {
-    cpu: plan.master.instances * plan.master.cpu + workers * plan.worker.cpu,
-    memory: (plan.master.instances * plan.master.ramMb + workers * plan.worker.ramMb) / 1024,
+    cpu: masters * plan.master.cpu + workers * plan.worker.cpu,
+    memory: (masters * plan.master.ramMb + workers * plan.worker.ramMb) / 1024,
   };
 }
 

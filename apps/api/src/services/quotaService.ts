@@ -13,7 +13,6 @@ import {
   type Plan,
   type QuotaLimit,
 } from '@openpks/domain';
-import { clusterStore } from '../store/clusterStore.js';
 import { quotaStore, type QuotaRecord } from '../store/quotaStore.js';
 import { access, type Caller } from './access.js';
 import type { Audit } from './audit.js';
@@ -191,7 +190,7 @@ export class QuotaService {
     const db = tx ?? this.#db;
     const quota = await quotaStore.byOwner(db, check.owner, tx !== undefined);
     if (quota === undefined) return;
-    const used = await this.#usageOf(db, check.owner);
+    const used = await this.#totalsOf(db, check.owner);
     const adds =
       check.kind === 'create'
         ? footprintOf(check.plan, check.workers)
@@ -202,12 +201,31 @@ export class QuotaService {
               footprintOf(check.plan, check.toWorkers).memory -
               footprintOf(check.plan, check.fromWorkers).memory,
           };
-    const refused = quotaExceeded(quota.limit, used.totals, {
+    const refused = quotaExceeded(quota.limit, used, {
       kind: check.kind,
       clusters: check.kind === 'create' ? 1 : 0,
       adds,
     });
     if (refused) throw refused;
+  }
+
+  /** The same sums as `#usageOf`'s totals, from one row per plan (the locked check's read). */
+  async #totalsOf(db: Queryable, owner: string): Promise<Footprint & { cluster: number }> {
+    const totals = { cluster: 0, cpu: 0, memory: 0 };
+    for (const p of await quotaStore.plansOf(db, owner)) {
+      const size = this.#sizeOf(p.planName, p.clusters, p.workers);
+      totals.cluster += p.clusters;
+      totals.cpu += size.cpu;
+      totals.memory += size.memory;
+    }
+    return totals;
+  }
+
+  /** `clusters` clusters of a plan with `workers` workers in all. */
+  #sizeOf(planName: string, clusters: number, workers: number): Footprint {
+    // A plan taken out of the configuration leaves its clusters unmeasurable: counted, sized 0.
+    const plan = this.#plans.find((p) => p.name === planName);
+    return plan === undefined ? { cpu: 0, memory: 0 } : footprintOf(plan, workers, clusters);
   }
 
   #readable(caller: Caller, owner: string | null | undefined): string {
@@ -227,15 +245,10 @@ export class QuotaService {
    */
   async #usageOf(db: Queryable, owner: string): Promise<Usage> {
     const [clusters, quota] = await Promise.all([
-      clusterStore.live(db, owner),
+      quotaStore.clustersOf(db, owner),
       quotaStore.byOwner(db, owner),
     ]);
-    const rows = clusters.map((c) => {
-      // A plan taken out of the configuration leaves its clusters unmeasurable: counted, sized 0.
-      const plan = this.#plans.find((p) => p.name === c.planName);
-      const size = plan ? footprintOf(plan, c.workerInstances) : { cpu: 0, memory: 0 };
-      return { name: c.name, planName: c.planName, workerInstances: c.workerInstances, ...size };
-    });
+    const rows = clusters.map((c) => ({ ...c, ...this.#sizeOf(c.planName, 1, c.workerInstances) }));
     return {
       owner,
       totals: {

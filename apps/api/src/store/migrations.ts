@@ -194,6 +194,8 @@ CREATE TABLE quotas (
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- Usage sums an owner's live clusters, inside the create's transaction with the quota row locked.
+CREATE INDEX clusters_live_owner ON clusters (owner, plan_name) WHERE deleted_at IS NULL;
 `,
   },
 ];

@@ -65,6 +65,41 @@ export const quotaStore = {
     const result = await db.query(`DELETE FROM api.quotas WHERE owner = $1`, [owner]);
     return result.rowCount === 1;
   },
+  /** An owner's live clusters, as much of each as usage needs, by name. */
+  async clustersOf(
+    db: Queryable,
+    owner: string,
+  ): Promise<{ name: string; planName: string; workerInstances: number }[]> {
+    const result = await db.query<{ name: string; plan_name: string; worker_instances: number }>(
+      `SELECT name, plan_name, worker_instances FROM api.clusters
+       WHERE deleted_at IS NULL AND owner = $1 ORDER BY name`,
+      [owner],
+    );
+    return result.rows.map((r) => ({
+      name: r.name,
+      planName: r.plan_name,
+      workerInstances: Number(r.worker_instances),
+    }));
+  },
+  /**
+   * An owner's live clusters summed per plan (clusters, workers): the quota check's read, one row per
+   * plan however many clusters the owner has, since it runs with the owner's quota row locked.
+   */
+  async plansOf(
+    db: Queryable,
+    owner: string,
+  ): Promise<{ planName: string; clusters: number; workers: number }[]> {
+    const result = await db.query<{ plan_name: string; clusters: string; workers: string }>(
+      `SELECT plan_name, count(*) AS clusters, sum(worker_instances) AS workers FROM api.clusters
+       WHERE deleted_at IS NULL AND owner = $1 GROUP BY plan_name`,
+      [owner],
+    );
+    return result.rows.map((r) => ({
+      planName: r.plan_name,
+      clusters: Number(r.clusters),
+      workers: Number(r.workers),
+    }));
+  },
   /** Owners with a quota or a live cluster, in name order: whose usage there is to report. */
   async owners(db: Queryable, limit: number): Promise<string[]> {
     const result = await db.query<{ owner: string }>(
