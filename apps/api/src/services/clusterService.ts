@@ -29,6 +29,7 @@ import { OperationKind, type OperationRecord } from '../operations/operationStor
 import type { Operations } from '../operations/operations.js';
 import { clusterNetworks, type ClusterNetworkRecord } from '../store/clusterNetworks.js';
 import { clusterStore, type ClusterRecord } from '../store/clusterStore.js';
+import { computeProfileStore } from '../store/computeProfileStore.js';
 import { networkProfileStore } from '../store/networkProfileStore.js';
 import { access, clusterNotFound, type Caller } from './access.js';
 import type { Audit } from './audit.js';
@@ -43,6 +44,8 @@ export interface CreateClusterInput {
   externalHostname: string;
   numNodes?: number | null | undefined;
   networkProfileName?: string | null | undefined;
+  /** PKS's compute profile: stored and validated, but not applied to clusters yet, so refused here. */
+  computeProfileName?: string | null | undefined;
 }
 
 export interface UpdateClusterInput {
@@ -95,6 +98,7 @@ export class ClusterService {
           : this.#workers(plan, input.numNodes ?? plan.worker.instances, 'numNodes'),
       );
       const profile = await this.#collectProfile(bad, input.networkProfileName);
+      await this.#refuseComputeProfile(bad, input.computeProfileName);
       throwInputErrors(bad);
       invariant(
         name !== undefined && plan !== undefined && masterHost !== undefined && workers !== undefined,
@@ -485,6 +489,24 @@ export class ClusterService {
       });
     }
     return count;
+  }
+
+  /**
+   * A compute profile would override the plan's AZs, but the service adapter does not place instance
+   * groups by one yet: a cluster asked for with one is refused (never created on the plan's AZs instead).
+   */
+  async #refuseComputeProfile(bad: InputError[], name: string | null | undefined): Promise<void> {
+    if (name === undefined || name === null) return;
+    const profile = await computeProfileStore.byName(this.#o.db, name);
+    bad.push(
+      profile === undefined
+        ? new InputError('computeProfileName', `compute profile "${name}" not found`)
+        : new InputError(
+            'computeProfileName',
+            `compute profile "${name}" exists, but compute profiles are stored and not yet applied to clusters`,
+            { allowed: "no compute profile: the cluster's VMs go to its plan's AZs" },
+          ),
+    );
   }
 
   /** The named network profile; one that does not exist joins `bad` (undefined when none is named). */
