@@ -73,7 +73,7 @@ const schemas: Record<string, Schema> = {
       network_profile_name: str,
       compute_profile_name: {
         type: 'string',
-        description: 'Refused for now: compute profiles are stored but not yet applied to clusters',
+        description: 'Places every VM in the profile’s AZs; such a cluster cannot be resized',
       },
       parameters: ref('ClusterParameters'),
     },

@@ -86,7 +86,7 @@ export function pksCluster(
     last_action_description: c.lastActionDescription,
     kubernetes_master_ips: c.masterIps,
     network_profile_name: c.networkProfileName,
-    compute_profile_name: null,
+    compute_profile_name: c.computeProfileName,
     k8s_version: c.k8sVersion ?? '',
     pks_version: c.pksVersion,
     parameters,

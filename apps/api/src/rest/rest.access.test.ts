@@ -344,17 +344,17 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
       ).toMatch(
         /^name: cluster name "Bad_Name" contains uppercase letters .*\nplan_name: plan "huge" not found \(allowed: small, medium, large\)\nparameters\.kubernetes_master_host: /,
       );
-      // Compute profiles are stored, not applied: a cluster asked for with one is refused, never created without it.
       expect(
         await bad({
           name: 'c2',
           plan_name: 'small',
-          compute_profile_name: 'cp1',
+          compute_profile_name: 'nope',
+          network_profile_name: 'nope',
           parameters: { kubernetes_master_host: 'a.example.test' },
         }),
       ).toBe(
-        'compute_profile_name: compute profile "cp1" exists, but compute profiles are stored and not yet applied to clusters ' +
-          "(allowed: no compute profile: the cluster's VMs go to its plan's AZs)",
+        'network_profile_name: network profile "nope" not found\n' +
+          'compute_profile_name: compute profile "nope" not found',
       );
       expect((await rest('manage', 'GET', '/v1/clusters/c2')).status).toBe(404);
     });

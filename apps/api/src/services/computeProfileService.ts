@@ -1,5 +1,6 @@
 import type { Database } from '@openpks/db';
 import { ConflictError, InputError, NotFoundError, throwInputErrors, type Plan } from '@openpks/domain';
+import { clusterStore } from '../store/clusterStore.js';
 import {
   computeProfileStore,
   type ComputeProfileAz,
@@ -21,9 +22,9 @@ export interface ComputeProfileInput {
 }
 
 /**
- * Compute profiles (PKS 1.6 beta): the AZs a cluster's VMs are placed in instead of its plan's. Everyone
- * with a PKS scope lists them; only admins create and delete them; both changes are audited. They are
- * stored and validated here; clusters cannot be created with one yet (ClusterService refuses the name).
+ * Compute profiles (PKS 1.6 beta): the AZs a cluster's VMs are placed in instead of its plan's (the broker's
+ * service adapter renders every instance group into them). Everyone with a PKS scope lists them; only
+ * admins create and delete them; both changes are audited; one a live cluster was created with stays.
  */
 export class ComputeProfileService {
   readonly #azs: readonly string[];
@@ -60,15 +61,18 @@ export class ComputeProfileService {
     });
   }
 
-  /**
-   * Deletes a profile. No cluster can use one yet (creating a cluster with a compute profile is refused),
-   * so there is no use to check; the check belongs here once clusters record theirs.
-   */
+  /** Deletes a profile no live cluster was created with. */
   delete(caller: Caller, name: string): Promise<ComputeProfileRecord> {
     return this.audit.audited(caller, 'deleteComputeProfile', name, {}, async () => {
       access.requireAdmin(caller);
       const profile = await computeProfileStore.byName(this.db, name);
       if (profile === undefined) throw new NotFoundError(`Compute profile ${name} not found`);
+      const names = await clusterStore.namesUsingComputeProfile(this.db, name);
+      if (names.length > 0) {
+        throw new ConflictError(`Compute profile ${name} is in use by cluster(s): ${names.join(', ')}`, {
+          details: { clusters: names },
+        });
+      }
       await computeProfileStore.remove(this.db, name);
       return profile;
     });
