@@ -180,4 +180,19 @@ ALTER TABLE operations ADD COLUMN phase_since timestamptz NOT NULL DEFAULT now()
 CREATE INDEX operations_latest_per_cluster ON operations (cluster_uuid, created_at DESC);
 `,
   },
+  {
+    // Compute profiles (PKS 1.6, beta and REST-only there): which AZs a cluster's VMs go to, stored as
+    // given after validation. The AZ list is jsonb: `{azs: [{name, datacenter?, cluster?, resource_pool?}]}`.
+    // A cluster names the one it was created with (fixed for its life, like its plan).
+    id: '0008_compute_profiles',
+    sql: `
+CREATE TABLE compute_profiles (
+  name text PRIMARY KEY,
+  description text NOT NULL DEFAULT '',
+  parameters jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE clusters ADD COLUMN compute_profile_name text;
+`,
+  },
 ];
