@@ -59,7 +59,7 @@ export function createApiRole(options: ApiRoleOptions = {}): RoleModule {
       await deps.dataDir.write(API_URL_FILE, `${server.url}\n`);
       return {
         url: server.url,
-        banner: { api: `${server.graphqlUrl} (GraphQL, graphql-ws)` },
+        banner: { api: `${server.graphqlUrl} (GraphQL, graphql-ws); ${server.url}/v1 (PKS v1 REST)` },
         stop: async () => {
           await server.stop();
           director?.close();

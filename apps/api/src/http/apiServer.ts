@@ -44,8 +44,10 @@ import { Audit } from '../services/audit.js';
 import { ClusterObserver } from '../clusters/observer.js';
 import { PKS_VERSION } from '../clusters/versions.js';
 import { Operations } from '../operations/operations.js';
+import { ComputeProfileService } from '../services/computeProfileService.js';
 import { QuotaService } from '../services/quotaService.js';
 import { NetworkProfileService } from '../services/networkProfileService.js';
+import { restRouter } from '../rest/restRouter.js';
 import { TaskService } from '../services/taskService.js';
 import { apiMigrations } from '../store/migrations.js';
 import { OperationTracker } from '../tracker/operationTracker.js';
@@ -57,6 +59,7 @@ import {
 } from './answerCache.js';
 import { DEFAULT_QUERY_LIMITS, QueryCostGuard, queryLimitRules, type QueryLimits } from './guards.js';
 import { Metrics } from './metrics.js';
+import { readBody } from './readBody.js';
 import { inputErrorOfVariable } from './variableErrors.js';
 
 export interface ApiServerOptions {
@@ -209,12 +212,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     leaseMs,
     ...options.upgradeRuns,
   });
+  const networkProfiles = new NetworkProfileService(db, audit, options.nsx?.topology);
   const services: Services = {
     clusters: queries,
     changes: clusterService,
     feed: new ClusterFeed({ db, pubsub, tasks: taskService }),
     operations: new OperationService({ db, operations, tracker, audit }),
-    networkProfiles: new NetworkProfileService(db, audit, options.nsx?.topology),
+    networkProfiles,
     quotas,
     tasks: taskService,
     pubsub,
@@ -250,6 +254,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       };
     }
   };
+
+  // PKS v1 over REST: a second transport onto the same services, callers and scopes as GraphQL.
+  const rest = restRouter({
+    services: {
+      clusters: queries,
+      changes: clusterService,
+      networkProfiles,
+      computeProfiles: new ComputeProfileService(db, audit, options.plans),
+      tasks: taskService,
+    },
+    authenticate,
+    maxBodyBytes,
+    logger,
+    changed: () => answers.invalidate(),
+    count: (route, status) => metrics.restRequests.inc({ route, status: String(status) }),
+  });
 
   const requireAuthentication: ApolloServerPlugin<ApiContext> = {
     async requestDidStart({ contextValue }) {
@@ -524,6 +544,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       res.end(await metrics.registry.metrics());
       return;
     }
+    if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
+      await rest(req, res, url);
+      return;
+    }
     if (url.pathname !== '/graphql') {
       res.writeHead(404, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ error: 'not found' }));
@@ -714,26 +738,6 @@ function formatError(
     };
   }
   return formatted;
-}
-
-// Stream events rather than `for await`: the async iterator's machinery was a visible share of a cached answer.
-function readBody(req: IncomingMessage, max: number): Promise<string | 'too large'> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) return Promise.resolve('too large');
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) return void chunks.push(chunk);
-      req.off('data', onData);
-      req.resume(); // drain the rest; the 413 goes out with Connection: close
-      resolve('too large');
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
-  });
 }
 
 /** The user's id and refresh tokens for `pks_cluster_client` (UAA password grant), for the kubeconfig. */

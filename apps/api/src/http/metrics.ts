@@ -28,6 +28,12 @@ export class Metrics {
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800],
     registers: [this.registry],
   });
+  readonly restRequests = new Counter({
+    name: 'pks_api_rest_requests_total',
+    help: 'PKS v1 REST requests by route (method and path pattern) and HTTP status',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
   readonly answerCache = new Counter({
     name: 'pks_api_answer_cache_total',
     help: 'Cacheable queries by result: hit (served from the answer cache), miss (executed), stored',

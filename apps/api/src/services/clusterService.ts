@@ -29,6 +29,7 @@ import { OperationKind, type OperationRecord } from '../operations/operationStor
 import type { Operations } from '../operations/operations.js';
 import { clusterNetworks, type ClusterNetworkRecord } from '../store/clusterNetworks.js';
 import { clusterStore, type ClusterRecord } from '../store/clusterStore.js';
+import { computeProfileStore } from '../store/computeProfileStore.js';
 import { networkProfileStore } from '../store/networkProfileStore.js';
 import { access, clusterNotFound, type Caller } from './access.js';
 import type { Audit } from './audit.js';
@@ -44,6 +45,8 @@ export interface CreateClusterInput {
   externalHostname: string;
   numNodes?: number | null | undefined;
   networkProfileName?: string | null | undefined;
+  /** PKS's compute profile: its AZs replace the plan's for every VM of the cluster, for its whole life. */
+  computeProfileName?: string | null | undefined;
 }
 
 export interface UpdateClusterInput {
@@ -98,6 +101,7 @@ export class ClusterService {
           : this.#workers(plan, input.numNodes ?? plan.worker.instances, 'numNodes'),
       );
       const profile = await this.#collectProfile(bad, input.networkProfileName);
+      const computeProfile = await this.#collectComputeProfile(bad, input.computeProfileName);
       throwInputErrors(bad);
       invariant(
         name !== undefined && plan !== undefined && masterHost !== undefined && workers !== undefined,
@@ -127,6 +131,17 @@ export class ClusterService {
             ? { network_profile_name: profile.name, nsxt_network_profile: JSON.stringify(profile) }
             : {}),
           ...(network ? { nsxt_network_details: network } : {}),
+          // PKS's ClusterParameters carry the profile as a JSON string; the adapter places the VMs by it.
+          ...(computeProfile
+            ? {
+                compute_profile_name: computeProfile.name,
+                compute_profile: JSON.stringify({
+                  name: computeProfile.name,
+                  description: computeProfile.description,
+                  parameters: computeProfile.parameters,
+                }),
+              }
+            : {}),
         },
       };
       const opId = randomUUID();
@@ -148,14 +163,20 @@ export class ClusterService {
             },
           },
           { id: opId, request: { serviceId, planId, body }, user: caller.name },
-          network === undefined
+          network === undefined && computeProfile === undefined
             ? undefined
-            : (tx) =>
-                clusterNetworks.put(tx, {
-                  clusterUuid: uuid,
-                  profileParameters: profileParameters as Record<string, unknown>,
-                  details: network as unknown as Record<string, unknown>,
-                }),
+            : async (tx) => {
+                if (network !== undefined) {
+                  await clusterNetworks.put(tx, {
+                    clusterUuid: uuid,
+                    profileParameters: profileParameters as Record<string, unknown>,
+                    details: network as unknown as Record<string, unknown>,
+                  });
+                }
+                if (computeProfile !== undefined) {
+                  await clusterStore.setComputeProfile(tx, uuid, computeProfile.name);
+                }
+              },
           this.#o.quotas && ((tx) => this.#o.quotas!.enforce(caller, quotaCheck, tx)),
         )
         .catch(async (error: unknown) => {
@@ -213,8 +234,17 @@ export class ClusterService {
       const spec: ClusterSpecChange = {};
       // Every given field is checked before anything changes (NSX included), and all bad ones reported.
       const bad: InputError[] = [];
+      // PKS §5: a cluster placed by a compute profile is not resized through the API (delete and re-create).
+      if (input.numNodes !== undefined && input.numNodes !== null && cluster.computeProfileName !== null) {
+        bad.push(
+          new InputError(
+            'numNodes',
+            `cluster ${name} was created with compute profile ${cluster.computeProfileName} and cannot be resized; delete it and create it again`,
+          ),
+        );
+      }
       const workers =
-        input.numNodes === undefined || input.numNodes === null
+        input.numNodes === undefined || input.numNodes === null || cluster.computeProfileName !== null
           ? undefined
           : collectInputErrors(bad, () => this.#workers(plan, input.numNodes!, 'numNodes'));
       const profile = await this.#collectProfile(bad, input.networkProfileName);
@@ -511,6 +541,15 @@ export class ClusterService {
       });
     }
     return count;
+  }
+
+  /** The named compute profile; one that does not exist joins `bad` (undefined when none is named). */
+  async #collectComputeProfile(bad: InputError[], name: string | null | undefined) {
+    if (name === undefined || name === null) return undefined;
+    const profile = await computeProfileStore.byName(this.#o.db, name);
+    if (profile === undefined)
+      bad.push(new InputError('computeProfileName', `compute profile "${name}" not found`));
+    return profile;
   }
 
   /** The named network profile; one that does not exist joins `bad` (undefined when none is named). */

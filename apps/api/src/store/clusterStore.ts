@@ -21,6 +21,8 @@ export interface ClusterRecord {
   masterIps: string[];
   workerInstances: number;
   networkProfileName: string | null;
+  /** The compute profile the cluster was created with (its VMs are in its AZs); fixed, not part of the spec. */
+  computeProfileName: string | null;
   drain: Record<string, string> | null;
   k8sVersion: string | null;
   pksVersion: string;
@@ -48,6 +50,7 @@ interface ClusterRow {
   master_ips: string[];
   worker_instances: number;
   network_profile_name: string | null;
+  compute_profile_name: string | null;
   drain: Record<string, string> | null;
   k8s_version: string | null;
   pks_version: string;
@@ -76,6 +79,7 @@ function clusterOf(row: ClusterRow): ClusterRecord {
     masterIps: row.master_ips,
     workerInstances: row.worker_instances,
     networkProfileName: row.network_profile_name,
+    computeProfileName: row.compute_profile_name ?? null,
     drain: row.drain,
     k8sVersion: row.k8s_version,
     pksVersion: row.pks_version,
@@ -213,6 +217,18 @@ export const clusterStore = {
       [profileName],
     );
     return result.rows.map((r) => r.name);
+  },
+  /** The live clusters created with a compute profile, by name. */
+  async namesUsingComputeProfile(db: Queryable, profileName: string): Promise<string[]> {
+    const result = await db.query<{ name: string }>(
+      `SELECT name FROM api.clusters WHERE compute_profile_name = $1 AND deleted_at IS NULL ORDER BY name`,
+      [profileName],
+    );
+    return result.rows.map((r) => r.name);
+  },
+  /** Records the compute profile of a cluster being created (in the transaction that records it). */
+  async setComputeProfile(db: Queryable, uuid: string, profileName: string): Promise<void> {
+    await db.query(`UPDATE api.clusters SET compute_profile_name = $2 WHERE uuid = $1`, [uuid, profileName]);
   },
   /** Names of clusters by uuid, deleted ones included (a name stays known after its cluster is gone). */
   async namesOf(db: Queryable, uuids: readonly string[]): Promise<Map<string, string>> {

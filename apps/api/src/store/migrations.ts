@@ -181,9 +181,24 @@ CREATE INDEX operations_latest_per_cluster ON operations (cluster_uuid, created_
 `,
   },
   {
+    // Compute profiles (PKS 1.6, beta and REST-only there): which AZs a cluster's VMs go to, stored as
+    // given after validation. The AZ list is jsonb: `{azs: [{name, datacenter?, cluster?, resource_pool?}]}`.
+    // A cluster names the one it was created with (fixed for its life, like its plan).
+    id: '0008_compute_profiles',
+    sql: `
+CREATE TABLE compute_profiles (
+  name text PRIMARY KEY,
+  description text NOT NULL DEFAULT '',
+  parameters jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE clusters ADD COLUMN compute_profile_name text;
+`,
+  },
+  {
     // Quotas (PKS 1.6's beta, PKS-REFERENCE §2): one limit per owner on clusters, CPUs and memory (GB)
     // over the owner's live clusters. No row, no limit. The create and resize checks lock the owner's row,
-    // so two requests at the limit cannot both pass. (0008 is left to the compute profiles migration.)
+    // so two requests at the limit cannot both pass.
     id: '0009_quotas',
     sql: `
 CREATE TABLE quotas (

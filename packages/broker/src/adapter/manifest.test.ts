@@ -173,6 +173,33 @@ describe('generateManifest', () => {
     expect(upgraded).toEqual(next);
   });
 
+  it("places every instance group in a compute profile's AZs, and keeps them there on later updates", () => {
+    const profile = JSON.stringify({ name: 'cp', parameters: { azs: [{ name: 'z2' }, { name: 'z3' }] } });
+    const first = create({ kubernetes_master_host: 'cluster-a.example.com', compute_profile: profile });
+    expect(first.instance_groups.map((g: Obj) => [g.name, g.azs])).toEqual([
+      ['master', ['z2', 'z3']],
+      ['worker', ['z2', 'z3']],
+      ['apply-addons', ['z2']],
+      ['drain-cluster', ['z2']],
+    ]);
+    const resized = parse(
+      generateManifest({
+        serviceDeployment: deployment,
+        plan: small,
+        requestParams: { plan_id: small.properties.plan_id, parameters: { kubernetes_worker_instances: 4 } },
+        previousManifest: first.yaml,
+        previousPlan: small,
+      }).manifest,
+    ) as Obj;
+    expect(group(resized, 'worker')).toMatchObject({ instances: 4, azs: ['z2', 'z3'] });
+    expect(group(resized, 'master').azs).toEqual(['z2', 'z3']);
+    // Without one, the plan's AZs.
+    expect(group(create({ kubernetes_master_host: 'cluster-a.example.com' }), 'worker').azs).toEqual(['z1']);
+    expect(() =>
+      create({ kubernetes_master_host: 'cluster-a.example.com', compute_profile: '{"name":"cp"}' }),
+    ).toThrow(expect.objectContaining({ field: 'compute_profile' }));
+  });
+
   it('rejects a worker count above the plan maximum or below 1', () => {
     expect(() =>
       create({ kubernetes_master_host: 'a.example.com', kubernetes_worker_instances: 11 }),

@@ -41,6 +41,7 @@ export const MASTER_INTERNAL_NAME = 'master.cfcr.internal';
  * | authorization_mode           | master / kube-apiserver `authorization-mode`               |
  * | kubelet_drain_* (cluster)    | worker / kubelet `drain.cluster-overrides`                 |
  * | nsxt_network_profile/details | master / kube-apiserver `network-profile`, `network-details` |
+ * | compute_profile              | master / kube-apiserver `compute-profile`; every group's `azs` |
  * | worker_haproxy_ip_addresses  | worker / kubelet `haproxy-ip-addresses`                    |
  * | k8s_customization_parameters | worker / kubelet `customization`                           |
  * | custom_ca_certs              | worker / docker `custom-ca-certs`                          |
@@ -53,6 +54,8 @@ export interface ClusterSettings {
   drainOverrides: Partial<Record<DrainSettingName, string>>;
   networkProfile?: string | undefined;
   networkDetails?: Record<string, unknown> | undefined;
+  /** The compute profile as given (a JSON string); its AZs replace the plan's for every instance group. */
+  computeProfile?: string | undefined;
   haproxyIpAddresses?: string | undefined;
   customization?: Record<string, unknown> | undefined;
   customCaCerts?: { domain_name: string; ca_cert: string }[] | undefined;
@@ -106,6 +109,7 @@ export function generateManifest(params: GenerateManifestParams): GeneratedManif
     drainOverrides: { ...carried.drainOverrides, ...requested.drainOverrides },
     networkProfile: requested.networkProfile ?? carried.networkProfile,
     networkDetails: requested.networkDetails ?? carried.networkDetails,
+    computeProfile: requested.computeProfile ?? carried.computeProfile,
     haproxyIpAddresses: requested.haproxyIpAddresses ?? carried.haproxyIpAddresses,
     customization: requested.customization ?? carried.customization,
     customCaCerts: requested.customCaCerts ?? carried.customCaCerts,
@@ -230,6 +234,16 @@ function requestedSettings(raw: Obj, planMasters: number): Partial<ClusterSettin
   if (parameters.nsxt_network_profile !== undefined)
     out.networkProfile = String(parameters.nsxt_network_profile);
   if (isObject(parameters.nsxt_network_details)) out.networkDetails = parameters.nsxt_network_details;
+  if (parameters.compute_profile !== undefined) {
+    const profile = String(parameters.compute_profile);
+    if (computeProfileAzs(profile) === undefined) {
+      errors.push(
+        new InputError('compute_profile', 'must be a JSON string of a compute profile', {
+          allowed: '{"name": …, "parameters": {"azs": [{"name": "<AZ>"}, …]}}',
+        }),
+      );
+    } else out.computeProfile = profile;
+  }
   if (parameters.worker_haproxy_ip_addresses !== undefined)
     out.haproxyIpAddresses = String(parameters.worker_haproxy_ip_addresses);
   if (isObject(parameters.k8s_customization_parameters))
@@ -273,6 +287,7 @@ export function settingsFromManifest(manifest: Obj): Partial<ClusterSettings> {
     out.authorizationMode = apiserver['authorization-mode'];
   if (typeof apiserver['network-profile'] === 'string') out.networkProfile = apiserver['network-profile'];
   if (isObject(apiserver['network-details'])) out.networkDetails = apiserver['network-details'];
+  if (typeof apiserver['compute-profile'] === 'string') out.computeProfile = apiserver['compute-profile'];
   const workers = instanceGroup(manifest, 'worker')?.instances;
   if (typeof workers === 'number') out.workerInstances = workers;
   if (typeof kubelet['haproxy-ip-addresses'] === 'string')
@@ -281,6 +296,20 @@ export function settingsFromManifest(manifest: Obj): Partial<ClusterSettings> {
   if (Array.isArray(docker['custom-ca-certs']))
     out.customCaCerts = docker['custom-ca-certs'] as ClusterSettings['customCaCerts'];
   return out;
+}
+
+/** The AZ names of a compute profile given as a JSON string; undefined when it is not one. */
+export function computeProfileAzs(profile: string): string[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(profile);
+  } catch {
+    return undefined;
+  }
+  const azs = isObject(parsed) && isObject(parsed.parameters) ? parsed.parameters.azs : undefined;
+  if (!Array.isArray(azs) || azs.length === 0) return undefined;
+  const names = azs.map((az: unknown) => (isObject(az) && typeof az.name === 'string' ? az.name : undefined));
+  return names.every((n): n is string => n !== undefined && n !== '') ? names : undefined;
 }
 
 /** The plan's drain settings with the cluster's overrides applied, typed. */
@@ -320,6 +349,9 @@ function renderManifest(deployment: ServiceDeployment, plan: OdbPlan, settings: 
     ...(properties !== undefined ? { properties } : {}),
   });
   const drain = effectiveDrain(props, settings.drainOverrides);
+  // A compute profile places every instance group, errands included, in its AZs instead of the plan's.
+  const profileAzs =
+    settings.computeProfile === undefined ? undefined : computeProfileAzs(settings.computeProfile);
   const stemcell = deployment.stemcells[0];
   if (stemcell === undefined)
     throw new InputError('service_deployment.stemcells', 'the service deployment names no stemcell');
@@ -356,7 +388,7 @@ function renderManifest(deployment: ServiceDeployment, plan: OdbPlan, settings: 
       name,
       lifecycle: 'errand',
       instances: 1,
-      azs: group?.azs ?? [master.azs[0] ?? 'z1'],
+      azs: profileAzs !== undefined ? [profileAzs[0]!] : (group?.azs ?? [master.azs[0] ?? 'z1']),
       networks: (group?.networks ?? master.networks).map((n) => ({ name: n })),
       stemcell: 'default',
       vm_type: group?.vm_type ?? master.vm_type,
@@ -387,7 +419,7 @@ function renderManifest(deployment: ServiceDeployment, plan: OdbPlan, settings: 
       {
         name: 'master',
         instances: master.instances,
-        azs: master.azs,
+        azs: profileAzs ?? master.azs,
         networks: master.networks.map((n) => ({ name: n })),
         stemcell: 'default',
         vm_type: master.vm_type,
@@ -419,6 +451,7 @@ function renderManifest(deployment: ServiceDeployment, plan: OdbPlan, settings: 
             },
             ...(settings.networkProfile !== undefined ? { 'network-profile': settings.networkProfile } : {}),
             ...(settings.networkDetails !== undefined ? { 'network-details': settings.networkDetails } : {}),
+            ...(settings.computeProfile !== undefined ? { 'compute-profile': settings.computeProfile } : {}),
           }),
           job('kube-controller-manager', {
             'service-account-private-key': '((service-account-key.private_key))',
@@ -434,7 +467,7 @@ function renderManifest(deployment: ServiceDeployment, plan: OdbPlan, settings: 
       {
         name: 'worker',
         instances: settings.workerInstances,
-        azs: worker.azs,
+        azs: profileAzs ?? worker.azs,
         networks: worker.networks.map((n) => ({ name: n })),
         stemcell: 'default',
         vm_type: worker.vm_type,

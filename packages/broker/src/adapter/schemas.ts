@@ -39,6 +39,7 @@ export function generatePlanSchemas(plan: OdbPlan): PlanSchemas {
     kubernetes_setting_cluster_details: drainDetails,
     nsxt_network_profile: { type: 'string', description: 'The network profile as a JSON string' },
     nsxt_network_details: { type: 'object' },
+    compute_profile: { type: 'string', description: 'The compute profile as a JSON string' },
     worker_haproxy_ip_addresses: { type: 'string' },
     k8s_customization_parameters: { type: 'object' },
     custom_ca_certs: {

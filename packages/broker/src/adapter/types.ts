@@ -114,6 +114,8 @@ export interface ClusterParameters {
   worker_haproxy_ip_addresses?: string;
   nsxt_network_profile?: string;
   nsxt_network_details?: Record<string, unknown>;
+  /** The compute profile as a JSON string (`{name, parameters: {azs: [{name, …}]}}`): the AZs to place VMs in. */
+  compute_profile?: string;
   kubernetes_setting_cluster_details?: Partial<Record<DrainSettingName, string>>;
   k8s_customization_parameters?: Record<string, unknown>;
   custom_ca_certs?: { domain_name: string; ca_cert: string }[];

@@ -441,7 +441,9 @@ export function createOsbHandler(
         requestIdentity,
       };
       const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-      logger.info(
+      // Reads are the platform's polling (last_operation, upgrade-run discovery every few seconds): at info
+      // they buried the changes an operator looks for.
+      logger[req.method === 'GET' ? 'debug' : 'info'](
         {
           method: req.method,
           path: url.pathname,
