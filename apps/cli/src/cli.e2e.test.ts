@@ -76,7 +76,7 @@ describe('pks (the built binary) against UAA + API + broker + embedded Director'
 
   it('lists plans as PKS does, and as the v1 JSON model', async () => {
     const text = await alice.pks(['plans']);
-    expect(text.stdout).toMatch(/^Name\s+ID\s+Description$/m);
+    expect(text.stdout).toMatch(/^Name\s+ID\s+Masters\s+Workers\s+Description$/m);
     expect(text.stdout).toMatch(/^small\s+/m);
     const json = JSON.parse((await alice.pks(['plans', '--json'])).stdout);
     expect(json.map((p: { name: string }) => p.name)).toEqual(['small', 'medium', 'large']);

@@ -12,9 +12,13 @@ import {
   json,
   labels,
   networkProfileJson,
+  planBlock,
   planJson,
+  plansTable,
   table,
   taskJson,
+  usageBlock,
+  usageJson,
 } from './format.js';
 import type { Io } from './io.js';
 import { writeMergedKubeconfig } from './kubeconfig.js';
@@ -179,12 +183,37 @@ export function buildProgram(io: Io): Command {
   ).action(async (o) => {
     const { plans } = await (await client()).run(ops.Plans, {});
     if (o.json) return io.out(json(plans.map(planJson)));
-    io.out(
-      `\n${table(
-        ['Name', 'ID', 'Description'],
-        plans.map((p) => [p.name, p.id, p.description]),
-      )}\n`,
-    );
+    io.out(`\n${plansTable(plans)}\n`);
+  });
+
+  examples(
+    program
+      .command('plan')
+      .description('View a plan: its masters and workers, and their VM types')
+      .argument('<name>', 'plan name (see pks plans)')
+      .option('--json', 'JSON output'),
+    ['pks plan small', 'pks plan small --json'],
+  ).action(async (name: string, o) => {
+    const { plans } = await (await client()).run(ops.Plans, {});
+    const plan = plans.find((p) => p.name === name);
+    if (plan === undefined) {
+      throw badInput('<name>', `plan "${name}" not found`, plans.map((p) => p.name).join(', '));
+    }
+    if (o.json) return io.out(json(planJson(plan)));
+    io.out(`\n${planBlock(plan)}\n`);
+  });
+
+  examples(
+    program
+      .command('usage')
+      .description('Show what your clusters are allocated (CPU, memory) against your quota')
+      .option('--owner <name>', 'another owner’s usage (pks.clusters.admin or pks.clusters.admin.read)')
+      .option('--json', 'JSON output (the PKS v1 usage model)'),
+    ['pks usage', 'pks usage --json', 'pks usage --owner alice'],
+  ).action(async (o) => {
+    const { usage } = await (await client()).run(ops.Usage, { owner: o.owner ?? null }, { owner: '--owner' });
+    if (o.json) return io.out(json(usageJson(usage)));
+    io.out(`\n${usageBlock(usage)}\n`);
   });
 
   /** Runs a watch until it ends or Ctrl-C stops it; a stopped watch is a clean end (exit 0). */

@@ -28,13 +28,15 @@ export function normalizeApi(api: string): string {
 }
 
 /**
- * Maps an API error to PKS's words: scope and quota refusals read the same in PKS 1.6. Bad input is
+ * Maps an API error to PKS's words: a scope refusal reads as in PKS 1.6. A quota refusal says which
+ * limit, the usage and the request (PKS 1.6 said only "not enough privileges", which sent users to the
+ * wrong fix); it exits 1 like every failed operation. Bad input is
  * re-said field by field with the command's own names for the fields (`names`), and exits 2 like a
  * usage mistake; every other code exits as the domain's table says.
  */
 export function cliErrorOf(error: GraphQLError, names: FieldNames = {}): CliError {
   const code = error.extensions?.code;
-  if (code === 'FORBIDDEN' || code === 'QUOTA_EXCEEDED') return new CliError(PRIVILEGES_MESSAGE);
+  if (code === 'FORBIDDEN') return new CliError(PRIVILEGES_MESSAGE);
   if (code === 'UNAUTHENTICATED') return new CliError(NOT_LOGGED_IN_MESSAGE);
   if (code === 'BAD_USER_INPUT') {
     const inputs = badInputsOf(error);

@@ -6,6 +6,7 @@ import type {
   NetworkProfileView,
   PlanView,
   TaskView,
+  UsageView,
 } from './operations.js';
 
 // `--json` speaks the PKS v1 REST models (PKS-REFERENCE §2) so scripts written for PKS keep working.
@@ -44,6 +45,76 @@ export function planJson(p: PlanView): Record<string, unknown> {
     // PKS's JSON really uses hyphens for this one key.
     'allow-privileged-containers': p.allowPrivilegedContainers,
   };
+}
+
+/** GB without float noise: 0.5, 12, 31.25. */
+export function gb(value: number): string {
+  return String(Math.round(value * 100) / 100);
+}
+
+/** One VM of a plan's instance group, as its VM type sizes it: "2 CPU, 4 GB". */
+function vmSize(cpu: number, memory: number): string {
+  return `${cpu} CPU, ${gb(memory)} GB`;
+}
+
+/** `pks plans`: PKS's columns, with each plan's masters and workers and what each VM of them is given. */
+export function plansTable(plans: readonly PlanView[]): string {
+  return table(
+    ['Name', 'ID', 'Masters', 'Workers', 'Description'],
+    plans.map((p) => [
+      p.name,
+      p.id,
+      `${p.masterInstances} × ${vmSize(p.masterCpu, p.masterMemory)}`,
+      `${p.workerInstances} × ${vmSize(p.workerCpu, p.workerMemory)}`,
+      p.description,
+    ]),
+  );
+}
+
+/** `pks plan`: one plan with its VM types. */
+export function planBlock(p: PlanView): string {
+  return labels([
+    ['Name', p.name],
+    ['ID', p.id],
+    ['Description', p.description],
+    ['Master Instances', String(p.masterInstances)],
+    ['Master VM Type', `${p.masterVmType} (${vmSize(p.masterCpu, p.masterMemory)})`],
+    ['Worker Instances', `${p.workerInstances} (at most ${p.maxWorkerInstances})`],
+    ['Worker VM Type', `${p.workerVmType} (${vmSize(p.workerCpu, p.workerMemory)})`],
+    ['Allow Privileged', String(p.allowPrivilegedContainers)],
+  ]);
+}
+
+/** PKS's usage model (`/v1/usages/{owner}`), with the owner's limit (null when they have no quota). */
+export function usageJson(u: UsageView): Record<string, unknown> {
+  return {
+    owner: u.owner,
+    totals: { cpu: u.totals.cpu, memory: u.totals.memory, cluster: u.totals.cluster },
+    clusters: u.clusters.map((c) => ({ name: c.name, cpu: c.cpu, memory: c.memory })),
+    limit: u.limit && { cpu: u.limit.cpu, memory: u.limit.memory, cluster: u.limit.cluster },
+  };
+}
+
+/** `pks usage`: the totals against the limits, then each cluster's share. */
+export function usageBlock(u: UsageView): string {
+  const of = (used: string, limit: string | undefined) =>
+    limit === undefined ? used : `${used} of ${limit}`;
+  const l = u.limit ?? undefined;
+  let out = labels([
+    ['Owner', u.owner],
+    ['Quota', u.limit ? 'set' : 'none (no limits)'],
+    ['Clusters', of(String(u.totals.cluster), l && String(l.cluster))],
+    ['CPU', of(String(u.totals.cpu), l && String(l.cpu))],
+    ['Memory (GB)', of(gb(u.totals.memory), l && gb(l.memory))],
+  ]);
+  if (u.clusters.length > 0) {
+    out += `
+${table(
+  ['Name', 'Plan Name', 'Workers', 'CPU', 'Memory (GB)'],
+  u.clusters.map((c) => [c.name, c.planName, String(c.workerInstances), String(c.cpu), gb(c.memory)]),
+)}`;
+  }
+  return out;
 }
 
 export function networkProfileJson(n: NetworkProfileView): Record<string, unknown> {

@@ -14,6 +14,7 @@ import type {
   PlanFieldsFragment,
   TaskFieldsFragment,
   TypedDocumentString,
+  UsageQuery,
 } from './gql/graphql.js';
 
 export {
@@ -39,6 +40,7 @@ export {
   UpdateClusterDocument as UpdateCluster,
   UpgradeClusterDocument as UpgradeCluster,
   UpgradeClustersDocument as UpgradeClusters,
+  UsageDocument as Usage,
 } from './gql/graphql.js';
 export type {
   CreateClusterInput,
@@ -57,6 +59,7 @@ export type ClusterObservationView = ClusterObservationFieldsFragment;
 export type PlanView = PlanFieldsFragment;
 export type NetworkProfileView = NetworkProfileFieldsFragment;
 export type TaskView = TaskFieldsFragment;
+export type UsageView = UsageQuery['usage'];
 export type ClusterEventView = ClusterEventsSubscription['clusterEvents'];
 export type FeedMessageView = ClusterFeedSubscription['clusterFeed'];
 export type FeedEventView = NonNullable<FeedMessageView['event']>;

@@ -298,6 +298,78 @@ describe('configuration errors name the field and what is allowed', () => {
     expect(error.errors[0]).toBeInstanceOf(InputError);
   });
 
+  it('sizes plans from the VM type catalog, and pks.yaml vm_types add to it or replace one', () => {
+    const config = parseConfig({
+      vm_types: {
+        medium: { cpu: 3, ram: 6144, ephemeral_disk: 16384 },
+        gpu: { cpu: 16, ram: 65536, ephemeral_disk: 65536 },
+      },
+      plans: {
+        p: {
+          master: { instances: 1, vm_type: 'medium' },
+          worker: { instances: 1, max_instances: 2, vm_type: 'gpu' },
+        },
+      },
+    });
+    const plan = config.plans[0]!;
+    expect([plan.master.cpu, plan.master.ramMb, plan.worker.cpu, plan.worker.ramMb]).toEqual([
+      3, 6144, 16, 65536,
+    ]);
+    expect(config.vmTypes.find((t) => t.name === 'xlarge')).toEqual({
+      name: 'xlarge',
+      cpu: 4,
+      ramMb: 16384,
+      ephemeralDiskMb: 32768,
+    });
+    // The built-in plans: small on medium VMs (2 cpu, 4 GB), large on xlarge (4 cpu, 16 GB).
+    const builtIn = parseConfig({}).plans;
+    expect(builtIn.map((p) => [p.name, p.master.cpu, p.master.ramMb, p.worker.cpu, p.worker.ramMb])).toEqual([
+      ['small', 2, 4096, 2, 4096],
+      ['medium', 2, 8192, 2, 8192],
+      ['large', 4, 16384, 4, 16384],
+    ]);
+  });
+
+  it('rejects a plan naming an unknown VM type, naming the plan and field, and bad VM types', () => {
+    const error = configError(() =>
+      parseConfig({
+        vm_types: { huge: { cpu: 0, ram: 100, ephemeral_disk: 1024 } },
+        plans: {
+          p: {
+            master: { instances: 1, vm_type: 'nope' },
+            worker: { instances: 1, max_instances: 2, vm_type: 'medium' },
+            errand_vm_type: 'tiny',
+          },
+        },
+      }),
+    );
+    // Every bad field at once: the VM type's own, and the plan's fields naming unknown types.
+    expect(error.errors.map((e) => e.field)).toEqual([
+      'vm_types.huge.cpu',
+      'vm_types.huge.ram',
+      'plans.p.master.vm_type',
+      'plans.p.errand_vm_type',
+    ]);
+    // A plan that is itself malformed is reported as such, not as a crash of the VM type check.
+    const malformed = configError(() =>
+      parseConfig({ plans: { p: { master: { instances: 1, vm_type: 'nope' } } } }),
+    );
+    expect(malformed.errors.map((e) => e.field)).toContain('plans.p.worker');
+    const unknown = configError(() =>
+      parseConfig({
+        plans: {
+          p: {
+            master: { instances: 1, vm_type: 'nope' },
+            worker: { instances: 1, max_instances: 2, vm_type: 'medium' },
+            errand_vm_type: 'tiny',
+          },
+        },
+      }),
+    );
+    expect(unknown.errors.map((e) => e.field)).toEqual(['plans.p.master.vm_type', 'plans.p.errand_vm_type']);
+    expect(unknown.errors[0]!.message).toMatch(/^VM type "nope" is not in vm_types \(known: nano, micro, /);
+  });
+
   it('rejects an unknown Director type and lists the allowed ones', () => {
     const error = configError(() => parseConfig({ director: { type: 'vsphere' } }));
     expect(error.errors[0]!.field).toBe('director.type');

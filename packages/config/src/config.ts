@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { InputError, InputErrors, type Plan } from '@openpks/domain';
+import { InputError, InputErrors, type Plan, type VmType } from '@openpks/domain';
 import { DEFAULT_PORTS, ROLES, type Role } from './roles.js';
-import { fileSchema, toPlan } from './schema.js';
+import { fileSchema, toPlan, vmTypesOf } from './schema.js';
 
 export interface ListenAddress {
   host: string;
@@ -120,6 +120,8 @@ export interface PksConfig {
   director: DirectorTarget;
   broker: BrokerSettings;
   nsx: NsxTarget;
+  /** The cloud config's VM types (built-in ones and pks.yaml's `vm_types`): cpu, ram and disk of each. */
+  vmTypes: VmType[];
   plans: Plan[];
 }
 
@@ -184,6 +186,7 @@ export function parseConfig(
   const result = fileSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!result.success) throw configErrors(result.error, source);
   const file = result.data;
+  const vmTypes = vmTypesOf(file.vm_types);
   const baseDir = source === BUILT_IN ? cwd : resolve(source, '..');
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const dataDir = env.PKS_DATA_DIR ? resolve(cwd, env.PKS_DATA_DIR) : abs(file.data_dir ?? './.pks-data');
@@ -272,7 +275,8 @@ export function parseConfig(
             ...(file.nsx.ca_file ? { caFile: abs(file.nsx.ca_file) } : {}),
             topology: nsxTopologyOf(file.nsx),
           },
-    plans: Object.entries(file.plans).map(([name, plan]) => toPlan(name, plan)),
+    vmTypes: [...vmTypes.values()],
+    plans: Object.entries(file.plans).map(([name, plan]) => toPlan(name, plan, vmTypes)),
   };
 }
 

@@ -12,4 +12,4 @@ export type {
   NsxTopologySettings,
 } from './config.js';
 export { Role, ROLES, DEFAULT_PORTS, isRole } from './roles.js';
-export { DEFAULT_PLANS, planIdFor } from './schema.js';
+export { DEFAULT_PLANS, DEFAULT_VM_TYPES, planIdFor } from './schema.js';

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DRAIN_RULES, MASTER_INSTANCE_COUNTS, drainSettingAllowed, type Plan } from '@openpks/domain';
+import {
+  DRAIN_RULES,
+  MASTER_INSTANCE_COUNTS,
+  drainSettingAllowed,
+  type Plan,
+  type VmType,
+} from '@openpks/domain';
 import { DEFAULT_PORTS, ROLES, type Role } from './roles.js';
 
 // pks.yaml speaks snake_case, like the PKS tile, the PKS API and BOSH manifests; the typed config the
@@ -156,6 +162,42 @@ export const DEFAULT_PLANS: Record<string, PlanInput> = {
 
 const PLAN_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
+const vmTypeSchema = z.strictObject({
+  cpu: z.number().int().min(1, { error: 'must be a whole number of CPUs, at least 1' }),
+  ram: z.number().int().min(256, { error: 'must be a whole number of MB, at least 256' }),
+  ephemeral_disk: z.number().int().min(1024, { error: 'must be a whole number of MB, at least 1024' }),
+});
+
+type VmTypeInput = z.input<typeof vmTypeSchema>;
+
+/**
+ * The cloud config's VM types as Ops Manager defines them on vSphere (cpu, ram MB, ephemeral disk MB).
+ * Plans name them; quotas measure clusters by them. pks.yaml's `vm_types` adds to these or replaces one
+ * of the same name.
+ */
+export const DEFAULT_VM_TYPES: Record<string, VmTypeInput> = {
+  nano: { cpu: 1, ram: 512, ephemeral_disk: 1024 },
+  micro: { cpu: 1, ram: 1024, ephemeral_disk: 8192 },
+  'micro.ram': { cpu: 1, ram: 4096, ephemeral_disk: 8192 },
+  small: { cpu: 1, ram: 2048, ephemeral_disk: 8192 },
+  'small.disk': { cpu: 1, ram: 2048, ephemeral_disk: 16384 },
+  medium: { cpu: 2, ram: 4096, ephemeral_disk: 8192 },
+  'medium.mem': { cpu: 1, ram: 6144, ephemeral_disk: 8192 },
+  'medium.disk': { cpu: 2, ram: 4096, ephemeral_disk: 32768 },
+  'medium.cpu': { cpu: 4, ram: 4096, ephemeral_disk: 8192 },
+  large: { cpu: 2, ram: 8192, ephemeral_disk: 16384 },
+  'large.mem': { cpu: 2, ram: 12288, ephemeral_disk: 16384 },
+  'large.disk': { cpu: 2, ram: 8192, ephemeral_disk: 65536 },
+  'large.cpu': { cpu: 4, ram: 8192, ephemeral_disk: 16384 },
+  xlarge: { cpu: 4, ram: 16384, ephemeral_disk: 32768 },
+  'xlarge.mem': { cpu: 4, ram: 32768, ephemeral_disk: 32768 },
+  'xlarge.disk': { cpu: 4, ram: 16384, ephemeral_disk: 131072 },
+  'xlarge.cpu': { cpu: 8, ram: 16384, ephemeral_disk: 32768 },
+  '2xlarge': { cpu: 8, ram: 32768, ephemeral_disk: 65536 },
+};
+
+const VM_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
 const CPI_METHODS = [
   'info',
   'create_stemcell',
@@ -296,127 +338,167 @@ const brokerSchema = z.strictObject({
     .prefault({}),
 });
 
-export const fileSchema = z.strictObject({
-  data_dir: nonEmpty('directory path').optional(),
-  external_host: host.default('localhost'),
-  database: z.strictObject({ url: nonEmpty('postgres:// URL').optional() }).prefault({}),
-  log: z
-    .strictObject({
-      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-      pretty: z.union([z.boolean(), z.literal('auto')]).default('auto'),
-    })
-    .prefault({}),
-  roles: z
-    .strictObject(
-      Object.fromEntries(ROLES.map((role) => [role, listen(role)])) as Record<
-        Role,
-        ReturnType<typeof listen>
-      >,
-    )
-    .prefault({}),
-  tls: z
-    .strictObject({
-      hostnames: z.array(nonEmpty('host name')).default([]),
-      cert_file: nonEmpty('path').optional(),
-      key_file: nonEmpty('path').optional(),
-      ca_file: nonEmpty('path').optional(),
-      ca_key_file: nonEmpty('path').optional(),
-    })
-    .superRefine((tls, ctx) => {
-      // Two ways to bring your own: one certificate for every role (cert, key and its CA), or a CA whose
-      // key issues each role's certificate on each machine (ca_file and ca_key_file, as `pks-admin init`
-      // prepares them).
-      const own = [tls.cert_file, tls.key_file].filter(Boolean).length;
-      if (tls.ca_key_file !== undefined) {
-        if (own > 0) {
+export const fileSchema = z
+  .strictObject({
+    data_dir: nonEmpty('directory path').optional(),
+    external_host: host.default('localhost'),
+    database: z.strictObject({ url: nonEmpty('postgres:// URL').optional() }).prefault({}),
+    log: z
+      .strictObject({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+        pretty: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+      })
+      .prefault({}),
+    roles: z
+      .strictObject(
+        Object.fromEntries(ROLES.map((role) => [role, listen(role)])) as Record<
+          Role,
+          ReturnType<typeof listen>
+        >,
+      )
+      .prefault({}),
+    tls: z
+      .strictObject({
+        hostnames: z.array(nonEmpty('host name')).default([]),
+        cert_file: nonEmpty('path').optional(),
+        key_file: nonEmpty('path').optional(),
+        ca_file: nonEmpty('path').optional(),
+        ca_key_file: nonEmpty('path').optional(),
+      })
+      .superRefine((tls, ctx) => {
+        // Two ways to bring your own: one certificate for every role (cert, key and its CA), or a CA whose
+        // key issues each role's certificate on each machine (ca_file and ca_key_file, as `pks-admin init`
+        // prepares them).
+        const own = [tls.cert_file, tls.key_file].filter(Boolean).length;
+        if (tls.ca_key_file !== undefined) {
+          if (own > 0) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['ca_key_file'],
+              message:
+                'cannot be combined with cert_file and key_file: give either a CA to issue certificates (ca_file, ca_key_file) or one certificate (cert_file, key_file, ca_file)',
+            });
+          } else if (tls.ca_file === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['ca_file'],
+              message: 'is needed with ca_key_file (the CA certificate of that key)',
+            });
+          }
+        } else if ((own + (tls.ca_file ? 1 : 0)) % 3 !== 0) {
           ctx.addIssue({
             code: 'custom',
-            path: ['ca_key_file'],
             message:
-              'cannot be combined with cert_file and key_file: give either a CA to issue certificates (ca_file, ca_key_file) or one certificate (cert_file, key_file, ca_file)',
-          });
-        } else if (tls.ca_file === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['ca_file'],
-            message: 'is needed with ca_key_file (the CA certificate of that key)',
+              'cert_file, key_file and ca_file must be given together (or ca_file with ca_key_file, or none of them, to generate a CA)',
           });
         }
-      } else if ((own + (tls.ca_file ? 1 : 0)) % 3 !== 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message:
-            'cert_file, key_file and ca_file must be given together (or ca_file with ca_key_file, or none of them, to generate a CA)',
-        });
-      }
-    })
-    .prefault({}),
-  secrets: z
-    .strictObject({
-      // The key that seals secrets at rest in the database; the same file on every machine of one
-      // installation. Default: secrets/encryption.key in the data directory.
-      key_file: nonEmpty('path').optional(),
-    })
-    .prefault({}),
-  uaa: z
-    .strictObject({
-      access_token_validity: z.number().int().min(60, { error: 'must be at least 60 seconds' }).default(600),
-      refresh_token_validity: z
-        .number()
-        .int()
-        .min(60, { error: 'must be at least 60 seconds' })
-        .default(21600),
-      console_redirect_uris: z
-        .array(url('a redirect URI of the console'))
-        .default(['http://localhost:3000/api/auth/callback/uaa']),
-    })
-    .prefault({}),
-  console: z
-    .strictObject({
-      // Where browsers reach the console (behind a proxy, or another host name); default
-      // http://<external_host>:<bound port>. Its origin is the OAuth redirect target and the cookie scope.
-      external_url: url('where browsers reach the console, e.g. https://pks.example.com')
-        .refine((value) => ['http:', 'https:'].includes(new URL(value).protocol), {
-          error: 'must be an http:// or https:// URL',
-        })
-        .optional(),
-    })
-    .prefault({}),
-  director: directorSchema.prefault({ type: 'embedded' }),
-  broker: brokerSchema.prefault({}),
-  nsx: nsxSchema.prefault({ type: 'embedded' }),
-  plans: z
-    .record(z.string(), planSchema)
-    .superRefine((plans, ctx) => {
-      const names = Object.keys(plans);
-      if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'must define at least one plan' });
-      for (const name of names) {
-        if (!PLAN_NAME.test(name)) {
+      })
+      .prefault({}),
+    secrets: z
+      .strictObject({
+        // The key that seals secrets at rest in the database; the same file on every machine of one
+        // installation. Default: secrets/encryption.key in the data directory.
+        key_file: nonEmpty('path').optional(),
+      })
+      .prefault({}),
+    uaa: z
+      .strictObject({
+        access_token_validity: z
+          .number()
+          .int()
+          .min(60, { error: 'must be at least 60 seconds' })
+          .default(600),
+        refresh_token_validity: z
+          .number()
+          .int()
+          .min(60, { error: 'must be at least 60 seconds' })
+          .default(21600),
+        console_redirect_uris: z
+          .array(url('a redirect URI of the console'))
+          .default(['http://localhost:3000/api/auth/callback/uaa']),
+      })
+      .prefault({}),
+    console: z
+      .strictObject({
+        // Where browsers reach the console (behind a proxy, or another host name); default
+        // http://<external_host>:<bound port>. Its origin is the OAuth redirect target and the cookie scope.
+        external_url: url('where browsers reach the console, e.g. https://pks.example.com')
+          .refine((value) => ['http:', 'https:'].includes(new URL(value).protocol), {
+            error: 'must be an http:// or https:// URL',
+          })
+          .optional(),
+      })
+      .prefault({}),
+    director: directorSchema.prefault({ type: 'embedded' }),
+    broker: brokerSchema.prefault({}),
+    nsx: nsxSchema.prefault({ type: 'embedded' }),
+    vm_types: z
+      .record(z.string(), vmTypeSchema)
+      .superRefine((types, ctx) => {
+        for (const name of Object.keys(types)) {
+          if (!VM_TYPE_NAME.test(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `VM type name "${name}" must be 1-63 letters, digits and . _ -, starting with a letter or digit`,
+            });
+          }
+        }
+      })
+      .default({}),
+    plans: z
+      .record(z.string(), planSchema)
+      .superRefine((plans, ctx) => {
+        const names = Object.keys(plans);
+        if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'must define at least one plan' });
+        for (const name of names) {
+          if (!PLAN_NAME.test(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `plan name "${name}" must be 1-40 lowercase letters, digits and -, starting with a letter`,
+            });
+          }
+        }
+        if (names.length > 0 && !Object.values(plans).some((p) => p.active)) {
+          ctx.addIssue({ code: 'custom', message: 'at least one plan must be active' });
+        }
+        const ids = new Map<string, string>();
+        for (const [name, plan] of Object.entries(plans)) {
+          if (!plan.id) continue;
+          const other = ids.get(plan.id);
+          if (other)
+            ctx.addIssue({
+              code: 'custom',
+              path: [name, 'id'],
+              message: `duplicates the id of plan "${other}"`,
+            });
+          ids.set(plan.id, name);
+        }
+      })
+      .prefault(DEFAULT_PLANS),
+  })
+  .superRefine((file, ctx) => {
+    // A plan naming a VM type the catalog does not have could never be deployed nor measured for quotas.
+    const types = vmTypesOf(file.vm_types);
+    const known = [...types.keys()].join(', ');
+    for (const [name, plan] of Object.entries(file.plans)) {
+      const named: [PropertyKey[], string][] = [
+        [['master', 'vm_type'], plan.master.vm_type],
+        [['worker', 'vm_type'], plan.worker.vm_type],
+        [['errand_vm_type'], plan.errand_vm_type],
+      ];
+      for (const [path, vmType] of named) {
+        if (!types.has(vmType)) {
           ctx.addIssue({
             code: 'custom',
-            path: [name],
-            message: `plan name "${name}" must be 1-40 lowercase letters, digits and -, starting with a letter`,
+            path: ['plans', name, ...path],
+            message: `VM type "${vmType}" is not in vm_types (known: ${known})`,
           });
         }
       }
-      if (names.length > 0 && !Object.values(plans).some((p) => p.active)) {
-        ctx.addIssue({ code: 'custom', message: 'at least one plan must be active' });
-      }
-      const ids = new Map<string, string>();
-      for (const [name, plan] of Object.entries(plans)) {
-        if (!plan.id) continue;
-        const other = ids.get(plan.id);
-        if (other)
-          ctx.addIssue({
-            code: 'custom',
-            path: [name, 'id'],
-            message: `duplicates the id of plan "${other}"`,
-          });
-        ids.set(plan.id, name);
-      }
-    })
-    .prefault(DEFAULT_PLANS),
-});
+    }
+  });
 
 export type PksConfigFile = z.output<typeof fileSchema>;
 
@@ -429,7 +511,26 @@ export function planIdFor(name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-export function toPlan(name: string, p: z.output<typeof planSchema>): Plan {
+/** The VM type catalog: the built-in types with pks.yaml's `vm_types` over them. */
+export function vmTypesOf(configured: Record<string, z.output<typeof vmTypeSchema>>): Map<string, VmType> {
+  const types = new Map<string, VmType>();
+  for (const [name, t] of Object.entries({ ...DEFAULT_VM_TYPES, ...configured })) {
+    types.set(name, { name, cpu: t.cpu, ramMb: t.ram, ephemeralDiskMb: t.ephemeral_disk });
+  }
+  return types;
+}
+
+export function toPlan(
+  name: string,
+  p: z.output<typeof planSchema>,
+  vmTypes: ReadonlyMap<string, VmType>,
+): Plan {
+  const sized = (vmType: string) => {
+    const t = vmTypes.get(vmType);
+    // The file schema refuses a plan naming an unknown VM type, so this holds for every loaded config.
+    if (t === undefined) throw new Error(`plan ${name}: VM type ${vmType} is not in vm_types`);
+    return { cpu: t.cpu, ramMb: t.ramMb };
+  };
   return {
     id: p.id ?? planIdFor(name),
     name,
@@ -438,6 +539,7 @@ export function toPlan(name: string, p: z.output<typeof planSchema>): Plan {
     master: {
       instances: p.master.instances,
       vmType: p.master.vm_type,
+      ...sized(p.master.vm_type),
       persistentDiskType: p.master.persistent_disk_type,
       azs: p.master.azs,
     },
@@ -445,6 +547,7 @@ export function toPlan(name: string, p: z.output<typeof planSchema>): Plan {
       instances: p.worker.instances,
       maxInstances: p.worker.max_instances,
       vmType: p.worker.vm_type,
+      ...sized(p.worker.vm_type),
       persistentDiskType: p.worker.persistent_disk_type,
       azs: p.worker.azs,
       maxInFlight: p.worker.max_in_flight,

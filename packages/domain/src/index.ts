@@ -35,4 +35,6 @@ export {
   validateDrainSettings,
 } from './drain.js';
 export type { DrainSettingKey, DrainRule, ValidateDrainOptions } from './drain.js';
-export type { Plan, MasterInstances, DrainSettings, InstanceGroupSizing } from './plan.js';
+export type { Plan, MasterInstances, DrainSettings, InstanceGroupSizing, VmType } from './plan.js';
+export { QUOTA_RULES, validateQuotaLimit, validateQuotaOwner, footprintOf, quotaExceeded } from './quota.js';
+export type { QuotaLimit, Footprint, QuotaRequest } from './quota.js';

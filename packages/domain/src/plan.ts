@@ -14,8 +14,23 @@ export interface DrainSettings {
   kubeletDrainForceNode: boolean;
 }
 
+/**
+ * A VM type of the cloud config (BOSH's `vm_types`): what each VM of an instance group is given. On
+ * vSphere these are the `cloud_properties` `cpus`, `ram` (MB) and `disk` (ephemeral, MB).
+ */
+export interface VmType {
+  name: string;
+  cpu: number;
+  ramMb: number;
+  ephemeralDiskMb: number;
+}
+
 export interface InstanceGroupSizing {
   vmType: string;
+  /** CPUs of each VM (from the VM type). */
+  cpu: number;
+  /** RAM of each VM in MB (from the VM type). */
+  ramMb: number;
   persistentDiskType: string;
   azs: string[];
 }

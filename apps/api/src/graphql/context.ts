@@ -7,6 +7,7 @@ import type { ClusterQueries } from '../services/clusterQueries.js';
 import type { ClusterService } from '../services/clusterService.js';
 import type { OperationService } from '../services/operationService.js';
 import type { NetworkProfileService } from '../services/networkProfileService.js';
+import type { QuotaService } from '../services/quotaService.js';
 import type { TaskService } from '../services/taskService.js';
 import type { AuditRecord } from '../store/auditStore.js';
 
@@ -20,6 +21,8 @@ export interface Services {
   /** Retry and abandon of stuck operations (admins). */
   operations: OperationService;
   networkProfiles: NetworkProfileService;
+  /** Quotas and usage. */
+  quotas: QuotaService;
   tasks: TaskService;
   pubsub: PubSub;
   auditEvents: (caller: Caller, limit: number) => Promise<AuditRecord[]>;

@@ -49,8 +49,11 @@ import {
   NetworkProfileInput,
   NsxDetails,
   Plan,
+  Quota,
+  QuotaLimitInput,
   Task,
   UpdateClusterInput,
+  Usage,
   UpgradeClustersInput,
 } from './types.js';
 
@@ -66,6 +69,10 @@ function planOf(p: DomainPlan): Plan {
     workerInstances: p.worker.instances,
     maxWorkerInstances: p.worker.maxInstances,
     workerVmType: p.worker.vmType,
+    masterCpu: p.master.cpu,
+    masterMemory: p.master.ramMb / 1024,
+    workerCpu: p.worker.cpu,
+    workerMemory: p.worker.ramMb / 1024,
     azs: p.worker.azs,
     allowPrivilegedContainers: p.allowPrivileged,
     drain: { ...p.drain },
@@ -600,6 +607,67 @@ export class NetworkProfileResolver {
 }
 
 @Resolver()
+export class QuotaResolver {
+  @Query(() => [Quota], {
+    description: 'Quotas: every owner’s for admins and admin.read, your own otherwise',
+  })
+  async quotas(@Ctx() ctx: ApiContext): Promise<Quota[]> {
+    return ctx.services.quotas.list(requireCaller(ctx));
+  }
+
+  @Query(() => Quota, { description: 'One owner’s quota (yours without an owner)' })
+  async quota(
+    @Ctx() ctx: ApiContext,
+    @Arg('owner', () => String, { nullable: true, description: 'A UAA user name; default: you' })
+    owner?: string | null,
+  ): Promise<Quota> {
+    return ctx.services.quotas.get(requireCaller(ctx), owner);
+  }
+
+  @Query(() => [Usage], {
+    description: 'Usage against quotas: every owner’s for admins and admin.read, your own otherwise',
+  })
+  async usages(@Ctx() ctx: ApiContext): Promise<Usage[]> {
+    return ctx.services.quotas.usages(requireCaller(ctx));
+  }
+
+  @Query(() => Usage, { description: 'One owner’s usage (yours without an owner)' })
+  async usage(
+    @Ctx() ctx: ApiContext,
+    @Arg('owner', () => String, { nullable: true, description: 'A UAA user name; default: you' })
+    owner?: string | null,
+  ): Promise<Usage> {
+    return ctx.services.quotas.usage(requireCaller(ctx), owner);
+  }
+
+  @Mutation(() => Quota, { description: 'Sets (creates or replaces) an owner’s quota (admin)' })
+  async setQuota(
+    @Ctx() ctx: ApiContext,
+    @Arg('owner', () => String, { description: 'A UAA user name' }) owner: string,
+    @Arg('limit', () => QuotaLimitInput, { description: 'All three limits' }) limit: QuotaLimitInput,
+  ): Promise<Quota> {
+    return ctx.services.quotas.set(requireCaller(ctx), owner, { ...limit });
+  }
+
+  @Mutation(() => Quota, { description: 'Changes some limits of an owner’s existing quota (admin)' })
+  async updateQuota(
+    @Ctx() ctx: ApiContext,
+    @Arg('owner', () => String, { description: 'A UAA user name' }) owner: string,
+    @Arg('limit', () => QuotaLimitInput, { description: 'The limits to change' }) limit: QuotaLimitInput,
+  ): Promise<Quota> {
+    return ctx.services.quotas.update(requireCaller(ctx), owner, { ...limit });
+  }
+
+  @Mutation(() => Quota, { description: 'Deletes an owner’s quota: no limits for them any more (admin)' })
+  async deleteQuota(
+    @Ctx() ctx: ApiContext,
+    @Arg('owner', () => String, { description: 'A UAA user name' }) owner: string,
+  ): Promise<Quota> {
+    return ctx.services.quotas.delete(requireCaller(ctx), owner);
+  }
+}
+
+@Resolver()
 export class TaskResolver {
   @Query(() => Task, { description: 'One upgrade run, by id' })
   async task(
@@ -659,5 +727,6 @@ export const resolvers = [
   PlanResolver,
   ClusterResolver,
   NetworkProfileResolver,
+  QuotaResolver,
   TaskResolver,
 ] as const;

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ClusterFeedEventType } from '../services/clusterFeed.js';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 
@@ -41,10 +41,14 @@ export class Plan {
   @Field(() => Int, { description: 'Kubernetes masters (etcd members) of each cluster: 1 or 3' })
   masterInstances: number;
   @Field(() => String, { description: 'The VM type of the masters' }) masterVmType: string;
+  @Field(() => Int, { description: 'CPUs of each master VM (its VM type’s)' }) masterCpu: number;
+  @Field(() => Float, { description: 'Memory of each master VM in GB (its VM type’s)' }) masterMemory: number;
   @Field(() => Int, { description: 'Default worker count of a new cluster' }) workerInstances: number;
   @Field(() => Int, { description: 'The most workers a cluster on this plan may have' })
   maxWorkerInstances: number;
   @Field(() => String, { description: 'The VM type of the workers' }) workerVmType: string;
+  @Field(() => Int, { description: 'CPUs of each worker VM (its VM type’s)' }) workerCpu: number;
+  @Field(() => Float, { description: 'Memory of each worker VM in GB (its VM type’s)' }) workerMemory: number;
   @Field(() => [String], { description: 'Availability zones the cluster’s VMs are spread over' })
   azs: string[];
   @Field(() => Boolean, { description: 'Whether pods may run privileged containers' })
@@ -476,6 +480,55 @@ export class UpgradeClustersInput {
     description: 'How many clusters to upgrade at once after the canaries (1-100)',
   })
   maxInFlight?: number | null;
+}
+
+@ObjectType({ description: 'An owner’s limits over all their live clusters' })
+export class QuotaLimit {
+  @Field(() => Int, { description: 'Clusters (at least 1)' }) cluster: number;
+  @Field(() => Int, { description: 'CPUs of all masters and workers (0 blocks creating clusters)' })
+  cpu: number;
+  @Field(() => Float, { description: 'Memory of all masters and workers in GB (0 blocks creating clusters)' })
+  memory: number;
+}
+
+@ObjectType({ description: 'A quota: the limits of one owner’s clusters (admins are exempt from their own)' })
+export class Quota {
+  @Field(() => String, { description: 'The UAA user the limits apply to' }) owner: string;
+  @Field(() => QuotaLimit, { description: 'The limits' }) limit: QuotaLimit;
+  @Field(() => DateTimeResolver, { description: 'When it was first set' }) createdAt: Date;
+  @Field(() => DateTimeResolver, { description: 'When it last changed' }) updatedAt: Date;
+}
+
+@InputType({ description: 'Limits to set; setQuota needs all three, updateQuota the ones to change' })
+export class QuotaLimitInput {
+  @Field(() => Int, { nullable: true, description: 'Clusters, at least 1' }) cluster?: number | null;
+  @Field(() => Int, { nullable: true, description: 'CPUs, 0 or more' }) cpu?: number | null;
+  @Field(() => Float, { nullable: true, description: 'Memory in GB, 0 or more' }) memory?: number | null;
+}
+
+@ObjectType({ description: 'What one cluster is allocated: its masters’ and workers’ VM types' })
+export class ClusterUsage {
+  @Field(() => String, { description: 'The cluster' }) name: string;
+  @Field(() => String, { description: 'Its plan' }) planName: string;
+  @Field(() => Int, { description: 'The workers it is to have (its spec)' }) workerInstances: number;
+  @Field(() => Int, { description: 'CPUs of its VMs' }) cpu: number;
+  @Field(() => Float, { description: 'Memory of its VMs in GB' }) memory: number;
+}
+
+@ObjectType({ description: 'What an owner’s live clusters are allocated' })
+export class UsageTotals {
+  @Field(() => Int, { description: 'Live clusters' }) cluster: number;
+  @Field(() => Int, { description: 'CPUs' }) cpu: number;
+  @Field(() => Float, { description: 'Memory in GB' }) memory: number;
+}
+
+@ObjectType({ description: 'An owner’s usage, against their quota' })
+export class Usage {
+  @Field(() => String, { description: 'The owner' }) owner: string;
+  @Field(() => UsageTotals, { description: 'The sum over their live clusters' }) totals: UsageTotals;
+  @Field(() => [ClusterUsage], { description: 'Each live cluster, by name' }) clusters: ClusterUsage[];
+  @Field(() => QuotaLimit, { nullable: true, description: 'Their limits; null when they have no quota' })
+  limit: QuotaLimit | null;
 }
 
 @InputType({ description: 'A new NSX-T network profile' })

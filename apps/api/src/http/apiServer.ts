@@ -45,6 +45,7 @@ import { ClusterObserver } from '../clusters/observer.js';
 import { PKS_VERSION } from '../clusters/versions.js';
 import { Operations } from '../operations/operations.js';
 import { ComputeProfileService } from '../services/computeProfileService.js';
+import { QuotaService } from '../services/quotaService.js';
 import { NetworkProfileService } from '../services/networkProfileService.js';
 import { restRouter } from '../rest/restRouter.js';
 import { TaskService } from '../services/taskService.js';
@@ -185,6 +186,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     void tracker.announce().catch(() => undefined);
   };
   const queries = new ClusterQueries({ db, plans: options.plans, observer });
+  const quotas = new QuotaService(db, options.plans, audit);
   const clusterService = new ClusterService({
     db,
     plans: options.plans,
@@ -193,6 +195,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     catalog: new BrokerCatalog(broker),
     audit,
     queries,
+    quotas,
     clusterTokens: (userName, password) => clusterTokens(options.uaa, userName, password),
     nsx: options.nsx?.proxy,
     logger,
@@ -216,6 +219,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     feed: new ClusterFeed({ db, pubsub, tasks: taskService }),
     operations: new OperationService({ db, operations, tracker, audit }),
     networkProfiles,
+    quotas,
     tasks: taskService,
     pubsub,
     director: options.director,

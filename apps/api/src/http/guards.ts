@@ -18,6 +18,7 @@ import { MAX_EVENTS_LIMIT } from '../graphql/resolvers.js';
 import { ConditionType } from '../clusters/conditions.js';
 import { MAX_CLUSTER_PAGE } from '../services/clusterQueries.js';
 import { MAX_LISTED_OPERATIONS } from '../services/operationService.js';
+import { MAX_LISTED_QUOTAS } from '../services/quotaService.js';
 import { MAX_LISTED_TASKS } from '../services/taskService.js';
 
 const {
@@ -195,6 +196,10 @@ export function fieldPrices(plans: readonly Plan[]): Readonly<Record<string, Fie
     'Query.plans': { list: { by: 'bound', size: plans.length, why: 'configured plans' } },
     // No bound in the store: priced as the largest page the API serves of anything.
     'Query.networkProfiles': { list: { by: 'bound', size: MAX_CLUSTER_PAGE, why: 'unbounded: one page' } },
+    'Query.quotas': { list: { by: 'bound', size: MAX_LISTED_QUOTAS, why: 'most quotas listed' } },
+    'Query.usages': { list: { by: 'bound', size: MAX_LISTED_QUOTAS, why: 'most owners listed' } },
+    // An owner's clusters: at most those the caller sees (a manager sees only their own usage).
+    'Usage.clusters': { list: { by: 'visibleClusters' } },
     'Query.tasks': { list: { by: 'bound', size: MAX_LISTED_TASKS, why: 'most recent runs' } },
     // A run holds the clusters its owner could change when it started: at most those the caller sees.
     'Task.clusters': { list: { by: 'visibleClusters' } },

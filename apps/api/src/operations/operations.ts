@@ -84,12 +84,14 @@ export class Operations {
 
   /**
    * Records a new cluster and its create, leased by this replica (which sends it), in one transaction;
-   * `more` runs in it too. A name in use is a CONFLICT.
+   * `guard` runs in it first (the quota check, whose lock holds until the record is committed), `more`
+   * last. A name in use is a CONFLICT.
    */
   async requestCreate(
     cluster: { uuid: string; name: string; owner: string; spec: ClusterSpec },
     input: Omit<OperationRequestInput, 'kind' | 'specChange'>,
     more?: (tx: Tx) => Promise<void>,
+    guard?: (tx: Tx) => Promise<void>,
   ): Promise<void> {
     const op = {
       id: input.id,
@@ -105,6 +107,7 @@ export class Operations {
     const view = lastActionOf({ ...op, state: OperationState.IN_PROGRESS });
     await this.#o.db
       .transaction(async (tx) => {
+        await guard?.(tx);
         await clusterStore.insert(tx, {
           uuid: cluster.uuid,
           name: cluster.name,
@@ -137,18 +140,25 @@ export class Operations {
   /**
    * Records an operation on an existing cluster with the spec change it carries (a new generation when
    * anything changes), unless one is already in progress: CONFLICT. Leased by this replica, which sends
-   * it next (`send`), unless `sent` says the broker already has it (an upgrade run's).
+   * it next (`send`), unless `sent` says the broker already has it (an upgrade run's). `guard` runs in
+   * the transaction with the cluster locked as it stands (the quota check of a resize), before anything
+   * is written.
    */
   async request(
     cluster: ClusterRecord,
     input: OperationRequestInput,
-    options: { sentAs?: string; more?: (tx: Tx) => Promise<void> } = {},
+    options: {
+      sentAs?: string;
+      more?: (tx: Tx) => Promise<void>;
+      guard?: (tx: Tx, locked: ClusterRecord) => Promise<void>;
+    } = {},
   ): Promise<OperationRecord> {
     const op = await this.#o.db
       .transaction(async (tx) => {
         const locked = await clusterStore.byName(tx, cluster.name, true);
         if (locked === undefined || locked.uuid !== cluster.uuid) throw clusterNotFound(cluster.name);
         if (await operationStore.activeFor(tx, locked.uuid)) throw inFlight(cluster.name);
+        await options.guard?.(tx, locked);
         const before = specOf(locked);
         const { spec, changed } = applySpecChange(before, input.specChange ?? {});
         const generation = changed ? locked.generation + 1 : locked.generation;

@@ -35,6 +35,7 @@ import { access, clusterNotFound, type Caller } from './access.js';
 import type { Audit } from './audit.js';
 import type { BrokerCatalog } from './brokerCatalog.js';
 import type { ClusterQueries } from './clusterQueries.js';
+import type { QuotaService } from './quotaService.js';
 
 export type DrainInput = Partial<Record<DrainSettingKey, string>>;
 
@@ -63,6 +64,8 @@ export interface ClusterServiceOptions {
   catalog: BrokerCatalog;
   audit: Audit;
   queries: ClusterQueries;
+  /** Holds non-admins' creates and resizes to their owner's quota; without it there are no limits. */
+  quotas?: QuotaService | undefined;
   /** A password grant at UAA for `pks_cluster_client`: the user's id and refresh tokens for a kubeconfig. */
   clusterTokens: (userName: string, password: string) => Promise<{ idToken: string; refreshToken: string }>;
   /** The NSX-T proxy step; without it clusters get no NSX objects (a deployment without NSX-T). */
@@ -104,6 +107,9 @@ export class ClusterService {
         name !== undefined && plan !== undefined && masterHost !== undefined && workers !== undefined,
         'every createCluster check that passed gave a value',
       );
+      const quotaCheck = { kind: 'create', owner: caller.name, plan, workers } as const;
+      // Early, unlocked: a request bound to be refused takes no NSX objects. Checked again, locked, below.
+      await this.#o.quotas?.enforce(caller, quotaCheck);
       const uuid = randomUUID();
       const { serviceId, planId } = await this.#o.catalog.ids(plan.name);
       const profileParameters = (profile?.parameters ?? {}) as NetworkProfileParameters;
@@ -171,6 +177,7 @@ export class ClusterService {
                   await clusterStore.setComputeProfile(tx, uuid, computeProfile.name);
                 }
               },
+          this.#o.quotas && ((tx) => this.#o.quotas!.enforce(caller, quotaCheck, tx)),
         )
         .catch(async (error: unknown) => {
           // Not recorded (a name taken meanwhile, or a database failure): give the NSX objects back.
@@ -243,6 +250,17 @@ export class ClusterService {
       const profile = await this.#collectProfile(bad, input.networkProfileName);
       const drain = input.drain ? collectInputErrors(bad, () => validateDrain(input.drain!)) : undefined;
       throwInputErrors(bad);
+      // More workers is more of the owner's quota: checked early here, and again with the cluster and the
+      // owner's quota locked where the change is recorded (the spec's count then is the one that counts).
+      const quotaOf = (from: ClusterRecord) =>
+        ({
+          kind: 'resize',
+          owner: from.owner,
+          plan,
+          fromWorkers: from.workerInstances,
+          toWorkers: workers!,
+        }) as const;
+      if (workers !== undefined) await this.#o.quotas?.enforce(caller, quotaOf(cluster));
       if (workers !== undefined) {
         spec.workerInstances = workers;
         changes.kubernetes_worker_instances = workers;
@@ -275,6 +293,7 @@ export class ClusterService {
           'nothing to change: give at least one of numNodes, networkProfileName, drain',
         );
       }
+      const quotas = this.#o.quotas;
       return this.#change(
         caller.name,
         cluster,
@@ -282,6 +301,9 @@ export class ClusterService {
         changes,
         spec,
         network && ((tx) => clusterNetworks.put(tx, network)),
+        quotas && workers !== undefined
+          ? (tx, locked) => quotas.enforce(caller, quotaOf(locked), tx)
+          : undefined,
       );
     });
   }
@@ -456,6 +478,10 @@ export class ClusterService {
     changes: Record<string, unknown>,
     specChange: ClusterSpecChange,
     more?: (tx: Parameters<Parameters<Database['transaction']>[0]>[0]) => Promise<void>,
+    guard?: (
+      tx: Parameters<Parameters<Database['transaction']>[0]>[0],
+      locked: ClusterRecord,
+    ) => Promise<void>,
   ): Promise<ClusterRecord> {
     const { serviceId, planId } = await this.#o.catalog.ids(cluster.planName);
     const body = {
@@ -469,7 +495,7 @@ export class ClusterService {
     const op: OperationRecord = await this.#o.operations.request(
       cluster,
       { id: randomUUID(), kind, request: { serviceId, planId, body }, user, specChange },
-      more ? { more } : {},
+      { ...(more ? { more } : {}), ...(guard ? { guard } : {}) },
     );
     await this.#o.operations.send(op, () => this.#o.broker.update(cluster.uuid, body, user), domainErrorOf);
     return (await clusterStore.byUuid(this.#o.db, cluster.uuid))!;

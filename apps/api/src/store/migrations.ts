@@ -195,4 +195,22 @@ CREATE TABLE compute_profiles (
 ALTER TABLE clusters ADD COLUMN compute_profile_name text;
 `,
   },
+  {
+    // Quotas (PKS 1.6's beta, PKS-REFERENCE §2): one limit per owner on clusters, CPUs and memory (GB)
+    // over the owner's live clusters. No row, no limit. The create and resize checks lock the owner's row,
+    // so two requests at the limit cannot both pass.
+    id: '0009_quotas',
+    sql: `
+CREATE TABLE quotas (
+  owner text PRIMARY KEY,
+  cluster integer NOT NULL CHECK (cluster >= 1),
+  cpu integer NOT NULL CHECK (cpu >= 0),
+  memory double precision NOT NULL CHECK (memory >= 0),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+-- Usage sums an owner's live clusters, inside the create's transaction with the quota row locked.
+CREATE INDEX clusters_live_owner ON clusters (owner, plan_name) WHERE deleted_at IS NULL;
+`,
+  },
 ];

@@ -1,6 +1,7 @@
 import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
 import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
 import { testDatabaseBackends, type TestDatabase, type TestDatabaseBackend } from '@openpks/db/testing';
+import type { Plan } from '@openpks/domain';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { startTestApi, type TestApi, type TestApiOptions } from './index.js';
 
@@ -9,6 +10,8 @@ export interface TestStackOptions {
   backend?: TestDatabaseBackend;
   /** The sim VM range of this stack, e.g. `127.1.70.0/24`: each test file its own. */
   ipRange: string;
+  /** The plans the broker offers and the API validates against (default: pks.yaml's built-in ones). */
+  plans?: readonly Plan[];
   /** API options beyond the stack's own (UAA, database, broker, Director client). */
   api?: Partial<Omit<TestApiOptions, 'uaa' | 'db' | 'broker'>>;
 }
@@ -37,10 +40,16 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     started.push(uaa);
     const bosh = await startTestDirector({ uaa, db, ipRange: options.ipRange });
     started.push(bosh);
-    const broker = await startTestBroker({ uaa, bosh, db });
+    const broker = await startTestBroker({
+      uaa,
+      bosh,
+      db,
+      ...(options.plans ? { plans: options.plans } : {}),
+    });
     started.push(broker);
     const api = await startTestApi({
       director: bosh.client,
+      ...(options.plans ? { plans: options.plans } : {}),
       ...options.api,
       uaa,
       db,

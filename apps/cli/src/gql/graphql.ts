@@ -103,7 +103,13 @@ export type PlanFieldsFragment = {
   description: string;
   workerInstances: number;
   masterInstances: number;
+  masterVmType: string;
+  masterCpu: number;
+  masterMemory: number;
   maxWorkerInstances: number;
+  workerVmType: string;
+  workerCpu: number;
+  workerMemory: number;
   allowPrivilegedContainers: boolean;
   drain: {
     kubeletDrainTimeout: number;
@@ -148,7 +154,13 @@ export type PlansQuery = {
     description: string;
     workerInstances: number;
     masterInstances: number;
+    masterVmType: string;
+    masterCpu: number;
+    masterMemory: number;
     maxWorkerInstances: number;
+    workerVmType: string;
+    workerCpu: number;
+    workerMemory: number;
     allowPrivilegedContainers: boolean;
     drain: {
       kubeletDrainTimeout: number;
@@ -258,7 +270,13 @@ export type ClusterDetailsQuery = {
     description: string;
     workerInstances: number;
     masterInstances: number;
+    masterVmType: string;
+    masterCpu: number;
+    masterMemory: number;
     maxWorkerInstances: number;
+    workerVmType: string;
+    workerCpu: number;
+    workerMemory: number;
     allowPrivilegedContainers: boolean;
     drain: {
       kubeletDrainTimeout: number;
@@ -613,6 +631,19 @@ export type MeQueryVariables = Exact<{ [key: string]: never }>;
 
 export type MeQuery = { me: { name: string; scopes: Array<string> } };
 
+export type UsageQueryVariables = Exact<{
+  owner?: string | null | undefined;
+}>;
+
+export type UsageQuery = {
+  usage: {
+    owner: string;
+    totals: { cluster: number; cpu: number; memory: number };
+    clusters: Array<{ name: string; planName: string; workerInstances: number; cpu: number; memory: number }>;
+    limit: { cluster: number; cpu: number; memory: number } | null;
+  };
+};
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -660,7 +691,13 @@ export const PlanFieldsFragmentDoc = new TypedDocumentString(
   description
   workerInstances
   masterInstances
+  masterVmType
+  masterCpu
+  masterMemory
   maxWorkerInstances
+  workerVmType
+  workerCpu
+  workerMemory
   allowPrivilegedContainers
   drain {
     kubeletDrainTimeout
@@ -738,7 +775,13 @@ export const PlansDocument = new TypedDocumentString(`
   description
   workerInstances
   masterInstances
+  masterVmType
+  masterCpu
+  masterMemory
   maxWorkerInstances
+  workerVmType
+  workerCpu
+  workerMemory
   allowPrivilegedContainers
   drain {
     kubeletDrainTimeout
@@ -855,7 +898,13 @@ fragment PlanFields on Plan {
   description
   workerInstances
   masterInstances
+  masterVmType
+  masterCpu
+  masterMemory
   maxWorkerInstances
+  workerVmType
+  workerCpu
+  workerMemory
   allowPrivilegedContainers
   drain {
     kubeletDrainTimeout
@@ -1207,3 +1256,27 @@ export const MeDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+export const UsageDocument = new TypedDocumentString(`
+    query Usage($owner: String) {
+  usage(owner: $owner) {
+    owner
+    totals {
+      cluster
+      cpu
+      memory
+    }
+    clusters {
+      name
+      planName
+      workerInstances
+      cpu
+      memory
+    }
+    limit {
+      cluster
+      cpu
+      memory
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<UsageQuery, UsageQueryVariables>;

@@ -18,6 +18,7 @@ export function Shell({ logoutUrl, children }: { logoutUrl: string; children: Re
     { href: '/plans', label: 'Plans', show: true },
     { href: '/network-profiles', label: 'Network profiles', show: true },
     { href: '/upgrades', label: 'Upgrades', show: can.changes },
+    { href: '/quotas', label: 'Quotas', show: can.readsAll },
     { href: '/audit', label: 'Audit log', show: can.admin },
     { href: '/explorer', label: 'GraphQL explorer', show: true },
   ];

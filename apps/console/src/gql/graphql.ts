@@ -44,6 +44,16 @@ export type NetworkProfileInput = {
   parameters: Record<string, unknown>;
 };
 
+/** Limits to set; setQuota needs all three, updateQuota the ones to change */
+export type QuotaLimitInput = {
+  /** Clusters, at least 1 */
+  cluster?: number | null | undefined;
+  /** CPUs, 0 or more */
+  cpu?: number | null | undefined;
+  /** Memory in GB, 0 or more */
+  memory?: number | null | undefined;
+};
+
 /** An upgrade run: which clusters, which of them first, how many at once */
 export type UpgradeClustersInput = {
   /** Of those, the ones to upgrade first, one at a time */
@@ -94,9 +104,13 @@ export type ConsolePlanFragment = {
   description: string;
   masterInstances: number;
   masterVmType: string;
+  masterCpu: number;
+  masterMemory: number;
   workerInstances: number;
   maxWorkerInstances: number;
   workerVmType: string;
+  workerCpu: number;
+  workerMemory: number;
   azs: Array<string>;
   allowPrivilegedContainers: boolean;
   drain: {
@@ -232,9 +246,13 @@ export type ConsolePlansQuery = {
     description: string;
     masterInstances: number;
     masterVmType: string;
+    masterCpu: number;
+    masterMemory: number;
     workerInstances: number;
     maxWorkerInstances: number;
     workerVmType: string;
+    workerCpu: number;
+    workerMemory: number;
     azs: Array<string>;
     allowPrivilegedContainers: boolean;
     drain: {
@@ -523,6 +541,38 @@ export type ConsoleClusterFeedSubscription = {
   };
 };
 
+export type ConsoleQuotasQueryVariables = Exact<{ [key: string]: never }>;
+
+export type ConsoleQuotasQuery = {
+  quotas: Array<{ owner: string; limit: { cluster: number; cpu: number; memory: number } }>;
+  usages: Array<{ owner: string; totals: { cluster: number; cpu: number; memory: number } }>;
+};
+
+export type ConsoleSetQuotaMutationVariables = Exact<{
+  owner: string;
+  limit: QuotaLimitInput;
+}>;
+
+export type ConsoleSetQuotaMutation = {
+  setQuota: { owner: string; limit: { cluster: number; cpu: number; memory: number } };
+};
+
+export type ConsoleDeleteQuotaMutationVariables = Exact<{
+  owner: string;
+}>;
+
+export type ConsoleDeleteQuotaMutation = { deleteQuota: { owner: string } };
+
+export type ConsoleUsageQueryVariables = Exact<{ [key: string]: never }>;
+
+export type ConsoleUsageQuery = {
+  usage: {
+    owner: string;
+    totals: { cluster: number; cpu: number; memory: number };
+    limit: { cluster: number; cpu: number; memory: number } | null;
+  };
+};
+
 export const ConsoleClusterFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -596,9 +646,13 @@ export const ConsolePlanFragmentDoc = {
           { kind: 'Field', name: { kind: 'Name', value: 'description' } },
           { kind: 'Field', name: { kind: 'Name', value: 'masterInstances' } },
           { kind: 'Field', name: { kind: 'Name', value: 'masterVmType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'masterCpu' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'masterMemory' } },
           { kind: 'Field', name: { kind: 'Name', value: 'workerInstances' } },
           { kind: 'Field', name: { kind: 'Name', value: 'maxWorkerInstances' } },
           { kind: 'Field', name: { kind: 'Name', value: 'workerVmType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'workerCpu' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'workerMemory' } },
           { kind: 'Field', name: { kind: 'Name', value: 'azs' } },
           { kind: 'Field', name: { kind: 'Name', value: 'allowPrivilegedContainers' } },
           {
@@ -909,9 +963,13 @@ export const ConsolePlansDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'description' } },
           { kind: 'Field', name: { kind: 'Name', value: 'masterInstances' } },
           { kind: 'Field', name: { kind: 'Name', value: 'masterVmType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'masterCpu' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'masterMemory' } },
           { kind: 'Field', name: { kind: 'Name', value: 'workerInstances' } },
           { kind: 'Field', name: { kind: 'Name', value: 'maxWorkerInstances' } },
           { kind: 'Field', name: { kind: 'Name', value: 'workerVmType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'workerCpu' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'workerMemory' } },
           { kind: 'Field', name: { kind: 'Name', value: 'azs' } },
           { kind: 'Field', name: { kind: 'Name', value: 'allowPrivilegedContainers' } },
           {
@@ -1742,3 +1800,212 @@ export const ConsoleClusterFeedDocument = {
     },
   ],
 } as unknown as DocumentNode<ConsoleClusterFeedSubscription, ConsoleClusterFeedSubscriptionVariables>;
+export const ConsoleQuotasDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'ConsoleQuotas' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'quotas' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'owner' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'limit' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'cluster' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'cpu' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'memory' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'usages' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'owner' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'totals' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'cluster' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'cpu' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'memory' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ConsoleQuotasQuery, ConsoleQuotasQueryVariables>;
+export const ConsoleSetQuotaDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'ConsoleSetQuota' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'owner' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'limit' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'QuotaLimitInput' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'setQuota' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'owner' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'owner' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'limit' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'limit' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'owner' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'limit' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'cluster' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'cpu' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'memory' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ConsoleSetQuotaMutation, ConsoleSetQuotaMutationVariables>;
+export const ConsoleDeleteQuotaDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'ConsoleDeleteQuota' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'owner' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'deleteQuota' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'owner' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'owner' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'owner' } }],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ConsoleDeleteQuotaMutation, ConsoleDeleteQuotaMutationVariables>;
+export const ConsoleUsageDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'ConsoleUsage' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'usage' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'owner' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'totals' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'cluster' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'cpu' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'memory' } },
+                    ],
+                  },
+                },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'limit' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'cluster' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'cpu' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'memory' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ConsoleUsageQuery, ConsoleUsageQueryVariables>;

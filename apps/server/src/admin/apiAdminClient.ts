@@ -42,6 +42,26 @@ export interface ClusterState {
   lastActionDescription: string;
 }
 
+/** An owner's limits, in PKS's quota model's units (memory in GB). */
+export interface QuotaLimit {
+  cluster: number;
+  cpu: number;
+  memory: number;
+}
+
+export interface OwnerQuota {
+  owner: string;
+  limit: QuotaLimit;
+}
+
+/** An owner's totals over their live clusters. */
+export interface OwnerUsage {
+  owner: string;
+  totals: QuotaLimit;
+}
+
+const QUOTA_FIELDS = 'owner limit { cluster cpu memory }';
+
 const OPERATION_FIELDS =
   'id clusterName kind phase state description originatingUser driver taskId createdAt finishedAt';
 const CLUSTER_FIELDS = 'name lastAction lastActionState lastActionDescription';
@@ -82,6 +102,33 @@ export class ApiAdminClient {
       { name, reason },
     );
     return abandonClusterOperation;
+  }
+
+  /** Every quota, with each owner's usage beside it. */
+  async quotas(): Promise<{ quotas: OwnerQuota[]; usages: OwnerUsage[] }> {
+    return this.graphql<{ quotas: OwnerQuota[]; usages: OwnerUsage[] }>(
+      `{ quotas { ${QUOTA_FIELDS} } usages { owner totals { cluster cpu memory } } }`,
+      {},
+    );
+  }
+
+  /** All three limits: create or replace; some: change those of the existing quota. */
+  async setQuota(owner: string, limit: Partial<QuotaLimit>): Promise<OwnerQuota> {
+    const whole = limit.cluster !== undefined && limit.cpu !== undefined && limit.memory !== undefined;
+    const field = whole ? 'setQuota' : 'updateQuota';
+    const answer = await this.graphql<Record<string, OwnerQuota>>(
+      `mutation($owner: String!, $limit: QuotaLimitInput!) { ${field}(owner: $owner, limit: $limit) { ${QUOTA_FIELDS} } }`,
+      { owner, limit },
+    );
+    return answer[field]!;
+  }
+
+  async deleteQuota(owner: string): Promise<OwnerQuota> {
+    const { deleteQuota } = await this.graphql<{ deleteQuota: OwnerQuota }>(
+      `mutation($owner: String!) { deleteQuota(owner: $owner) { ${QUOTA_FIELDS} } }`,
+      { owner },
+    );
+    return deleteQuota;
   }
 
   async graphql<T>(query: string, variables: Record<string, unknown>): Promise<T> {

@@ -2,11 +2,17 @@
 
 import Link from 'next/link';
 import { useSession } from 'next-auth/react';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { useQuery } from 'urql';
 import { useFleet } from '@/components/FleetFeed';
 import { EmptyState, ErrorState, Skeleton, StateBadge } from '@/components/ui';
-import type { ConsoleClusterEventFragment, ConsoleClusterFragment } from '@/gql/graphql';
+import {
+  ConsoleUsageDocument,
+  type ConsoleClusterEventFragment,
+  type ConsoleClusterFragment,
+} from '@/gql/graphql';
 import { progressOf } from '@/lib/fleet';
+import { usageLine } from '@/lib/quota';
 import { capabilitiesOf } from '@/lib/scopes';
 
 type SortKey = 'name' | 'planName' | 'workerInstances' | 'lastActionState' | 'owner' | 'updatedAt';
@@ -60,6 +66,7 @@ export function ClusterList() {
           </Link>
         ) : null}
       </div>
+      <UsageLine clusters={fleet.clusters} />
       <div className="toolbar">
         <label htmlFor="cluster-filter">Filter</label>
         <input
@@ -190,5 +197,26 @@ function ClusterRow({
         </time>
       </td>
     </tr>
+  );
+}
+
+/**
+ * Your usage against your quota. Read again whenever the fleet feed shows your clusters or their worker
+ * counts change, so it follows creates, resizes and deletes as the list does.
+ */
+function UsageLine({ clusters }: { clusters: ReadonlyMap<string, ConsoleClusterFragment> }) {
+  const [{ data, error }, refetch] = useQuery({ query: ConsoleUsageDocument });
+  const shape = [...clusters.values()]
+    .map((c) => `${c.name}:${c.workerInstances}`)
+    .sort()
+    .join(',');
+  useEffect(() => {
+    refetch({ requestPolicy: 'network-only' });
+  }, [shape, refetch]);
+  if (!data) return error ? null : <p className="muted usage-line">Loading your usage…</p>;
+  return (
+    <p className="muted usage-line" aria-label="Your usage">
+      Your usage: {usageLine(data.usage.totals, data.usage.limit)}
+    </p>
   );
 }

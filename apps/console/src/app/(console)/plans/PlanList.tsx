@@ -27,13 +27,14 @@ export function PlanList() {
                 <div>
                   <dt>Masters</dt>
                   <dd>
-                    {p.masterInstances} × {p.masterVmType}
+                    {p.masterInstances} × {p.masterVmType} ({p.masterCpu} CPU, {p.masterMemory} GB)
                   </dd>
                 </div>
                 <div>
                   <dt>Workers</dt>
                   <dd>
-                    {p.workerInstances} (max {p.maxWorkerInstances}) × {p.workerVmType}
+                    {p.workerInstances} (max {p.maxWorkerInstances}) × {p.workerVmType} ({p.workerCpu} CPU,{' '}
+                    {p.workerMemory} GB)
                   </dd>
                 </div>
                 <div>

@@ -156,8 +156,9 @@ export function CreateClusterForm() {
                   />
                   <span className="plan-name">{p.name}</span>
                   <span className="plan-facts">
-                    {p.masterInstances} master{p.masterInstances === 1 ? '' : 's'} ({p.masterVmType}) ·{' '}
-                    {p.workerInstances} workers, up to {p.maxWorkerInstances} ({p.workerVmType})
+                    {p.masterInstances} master{p.masterInstances === 1 ? '' : 's'} ({p.masterVmType}:{' '}
+                    {p.masterCpu} CPU, {p.masterMemory} GB) · {p.workerInstances} workers, up to{' '}
+                    {p.maxWorkerInstances} ({p.workerVmType}: {p.workerCpu} CPU, {p.workerMemory} GB)
                   </span>
                   <span className="plan-description">{p.description}</span>
                 </label>
