@@ -263,6 +263,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       networkProfiles,
       computeProfiles: new ComputeProfileService(db, audit, options.plans),
       tasks: taskService,
+      quotas,
     },
     authenticate,
     maxBodyBytes,

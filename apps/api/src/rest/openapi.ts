@@ -167,6 +167,37 @@ const schemas: Record<string, Schema> = {
     properties: { password: str },
   },
   Kubeconfig: { type: 'object', additionalProperties: true, description: 'A kubeconfig, as JSON' },
+  QuotaLimit: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Every field on POST; on PATCH those to change. cpu or memory 0 blocks creating clusters',
+    properties: {
+      cluster: { ...int, minimum: 1 },
+      cpu: { ...int, minimum: 0 },
+      memory: { type: 'number', format: 'float', minimum: 0, description: 'GB' },
+    },
+  },
+  Quota: {
+    type: 'object',
+    required: ['owner', 'limit'],
+    additionalProperties: false,
+    properties: { owner: str, limit: ref('QuotaLimit') },
+  },
+  UsageTotals: {
+    type: 'object',
+    required: ['cpu', 'memory', 'cluster'],
+    properties: { cpu: int, memory: { type: 'number', format: 'float' }, cluster: int },
+  },
+  ClusterUsage: {
+    type: 'object',
+    required: ['name', 'cpu', 'memory'],
+    properties: { name: str, cpu: int, memory: { type: 'number', format: 'float' } },
+  },
+  Usage: {
+    type: 'object',
+    required: ['owner', 'totals', 'clusters'],
+    properties: { owner: str, totals: ref('UsageTotals'), clusters: list(ref('ClusterUsage')) },
+  },
 };
 
 const nameParam = (name: string) => ({ name, in: 'path', required: true, schema: str });
@@ -291,6 +322,36 @@ export function openApiDocument(): Record<string, unknown> {
           ...notFound,
         }),
         delete: op('Delete a compute profile', { '204': { description: 'Deleted' }, ...notFound }),
+      },
+      '/v1/quotas': {
+        get: op('List quotas', { '200': { description: 'Quotas', ...json(list(ref('Quota'))) } }),
+        post: op(
+          'Create a quota (admin)',
+          { '201': { description: 'Created', ...json(ref('Quota')) }, ...conflict },
+          body(ref('Quota')),
+        ),
+      },
+      '/v1/quotas/{owner}': {
+        parameters: [nameParam('owner')],
+        get: op('Show a quota', { '200': { description: 'The quota', ...json(ref('Quota')) }, ...notFound }),
+        patch: op(
+          'Change a quota (admin): the limit fields given',
+          { '200': { description: 'The quota', ...json(ref('Quota')) }, ...notFound },
+          body(ref('Quota')),
+        ),
+        delete: op('Delete a quota (admin)', { '204': { description: 'Deleted' }, ...notFound }),
+      },
+      '/v1/usages': {
+        get: op('Usage of every owner (one’s own for pks.clusters.manage)', {
+          '200': { description: 'Usages', ...json(list(ref('Usage'))) },
+        }),
+      },
+      '/v1/usages/{owner}': {
+        parameters: [nameParam('owner')],
+        get: op('One owner’s usage', {
+          '200': { description: 'The usage', ...json(ref('Usage')) },
+          ...notFound,
+        }),
       },
       '/v1/tasks': {
         get: op('List tasks', { '200': { description: 'Tasks', ...json(list(ref('TaskInfo'))) } }),

@@ -403,3 +403,39 @@ export function bindInput(body: unknown): { password?: string } {
   throwInputErrors(request.bad);
   return password === undefined ? {} : { password };
 }
+
+/**
+ * A Quota request `{owner, limit: {cluster, cpu, memory}}`: its shape here, the values in the quota
+ * service's one rule. On PATCH the owner is the path's, and a body naming another owner is refused rather
+ * than guessed at; the limit's fields are then each optional.
+ */
+export function quotaInput(
+  body: unknown,
+  pathOwner?: string,
+): { owner: unknown; limit: Partial<Record<'cluster' | 'cpu' | 'memory', unknown>> } {
+  const request = new Fields(requestObject(body, 'Quota'), '');
+  request.only(['owner', 'limit']);
+  const limitObject = request.object_('limit', true);
+  let owner: unknown = request.object.owner;
+  if (pathOwner !== undefined) {
+    if (owner !== undefined && owner !== null && owner !== pathOwner) {
+      request.bad.push(
+        new InputError('owner', `${JSON.stringify(owner)} is not the owner in the path`, {
+          allowed: `"${pathOwner}", or no owner`,
+        }),
+      );
+    }
+    owner = pathOwner;
+  }
+  const bad = [...request.bad];
+  if (limitObject !== undefined) {
+    const limitFields = new Fields(limitObject, 'limit.');
+    limitFields.only(['cluster', 'cpu', 'memory']);
+    bad.push(...limitFields.bad);
+  }
+  throwInputErrors(bad);
+  return {
+    owner,
+    limit: { cluster: limitObject?.cluster, cpu: limitObject?.cpu, memory: limitObject?.memory },
+  };
+}

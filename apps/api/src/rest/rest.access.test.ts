@@ -57,6 +57,11 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
         parameters: { azs: [{ name: 'z1' }] },
       });
       expect(cp.status).toBe(201);
+      const quota = await rest('admin', 'POST', '/v1/quotas', {
+        owner: 'alice',
+        limit: { cluster: 10, cpu: 100, memory: 400 },
+      });
+      expect(quota.status).toBe(201);
     }, 120_000);
 
     afterAll(async () => {
@@ -226,6 +231,50 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
         undefined,
         { manage: 404, admin: 404, adminRead: 403, noScope: 403, none: 401 },
       ],
+      ['GET', '/v1/quotas', undefined, { manage: 200, admin: 200, adminRead: 200, noScope: 403, none: 401 }],
+      [
+        'POST',
+        '/v1/quotas',
+        { owner: 'bob', limit: { cluster: 0, cpu: 1, memory: 1 } },
+        { manage: 403, admin: 400, adminRead: 403, noScope: 403, none: 401 },
+      ],
+      [
+        'GET',
+        '/v1/quotas/alice',
+        undefined,
+        { manage: 200, admin: 200, adminRead: 200, noScope: 403, none: 401 },
+      ],
+      [
+        'GET',
+        '/v1/quotas/root',
+        undefined,
+        { manage: 404, admin: 404, adminRead: 404, noScope: 403, none: 401 },
+      ],
+      [
+        'PATCH',
+        '/v1/quotas/alice',
+        { limit: { cluster: 0 } },
+        { manage: 403, admin: 400, adminRead: 403, noScope: 403, none: 401 },
+      ],
+      [
+        'DELETE',
+        '/v1/quotas/root',
+        undefined,
+        { manage: 403, admin: 404, adminRead: 403, noScope: 403, none: 401 },
+      ],
+      ['GET', '/v1/usages', undefined, { manage: 200, admin: 200, adminRead: 200, noScope: 403, none: 401 }],
+      [
+        'GET',
+        '/v1/usages/alice',
+        undefined,
+        { manage: 200, admin: 200, adminRead: 200, noScope: 403, none: 401 },
+      ],
+      [
+        'GET',
+        '/v1/usages/root',
+        undefined,
+        { manage: 404, admin: 200, adminRead: 200, noScope: 403, none: 401 },
+      ],
       [
         'GET',
         '/v1/upgradable',
@@ -254,16 +303,102 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
         }
       }
       expect(got).toEqual(want);
-      // Every path of the matrix is one PKS has (quotas and usages come with the quota work).
+      // Every endpoint PKS has is in the matrix.
       const endpoints = readFixture<{ endpoints: { method: string; path: string }[] }>(
         'endpoints.json',
       ).endpoints;
       const asPattern = (path: string) =>
-        path.replace(/\/(alices|roots|ghost|np1|nope|cp1|alice|[0-9a-f-]{36})(?=\/|$)/g, (_, v: string) =>
-          v === 'alice' ? '/{user}' : /^[0-9a-f-]{36}$/.test(v) ? '/{id}' : '/{name}',
-        );
+        /^\/v1\/(quotas|usages)\/[^/]+$/.test(path)
+          ? path.replace(/[^/]+$/, '{owner}')
+          : path.replace(
+              /\/(alices|roots|ghost|np1|nope|cp1|alice|[0-9a-f-]{36})(?=\/|$)/g,
+              (_, v: string) => (v === 'alice' ? '/{user}' : /^[0-9a-f-]{36}$/.test(v) ? '/{id}' : '/{name}'),
+            );
       const covered = new Set(MATRIX.map(([method, path]) => `${method} ${asPattern(path)}`));
       expect(endpoints.map((e) => `${e.method} ${e.path}`).filter((e) => !covered.has(e))).toEqual([]);
+    });
+
+    it('serves quotas and usages as PKS models: create, duplicate, change, usage, a refusal over the limit, delete', async () => {
+      const created = await rest('admin', 'POST', '/v1/quotas', {
+        owner: 'carol',
+        limit: { cluster: 2, cpu: 16, memory: 32.5 },
+      });
+      expect(created.status).toBe(201);
+      expect(modelProblems(created.json, 'Quota')).toEqual([]);
+      expect(created.json).toEqual({ owner: 'carol', limit: { cluster: 2, cpu: 16, memory: 32.5 } });
+      // A second POST for one owner does not overwrite what an operator set: PATCH changes it.
+      const again = await rest('admin', 'POST', '/v1/quotas', {
+        owner: 'carol',
+        limit: { cluster: 9, cpu: 9, memory: 9 },
+      });
+      expect(again.status).toBe(409);
+      expect(again.json.body).toMatch(/carol/);
+      const patched = await rest('admin', 'PATCH', '/v1/quotas/carol', { limit: { cpu: 24 } });
+      expect(patched.status).toBe(200);
+      expect(patched.json).toEqual({ owner: 'carol', limit: { cluster: 2, cpu: 24, memory: 32.5 } });
+      // Bad input names each field as the request named it.
+      const bad = await rest('admin', 'POST', '/v1/quotas', {
+        owner: 'dave',
+        limit: { cluster: 1.5, cpu: -1, memory: 'lots', disk: 1 },
+      });
+      expect(bad.status).toBe(400);
+      expect((bad.json.body as string).split('\n').map((line) => line.split(':')[0])).toEqual(['limit.disk']);
+      const values = await rest('admin', 'POST', '/v1/quotas', {
+        owner: 'dave',
+        limit: { cluster: 1.5, cpu: -1, memory: 'lots' },
+      });
+      expect((values.json.body as string).split('\n').map((line) => line.split(':')[0])).toEqual([
+        'limit.cluster',
+        'limit.cpu',
+        'limit.memory',
+      ]);
+      const otherOwner = await rest('admin', 'PATCH', '/v1/quotas/carol', {
+        owner: 'dave',
+        limit: { cpu: 1 },
+      });
+      expect(otherOwner.status).toBe(400);
+      expect(otherOwner.json.body).toMatch(/^owner: "dave" is not the owner in the path/);
+
+      // alice owns one cluster on plan small: a medium master and three medium workers (2 CPU, 4 GB each).
+      const usage = await rest('manage', 'GET', '/v1/usages/alice');
+      expect(usage.status).toBe(200);
+      expect(modelProblems(usage.json, 'Usage')).toEqual([]);
+      expect(usage.json).toEqual({
+        owner: 'alice',
+        totals: { cpu: 8, memory: 16, cluster: 1 },
+        clusters: [{ name: 'alices', cpu: 8, memory: 16 }],
+      });
+      const all = await rest('adminRead', 'GET', '/v1/usages');
+      for (const u of all.json as unknown[]) expect(modelProblems(u, 'Usage')).toEqual([]);
+      expect((all.json as { owner: string }[]).map((u) => u.owner)).toEqual(
+        expect.arrayContaining(['alice', 'carol', 'root']),
+      );
+      for (const q of (await rest('admin', 'GET', '/v1/quotas')).json as unknown[]) {
+        expect(modelProblems(q, 'Quota')).toEqual([]);
+      }
+
+      // At the limit, a manager's create is refused with what was used and what was asked.
+      expect((await rest('admin', 'PATCH', '/v1/quotas/alice', { limit: { cluster: 1 } })).status).toBe(200);
+      const over = await rest('manage', 'POST', '/v1/clusters', {
+        name: 'one-too-many',
+        plan_name: 'small',
+        parameters: { kubernetes_master_host: 'one-too-many.example.test' },
+      });
+      expect(over.status).toBe(403);
+      expect(over.json).toEqual({ body: 'clusters: 1 of 1 used, creating one more exceeds the limit' });
+      expect((await rest('admin', 'GET', '/v1/clusters/one-too-many')).status).toBe(404);
+
+      expect((await rest('admin', 'DELETE', '/v1/quotas/carol')).status).toBe(204);
+      const gone = await rest('admin', 'GET', '/v1/quotas/carol');
+      expect(gone.status).toBe(404);
+      expect(gone.json).toEqual({ body: 'The quota owner named: "carol" not found.' });
+      // Every change above is in the audit trail, by the admin who made it.
+      const { rows } = await stack.db.query<{ action: string; target: string }>(
+        `SELECT action, target FROM api.audit_events WHERE target = 'carol' ORDER BY id`,
+      );
+      expect(rows.map((r) => r.action)).toEqual(
+        expect.arrayContaining(['createQuota', 'updateQuota', 'deleteQuota']),
+      );
     });
 
     it('shows a manager their own clusters only and an admin.read reader all of them', async () => {

@@ -18,6 +18,7 @@ import type { ClusterQueries } from '../services/clusterQueries.js';
 import type { ClusterService } from '../services/clusterService.js';
 import type { ComputeProfileService } from '../services/computeProfileService.js';
 import type { NetworkProfileService } from '../services/networkProfileService.js';
+import { pksQuotaOf, pksUsageOf, type QuotaService } from '../services/quotaService.js';
 import type { TaskService } from '../services/taskService.js';
 import { openApiDocument } from './openapi.js';
 import {
@@ -30,6 +31,7 @@ import {
   pksNetworkProfile,
   pksPlan,
   pksTask,
+  quotaInput,
   restFieldOf,
   updateClusterInput,
   upgradeClustersInput,
@@ -42,6 +44,7 @@ export interface RestServices {
   networkProfiles: NetworkProfileService;
   computeProfiles: ComputeProfileService;
   tasks: TaskService;
+  quotas: QuotaService;
 }
 
 export interface RestRouterOptions {
@@ -87,10 +90,7 @@ export type RestRoute =
   | (RouteBase & { handle(request: RestRequest): Promise<RestAnswer> })
   | (RouteBase & { public: () => Promise<RestAnswer> });
 
-/**
- * The PKS v1 routes. Quotas and usages join as more entries of this list, each a call of their service:
- * `{ method: 'GET', path: '/v1/quotas', handle: async (r) => ok((await quotas.list(r.caller)).map(pksQuota)) }`.
- */
+/** The PKS v1 routes, each a call of the service the GraphQL resolver of the same operation calls. */
 export function pksRoutes(s: RestServices): RestRoute[] {
   const cluster = async (r: RestRequest) => pksCluster(await s.clusters.get(r.caller, r.params.name!));
   return [
@@ -236,6 +236,52 @@ export function pksRoutes(s: RestServices): RestRoute[] {
       method: 'PUT',
       path: '/v1/tasks/{id}',
       handle: async (r) => ok(pksTask(await s.tasks.cancel(r.caller, r.params.id!))),
+    },
+    {
+      method: 'GET',
+      path: '/v1/quotas',
+      handle: async (r) => ok((await s.quotas.list(r.caller)).map(pksQuotaOf)),
+    },
+    {
+      // Creates; an owner who has a quota already is a conflict (PATCH changes it).
+      method: 'POST',
+      path: '/v1/quotas',
+      handle: async (r) => {
+        const { owner, limit } = quotaInput(r.body);
+        return created(pksQuotaOf(await s.quotas.create(r.caller, owner, limit)));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/quotas/{owner}',
+      handle: async (r) => ok(pksQuotaOf(await s.quotas.get(r.caller, r.params.owner!))),
+    },
+    {
+      // Changes the limit's fields that are given, the others stay.
+      method: 'PATCH',
+      path: '/v1/quotas/{owner}',
+      handle: async (r) => {
+        const { limit } = quotaInput(r.body, r.params.owner!);
+        return ok(pksQuotaOf(await s.quotas.update(r.caller, r.params.owner!, limit)));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/quotas/{owner}',
+      handle: async (r) => {
+        await s.quotas.delete(r.caller, r.params.owner!);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/usages',
+      handle: async (r) => ok((await s.quotas.usages(r.caller)).map(pksUsageOf)),
+    },
+    {
+      method: 'GET',
+      path: '/v1/usages/{owner}',
+      handle: async (r) => ok(pksUsageOf(await s.quotas.usage(r.caller, r.params.owner!))),
     },
     {
       // The PKS version clusters can be upgraded to (a cluster whose pks_version differs is upgradable).

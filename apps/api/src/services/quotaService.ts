@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '@openpks/db';
 import {
+  ConflictError,
   NotFoundError,
   collectInputErrors,
   footprintOf,
@@ -74,7 +75,7 @@ export function pksUsageOf(usage: Usage): PksUsage {
 
 /** The owner and the limit checked together, so one answer names every bad field. */
 function checked(
-  owner: string,
+  owner: unknown,
   limit: Partial<Record<keyof QuotaLimit, unknown>>,
   partial: boolean,
 ): { whose: string; valid: Partial<QuotaLimit> } {
@@ -133,6 +134,29 @@ export class QuotaService {
       access.requireAdmin(caller);
       const { whose, valid } = checked(owner, limit, false);
       return quotaStore.put(this.#db, whose, valid as QuotaLimit);
+    });
+  }
+
+  /**
+   * Creates an owner's limit (admin; POST `/v1/quotas`): one that exists is a conflict, not replaced, so
+   * automation that creates quotas never overwrites a limit an operator set by hand.
+   */
+  create(
+    caller: Caller,
+    owner: unknown,
+    limit: Partial<Record<keyof QuotaLimit, unknown>>,
+  ): Promise<QuotaRecord> {
+    const target = typeof owner === 'string' ? owner : undefined;
+    return this.#audit.audited(caller, 'createQuota', target, { owner, limit }, async () => {
+      access.requireAdmin(caller);
+      const { whose, valid } = checked(owner, limit, false);
+      const quota = await quotaStore.insert(this.#db, whose, valid as QuotaLimit);
+      if (quota === undefined) {
+        throw new ConflictError(`The quota owner named: "${whose}" already has a quota`, {
+          details: { owner: whose },
+        });
+      }
+      return quota;
     });
   }
 

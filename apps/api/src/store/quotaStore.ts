@@ -39,6 +39,15 @@ export const quotaStore = {
     );
     return result.rows[0] && quotaOf(result.rows[0]);
   },
+  /** Creates the owner's limit; undefined when the owner already has one (left as it was). */
+  async insert(db: Queryable, owner: string, limit: QuotaLimit): Promise<QuotaRecord | undefined> {
+    const result = await db.query<QuotaRow>(
+      `INSERT INTO api.quotas (owner, cluster, cpu, memory) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (owner) DO NOTHING RETURNING *`,
+      [owner, limit.cluster, limit.cpu, limit.memory],
+    );
+    return result.rows[0] && quotaOf(result.rows[0]);
+  },
   /** Creates or replaces the owner's limit. */
   async put(db: Queryable, owner: string, limit: QuotaLimit): Promise<QuotaRecord> {
     const result = await db.query<QuotaRow>(
