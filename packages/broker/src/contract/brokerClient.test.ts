@@ -12,7 +12,12 @@ import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { PKS_SERVICE_ID } from '../service/catalog.js';
 import { startTestBroker, type TestBroker } from '../testing/index.js';
 import { BrokerClient, BrokerError, BrokerUnreachableError, domainErrorOf } from './brokerClient.js';
-import { boshContextIdOf } from './operationData.js';
+import {
+  adoptedOperationStringOf,
+  boshContextIdOf,
+  OperationType,
+  parseOperationData,
+} from './operationData.js';
 
 // The one client of the broker (the PKS API's and pks-admin's) against a real broker on loopback.
 
@@ -181,6 +186,44 @@ describe('BrokerClient', () => {
     expect((await client.upgradeRuns()).map((r) => r.id)).toContain(run.id);
     expect((await client.activeUpgradeRuns()).map((r) => r.id)).not.toContain(run.id);
     expect((await client.cancelUpgradeRun(run.id, 'operator')).state).toBe('succeeded');
+  }, 120_000);
+
+  it('polls an operation adopted from an upgrade run with the contract’s adopted operation data', async () => {
+    const id = randomUUID();
+    const created = await client.provision(
+      id,
+      {
+        service_id: PKS_SERVICE_ID,
+        plan_id: planId,
+        organization_guid: 'org',
+        space_guid: 'space',
+        parameters: { kubernetes_master_host: 'adopted.example.com' },
+      },
+      'alana',
+    );
+    await settled(id, created.operation);
+    // A recreate always has work to do: the run starts a broker operation of its own for the instance.
+    const run = await client.startUpgradeRun(
+      { instances: [id], canaries: [], max_in_flight: 1, operation_type: 'recreate' },
+      'operator',
+    );
+    let operationId: string | null = null;
+    while (operationId === null) {
+      const current = await client.upgradeRun(run.id);
+      operationId = current.instances[0]!.operation_id;
+      expect(current.instances[0]!.state).not.toBe('skipped');
+      if (operationId === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const adopted = adoptedOperationStringOf(operationId, OperationType.RECREATE);
+    expect(parseOperationData(adopted)).toEqual({ BoshContextID: operationId, OperationType: 'recreate' });
+    expect(boshContextIdOf(adopted)).toBe(operationId);
+    expect(await settled(id, adopted)).toMatchObject({ state: 'succeeded' });
+    // The broker's record of it is that operation: the run's, not the instance's create.
+    const { rows } = await db.query<{ type: string; state: string }>(
+      'SELECT type, state FROM broker.operations WHERE id = $1',
+      [operationId],
+    );
+    expect(rows).toEqual([{ type: 'recreate', state: 'succeeded' }]);
   }, 120_000);
 
   it('speaks to a broker over plain HTTP as over HTTPS: the same headers, answers and refusals', async () => {
