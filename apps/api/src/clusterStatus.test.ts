@@ -1,6 +1,7 @@
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { deploymentNameOf } from '@openpks/broker';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import { startTestStack, type TestStack } from './testing/index.js';
 
@@ -219,7 +220,7 @@ describe.each(testDatabaseBackends())('cluster spec, status and conditions, on $
       expect(i).toBeLessThan(600);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(await stack.bosh.client.manifest(`service-instance_${uuid}`)).toBeUndefined();
+    expect(await stack.bosh.client.manifest(deploymentNameOf(uuid))).toBeUndefined();
   }, 240_000);
 
   it('reports the versions the Director runs: another release set, and a failed upgrade, show as they are', async () => {
@@ -241,7 +242,7 @@ describe.each(testDatabaseBackends())('cluster spec, status and conditions, on $
         `SELECT uuid FROM api.clusters WHERE name = 'versions' AND deleted_at IS NULL`,
       )
     ).rows[0]!;
-    const deployment = `service-instance_${uuid}`;
+    const deployment = deploymentNameOf(uuid);
     const manifest = parse((await stack.bosh.client.manifest(deployment))!) as {
       releases: { name: string; version: string }[];
       stemcells: { version: string }[];

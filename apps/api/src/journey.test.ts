@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDirector } from '@openpks/bosh/testing';
+import { deploymentNameOf } from '@openpks/broker';
 import { collect, startTestStack, type TestApi, type TestStack } from './testing/index.js';
 
 // The whole journey on loopback with real protocols: UAA tokens, the API over GraphQL and graphql-ws,
@@ -124,7 +125,7 @@ describe('the PKS API journey (UAA + API + broker + embedded Director)', () => {
       const after = await waitFor('journey', (c) => c?.lastActionState !== 'in progress');
       expect(after).toMatchObject({ lastActionState: 'succeeded', workerInstances: workers });
     }
-    const instances = await bosh.client.instances(`service-instance_${details.uuid as string}`);
+    const instances = await bosh.client.instances(deploymentNameOf(details.uuid as string));
     expect(instances.filter((i) => i.job === 'worker')).toHaveLength(2);
 
     const upgraded = await api.query(

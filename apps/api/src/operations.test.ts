@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
+import { adoptedOperationStringOf, OperationType } from '@openpks/broker';
 import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
@@ -231,6 +232,18 @@ describe.each(testDatabaseBackends())('durable operations on $name', (backend) =
     }
     const run = await broker.osb('GET', `/mgmt/upgrade_runs/${runId}`);
     expect(run.body).toMatchObject({ state: 'succeeded', created_by: 'operator' });
+    // Each adopted upgrade was polled with the contract's operation data for the run's operation.
+    for (const instance of (run.body as { instances: { instance_id: string; operation_id: string }[] })
+      .instances) {
+      const { rows } = await db.query<{ broker_operation: string | null }>(
+        `SELECT broker_operation FROM api.operations WHERE cluster_uuid = $1 AND kind = 'upgrade'
+          ORDER BY created_at DESC LIMIT 1`,
+        [instance.instance_id],
+      );
+      expect(rows[0]?.broker_operation).toBe(
+        adoptedOperationStringOf(instance.operation_id, OperationType.UPGRADE),
+      );
+    }
   }, 90_000);
 
   it('cancelTask cancels the clusters of a run that have not started', async () => {

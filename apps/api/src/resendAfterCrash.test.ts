@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boshContextIdOf, deploymentNameOf } from '@openpks/broker';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import { startTestApi, startTestStack, type TestApi, type TestStack } from './testing/index.js';
@@ -153,7 +154,7 @@ describe.each(testDatabaseBackends())('an update re-sent after the API died, on 
       lastAction: 'UPDATE',
       lastActionState: 'succeeded',
     });
-    const deployment = `service-instance_${uuid}`;
+    const deployment = deploymentNameOf(uuid);
     const workers = (await stack.bosh.client.instances(deployment)).filter((i) => i.job === 'worker');
     expect(workers).toHaveLength(3);
     // One update ran: its deploy and errand are the only tasks besides the create's, and the re-sent PATCH,
@@ -167,7 +168,7 @@ describe.each(testDatabaseBackends())('an update re-sent after the API died, on 
     const contextId = contexts[1]!;
     expect(tasks.filter((t) => t.context_id === contextId).map((t) => t.state)).toEqual(['done', 'done']);
     if (op.broker_operation !== null) {
-      expect((JSON.parse(op.broker_operation) as { BoshContextID: string }).BoshContextID).toBe(contextId);
+      expect(boshContextIdOf(op.broker_operation)).toBe(contextId);
     }
   }, 240_000);
 });

@@ -159,7 +159,12 @@ function refusal(status: number, body: Record<string, unknown> | undefined, text
   const description =
     typeof body?.error_description === 'string' ? oneLine(body.error_description) : undefined;
   const said = [code, description].filter(Boolean).join(': ') || oneLine(text, 100) || 'no reason given';
-  const details = { status, ...(code ? { error: code } : {}) };
+  // UAA's own words stay at hand for a caller that reports them in UAA's terms (pks-admin).
+  const details = {
+    status,
+    ...(code ? { error: code } : {}),
+    ...(description ? { description } : {}),
+  };
   if (status === 401 || code === 'invalid_client' || code === 'unauthorized') {
     return new UnauthenticatedError(`UAA rejected ${where}: ${said}`, { details });
   }

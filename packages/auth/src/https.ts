@@ -1,5 +1,10 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { request, type Agent } from 'node:https';
+import {
+  request as plainRequest,
+  type Agent as PlainAgent,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from 'node:http';
+import { request } from 'node:https';
 
 /** How long one call to UAA may take, connection and body included. */
 const TIMEOUT_MS = 10_000;
@@ -42,9 +47,12 @@ export async function httpsCall(url: URL, call: HttpsCall = {}): Promise<HttpsAn
   return { status: answer.status, body: answer.body.toString('utf8') };
 }
 
-/** How the connection is made: a kept-alive agent (its TLS options), or these options on a fresh socket. */
+/**
+ * How the connection is made: a kept-alive agent (its TLS options), or these options on a fresh socket.
+ * An `http:` URL (only a client that opted in passes one) goes over plain HTTP, with an `http.Agent`.
+ */
 export interface ExchangeTls {
-  agent?: Agent;
+  agent?: PlainAgent;
   ca?: string | string[] | undefined;
   cert?: string | undefined;
   key?: string | undefined;
@@ -131,13 +139,19 @@ function start(
   onResponse: (res: IncomingMessage, done: () => void) => void,
 ) {
   const { agent, ...tls } = options.tls;
-  const req = request(url, {
+  const common = {
     method: options.method,
     headers: options.headers,
-    ...(agent ? { agent } : { agent: false, ...definedOnly(tls) }),
-    ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-  });
+  };
+  const req =
+    url.protocol === 'http:'
+      ? plainRequest(url, { ...common, agent: agent ?? false })
+      : request(url, {
+          ...common,
+          ...(agent ? { agent } : { agent: false, ...definedOnly(tls) }),
+          ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+        });
   const timer =
     options.timeoutMs > 0
       ? setTimeout(() => req.destroy(new ExchangeTimeout(options.timeoutMs)), options.timeoutMs)

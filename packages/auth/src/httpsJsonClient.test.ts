@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createPlainServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -298,7 +298,7 @@ describe('HttpsJsonClient', () => {
     peer.handler = () => undefined; // never answers
     const error = await failure(client({ timeoutMs: 300 }).json('GET', '/slow'));
     expect(error).toBeInstanceOf(ConnectionError);
-    expect(error).toMatchObject({ reason: 'no answer within 300 ms' });
+    expect(error).toMatchObject({ reason: 'no answer within 300 ms', timedOut: true });
     expect(error.message).toBe(
       `cannot reach the test peer at ${peer.url} (GET /slow): no answer within 300 ms`,
     );
@@ -331,6 +331,56 @@ describe('HttpsJsonClient', () => {
     expect(() => new HttpsJsonClient({ url: 'not a url', peer: 'the broker' })).toThrow(
       /'not a url' is not a URL for the broker/,
     );
+    expect(
+      () => new HttpsJsonClient({ url: 'ftp://127.0.0.1:8080', peer: 'the broker', allowHttp: true }),
+    ).toThrow("the broker is reached over HTTPS or HTTP, not 'ftp://127.0.0.1:8080'");
+  });
+
+  it('reaches a plain-HTTP peer when the client opts in, with the same auth, refusals and failures', async () => {
+    const seen: { url: string; authorization: string | undefined; version: string | undefined }[] = [];
+    const plain = createPlainServer((req, res) => {
+      seen.push({
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        version: req.headers['x-broker-api-version'] as string | undefined,
+      });
+      if (req.url === '/missing') return json(res, 404, { description: 'no such instance' });
+      if (req.url === '/hang') return;
+      json(res, 200, { over: 'http' });
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+    try {
+      const made = client({
+        url,
+        allowHttp: true,
+        auth: { basic: { username: 'broker', password: 'secret' } },
+        headers: { 'X-Broker-API-Version': '2.17' },
+      });
+      expect(made.url).toBe(`${url}/`);
+      expect(await made.json('GET', '/v2/catalog')).toEqual({ over: 'http' });
+      expect(await made.json('GET', '/v2/catalog')).toEqual({ over: 'http' });
+      expect(seen[0]).toEqual({
+        url: '/v2/catalog',
+        authorization: `Basic ${Buffer.from('broker:secret').toString('base64')}`,
+        version: '2.17',
+      });
+      const refused = await failure(made.json('GET', '/missing'));
+      expect(refused).toBeInstanceOf(HttpStatusError);
+      expect(refused).toMatchObject({ status: 404, description: 'no such instance' });
+      const slow = await failure(made.json('GET', '/hang', { timeoutMs: 200 }));
+      expect(slow).toBeInstanceOf(ConnectionError);
+      expect(slow).toMatchObject({ reason: 'no answer within 200 ms', timedOut: true });
+    } finally {
+      plain.closeAllConnections();
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+    }
+    // An HTTPS peer is still reached over HTTPS by a client that would take HTTP.
+    peer.handler = (_req, res) => json(res, 200, { over: 'https' });
+    expect(await client({ allowHttp: true }).json('GET', '/')).toEqual({ over: 'https' });
+    const gone = await failure(client({ url, allowHttp: true }).json('GET', '/v2/catalog'));
+    expect(gone).toMatchObject({ timedOut: false });
+    expect((gone as ConnectionError).reason).toMatch(/ECONNREFUSED/);
   });
 
   it('presents a client certificate and checks the server under the name it is given', async () => {

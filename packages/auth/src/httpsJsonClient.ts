@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Agent as PlainAgent, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent } from 'node:https';
 import { InputError, InternalError } from '@openpks/domain';
 import type { TokenSource } from './clientCredentialsTokenSource.js';
@@ -6,6 +6,7 @@ import {
   AnswerTooLarge,
   describeFailure,
   exchange,
+  ExchangeTimeout,
   openExchange,
   oneLine,
   type ExchangeOptions,
@@ -22,6 +23,11 @@ export interface HttpsJsonClientOptions {
   peer: string;
   /** PEM(s) to trust; without it, Node's default roots. Certificates are always verified. */
   ca?: string | string[] | undefined;
+  /**
+   * Takes an `http://` URL as well (default false: HTTPS only). Only for a peer that may be set up on
+   * plain HTTP on loopback (the embedded broker); the TLS options then have nothing to do.
+   */
+  allowHttp?: boolean;
   auth?: HttpsAuth | undefined;
   /** A client certificate and key (mutual TLS, as a Kubernetes API's admin). */
   clientCertificate?: { cert: string; key: string } | undefined;
@@ -97,7 +103,11 @@ export class ConnectionError extends HttpsCallError {
     super(peer, method, path, `cannot reach ${peer} at ${origin} (${method} ${path}): ${reason}`, {
       cause,
     });
+    this.timedOut = cause instanceof ExchangeTimeout;
   }
+
+  /** The peer took longer than the call may (rather than refusing the connection or failing TLS). */
+  readonly timedOut: boolean;
 }
 
 /** An answer with a status the call does not expect: the status, the peer's own words and its body. */
@@ -137,7 +147,7 @@ export class UnexpectedAnswerError extends HttpsCallError {
 }
 
 /**
- * The one way openpks roles call each other over HTTPS with JSON: a base URL and the CA to trust, a
+ * The one way openpks roles call each other over HTTPS with JSON (plain HTTP only where a client opts in): a base URL and the CA to trust, a
  * bearer token from a `TokenSource` (a 401 makes it fetch a new token and the call is tried once more)
  * or HTTP Basic, a timeout per call, a cap on the answer's size, and typed errors that say who was
  * called: `ConnectionError` (no answer, with the reason in operator words), `HttpStatusError` (the
@@ -147,7 +157,7 @@ export class HttpsJsonClient {
   readonly #base: URL;
   readonly #options: HttpsJsonClientOptions;
   readonly #tls: ExchangeTls;
-  readonly #agent: Agent | undefined;
+  readonly #agent: PlainAgent | undefined;
 
   constructor(options: HttpsJsonClientOptions) {
     let base: URL;
@@ -158,9 +168,12 @@ export class HttpsJsonClient {
         allowed: 'an https:// URL',
       });
     }
-    if (base.protocol !== 'https:') {
-      throw new InputError('url', `${options.peer} is reached over HTTPS, not '${options.url}'`, {
-        allowed: 'an https:// URL',
+    const plain = base.protocol === 'http:' && options.allowHttp === true;
+    if (base.protocol !== 'https:' && !plain) {
+      const allowed = options.allowHttp ? 'an https:// or http:// URL' : 'an https:// URL';
+      const over = options.allowHttp ? 'HTTPS or HTTP' : 'HTTPS';
+      throw new InputError('url', `${options.peer} is reached over ${over}, not '${options.url}'`, {
+        allowed,
       });
     }
     this.#base = base;
@@ -170,7 +183,12 @@ export class HttpsJsonClient {
       ...(options.clientCertificate ?? {}),
       ...(options.servername !== undefined ? { servername: options.servername } : {}),
     };
-    this.#agent = options.keepAlive === false ? undefined : new Agent({ keepAlive: true, ...tls });
+    this.#agent =
+      options.keepAlive === false
+        ? undefined
+        : plain
+          ? new PlainAgent({ keepAlive: true })
+          : new Agent({ keepAlive: true, ...tls });
     this.#tls = this.#agent ? { agent: this.#agent, servername: options.servername } : tls;
   }
 

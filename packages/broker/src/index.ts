@@ -40,10 +40,11 @@ export {
   OperationType,
   OperationState,
   operationStringOf,
+  adoptedOperationStringOf,
   parseOperationData,
   boshContextIdOf,
 } from './contract/operationData.js';
-export type { OperationData } from './contract/operationData.js';
+export type { AdoptedOperationData, OperationData } from './contract/operationData.js';
 export { OSB_API_VERSION, originatingIdentityHeader, parseOriginatingIdentity } from './contract/osb.js';
 export type {
   OriginatingIdentity,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deploymentNameOf } from '@openpks/broker';
 import { parseConfig } from '@openpks/config';
 import { testDatabaseBackends } from '@openpks/db/testing';
 import type { Plan } from '@openpks/domain';
@@ -93,7 +94,7 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
       const ready = await settled('placed');
       expect(ready.json).toMatchObject({ last_action_state: 'succeeded', compute_profile_name: 'only-z2' });
       expect(modelProblems(ready.json, 'Cluster')).toEqual([]);
-      const instances = await stack.bosh.client.instances(`service-instance_${ready.json.uuid as string}`);
+      const instances = await stack.bosh.client.instances(deploymentNameOf(ready.json.uuid as string));
       expect(
         instances.filter((i) => i.job === 'master' || i.job === 'worker').map((i) => [i.job, i.az]),
       ).toEqual(
@@ -115,7 +116,7 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
         202,
       );
       expect((await settled('placed')).json.last_action_state).toBe('succeeded');
-      const after = await stack.bosh.client.instances(`service-instance_${ready.json.uuid as string}`);
+      const after = await stack.bosh.client.instances(deploymentNameOf(ready.json.uuid as string));
       expect(after.every((i) => i.az === 'z2')).toBe(true);
 
       const inUse = await rest(admin, 'DELETE', '/v1/compute-profiles/only-z2');

@@ -22,7 +22,7 @@ import {
   type NsxProxy,
   type NsxtNetworkDetails,
 } from '@openpks/nsx';
-import { domainErrorOf, type BrokerClient } from '@openpks/broker';
+import { adoptedOperationStringOf, domainErrorOf, OperationType, type BrokerClient } from '@openpks/broker';
 import type { ClusterSpecChange } from '../clusters/spec.js';
 import { K8S_VERSION, PKS_VERSION } from '../clusters/versions.js';
 import { OperationKind, type OperationRecord } from '../operations/operationStore.js';
@@ -393,8 +393,8 @@ export class ClusterService {
           taskId,
           specChange: { pksVersion: PKS_VERSION, kubernetesVersion: K8S_VERSION },
         },
-        // Already sent (by the broker's run): straight to polling, with ODB's operation data to poll with.
-        { sentAs: JSON.stringify({ BoshContextID: brokerOperationId, OperationType: 'upgrade' }) },
+        // Already sent (by the broker's run): straight to polling, with the contract's data to poll with.
+        { sentAs: adoptedOperationStringOf(brokerOperationId, OperationType.UPGRADE) },
       )
       .then(
         () => true,

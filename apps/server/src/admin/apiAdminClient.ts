@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { HttpsJsonClient, type TokenSource } from '@openpks/auth';
 
 /** A failed call to the PKS API or to UAA for its token, with the API's error code when it gave one. */
 export class ApiRequestError extends Error {
@@ -68,12 +68,36 @@ const CLUSTER_FIELDS = 'name lastAction lastActionState lastActionDescription';
 
 /**
  * The PKS API's GraphQL as an operator uses it from the installation's machine: the admin user signs in
- * at UAA with the password grant on `pks_cli` (as `pks login` does), and the token goes to `/graphql`.
+ * at UAA with the password grant on `pks_cli` (as `pks login` does), and the token goes to `/graphql`; a
+ * token the API stops taking (revoked, its key rotated) makes the user sign in again, once.
  */
 export class ApiAdminClient {
+  readonly #uaa: HttpsJsonClient;
+  readonly #api: HttpsJsonClient;
   #token: Promise<string> | undefined;
 
-  constructor(private readonly target: ApiTarget) {}
+  constructor(private readonly target: ApiTarget) {
+    // pks-admin runs a command and ends: a kept-alive socket would hold the process open.
+    this.#uaa = new HttpsJsonClient({
+      url: target.uaaUrl,
+      peer: 'the UAA',
+      ca: target.caPem,
+      // `pks_cli` is a public client: its id, and no secret.
+      auth: { basic: { username: 'pks_cli', password: '' } },
+      keepAlive: false,
+    });
+    const tokens: TokenSource = {
+      token: () => this.#accessToken(),
+      invalidate: () => (this.#token = undefined),
+    };
+    this.#api = new HttpsJsonClient({
+      url: target.apiUrl,
+      peer: 'the PKS API',
+      ca: target.caPem,
+      auth: { bearer: tokens },
+      keepAlive: false,
+    });
+  }
 
   async operations(filter: {
     inProgress: boolean;
@@ -132,11 +156,13 @@ export class ApiAdminClient {
   }
 
   async graphql<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-    const token = await this.#accessToken();
-    const { status, body } = await this.#post(new URL('/graphql', this.target.apiUrl), {
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
+    // GraphQL says what went wrong in its `errors`, whatever the status: every status is read here.
+    const response = await this.#api.send('POST', '/graphql', {
+      json: { query, variables },
+      expect: 'any',
     });
+    const { status } = response;
+    const body = response.body.toString('utf8');
     let answer: { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] };
     try {
       answer = JSON.parse(body) as typeof answer;
@@ -153,55 +179,29 @@ export class ApiAdminClient {
 
   #accessToken(): Promise<string> {
     this.#token ??= (async () => {
-      const { status, body } = await this.#post(new URL('/oauth/token', this.target.uaaUrl), {
-        headers: {
-          Authorization: `Basic ${Buffer.from('pks_cli:').toString('base64')}`,
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Accept: 'application/json',
-        },
+      const response = await this.#uaa.send('POST', '/oauth/token', {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
           grant_type: 'password',
           username: this.target.username,
           password: this.target.password,
         }).toString(),
+        expect: 'any',
       });
-      const token = JSON.parse(body || '{}') as { access_token?: string; error_description?: string };
-      if (status !== 200 || token.access_token === undefined) {
+      let token: { access_token?: string; error_description?: string } = {};
+      try {
+        token = JSON.parse(response.body.toString('utf8') || '{}') as typeof token;
+      } catch {
+        // not UAA's JSON: said by the status below
+      }
+      if (response.status !== 200 || typeof token.access_token !== 'string') {
         throw new ApiRequestError(
-          `UAA refused to sign ${this.target.username} in: ${token.error_description ?? `HTTP ${status}`}`,
+          `UAA refused to sign ${this.target.username} in: ${token.error_description ?? `HTTP ${response.status}`}`,
         );
       }
       return token.access_token;
     })();
     this.#token.catch(() => (this.#token = undefined));
     return this.#token;
-  }
-
-  #post(
-    url: URL,
-    options: { headers: Record<string, string>; body: string },
-  ): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          ca: this.target.caPem,
-          headers: { ...options.headers, 'Content-Length': String(Buffer.byteLength(options.body)) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-        },
-      );
-      req.on('error', (error: Error) =>
-        reject(new ApiRequestError(`cannot reach ${url.origin}: ${error.message}`)),
-      );
-      req.end(options.body);
-    });
   }
 }

@@ -7,6 +7,7 @@ import { startTestStack, type TestStack } from '@openpks/api/testing';
 import { UAA_URL_FILE } from '@openpks/uaa';
 import { ADMIN_PASSWORD_FILE } from '../server.js';
 import { runAdminCli } from './adminCli.js';
+import { ApiAdminClient } from './apiAdminClient.js';
 import { capture } from './testSupport.js';
 
 // `pks-admin operations`: an operator lists the cluster operations in progress, drives a stuck one again
@@ -133,6 +134,38 @@ describe('pks-admin operations', () => {
     });
     expect(await run(['operations', 'abandon', 'hung'])).toMatchObject({ code: 2 });
   }, 120_000);
+
+  it('signs the admin in again once when the API stops taking the token (revoked), and carries on', async () => {
+    const client = new ApiAdminClient({
+      apiUrl: stack.api.url,
+      uaaUrl: stack.uaa.url,
+      caPem: stack.uaa.caPem,
+      username: 'admin',
+      password: stack.uaa.adminPassword,
+    });
+    expect(await client.operations({ inProgress: true })).toEqual(expect.any(Array));
+    // Every token the admin user holds, the client's too, is revoked; the API hears of it.
+    const old = (await stack.uaa.tokenFor({ username: 'admin', password: stack.uaa.adminPassword }))
+      .access_token;
+    const uaaAdmin = { Authorization: `Bearer ${await stack.uaa.adminToken()}` };
+    const found = (await (
+      await stack.uaa.fetch(`${stack.uaa.url}/Users?filter=${encodeURIComponent('userName eq "admin"')}`, {
+        headers: uaaAdmin,
+      })
+    ).json()) as { resources: { id: string }[] };
+    const revoked = await stack.uaa.fetch(
+      `${stack.uaa.url}/oauth/token/revoke/user/${found.resources[0]!.id}`,
+      { headers: uaaAdmin },
+    );
+    expect(revoked.status).toBe(200);
+    for (let i = 0; ; i++) {
+      const { status } = await stack.api.query(old, '{ clusterOperations(inProgress: true) { id } }');
+      if (status === 401) break;
+      expect(i).toBeLessThan(100);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await client.operations({ inProgress: true })).toEqual(expect.any(Array));
+  }, 60_000);
 
   it('says where to find what it needs, and refuses a user without pks.clusters.admin', async () => {
     const bare = await mkdtemp(join(tmpdir(), 'openpks-admin-operations-bare-'));

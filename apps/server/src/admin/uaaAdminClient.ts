@@ -1,4 +1,10 @@
-import { request } from 'node:https';
+import {
+  ClientCredentialsTokenSource,
+  HttpsJsonClient,
+  type HttpStatusError,
+  type TokenSource,
+} from '@openpks/auth';
+import { PksError } from '@openpks/domain';
 
 /** A failed call to the UAA, carrying UAA's `error` and `error_description`. */
 export class UaaRequestError extends Error {
@@ -52,12 +58,23 @@ const PAGE = 500;
 
 /**
  * The UAA's SCIM and client APIs as `pks-admin` uses them, authenticated as the `admin` client
- * (client credentials). HTTPS only, trusting the installation's CA.
+ * (client credentials; a token the UAA stops taking is fetched anew once). HTTPS only, trusting the
+ * installation's CA.
  */
 export class UaaAdminClient {
-  private token: string | undefined;
+  readonly #http: HttpsJsonClient;
 
-  constructor(private readonly target: UaaTarget) {}
+  constructor(target: UaaTarget) {
+    this.#http = new HttpsJsonClient({
+      url: target.url,
+      peer: 'the UAA',
+      ca: target.caPem,
+      auth: { bearer: adminTokens(target) },
+      refusal: uaaError,
+      // pks-admin runs a command and ends: a kept-alive socket would hold the process open.
+      keepAlive: false,
+    });
+  }
 
   async findUser(userName: string): Promise<ScimUser | undefined> {
     const page = await this.get<ListResponse<ScimUser>>(
@@ -135,90 +152,49 @@ export class UaaAdminClient {
     return this.send<T>('GET', path);
   }
 
-  private async send<T>(method: string, path: string, body?: unknown): Promise<T> {
-    this.token ??= await this.fetchToken();
-    const response = await this.http(method, path, {
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        accept: 'application/json',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return response as T;
+  private send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.#http.json<T>(method, path, body !== undefined ? { json: body } : {});
   }
+}
 
-  private async fetchToken(): Promise<string> {
-    const { clientId, clientSecret } = this.target;
-    const response = (await this.http('POST', '/oauth/token', {
-      headers: {
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
-    })) as { access_token: string };
-    return response.access_token;
-  }
+/**
+ * The `admin` client's tokens; a refusal of the client is said in UAA's own words (`Bad credentials
+ * (invalid_client, HTTP 401)`), as every other UAA refusal pks-admin reports.
+ */
+function adminTokens(target: UaaTarget): TokenSource {
+  const source = new ClientCredentialsTokenSource({
+    tokenUrl: `${target.url.replace(/\/+$/, '')}/oauth/token`,
+    clientId: target.clientId,
+    clientSecret: target.clientSecret,
+    ...(target.caPem !== undefined ? { ca: target.caPem } : {}),
+  });
+  return {
+    token: () =>
+      source.token().catch((error: unknown) => {
+        const details = error instanceof PksError ? error.details : {};
+        if (typeof details.status !== 'number' || typeof details.description !== 'string') throw error;
+        throw new UaaRequestError(
+          details.status,
+          typeof details.error === 'string' ? details.error : 'http_error',
+          details.description,
+        );
+      }),
+    invalidate: () => source.invalidate(),
+  };
+}
 
-  private http(
-    method: string,
-    path: string,
-    init: { headers: Record<string, string>; body?: string },
-  ): Promise<unknown> {
-    const url = new URL(path, this.target.url.replace(/\/$/, '') + '/');
-    return new Promise((resolve, reject) => {
-      const body = init.body === undefined ? undefined : Buffer.from(init.body);
-      const req = request(
-        url,
-        {
-          method,
-          headers: { ...init.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
-          ...(this.target.caPem ? { ca: this.target.caPem } : {}),
-          timeout: 30_000,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              parsed = undefined;
-            }
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              resolve(parsed);
-              return;
-            }
-            const error = (parsed ?? {}) as { error?: string; error_description?: string; message?: string };
-            reject(
-              new UaaRequestError(
-                status,
-                error.error ?? 'http_error',
-                error.error_description ??
-                  error.message ??
-                  `${method} ${url.pathname} answered HTTP ${status}`,
-              ),
-            );
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer from ${url.origin} within 30 s`)));
-      req.on('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            error.code === 'ECONNREFUSED'
-              ? `cannot reach the UAA at ${url.origin} (connection refused): is pks-server running?`
-              : `cannot reach the UAA at ${url.origin}: ${error.message}`,
-            { cause: error },
-          ),
-        ),
-      );
-      req.end(body);
-    });
-  }
+/** A refusal with UAA's `error` and `error_description` (SCIM says `message`). */
+function uaaError(refused: HttpStatusError): Error {
+  const body = (typeof refused.body === 'object' && refused.body !== null ? refused.body : {}) as {
+    error?: unknown;
+    error_description?: unknown;
+    message?: unknown;
+  };
+  const said = [body.error_description, body.message].find((value) => typeof value === 'string');
+  return new UaaRequestError(
+    refused.status,
+    typeof body.error === 'string' ? body.error : 'http_error',
+    (said as string | undefined) ??
+      `${refused.method} ${refused.path.split('?')[0]} answered HTTP ${refused.status}`,
+  );
 }

@@ -1,4 +1,5 @@
-import { request } from 'node:https';
+import { ClientCredentialsTokenSource, HttpStatusError, HttpsJsonClient } from '@openpks/auth';
+import { PksError } from '@openpks/domain';
 
 /** The console's OAuth callback path (next-auth's, for the provider id `uaa`). */
 export const CONSOLE_CALLBACK_PATH = '/api/auth/callback/uaa';
@@ -19,31 +20,12 @@ interface UaaCall {
   caPem: string;
 }
 
-function call(
-  { uaaUrl, caPem }: UaaCall,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${uaaUrl}${path}`, { method, ca: caPem, headers, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let json: Record<string, unknown>;
-        try {
-          json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-        } catch {
-          json = { error_description: text.slice(0, 200) };
-        }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** A refusal of `call` as a ConsoleRegistrationError saying `what`, with the UAA's own words. */
+function refusedAs(what: string) {
+  return (error: unknown): never => {
+    if (!(error instanceof HttpStatusError)) throw error;
+    throw new ConsoleRegistrationError(error.status, `${what}: ${error.description}`);
+  };
 }
 
 /**
@@ -56,60 +38,63 @@ export async function ensureConsoleRedirect(
   consoleUrl: string,
 ): Promise<'registered' | 'present'> {
   const redirect = `${consoleUrl}${CONSOLE_CALLBACK_PATH}`;
-  const basic = Buffer.from(`admin:${target.adminClientSecret}`).toString('base64');
-  const token = await call(
-    target,
-    'POST',
-    '/oauth/token',
-    {
-      Authorization: `Basic ${basic}`,
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Accept: 'application/json',
+  const tokens = new ClientCredentialsTokenSource({
+    tokenUrl: `${target.uaaUrl}/oauth/token`,
+    clientId: 'admin',
+    clientSecret: target.adminClientSecret,
+    ca: target.caPem,
+  });
+  const uaa = new HttpsJsonClient({
+    url: target.uaaUrl,
+    peer: 'the UAA',
+    ca: target.caPem,
+    auth: {
+      bearer: {
+        token: () =>
+          tokens.token().catch((error: unknown) => {
+            const details = error instanceof PksError ? error.details : {};
+            if (typeof details.status !== 'number') throw error;
+            const said = details.description ?? details.error ?? details.status;
+            throw new ConsoleRegistrationError(
+              details.status,
+              `the UAA refused the admin client: ${String(said)}`,
+            );
+          }),
+        invalidate: () => tokens.invalidate(),
+      },
     },
-    new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
-  );
-  if (token.status !== 200 || typeof token.json.access_token !== 'string')
-    throw new ConsoleRegistrationError(
-      token.status,
-      `the UAA refused the admin client: ${String(token.json.error_description ?? token.json.error ?? token.status)}`,
-    );
-  const auth = { Authorization: `Bearer ${token.json.access_token}`, Accept: 'application/json' };
-  const current = await call(target, 'GET', '/oauth/clients/pks_console', auth);
-  if (current.status !== 200)
-    throw new ConsoleRegistrationError(current.status, 'the UAA has no pks_console client');
-  const client = current.json;
+    // One registration at start: no connection to keep.
+    keepAlive: false,
+  });
+  const client = await uaa
+    .json<Record<string, unknown>>('GET', '/oauth/clients/pks_console')
+    .catch(refusedAs('the UAA has no pks_console client'));
+
   const uris = Array.isArray(client.redirect_uri) ? (client.redirect_uri as string[]) : [];
   if (uris.includes(redirect)) return 'present';
   // The client resource shows empty lists as UAA's placeholders; they are not values to write back.
   const list = (value: unknown, placeholder: string) =>
     Array.isArray(value) ? (value as string[]).filter((v) => v !== placeholder) : [];
-  const updated = await call(
-    target,
-    'PUT',
-    '/oauth/clients/pks_console',
-    { ...auth, 'Content-Type': 'application/json' },
-    JSON.stringify({
-      client_id: 'pks_console',
-      name: client.name,
-      scope: list(client.scope, 'uaa.none'),
-      authorities: list(client.authorities, 'uaa.none'),
-      resource_ids: list(client.resource_ids, 'none'),
-      authorized_grant_types: client.authorized_grant_types,
-      redirect_uri: [...uris, redirect],
-      autoapprove: client.autoapprove,
-      allowpublic: client.allowpublic,
-      ...(client.access_token_validity !== undefined
-        ? { access_token_validity: client.access_token_validity }
-        : {}),
-      ...(client.refresh_token_validity !== undefined
-        ? { refresh_token_validity: client.refresh_token_validity }
-        : {}),
-    }),
-  );
-  if (updated.status !== 200)
-    throw new ConsoleRegistrationError(
-      updated.status,
-      `the UAA did not take the console's redirect URI ${redirect}: ${String(updated.json.error_description ?? updated.status)}`,
-    );
+  await uaa
+    .json('PUT', '/oauth/clients/pks_console', {
+      json: {
+        client_id: 'pks_console',
+        name: client.name,
+        scope: list(client.scope, 'uaa.none'),
+        authorities: list(client.authorities, 'uaa.none'),
+        resource_ids: list(client.resource_ids, 'none'),
+        authorized_grant_types: client.authorized_grant_types,
+        redirect_uri: [...uris, redirect],
+        autoapprove: client.autoapprove,
+        allowpublic: client.allowpublic,
+        ...(client.access_token_validity !== undefined
+          ? { access_token_validity: client.access_token_validity }
+          : {}),
+        ...(client.refresh_token_validity !== undefined
+          ? { refresh_token_validity: client.refresh_token_validity }
+          : {}),
+      },
+    })
+    .catch(refusedAs(`the UAA did not take the console's redirect URI ${redirect}`));
   return 'registered';
 }

@@ -384,8 +384,13 @@ export class DirectorClient {
     deadline: number,
     onEvent: (event: TaskEvent, offset: number) => void,
   ): Promise<DirectorTask | undefined> {
+    // The follow's deadline and its signal bound the opening too, not only the events after it: a
+    // Director that holds the headers back must not keep a follow past either.
     const res = await this.#http.stream('GET', path, {
       headers: { Accept: 'text/event-stream' },
+      ...(Number.isFinite(deadline)
+        ? { timeoutMs: Math.max(1, Math.min(CALL_TIMEOUT_MS, deadline - Date.now())) }
+        : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return new Promise((resolve, reject) => {

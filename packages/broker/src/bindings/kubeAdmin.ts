@@ -1,5 +1,4 @@
-import { request } from 'node:https';
-import { InternalError } from '@openpks/domain';
+import { HttpsJsonClient } from '@openpks/auth';
 import { issueCertificate, type CertificateAndKey } from '@openpks/pki';
 
 /** Where a cluster's Kubernetes API is and how to trust it: a kubeconfig's cluster entry. */
@@ -24,65 +23,43 @@ const REQUEST_TIMEOUT_MS = 15_000;
 /**
  * The broker's admin access to one cluster's Kubernetes API: a short-lived `system:masters` client
  * certificate from the broker's client CA, which the cluster trusts through its apiserver's client CAs.
+ * Every status is handed back: the callers read Kubernetes' `Status` (409 AlreadyExists, 404) themselves.
  */
 export class KubeAdmin {
-  readonly #credential: Promise<CertificateAndKey>;
+  readonly #http: Promise<HttpsJsonClient>;
 
-  constructor(
-    private readonly cluster: KubeCluster,
-    clientCa: CertificateAndKey,
-  ) {
-    this.#credential = issueCertificate(clientCa, { ...BROKER_KUBE_USER, usage: 'client', validityDays: 1 });
+  constructor(cluster: KubeCluster, clientCa: CertificateAndKey) {
+    this.#http = issueCertificate(clientCa, { ...BROKER_KUBE_USER, usage: 'client', validityDays: 1 }).then(
+      ({ certificatePem, privateKeyPem }) =>
+        new HttpsJsonClient({
+          url: cluster.server,
+          peer: 'the Kubernetes API of the cluster',
+          ca: cluster.ca,
+          clientCertificate: { cert: certificatePem, key: privateKeyPem },
+          servername: cluster.tlsServerName,
+          timeoutMs: REQUEST_TIMEOUT_MS,
+          // One admin per binding change, a call or two each, and no close(): no socket is kept open.
+          keepAlive: false,
+        }),
+    );
+    // A certificate that cannot be issued is the first request's failure, not an unhandled rejection.
+    this.#http.catch(() => undefined);
   }
 
   async request(method: string, path: string, body?: unknown): Promise<KubeResponse> {
-    const { certificatePem, privateKeyPem } = await this.#credential;
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const url = new URL(path, this.cluster.server);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method,
-          ca: this.cluster.ca,
-          cert: certificatePem,
-          key: privateKeyPem,
-          ...(this.cluster.tlsServerName !== undefined ? { servername: this.cluster.tlsServerName } : {}),
-          headers: {
-            Accept: 'application/json',
-            ...(text !== undefined
-              ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }
-              : {}),
-          },
-          timeout: REQUEST_TIMEOUT_MS,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const raw = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = raw;
-            try {
-              parsed = raw === '' ? undefined : JSON.parse(raw);
-            } catch {
-              // not JSON: keep the text for the error message
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-      req.on('error', (error) =>
-        reject(
-          new InternalError(
-            `the Kubernetes API of the cluster at ${url.origin} is not reachable: ${error.message}`,
-            { cause: error },
-          ),
-        ),
-      );
-      req.end(text);
+    const http = await this.#http;
+    const response = await http.send(method, path, {
+      ...(body !== undefined ? { json: body } : {}),
+      expect: 'any',
     });
+    const raw = response.body.toString('utf8');
+    let parsed: unknown = raw;
+    try {
+      parsed = raw === '' ? undefined : JSON.parse(raw);
+    } catch {
+      // not JSON: keep the text for the error message
+    }
+    return { status: response.status, body: parsed };
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
@@ -11,7 +12,12 @@ import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
 import { PKS_SERVICE_ID } from '../service/catalog.js';
 import { startTestBroker, type TestBroker } from '../testing/index.js';
 import { BrokerClient, BrokerError, BrokerUnreachableError, domainErrorOf } from './brokerClient.js';
-import { boshContextIdOf } from './operationData.js';
+import {
+  adoptedOperationStringOf,
+  boshContextIdOf,
+  OperationType,
+  parseOperationData,
+} from './operationData.js';
 
 // The one client of the broker (the PKS API's and pks-admin's) against a real broker on loopback.
 
@@ -182,6 +188,92 @@ describe('BrokerClient', () => {
     expect((await client.cancelUpgradeRun(run.id, 'operator')).state).toBe('succeeded');
   }, 120_000);
 
+  it('polls an operation adopted from an upgrade run with the contract’s adopted operation data', async () => {
+    const id = randomUUID();
+    const created = await client.provision(
+      id,
+      {
+        service_id: PKS_SERVICE_ID,
+        plan_id: planId,
+        organization_guid: 'org',
+        space_guid: 'space',
+        parameters: { kubernetes_master_host: 'adopted.example.com' },
+      },
+      'alana',
+    );
+    await settled(id, created.operation);
+    // A recreate always has work to do: the run starts a broker operation of its own for the instance.
+    const run = await client.startUpgradeRun(
+      { instances: [id], canaries: [], max_in_flight: 1, operation_type: 'recreate' },
+      'operator',
+    );
+    let operationId: string | null = null;
+    while (operationId === null) {
+      const current = await client.upgradeRun(run.id);
+      operationId = current.instances[0]!.operation_id;
+      expect(current.instances[0]!.state).not.toBe('skipped');
+      if (operationId === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const adopted = adoptedOperationStringOf(operationId, OperationType.RECREATE);
+    expect(parseOperationData(adopted)).toEqual({ BoshContextID: operationId, OperationType: 'recreate' });
+    expect(boshContextIdOf(adopted)).toBe(operationId);
+    expect(await settled(id, adopted)).toMatchObject({ state: 'succeeded' });
+    // The broker's record of it is that operation: the run's, not the instance's create.
+    const { rows } = await db.query<{ type: string; state: string }>(
+      'SELECT type, state FROM broker.operations WHERE id = $1',
+      [operationId],
+    );
+    expect(rows).toEqual([{ type: 'recreate', state: 'succeeded' }]);
+  }, 120_000);
+
+  it('speaks to a broker over plain HTTP as over HTTPS: the same headers, answers and refusals', async () => {
+    const front = await plainHttpFront();
+    const plain = new BrokerClient({ url: front.url, ...broker.credentials });
+    try {
+      expect(plain.url).toBe(front.url);
+      expect((await plain.catalog()).services[0]).toMatchObject({ id: PKS_SERVICE_ID });
+      const id = randomUUID();
+      const accepted = await plain.provision(
+        id,
+        {
+          service_id: PKS_SERVICE_ID,
+          plan_id: planId,
+          organization_guid: 'org',
+          space_guid: 'space',
+          parameters: { kubernetes_master_host: 'plain.example.com' },
+        },
+        'kai',
+      );
+      expect(accepted.status).toBe(202);
+      const last = await plain.lastOperation(id, {
+        serviceId: PKS_SERVICE_ID,
+        planId,
+        operation: accepted.operation,
+      });
+      expect(last).toMatchObject({ state: expect.stringMatching(/^(in progress|succeeded)$/) });
+      expect(front.seen.map((headers) => headers['x-broker-api-version'])).toEqual(['2.17', '2.17', '2.17']);
+      expect(front.seen[1]!['x-broker-api-originating-identity']).toBe(
+        `pks ${Buffer.from(JSON.stringify({ user_id: 'kai' })).toString('base64')}`,
+      );
+      expect(front.seen[1]!['content-type']).toBe('application/json');
+      const busy = await refusal(
+        plain.update(id, { service_id: PKS_SERVICE_ID, plan_id: plans[1]!.id, parameters: {} }, 'kai'),
+      );
+      expect(busy.status).toBeGreaterThanOrEqual(400);
+      expect(busy.description).not.toBe(`HTTP ${busy.status}`);
+      await settled(id, accepted.operation);
+      const wrong = new BrokerClient({ url: front.url, username: 'broker', password: 'wrong' });
+      expect(await refusal(wrong.catalog())).toMatchObject({ status: 401, description: 'Unauthorized' });
+      wrong.close();
+    } finally {
+      plain.close();
+      await front.close();
+    }
+    expect(() => new BrokerClient({ url: 'ftp://127.0.0.1:21', username: 'b', password: 'p' })).toThrow(
+      InputError,
+    );
+  }, 120_000);
+
   it('tells a refusal from no answer: bad credentials, an untrusted certificate, nothing listening, silence', async () => {
     const wrong = new BrokerClient({ url: broker.url, username: 'broker', password: 'wrong', ca: uaa.caPem });
     expect(await refusal(wrong.catalog())).toMatchObject({ status: 401, description: 'Unauthorized' });
@@ -229,6 +321,40 @@ describe('BrokerClient', () => {
     }
   });
 });
+
+/**
+ * A plain-HTTP front for the real broker (as a loopback set-up without TLS would have), recording the
+ * headers each request came with.
+ */
+async function plainHttpFront(): Promise<{
+  url: string;
+  seen: IncomingHttpHeaders[];
+  close(): Promise<void>;
+}> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers);
+    const upstream = httpsRequest(
+      new URL(req.url ?? '/', broker.url),
+      { method: req.method, headers: req.headers, ca: uaa.caPem, agent: false },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: urlOf(server),
+    seen,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 function listen(answer: (res: ServerResponse) => void): Promise<Server> {
   const server = createServer((_req, res) => answer(res));

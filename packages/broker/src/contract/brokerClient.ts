@@ -1,5 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent, request as httpsRequest } from 'node:https';
+import { ConnectionError, HttpStatusError, HttpsJsonClient, type HttpsResponse } from '@openpks/auth';
 import { ConflictError, InputError, InternalError, NotFoundError } from '@openpks/domain';
 import {
   OSB_API_VERSION,
@@ -13,7 +12,7 @@ import {
 import type { UpgradeRun, UpgradeRunRequest, UpgradeRunSummary } from './upgradeRuns.js';
 
 export interface BrokerClientOptions {
-  /** `https://127.0.0.1:8080` */
+  /** `https://127.0.0.1:8080` (or `http://` for a broker on loopback HTTP). */
   url: string;
   /** HTTP Basic credentials of the broker. */
   username: string;
@@ -32,8 +31,9 @@ export class BrokerError extends Error {
     readonly status: number,
     readonly error: string | undefined,
     readonly description: string,
+    options?: { cause?: unknown },
   ) {
-    super(`broker answered ${status}${error ? ` ${error}` : ''}: ${description}`);
+    super(`broker answered ${status}${error ? ` ${error}` : ''}: ${description}`, options);
     this.name = 'BrokerError';
   }
 }
@@ -67,17 +67,32 @@ type Json = Record<string, unknown>;
  */
 export class BrokerClient {
   readonly #options: BrokerClientOptions;
-  readonly #agent: Agent | undefined;
-  readonly #base: URL;
+  readonly #http: HttpsJsonClient;
 
   constructor(options: BrokerClientOptions) {
     this.#options = options;
-    this.#base = new URL(options.url);
-    if (this.#base.protocol !== 'https:' && this.#base.protocol !== 'http:') {
-      throw new InputError('broker.url', `the broker is reached over HTTPS (or HTTP), got ${options.url}`);
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(options.url).protocol;
+    } catch {
+      // said below
     }
-    this.#agent =
-      this.#base.protocol === 'https:' ? new Agent({ ca: options.ca, keepAlive: true }) : undefined;
+    if (protocol !== 'https:' && protocol !== 'http:') {
+      throw new InputError('broker.url', `the broker is reached over HTTPS (or HTTP), got ${options.url}`, {
+        allowed: 'an https:// or http:// URL',
+      });
+    }
+    // The embedded broker listens on loopback HTTP in some set-ups; everything else about the call is
+    // the same one HTTPS JSON client every role uses.
+    this.#http = new HttpsJsonClient({
+      url: options.url,
+      peer: 'the broker',
+      allowHttp: true,
+      ca: options.ca,
+      auth: { basic: { username: options.username, password: options.password } },
+      headers: { 'X-Broker-API-Version': OSB_API_VERSION },
+      timeoutMs: options.timeoutMs ?? 60_000,
+    });
   }
 
   get url(): string {
@@ -86,7 +101,7 @@ export class BrokerClient {
 
   /** Closes kept-alive connections. */
   close(): void {
-    this.#agent?.destroy();
+    this.#http.close();
   }
 
   // ---- OSB ------------------------------------------------------------------------------------
@@ -196,92 +211,65 @@ export class BrokerClient {
     };
   }
 
-  #call(
+  async #call(
     method: string,
     path: string,
     options: { body?: object | undefined; user?: string | undefined; ok: number[] },
   ): Promise<{ status: number; body: Json }> {
-    const url = new URL(path, this.#base);
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const credentials = `${this.#options.username}:${this.#options.password}`;
-    const headers: Record<string, string> = {
-      'X-Broker-API-Version': OSB_API_VERSION,
-      Authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
-      Accept: 'application/json',
-    };
-    if (payload !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(Buffer.byteLength(payload));
-    }
-    if (options.user !== undefined) {
-      headers['X-Broker-API-Originating-Identity'] = originatingIdentityHeader({
-        platform: this.#options.platform ?? 'pks',
-        value: { user_id: options.user },
-      });
-    }
-    const timeoutMs = this.#options.timeoutMs ?? 60_000;
-    const where = `${method} ${url.pathname}`;
-    return new Promise((resolve, reject) => {
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(url, { method, headers, ...(this.#agent ? { agent: this.#agent } : {}) }, (res) =>
-        readAnswer(res, where)
-          .then(({ status, text }) => {
-            const body = parseBody(text);
-            if (options.ok.includes(status)) {
-              if (body === undefined)
-                return reject(
-                  new BrokerError(status, undefined, `${where}: the answer is not a JSON object`),
-                );
-              return resolve({ status, body });
+    const where = `${method} ${path.split('?')[0]}`;
+    let response: HttpsResponse;
+    try {
+      response = await this.#http.send(method, path, {
+        ...(options.body !== undefined ? { json: options.body } : {}),
+        ...(options.user !== undefined
+          ? {
+              headers: {
+                'X-Broker-API-Originating-Identity': originatingIdentityHeader({
+                  platform: this.#options.platform ?? 'pks',
+                  value: { user_id: options.user },
+                }),
+              },
             }
-            const error = typeof body?.error === 'string' ? body.error : undefined;
-            const description =
-              typeof body?.description === 'string'
-                ? body.description
-                : text.trim() !== '' && body === undefined
-                  ? text.trim().slice(0, 200)
-                  : `HTTP ${status}`;
-            reject(new BrokerError(status, error, description));
-          })
-          .catch(reject),
-      );
-      req.setTimeout(timeoutMs, () =>
-        req.destroy(
-          new BrokerUnreachableError(
-            `the broker at ${this.#options.url} did not answer ${where} within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`,
-          ),
-        ),
-      );
-      req.on('error', (error) =>
-        reject(
-          error instanceof BrokerUnreachableError
-            ? error
-            : new BrokerUnreachableError(
-                `cannot reach the broker at ${this.#options.url}: ${error.message}`,
-                {
-                  cause: error,
-                },
-              ),
-        ),
-      );
-      req.end(payload);
-    });
+          : {}),
+        expect: options.ok,
+      });
+    } catch (error) {
+      throw this.#brokerError(where, error);
+    }
+    const text = response.body.toString('utf8');
+    const body = parseBody(text);
+    if (body === undefined)
+      throw new BrokerError(response.status, undefined, `${where}: the answer is not a JSON object`);
+    return { status: response.status, body };
   }
-}
 
-function readAnswer(res: IncomingMessage, where: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => chunks.push(chunk));
-    res.on('error', (error) =>
-      reject(
-        new BrokerUnreachableError(`${where}: the answer broke off: ${error.message}`, { cause: error }),
-      ),
-    );
-    res.on('end', () =>
-      resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-    );
-  });
+  /** A refusal as OSB's `BrokerError`, no answer as `BrokerUnreachableError`; anything else as it is. */
+  #brokerError(where: string, error: unknown): unknown {
+    if (error instanceof HttpStatusError) {
+      const body = typeof error.body === 'object' && error.body !== null ? (error.body as Json) : {};
+      const text = typeof error.body === 'string' ? error.body.trim() : '';
+      const description =
+        typeof body.description === 'string'
+          ? body.description
+          : text !== ''
+            ? text.slice(0, 200)
+            : `HTTP ${error.status}`;
+      const code = typeof body.error === 'string' ? body.error : undefined;
+      return new BrokerError(error.status, code, description, { cause: error });
+    }
+    if (error instanceof ConnectionError) {
+      const url = this.#options.url;
+      const timeoutMs = this.#options.timeoutMs ?? 60_000;
+      const within = timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`;
+      return new BrokerUnreachableError(
+        error.timedOut
+          ? `the broker at ${url} did not answer ${where} within ${within}`
+          : `cannot reach the broker at ${url}: ${error.reason}`,
+        { cause: error },
+      );
+    }
+    return error;
+  }
 }
 
 /** The body as a JSON object; `{}` for an empty body (204); undefined when it is not a JSON object. */

@@ -37,6 +37,23 @@ export function operationStringOf(data: OperationData): string {
 }
 
 /**
+ * The operation data of an operation the platform adopts rather than starts: one a broker upgrade run
+ * started (`UpgradeRunInstance.operation_id`). The run names only the operation's BoshContextID, and the
+ * type is the run's; that is all `last_operation` needs, since the broker finds the operation by its
+ * BoshContextID (the task id and plan are the broker's own record of it).
+ */
+export type AdoptedOperationData = Pick<OperationData, 'BoshContextID' | 'OperationType'>;
+
+/** The `operation` string to poll `last_operation` with for an operation adopted from an upgrade run. */
+export function adoptedOperationStringOf(
+  operationId: string,
+  type: typeof OperationType.UPGRADE | typeof OperationType.RECREATE,
+): string {
+  const data: AdoptedOperationData = { BoshContextID: operationId, OperationType: type };
+  return JSON.stringify(data);
+}
+
+/**
  * Operation data read back from an `operation` string: the fields that are there and well typed.
  * Undefined when the string is not JSON of an object (not one this contract wrote).
  */
