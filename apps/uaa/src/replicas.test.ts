@@ -1,6 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Database } from '@openpks/db';
 import { testDatabaseBackends, type TestDatabase } from '@openpks/db/testing';
+import { DataDirectory, SecretBox, TlsAuthority } from '@openpks/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UaaClientId } from './constants.js';
 import { startTestUaa, type TestUaa } from './testing/index.js';
 
 /**
@@ -133,3 +138,42 @@ describe.each(testDatabaseBackends())('two UAA replicas on $name', (backend) => 
     expect((await password(b, 'rev', 'rev-password-2')).status).toBe(200);
   });
 });
+
+// Without the seed's lock the second replica failed to start on PostgreSQL in about two runs of three
+// (`duplicate key value violates unique constraint "groups_display_name"`); on PGlite, with its one
+// connection, the two seeds never overlap.
+describe.each(testDatabaseBackends())(
+  'two UAA replicas starting together on an empty $name database',
+  (backend) => {
+    it('both start, and seed one admin user and one set of clients', async () => {
+      const db = await backend.open();
+      const other = await db.replica();
+      const root = await mkdtemp(join(tmpdir(), 'openpks-uaa-pair-'));
+      // The prepared files (key, CA) exist before either starts, as `pks-admin init` leaves them.
+      const dataDir = await DataDirectory.open(root);
+      await SecretBox.fromDataDirectory(dataDir);
+      await TlsAuthority.load(dataDir);
+      const started = await Promise.allSettled(
+        [db, other].map((q) =>
+          startTestUaa({ db: q, sharedUrl: SHARED_URL, dataDir: root, adminPassword: 'pair-password' }),
+        ),
+      );
+      try {
+        expect(started.map((s) => (s.status === 'rejected' ? String(s.reason) : 'started'))).toEqual([
+          'started',
+          'started',
+        ]);
+        const { rows } = await db.query<{ users: number; clients: number }>(
+          `SELECT (SELECT count(*)::int FROM uaa.users WHERE username = 'admin') AS users,
+                (SELECT count(*)::int FROM uaa.clients) AS clients`,
+        );
+        expect(rows[0]).toEqual({ users: 1, clients: Object.values(UaaClientId).length });
+      } finally {
+        for (const s of started) if (s.status === 'fulfilled') await s.value.stop();
+        if (other !== db) await other.close();
+        await db.close();
+        await rm(root, { recursive: true, force: true });
+      }
+    });
+  },
+);
