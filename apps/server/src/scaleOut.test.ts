@@ -14,9 +14,10 @@ import { runAdminCli } from './admin/adminCli.js';
 
 // Issue 20, "e2e through the load balancer": the roles as separate `pks-server start --roles …`
 // processes on one PostgreSQL, each machine given only the files `pks-admin init` prepared, and Debian's
-// haproxy in front of two API replicas (and of the broker and the Director, which get a second process in
-// the last test). Every call goes through haproxy with real UAA tokens, as a client of a scaled-out
-// installation makes it. Only PostgreSQL can be shared between processes, so the file runs where
+// haproxy in front of two API replicas, and of the UAA, the broker and the Director, each of which runs in
+// processes of its own (a second broker and Director join in the test of two, a second UAA in the last
+// test). Every call goes through haproxy with real UAA tokens, as a client of a scaled-out installation
+// makes it. Only PostgreSQL can be shared between processes, so the file runs where
 // PKS_TEST_DATABASE_URL is set (CI sets it, and installs haproxy).
 
 const BIN = resolve(import.meta.dirname, '../dist/bin/pks-server.js');
