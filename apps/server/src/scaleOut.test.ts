@@ -93,6 +93,12 @@ class PksProcess {
     readonly env: Record<string, string>,
   ) {}
 
+  /** How its last run ended, if it did: an exit code, or the signal that ended it. */
+  get ended(): string | undefined {
+    if (this.#child === undefined || this.running) return undefined;
+    return this.#child.signalCode ?? `exit ${this.#child.exitCode}`;
+  }
+
   get running(): boolean {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
@@ -732,6 +738,8 @@ plans:
         for (const p of processes) {
           const bad = p.logs().filter((l) => l.level >= 40);
           if (bad.length > 0) console.error(`${p.name}:\n${bad.map((l) => JSON.stringify(l)).join('\n')}`);
+          // A process that ended when the test did not end it (another one's test, the machine) says so.
+          if (p.ended !== undefined) console.error(`${p.name} ended (${p.ended}):\n${p.err.slice(-2000)}`);
         }
       });
     });
