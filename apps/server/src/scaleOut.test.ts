@@ -1094,30 +1094,83 @@ plans:
       expect(work.vms).toBe(2);
     }, 240_000);
 
+    // The moment that matters is made certain, as for the API replica above: the CPI has made the VMs and
+    // the Director has not recorded their cids yet. A trigger holds the Director's recording of each VM
+    // on an advisory lock the test holds; the test kills that Director there, then lets go, and its
+    // recording rolls back with it. (Killed at a moment found by polling instead, the test hit it in one
+    // run of three, and then found 4 VMs for a deployment of 2.)
     it('kill -9 of the Director running a create’s deploy: the other Director resumes the task, and no VM is made twice', async () => {
+      const HOLD = 20021;
       await everyReplicaUp();
       await everyBrokerAndDirectorUp();
-      await createCluster('director-kill');
-      const deployment = `service-instance_${await uuidOf('director-kill')}`;
-      // Mid-deploy: a VM of the deployment is made and its task still runs.
-      const running = await waitFor('a Director to run the deploy, with a VM made', async () => {
-        const { rows } = await db.query<{ id: number; holder: string }>(
-          `SELECT t.id, t.holder FROM director.tasks t
-           WHERE t.deployment = $1 AND t.state = 'processing' AND t.type LIKE '%deploy%'
-             AND EXISTS (SELECT 1 FROM director.sim_vms v WHERE v.deployment = t.deployment)`,
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const holding = db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [HOLD]);
+        locked();
+        await released;
+      });
+      await isLocked;
+      await db.exec(`
+        CREATE FUNCTION public.pks_test_hold_vm() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_advisory_xact_lock_shared(${HOLD}); RETURN NEW; END $$;
+        CREATE TRIGGER pks_test_hold_vm AFTER UPDATE ON director.instances FOR EACH ROW
+          WHEN (OLD.vm_cid IS NULL AND NEW.vm_cid IS NOT NULL AND NEW.lifecycle = 'service')
+          EXECUTE FUNCTION public.pks_test_hold_vm();`);
+      let deployment!: string;
+      let running!: { id: number; holder: string };
+      let victim!: PksProcess;
+      let before: string[] | undefined;
+      try {
+        await createCluster('director-kill');
+        deployment = `service-instance_${await uuidOf('director-kill')}`;
+        const waiting = await waitFor('the Director to record a VM the CPI made', async () => {
+          const { rows } = await db.query<{ application_name: string }>(
+            `SELECT application_name FROM pg_stat_activity
+             WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND application_name LIKE 'director%'`,
+          );
+          return rows[0]?.application_name;
+        });
+        victim = directors.find((d) => d.name === waiting)!;
+        expect(victim, `no Director process is ${waiting}`).toBeDefined();
+        const { rows: tasks } = await db.query<{ id: number; holder: string }>(
+          `SELECT id, holder FROM director.tasks WHERE deployment = $1 AND state = 'processing'`,
           [deployment],
         );
-        return rows[0];
-      });
-      const victim = directors.find((d) => d.holders.at(-1) === running.holder)!;
-      expect(victim, `no Director process is ${running.holder}`).toBeDefined();
+        running = tasks[0]!;
+        expect(running.holder).toBe(victim.holders.at(-1));
+        await victim.kill();
+        // Its statements waiting on the lock would go on and commit once let go (each is a statement of
+        // its own, and PostgreSQL notices a dead client only when it next talks to it): its sessions are
+        // ended first, as they are when the dead machine's connections time out.
+        await db.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+          victim.name,
+        ]);
+        await sessionsGone(victim);
+        release();
+        await holding;
+        // The CPI made VMs that no instance records.
+        const { rows: made } = await db.query<{ cid: string }>(
+          'SELECT cid FROM director.sim_vms WHERE deployment = $1',
+          [deployment],
+        );
+        const { rows: recorded } = await db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM director.instances WHERE deployment = $1 AND vm_cid IS NOT NULL',
+          [deployment],
+        );
+        expect(made.length).toBeGreaterThan(0);
+        expect(recorded[0]!.n).toBe(0);
+        before = made.map((r) => r.cid);
+      } finally {
+        release();
+        await holding;
+        await db.exec(
+          'DROP TRIGGER pks_test_hold_vm ON director.instances; DROP FUNCTION public.pks_test_hold_vm();',
+        );
+      }
       const survivor = directors.find((d) => d !== victim)!;
-      await victim.kill();
-      const { rows: before } = await db.query<{ cid: string }>(
-        'SELECT cid FROM director.sim_vms WHERE deployment = $1',
-        [deployment],
-      );
-      expect(before.length).toBeGreaterThan(0);
 
       const done = await settled('director-kill', 'CREATE');
       expect(done.lastActionState, done.lastActionDescription).toBe('succeeded');
@@ -1140,7 +1193,7 @@ plans:
         'SELECT cid FROM director.sim_vms WHERE deployment = $1',
         [deployment],
       );
-      expect(after.map((r) => r.cid)).toEqual(expect.arrayContaining(before.map((r) => r.cid)));
+      expect(after.map((r) => r.cid)).toEqual(expect.arrayContaining(before!));
     }, 240_000);
 
     // Issue 20, "UAA: stateless on the database; the lockout and revocation hold across replicas". A second
