@@ -14,9 +14,10 @@ import { runAdminCli } from './admin/adminCli.js';
 
 // Issue 20, "e2e through the load balancer": the roles as separate `pks-server start --roles …`
 // processes on one PostgreSQL, each machine given only the files `pks-admin init` prepared, and Debian's
-// haproxy in front of two API replicas (and of the broker and the Director, which get a second process in
-// the last test). Every call goes through haproxy with real UAA tokens, as a client of a scaled-out
-// installation makes it. Only PostgreSQL can be shared between processes, so the file runs where
+// haproxy in front of two API replicas, and of the UAA, the broker and the Director, each of which runs in
+// processes of its own (a second broker and Director join in the test of two, a second UAA in the last
+// test). Every call goes through haproxy with real UAA tokens, as a client of a scaled-out installation
+// makes it. Only PostgreSQL can be shared between processes, so the file runs where
 // PKS_TEST_DATABASE_URL is set (CI sets it, and installs haproxy).
 
 const BIN = resolve(import.meta.dirname, '../dist/bin/pks-server.js');
@@ -68,6 +69,9 @@ async function waitFor<T>(
   }
 }
 
+/** The log lines in which a role that leases its work says its holder name. */
+const STARTED = ['PKS API listening', 'PKS broker started', 'embedded BOSH Director started'];
+
 interface LogLine {
   msg: string;
   level: number;
@@ -80,7 +84,7 @@ class PksProcess {
   #exited: Promise<number | null> | undefined;
   out = '';
   err = '';
-  /** Every holder this process had as an API replica, one per start. */
+  /** Every name its leases carried (as an API replica, a broker or a Director), in the order of its starts. */
   readonly holders: string[] = [];
 
   constructor(
@@ -88,6 +92,12 @@ class PksProcess {
     readonly roles: string,
     readonly env: Record<string, string>,
   ) {}
+
+  /** How its last run ended, if it did: an exit code, or the signal that ended it. */
+  get ended(): string | undefined {
+    if (this.#child === undefined || this.running) return undefined;
+    return this.#child.signalCode ?? `exit ${this.#child.exitCode}`;
+  }
 
   get running(): boolean {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
@@ -115,9 +125,11 @@ class PksProcess {
       },
       START_MS,
     );
-    // Each API replica names itself in its log: the name its leases carry in the database.
-    const listening = this.logs().find((l) => l.msg === 'PKS API listening');
-    if (typeof listening?.holder === 'string') this.holders.push(listening.holder);
+    // Each API replica, broker and Director names itself in its log: the name its leases carry in the database.
+    for (const started of this.logs()) {
+      if (STARTED.includes(started.msg) && typeof started.holder === 'string')
+        this.holders.push(started.holder);
+    }
   }
 
   /** Ctrl-C as an operator gives it: the roles drain and the process exits. */
@@ -430,8 +442,12 @@ describe.skipIf(postgres === undefined)(
     let ca: string;
     let lb: Haproxy;
     let lbUrl: string;
+    /** The UAA and the NSX simulator. */
     let core: PksProcess;
     let apis: PksProcess[];
+    /** broker1 from the start, broker2 from the test of two; likewise the Directors. */
+    let brokers: PksProcess[];
+    let directors: PksProcess[];
     let token: string;
     let ports: Record<string, number>;
     let env: Record<string, string>;
@@ -573,6 +589,42 @@ plans:
       await lb.waitForStatus({ 'api/api1': 'UP', 'api/api2': 'UP' });
     };
 
+    /** Both broker and both Director processes run and haproxy sends them calls. */
+    const everyBrokerAndDirectorUp = async () => {
+      await Promise.all([...brokers, ...directors].filter((p) => !p.running).map((p) => p.start()));
+      await lb.waitForStatus({
+        'broker/broker1': 'UP',
+        'broker/broker2': 'UP',
+        'director/director1': 'UP',
+        'director/director2': 'UP',
+      });
+    };
+
+    /**
+     * Each Director task of the broker operations of `name`'s cluster (one operation, each of its steps one
+     * task), with the Directors that started or resumed it, in order; and the sim VMs of its deployment.
+     */
+    const brokerWork = async (name: string) => {
+      const uuid = await uuidOf(name);
+      const { rows: operations } = await db.query<{ id: string; state: string }>(
+        'SELECT id, state FROM broker.operations WHERE instance_id = $1',
+        [uuid],
+      );
+      const { rows: tasks } = await db.query<{ type: string; state: string; runs: string[] }>(
+        `SELECT t.type, t.state,
+           ARRAY(SELECT m[1] FROM director.task_output o,
+                   regexp_matches(o.text, 'started by (director-[0-9a-f-]+)', 'g') AS m
+                 WHERE o.task_id = t.id AND o.type = 'debug' ORDER BY o.id) AS runs
+         FROM director.tasks t WHERE t.context_id = ANY($1::text[]) ORDER BY t.id`,
+        [operations.map((o) => o.id)],
+      );
+      const { rows: vms } = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM director.sim_vms WHERE deployment = $1',
+        [`service-instance_${uuid}`],
+      );
+      return { uuid, operations, tasks, vms: vms[0]!.n };
+    };
+
     beforeAll(async () => {
       expect(existsSync(BIN), `${BIN} is missing: build first (npm test does)`).toBe(true);
       expect(existsSync(HAPROXY), `${HAPROXY} is missing: install Debian's haproxy (.ci/run does)`).toBe(
@@ -604,8 +656,8 @@ plans:
         mode: 0o600,
       });
 
-      const names = ['uaa', 'nsx', 'broker1', 'broker2', 'director1', 'director2', 'api1', 'api2'];
-      const frontends = ['lbApi', 'lbBroker', 'lbDirector'];
+      const names = ['uaa', 'uaa2', 'nsx', 'broker1', 'broker2', 'director1', 'director2', 'api1', 'api2'];
+      const frontends = ['lbApi', 'lbUaa', 'lbBroker', 'lbDirector'];
       const picked = await freePorts(names.length + frontends.length);
       ports = Object.fromEntries([...names, ...frontends].map((n, i) => [n, picked[i]!]));
       lbUrl = `https://localhost:${ports.lbApi}`;
@@ -613,6 +665,8 @@ plans:
         dir,
         {
           api: { mode: 'tcp', port: ports.lbApi!, servers: { api1: ports.api1!, api2: ports.api2! } },
+          // Like the API's: tokens, logins and SCIM are requests on connections of their own.
+          uaa: { mode: 'tcp', port: ports.lbUaa!, servers: { uaa1: ports.uaa!, uaa2: ports.uaa2! } },
           broker: {
             mode: 'http',
             port: ports.lbBroker!,
@@ -628,28 +682,35 @@ plans:
       );
       await lb.start();
 
-      // Where each role is reached: the API, the broker and the Director through haproxy; the UAA and the
-      // NSX simulator (one of each) directly.
+      // Where each role is reached: the UAA, the API, the broker and the Director through haproxy (the UAA's
+      // address names the issuer of every replica's tokens); the NSX simulator (one) directly.
       env = {
         PKS_CONFIG: join(installation, 'pks.yaml'),
         PKS_UAA_PORT: String(ports.uaa),
         PKS_NSX_PORT: String(ports.nsx),
-        PKS_UAA_URL: `https://localhost:${ports.uaa}`,
+        PKS_UAA_URL: `https://localhost:${ports.lbUaa}`,
         PKS_NSX_URL: `https://localhost:${ports.nsx}`,
         PKS_BROKER_URL: `https://localhost:${ports.lbBroker}`,
         PKS_DIRECTOR_URL: `https://localhost:${ports.lbDirector}`,
         PKS_API_URL: lbUrl,
       };
-      core = pksProcess('core', 'uaa,broker,director,nsx', {
-        PKS_BROKER_PORT: String(ports.broker1),
-        PKS_DIRECTOR_PORT: String(ports.director1),
-      });
+      // The broker and the Director each in processes of their own, so that one can be killed alone.
+      core = pksProcess('core', 'uaa,nsx');
       await core.start();
+      brokers = [1, 2].map((n) =>
+        pksProcess(`broker${n}`, 'broker', { PKS_BROKER_PORT: String(ports[`broker${n}`]) }),
+      );
+      directors = [1, 2].map((n) =>
+        pksProcess(`director${n}`, 'director', { PKS_DIRECTOR_PORT: String(ports[`director${n}`]) }),
+      );
+      await directors[0]!.start();
       apis = [1, 2].map((n) => pksProcess(`api${n}`, 'api', { PKS_API_PORT: String(ports[`api${n}`]) }));
-      await Promise.all(apis.map((api) => api.start()));
+      await Promise.all([brokers[0]!, ...apis].map((p) => p.start()));
       await lb.waitForStatus({
         'api/api1': 'UP',
         'api/api2': 'UP',
+        'uaa/uaa1': 'UP',
+        'uaa/uaa2': 'DOWN',
         'broker/broker1': 'UP',
         'broker/broker2': 'DOWN',
         'director/director1': 'UP',
@@ -677,6 +738,8 @@ plans:
         for (const p of processes) {
           const bad = p.logs().filter((l) => l.level >= 40);
           if (bad.length > 0) console.error(`${p.name}:\n${bad.map((l) => JSON.stringify(l)).join('\n')}`);
+          // A process that ended when the test did not end it (another one's test, the machine) says so.
+          if (p.ended !== undefined) console.error(`${p.name} ended (${p.ended}):\n${p.err.slice(-2000)}`);
         }
       });
     });
@@ -849,8 +912,10 @@ plans:
       // upgrade rolls out (slow VM creation, so that the run outlasts two replica restarts). The broker and
       // the Director go first; the API replicas follow one by one during the run, as an operator upgrades.
       writeConfig({ workerVmType: 'large', createVmMs: 3000 });
-      expect(await core.stop()).toBe(0);
-      await core.start();
+      for (const p of [directors[0]!, brokers[0]!]) {
+        expect(await p.stop()).toBe(0);
+        await p.start();
+      }
       await lb.waitForStatus({ 'broker/broker1': 'UP', 'director/director1': 'UP' });
 
       const feeds = await subscribeOnEachReplica();
@@ -928,17 +993,7 @@ plans:
 
     it('two broker processes and two Director processes on one database: no operation is driven twice', async () => {
       await everyReplicaUp();
-      const extra = pksProcess('extra', 'broker,director', {
-        PKS_BROKER_PORT: String(ports.broker2),
-        PKS_DIRECTOR_PORT: String(ports.director2),
-      });
-      await extra.start();
-      await lb.waitForStatus({
-        'broker/broker1': 'UP',
-        'broker/broker2': 'UP',
-        'director/director1': 'UP',
-        'director/director2': 'UP',
-      });
+      await everyBrokerAndDirectorUp();
       const before = await lb.stats();
 
       const names = ['pair-1', 'pair-2', 'pair-3', 'pair-4'];
@@ -992,5 +1047,277 @@ plans:
       );
       expect(starters.length).toBe(2);
     }, 300_000);
+
+    // Issue 20, "broker and Director: their leases must make two workers safe". A broker and a Director
+    // that die mid-create (kill -9: no hand-back) leave their leases to expire (15 s); the other process
+    // takes the work over where it stood. Each role runs in a process of its own, so the one killed is the
+    // only one of its kind that goes.
+    it('kill -9 of the broker driving a create: the other broker takes the operation over and finishes it, driving no step twice', async () => {
+      await everyReplicaUp();
+      await everyBrokerAndDirectorUp();
+      await createCluster('broker-kill');
+      const uuid = await uuidOf('broker-kill');
+      // Mid-create: the broker operation is leased, and its deploy task runs at a Director.
+      const driving = await waitFor('a broker to drive the create while its deploy task runs', async () => {
+        const { rows } = await db.query<{ id: string; lease_holder: string | null }>(
+          `SELECT o.id, o.lease_holder FROM broker.operations o
+           WHERE o.instance_id = $1 AND o.state = 'in progress' AND o.lease_holder IS NOT NULL
+             AND EXISTS (SELECT 1 FROM director.tasks t WHERE t.context_id = o.id AND t.state = 'processing')`,
+          [uuid],
+        );
+        return rows[0];
+      });
+      const victim = brokers.find((b) => b.holders.at(-1) === driving.lease_holder)!;
+      expect(victim, `no broker process is ${driving.lease_holder}`).toBeDefined();
+      const survivor = brokers.find((b) => b !== victim)!;
+      await victim.kill();
+      await sessionsGone(victim);
+
+      const done = await settled('broker-kill', 'CREATE');
+      expect(done.lastActionState, done.lastActionDescription).toBe('succeeded');
+      expect(victim.running).toBe(false);
+      // The survivor took the operation up once the lease ran out, and ended it.
+      const said = survivor
+        .logs()
+        .filter((l) => l.operation === driving.id)
+        .map((l) => l.msg);
+      expect(said).toEqual(
+        expect.arrayContaining(['driving an operation nobody drove', 'operation finished']),
+      );
+      const work = await brokerWork('broker-kill');
+      expect(work.operations).toEqual([{ id: driving.id, state: 'succeeded' }]);
+      // The deploy the dead broker started was followed, not started again; the errand was started once.
+      expect(work.tasks.map(({ type, state, runs }) => ({ type, state, runs: runs.length }))).toEqual([
+        { type: expect.stringMatching(/deploy/), state: 'done', runs: 1 },
+        { type: expect.stringMatching(/errand/), state: 'done', runs: 1 },
+      ]);
+      expect(work.vms).toBe(2);
+    }, 240_000);
+
+    // The moment that matters is made certain, as for the API replica above: the CPI has made the VMs and
+    // the Director has not recorded their cids yet. A trigger holds the Director's recording of each VM
+    // on an advisory lock the test holds; the test kills that Director there, then lets go, and its
+    // recording rolls back with it. (Killed at a moment found by polling instead, the test hit it in one
+    // run of three, and then found 4 VMs for a deployment of 2.)
+    it('kill -9 of the Director running a create’s deploy: the other Director resumes the task, and no VM is made twice', async () => {
+      const HOLD = 20021;
+      await everyReplicaUp();
+      await everyBrokerAndDirectorUp();
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const holding = db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [HOLD]);
+        locked();
+        await released;
+      });
+      await isLocked;
+      await db.exec(`
+        CREATE FUNCTION public.pks_test_hold_vm() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_advisory_xact_lock_shared(${HOLD}); RETURN NEW; END $$;
+        CREATE TRIGGER pks_test_hold_vm AFTER UPDATE ON director.instances FOR EACH ROW
+          WHEN (OLD.vm_cid IS NULL AND NEW.vm_cid IS NOT NULL AND NEW.lifecycle = 'service')
+          EXECUTE FUNCTION public.pks_test_hold_vm();`);
+      let deployment!: string;
+      let running!: { id: number; holder: string };
+      let victim!: PksProcess;
+      let before: string[] | undefined;
+      try {
+        await createCluster('director-kill');
+        deployment = `service-instance_${await uuidOf('director-kill')}`;
+        const waiting = await waitFor('the Director to record a VM the CPI made', async () => {
+          const { rows } = await db.query<{ application_name: string }>(
+            `SELECT application_name FROM pg_stat_activity
+             WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND application_name LIKE 'director%'`,
+          );
+          return rows[0]?.application_name;
+        });
+        victim = directors.find((d) => d.name === waiting)!;
+        expect(victim, `no Director process is ${waiting}`).toBeDefined();
+        const { rows: tasks } = await db.query<{ id: number; holder: string }>(
+          `SELECT id, holder FROM director.tasks WHERE deployment = $1 AND state = 'processing'`,
+          [deployment],
+        );
+        running = tasks[0]!;
+        expect(running.holder).toBe(victim.holders.at(-1));
+        await victim.kill();
+        // Its statements waiting on the lock would go on and commit once let go (each is a statement of
+        // its own, and PostgreSQL notices a dead client only when it next talks to it): its sessions are
+        // ended first, as they are when the dead machine's connections time out.
+        await db.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+          victim.name,
+        ]);
+        await sessionsGone(victim);
+        release();
+        await holding;
+        // The CPI made VMs that no instance records.
+        const { rows: made } = await db.query<{ cid: string }>(
+          'SELECT cid FROM director.sim_vms WHERE deployment = $1',
+          [deployment],
+        );
+        const { rows: recorded } = await db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM director.instances WHERE deployment = $1 AND vm_cid IS NOT NULL',
+          [deployment],
+        );
+        expect(made.length).toBeGreaterThan(0);
+        expect(recorded[0]!.n).toBe(0);
+        before = made.map((r) => r.cid);
+      } finally {
+        release();
+        await holding;
+        await db.exec(
+          'DROP TRIGGER pks_test_hold_vm ON director.instances; DROP FUNCTION public.pks_test_hold_vm();',
+        );
+      }
+      const survivor = directors.find((d) => d !== victim)!;
+
+      const done = await settled('director-kill', 'CREATE');
+      expect(done.lastActionState, done.lastActionDescription).toBe('succeeded');
+      expect(victim.running).toBe(false);
+      const work = await brokerWork('director-kill');
+      expect(work.operations).toEqual([{ id: expect.any(String), state: 'succeeded' }]);
+      // The deploy ran at the dead Director, then at the survivor (resumed from its recorded progress,
+      // once its lease ran out); the errand at the survivor alone.
+      expect(work.tasks).toEqual([
+        {
+          type: expect.stringMatching(/deploy/),
+          state: 'done',
+          runs: [running.holder, survivor.holders.at(-1)],
+        },
+        { type: expect.stringMatching(/errand/), state: 'done', runs: [survivor.holders.at(-1)] },
+      ]);
+      // The VMs made before the kill are the deployment's still: nothing was made again.
+      expect(work.vms).toBe(2);
+      const { rows: after } = await db.query<{ cid: string }>(
+        'SELECT cid FROM director.sim_vms WHERE deployment = $1',
+        [deployment],
+      );
+      expect(after.map((r) => r.cid)).toEqual(expect.arrayContaining(before!));
+    }, 240_000);
+
+    // Issue 20, "UAA: stateless on the database; the lockout and revocation hold across replicas". A second
+    // `pks-server --roles uaa` process joins behind haproxy; each replica is addressed directly here, so
+    // that which one is asked is certain.
+    it('two UAA replicas: wrong passwords at one lock the user out at the other, and a token revoked at one is refused by the other and by the API', async () => {
+      await everyReplicaUp();
+      const uaa2 = pksProcess('uaa2', 'uaa', { PKS_UAA_PORT: String(ports.uaa2) });
+      await uaa2.start();
+      await lb.waitForStatus({ 'uaa/uaa1': 'UP', 'uaa/uaa2': 'UP' });
+      const [a, b] = [`https://localhost:${ports.uaa}`, `https://localhost:${ports.uaa2}`];
+      const form = (url: string, path: string, body: Record<string, string>, headers = {}) =>
+        https(`${url}${path}`, ca, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Accept: 'application/json',
+            ...headers,
+          },
+          body: new URLSearchParams(body).toString(),
+        });
+      const login = (url: string, username: string, password: string) =>
+        form(url, '/oauth/token', { grant_type: 'password', client_id: 'pks_cli', username, password });
+      // The admin client's secret, from the new machine's own data directory (it read it from the database).
+      const adminSecret = readFileSync(
+        join(dir, 'uaa2', 'secrets', 'uaa-admin-client-secret'),
+        'utf8',
+      ).trim();
+      const basicAdmin = `Basic ${Buffer.from(`admin:${adminSecret}`).toString('base64')}`;
+      const adminGrant = await form(
+        a,
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        { Authorization: basicAdmin },
+      );
+      expect(adminGrant.status, adminGrant.text).toBe(200);
+      const adminToken = (JSON.parse(adminGrant.text) as { access_token: string }).access_token;
+      const scim = async (method: string, path: string, body?: unknown) => {
+        const res = await https(`${a}${path}`, ca, {
+          method,
+          headers: {
+            Authorization: `Bearer ${adminToken}`,
+            'Content-Type': 'application/json',
+            Accept: 'application/json',
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        expect([200, 201], `${method} ${path}: ${res.text}`).toContain(res.status);
+        return JSON.parse(res.text) as Record<string, unknown>;
+      };
+      const user = await scim('POST', '/Users', {
+        userName: 'ursula',
+        password: 'ursula-password',
+        emails: [{ value: 'ursula@example.com', primary: true }],
+      });
+      const groups = await scim(
+        'GET',
+        `/Groups?filter=${encodeURIComponent('displayName eq "pks.clusters.manage"')}`,
+      );
+      const group = (groups.resources as { id: string }[])[0]!;
+      await scim('POST', `/Groups/${group.id}/members`, { value: user.id, type: 'USER', origin: 'uaa' });
+
+      // A token replica B issued is the API's too (both replicas name the issuer after roles.uaa.url).
+      const granted = await login(b, 'ursula', 'ursula-password');
+      expect(granted.status, granted.text).toBe(200);
+      const ursula = (JSON.parse(granted.text) as { access_token: string }).access_token;
+      const asUrsula = (port: number) =>
+        https(`https://localhost:${port}/graphql`, ca, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ursula}` },
+          body: JSON.stringify({ query: '{ clusters { name } }' }),
+        });
+      for (const port of [ports.api1!, ports.api2!, ports.lbApi!]) {
+        const answer = await asUrsula(port);
+        expect(answer.status, answer.text).toBe(200);
+        expect(JSON.parse(answer.text)).toEqual({ data: { clusters: [] } });
+      }
+
+      // Five wrong passwords at A; the right one at B is refused.
+      for (let i = 0; i < 5; i++) expect((await login(a, 'ursula', `wrong-${i}`)).status).toBe(401);
+      const locked = await login(b, 'ursula', 'ursula-password');
+      expect({ status: locked.status, body: JSON.parse(locked.text) }).toEqual({
+        status: 401,
+        body: {
+          error: 'unauthorized',
+          error_description: 'Your account has been locked because of too many failed attempts to login.',
+        },
+      });
+
+      // Her token revoked by its id at A: B's check_token and introspection refuse it, and so do both API
+      // replicas (they learn of it from the database, not from the UAA that revoked it).
+      const { jti } = JSON.parse(Buffer.from(ursula.split('.')[1]!, 'base64url').toString()) as {
+        jti: string;
+      };
+      const revoked = await https(`${a}/oauth/token/revoke/${jti}`, ca, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${adminToken}` },
+      });
+      expect(revoked.status, revoked.text).toBe(200);
+      const checked = await form(b, '/check_token', { token: ursula }, { Authorization: basicAdmin });
+      expect({ status: checked.status, body: JSON.parse(checked.text) }).toEqual({
+        status: 400,
+        body: { error: 'invalid_token', error_description: 'Token has been revoked' },
+      });
+      const introspected = await form(
+        b,
+        '/introspect',
+        { token: ursula },
+        { Authorization: `Bearer ${adminToken}` },
+      );
+      expect(JSON.parse(introspected.text)).toEqual({ active: false });
+      const revokedAt = Date.now();
+      for (const port of [ports.api1!, ports.api2!]) {
+        await waitFor(
+          `the API replica on ${port} to refuse the revoked token`,
+          async () => ((await asUrsula(port)).status === 401 ? true : undefined),
+          5_000,
+        );
+      }
+      console.info(`both API replicas refused the revoked token within ${Date.now() - revokedAt} ms`);
+      // Only that token: the test's admin token still works.
+      expect((await read<{ clusters: unknown[] }>('{ clusters { name } }')).clusters.length).toBeGreaterThan(
+        0,
+      );
+    }, 240_000);
   },
 );

@@ -139,6 +139,9 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   ];
 
   await db.transaction(async (tx) => {
+    // Replicas starting together on an empty database both find everything missing: one seeds, and the
+    // other, let in after it committed, finds it all there (each check below reads again under the lock).
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('uaa.seed'))`);
     for (const name of SEEDED_GROUPS) await ensureGroup(tx, name, now);
     if (adminPasswordHash !== undefined && !(await findUserByName(tx, 'admin'))) {
       const admin = await insertUser(

@@ -41,8 +41,9 @@ export interface UaaServerOptions {
 }
 
 export interface UaaServer {
-  /** `https://<external host>:<bound port>` */
+  /** This replica: `https://<external host>:<bound port>` */
   url: string;
+  /** `<roles.uaa.url>/oauth/token`, the same on every replica; without that setting, `<url>/oauth/token`. */
   issuer: string;
   port: number;
   adminClientSecret: string;
@@ -111,10 +112,14 @@ export async function startUaaServer(options: UaaServerOptions): Promise<UaaServ
       },
     },
   });
+  // Every replica must name itself alike: a token one replica issued is checked by another, and the API
+  // expects the one issuer it discovered through `roles.uaa.url` (a load balancer in front of them all).
+  // Without that setting this process is the UAA its clients reach, at its own port.
   const host = config.externalHost.includes(':') ? `[${config.externalHost}]` : config.externalHost;
-  ctx.baseUrl = `https://${host}:${listener.port}`;
+  const ownUrl = `https://${host}:${listener.port}`;
+  ctx.baseUrl = listen.url ?? ownUrl;
   ctx.issuer = `${ctx.baseUrl}/oauth/token`;
-  await options.dataDir.write(UAA_URL_FILE, `${ctx.baseUrl}\n`);
+  await options.dataDir.write(UAA_URL_FILE, `${ownUrl}\n`);
 
   const purge = setInterval(() => {
     const now = clock.now();
@@ -125,9 +130,9 @@ export async function startUaaServer(options: UaaServerOptions): Promise<UaaServ
   }, PURGE_INTERVAL_MS);
   purge.unref();
 
-  logger.info({ url: ctx.baseUrl, issuer: ctx.issuer }, 'uaa listening');
+  logger.info({ url: ownUrl, issuer: ctx.issuer }, 'uaa listening');
   return {
-    url: ctx.baseUrl,
+    url: ownUrl,
     issuer: ctx.issuer,
     port: listener.port,
     adminClientSecret: seeded.adminClientSecret,

@@ -41,6 +41,8 @@ export interface TestUaaOptions {
   /** Keep the data directory here instead of a fresh temporary one (restarts reuse keys and secrets). */
   dataDir?: string;
   logger?: Logger;
+  /** `roles.uaa.url`: where every replica is reached (a load balancer), which names the issuer. */
+  sharedUrl?: string;
 }
 
 export type TokenRequest =
@@ -50,7 +52,7 @@ export type TokenRequest =
 export interface TestUaa {
   /** `https://127.0.0.1:<port>` */
   url: string;
-  /** `<url>/oauth/token`, the `iss` of every token. */
+  /** `<url>/oauth/token` (or `<sharedUrl>/oauth/token`), the `iss` of every token. */
   issuer: string;
   /** The CA that signed the UAA's certificate (trust it; never disable verification). */
   caPem: string;
@@ -80,7 +82,9 @@ export async function startTestUaa(options: TestUaaOptions = {}): Promise<TestUa
   const config = parseConfig(
     {
       external_host: '127.0.0.1',
-      roles: { uaa: { host: '127.0.0.1', port: 0 } },
+      roles: {
+        uaa: { host: '127.0.0.1', port: 0, ...(options.sharedUrl ? { url: options.sharedUrl } : {}) },
+      },
       uaa: {
         ...(options.accessTokenValidity !== undefined
           ? { access_token_validity: options.accessTokenValidity }

@@ -184,6 +184,13 @@ export class SimCpi implements Cpi {
     const deployment = groups[1] ?? null;
     const instanceGroup = groups[2] ?? null;
     await this.#call('create_vm', instanceGroup);
+    // The Director asks again for an agent it already asked a VM for when it died before recording the
+    // answer (its task resumed): that VM, not a second one.
+    const made = await this.#db.query<{ cid: string; ip: string }>(
+      'SELECT cid, ip FROM director.sim_vms WHERE agent_id = $1',
+      [agentId],
+    );
+    if (made.rows[0] !== undefined) return [made.rows[0].cid, this.#assigned(networks, made.rows[0].ip)];
     const cid = `sim-vm-${randomUUID()}`;
     const ip = await this.#db.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(hashtext('director.sim_ips'))");
@@ -235,6 +242,11 @@ export class SimCpi implements Cpi {
         JSON.stringify(env),
       ],
     );
+    return [cid, this.#assigned(networks, ip)];
+  }
+
+  /** The networks as the IaaS assigned them: each with the VM's address. */
+  #assigned(networks: Record<string, NetworkSettings>, ip: string): Record<string, NetworkSettings> {
     const assigned: Record<string, NetworkSettings> = {};
     for (const [name, settings] of Object.entries(networks)) {
       assigned[name] = {
@@ -245,7 +257,7 @@ export class SimCpi implements Cpi {
         gateway: toIp(this.#range.first - 1),
       };
     }
-    return [cid, assigned];
+    return assigned;
   }
 
   #inRange(ip: string): boolean {

@@ -212,7 +212,8 @@ export class EmbeddedDirector {
     });
     await this.#runner.start();
     logger.info(
-      { url: this.#listener.url, cpi: 'sim', ipRange: this.cpi.ipRange },
+      // The holder names this Director on the leases of the tasks it runs, for telling replicas apart.
+      { url: this.#listener.url, cpi: 'sim', ipRange: this.cpi.ipRange, holder: this.#runner.holder },
       'embedded BOSH Director started',
     );
   }

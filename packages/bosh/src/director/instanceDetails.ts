@@ -49,7 +49,8 @@ export async function instanceDetails(
         disk_cids: row.disk_cid ? [row.disk_cid] : [],
         ips: row.ips,
         dns: [],
-        agent_id: row.agent_id,
+        // An agent id without a VM is only the one its next VM will be made for.
+        agent_id: row.vm_cid === null ? null : row.agent_id,
         job_name: row.instance_group,
         index: row.index,
         id: row.uuid,

@@ -76,6 +76,11 @@ export interface TaskRunnerOptions {
  */
 export class TaskRunner {
   readonly #holder = `director-${randomUUID()}`;
+
+  /** This runner's name on the task leases (`director.tasks.holder`). */
+  get holder(): string {
+    return this.#holder;
+  }
   readonly #abort = new AbortController();
   /** The tasks this runner's workers are running, by id. */
   readonly #running = new Map<number, Promise<void>>();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Agent } from '../../cpi/agent.js';
 import type { Cpi } from '../../cpi/cpi.js';
 import { Lifecycle, parseManifest, type Job } from '../../manifest/manifest.js';
@@ -124,7 +125,10 @@ export class Deployer {
     const missing = planned.filter((entry) => entry.row.vm_cid === null);
     if (missing.length > 0) {
       // Every missing instance is recorded (its uuid kept for a resume) before any VM is made, in one
-      // statement rather than one per instance as each VM started.
+      // statement rather than one per instance as each VM started. So is the agent id its VM will be made
+      // for: a Director that dies after the CPI made a VM and before recording its cid leaves that id, and
+      // the task resumed elsewhere asks the CPI again with it and gets that VM, instead of making a second.
+      for (const entry of missing) entry.row = { ...entry.row, agent_id: entry.row.agent_id ?? randomUUID() };
       await deployments.saveInstances(missing.map((entry) => entry.row));
       const stage = context.events.stage('Creating missing vms', missing.length);
       await inParallel(missing, this.options.maxThreads, async (entry) => {

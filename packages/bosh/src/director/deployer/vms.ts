@@ -41,7 +41,9 @@ export class Vms {
     /** The instance's reserved IP (kept across recreates, as BOSH's manual networks do). */
     reservedIp?: string,
   ): Promise<InstanceRow> {
-    const agentId = randomUUID();
+    // An agent id already on the row was recorded before an earlier create_vm of a task that was then
+    // interrupted: asked again with it, the CPI answers with the VM it made then (see the deploy's resume).
+    const agentId = row.agent_id ?? randomUUID();
     const networks = Object.fromEntries(
       group.networks.map((n, i) => [
         n.name,

@@ -73,7 +73,8 @@ export function deploymentRoutes(r: Router, context: RouteContext): void {
         rows
           .filter((row) => !vmsOnly || row.vm_cid !== null)
           .map((row): Instance => ({
-            agent_id: row.agent_id,
+            // An agent id without a VM is only the one its next VM will be made for.
+            agent_id: row.vm_cid === null ? null : row.agent_id,
             cid: row.vm_cid,
             job: row.instance_group,
             index: row.index,
