@@ -79,11 +79,18 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** The error a follow ended with; one that ended with a task instead fails the expectation on its message. */
+const failureOf = (follow: Promise<unknown>): Promise<Error> =>
+  follow.then(
+    () => new Error('the follow ended with a task, not an error'),
+    (e: unknown) => e as Error,
+  );
+
 describe('DirectorClient following a task over the event stream', () => {
   it('ends at an abort that comes while the stream is still opening, and leaves no connection open', async () => {
     const client = await directorHoldingTheStream();
     const abort = new AbortController();
-    const following = client.followTask(1, { signal: abort.signal }).catch((e: unknown) => e as Error);
+    const following = failureOf(client.followTask(1, { signal: abort.signal }));
     await until(() => asked.includes('/tasks/1/event_stream'), 'the stream to be asked for');
     const abortedAt = Date.now();
     abort.abort();
@@ -98,9 +105,7 @@ describe('DirectorClient following a task over the event stream', () => {
 
   it('does not open the stream for a follow aborted before it starts', async () => {
     const client = await directorHoldingTheStream();
-    const error = await client
-      .followTask(1, { signal: AbortSignal.abort() })
-      .catch((e: unknown) => e as Error);
+    const error = await failureOf(client.followTask(1, { signal: AbortSignal.abort() }));
     expect(error.message).toBe('following task 1 was aborted');
     expect(asked.filter((path) => path !== '/info')).toEqual([]);
   });
@@ -108,7 +113,7 @@ describe('DirectorClient following a task over the event stream', () => {
   it('gives up at its deadline while the stream is still opening', async () => {
     const client = await directorHoldingTheStream();
     const startedAt = Date.now();
-    const error = await client.followTask(1, { timeoutMs: 300 }).catch((e: unknown) => e as Error);
+    const error = await failureOf(client.followTask(1, { timeoutMs: 300 }));
     // The deadline, not the 60 s a single call may take.
     expect(Date.now() - startedAt).toBeLessThan(5_000);
     expect(error.message).toBe('task 1 is still processing after 300 ms');
