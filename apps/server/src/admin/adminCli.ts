@@ -5,6 +5,7 @@ import {
   ApiAdminClient,
   ApiRequestError,
   type ClusterOperation,
+  type OwnerQuota,
   type OwnerUsage,
   type QuotaLimit,
 } from './apiAdminClient.js';
@@ -575,6 +576,14 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
     .description('per-owner limits on the clusters, CPUs and memory (GB) of non-admin users’ clusters')
     .exitOverride();
   const gb = (value: number) => String(Math.round(value * 100) / 100);
+  // A null limit is none on that resource (PKS's model leaves the field out).
+  const ofLimit = (used: string, limit: string | null) =>
+    limit === null ? `${used} (no limit)` : `${used} of ${limit}`;
+  const limitOf = (q: OwnerQuota) => ({
+    ...(q.limit.cpu !== null && { cpu: q.limit.cpu }),
+    ...(q.limit.memory !== null && { memory: q.limit.memory }),
+    ...(q.limit.cluster !== null && { cluster: q.limit.cluster }),
+  });
   const asNumber = (name: string) => (value: string) => {
     if (!/^\d+(\.\d+)?$/.test(value.trim())) {
       throw new UsageError(`${name} must be a number, got ${JSON.stringify(value)}`);
@@ -589,7 +598,7 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
   quotas
     .command('set <owner>')
     .description(
-      'set an owner’s limits; all three create or replace the quota, fewer change only those of an existing one',
+      'set an owner’s limits; all three create or replace the quota, fewer change only those of an existing one (or create one limiting only those)',
     )
     .option('--clusters <n>', 'clusters (at least 1)', asNumber('--clusters'))
     .option('--cpu <n>', 'CPUs of all their VMs (0 blocks creating clusters)', asNumber('--cpu'))
@@ -618,8 +627,13 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
         );
       }
       const quota = await (await api()).setQuota(owner, limit);
+      const { cluster, cpu, memory } = quota.limit;
       out(
-        `Quota of ${quota.owner}: ${quota.limit.cluster} clusters, ${quota.limit.cpu} CPU, ${gb(quota.limit.memory)} GB memory\n`,
+        `Quota of ${quota.owner}: ${[
+          cluster === null ? 'no limit on clusters' : `${cluster} clusters`,
+          cpu === null ? 'no limit on CPU' : `${cpu} CPU`,
+          memory === null ? 'no limit on memory' : `${gb(memory)} GB memory`,
+        ].join(', ')}\n`,
       );
     });
   quotas
@@ -632,10 +646,7 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
       if (options.json) {
         return void out(
           `${JSON.stringify(
-            listed.quotas.map((q) => ({
-              owner: q.owner,
-              limit: { cpu: q.limit.cpu, memory: q.limit.memory, cluster: q.limit.cluster },
-            })),
+            listed.quotas.map((q) => ({ owner: q.owner, limit: limitOf(q) })),
             null,
             2,
           )}\n`,
@@ -650,9 +661,9 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
             const u = used.get(q.owner)?.totals ?? { cluster: 0, cpu: 0, memory: 0 };
             return [
               q.owner,
-              `${u.cluster} of ${q.limit.cluster}`,
-              `${u.cpu} of ${q.limit.cpu}`,
-              `${gb(u.memory)} of ${gb(q.limit.memory)}`,
+              ofLimit(String(u.cluster), q.limit.cluster === null ? null : String(q.limit.cluster)),
+              ofLimit(String(u.cpu), q.limit.cpu === null ? null : String(q.limit.cpu)),
+              ofLimit(gb(u.memory), q.limit.memory === null ? null : gb(q.limit.memory)),
             ];
           }),
         ]),
