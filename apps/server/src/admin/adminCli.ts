@@ -584,9 +584,12 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
     ...(q.limit.memory !== null && { memory: q.limit.memory }),
     ...(q.limit.cluster !== null && { cluster: q.limit.cluster }),
   });
-  const asNumber = (name: string) => (value: string) => {
+  // `none` removes that limit (the API's null): the resource is unlimited, the others stay. Kept as the
+  // word until the action: commander turns a parser's null into ''.
+  const asLimit = (name: string) => (value: string) => {
+    if (value.trim() === 'none') return 'none' as const;
     if (!/^\d+(\.\d+)?$/.test(value.trim())) {
-      throw new UsageError(`${name} must be a number, got ${JSON.stringify(value)}`);
+      throw new UsageError(`${name} must be a number or none, got ${JSON.stringify(value)}`);
     }
     return Number(value);
   };
@@ -600,42 +603,56 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
     .description(
       'set an owner’s limits; all three create or replace the quota, fewer change only those of an existing one (or create one limiting only those)',
     )
-    .option('--clusters <n>', 'clusters (at least 1)', asNumber('--clusters'))
-    .option('--cpu <n>', 'CPUs of all their VMs (0 blocks creating clusters)', asNumber('--cpu'))
+    .option('--clusters <n>', 'clusters (at least 1), or none for no limit', asLimit('--clusters'))
+    .option(
+      '--cpu <n>',
+      'CPUs of all their VMs (0 blocks creating clusters), or none for no limit',
+      asLimit('--cpu'),
+    )
     .option(
       '--memory <gb>',
-      'memory of all their VMs in GB (0 blocks creating clusters)',
-      asNumber('--memory'),
+      'memory of all their VMs in GB (0 blocks creating clusters), or none for no limit',
+      asLimit('--memory'),
     )
-    .action(async (owner: string, options: { clusters?: number; cpu?: number; memory?: number }) => {
-      const given = { cluster: options.clusters, cpu: options.cpu, memory: options.memory };
-      let limit: Partial<QuotaLimit>;
-      try {
-        limit = validateQuotaLimit(given, { partial: true });
-      } catch (error) {
-        if (!(error instanceof InputError || error instanceof InputErrors)) throw error;
-        const errors = error instanceof InputErrors ? error.errors : [error];
-        // The domain's rule, under the flag the operator typed.
-        throw new UsageError(
-          errors
-            .map((e) => {
-              const key = e.field?.split('.')[1] as keyof QuotaLimit | undefined;
-              const flag = key ? QUOTA_FLAGS[key] : 'give at least one of --clusters, --cpu, --memory';
-              return key ? `${flag}: ${e.message}; allowed: ${e.allowed}` : flag;
-            })
-            .join('\n'),
+    .action(
+      async (
+        owner: string,
+        options: { clusters?: number | 'none'; cpu?: number | 'none'; memory?: number | 'none' },
+      ) => {
+        const flag = (value: number | 'none' | undefined) => (value === 'none' ? null : value);
+        const given = {
+          cluster: flag(options.clusters),
+          cpu: flag(options.cpu),
+          memory: flag(options.memory),
+        };
+        let limit: Partial<QuotaLimit>;
+        try {
+          limit = validateQuotaLimit(given, { partial: true });
+        } catch (error) {
+          if (!(error instanceof InputError || error instanceof InputErrors)) throw error;
+          const errors = error instanceof InputErrors ? error.errors : [error];
+          // The domain's rule, under the flag the operator typed.
+          throw new UsageError(
+            errors
+              .map((e) => {
+                const key = e.field?.split('.')[1] as keyof QuotaLimit | undefined;
+                const flag = key ? QUOTA_FLAGS[key] : 'give at least one of --clusters, --cpu, --memory';
+                return key ? `${flag}: ${e.message}; allowed: ${e.allowed}` : flag;
+              })
+              .join('\n'),
+          );
+        }
+        const quota = await (await api()).setQuota(owner, limit);
+        const { cluster, cpu, memory } = quota.limit;
+        out(
+          `Quota of ${quota.owner}: ${[
+            cluster === null ? 'no limit on clusters' : `${cluster} clusters`,
+            cpu === null ? 'no limit on CPU' : `${cpu} CPU`,
+            memory === null ? 'no limit on memory' : `${gb(memory)} GB memory`,
+          ].join(', ')}\n`,
         );
-      }
-      const quota = await (await api()).setQuota(owner, limit);
-      const { cluster, cpu, memory } = quota.limit;
-      out(
-        `Quota of ${quota.owner}: ${[
-          cluster === null ? 'no limit on clusters' : `${cluster} clusters`,
-          cpu === null ? 'no limit on CPU' : `${cpu} CPU`,
-          memory === null ? 'no limit on memory' : `${gb(memory)} GB memory`,
-        ].join(', ')}\n`,
-      );
-    });
+      },
+    );
   quotas
     .command('list')
     .description('every quota, with each owner’s usage against it')

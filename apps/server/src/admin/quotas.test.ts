@@ -97,7 +97,7 @@ describe.each(testDatabaseBackends())('pks-admin quotas, on $name', (backend) =>
     );
     const text = await run(['quotas', 'set', 'maria', '--memory', 'lots']);
     expect(text.code).toBe(2);
-    expect(text.stderr).toBe('pks-admin: --memory must be a number, got "lots"\n');
+    expect(text.stderr).toBe('pks-admin: --memory must be a number or none, got "lots"\n');
     const none = await run(['quotas', 'set', 'maria']);
     expect(none.code).toBe(2);
     expect(none.stderr).toBe('pks-admin: give at least one of --clusters, --cpu, --memory\n');
@@ -133,6 +133,18 @@ describe.each(testDatabaseBackends())('pks-admin quotas, on $name', (backend) =>
     );
     expect(refused.errors?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
     expect(refused.errors?.[0]?.message).toBe('cpu: 4 of 4 used, this cluster needs 4');
+    // none removes one limit; removing the last is the API's refusal (deleting the quota lifts them all).
+    expect((await run(['quotas', 'set', 'maria', '--memory', 'none'])).stdout).toBe(
+      'Quota of maria: no limit on clusters, 4 CPU, no limit on memory\n',
+    );
+    const last = await run(['quotas', 'set', 'maria', '--cpu', 'none']);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toMatch(
+      /^pks-admin: .*would leave the quota limiting nothing.*\(BAD_USER_INPUT\)\n$/,
+    );
+    expect(JSON.parse((await run(['quotas', 'list', '--json'])).stdout)).toEqual([
+      { owner: 'maria', limit: { cpu: 4 } },
+    ]);
     expect((await run(['quotas', 'delete', 'maria'])).code).toBe(0);
   });
 });
