@@ -3,7 +3,8 @@ import { addUser, startConsoleStack, type ConsoleStack } from './support/console
 
 // Quotas in the console: an admin sets one on the Quotas page (a bad value is named beside its field),
 // a manage-scope user sees their usage against it on the clusters page, and their create over the limit
-// shows the API's QUOTA_EXCEEDED message; the admin's edit and delete follow. One stack for the file.
+// shows the API's QUOTA_EXCEEDED message; the admin's edit (a limit emptied is no limit) and delete
+// follow. One stack for the file.
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(120_000);
@@ -52,7 +53,13 @@ test('an admin sets a quota on the Quotas page; a bad value is named beside its 
   await expect(admin.getByRole('heading', { name: 'Quotas', level: 1 })).toBeVisible();
   await expect(admin.getByText('No user has limits.')).toBeVisible();
 
+  // Every limit left empty is a quota limiting nothing: the API's answer names the limit as a whole.
   await admin.getByLabel('Owner').fill('alice');
+  await admin.getByRole('button', { name: 'Save quota' }).click();
+  await expect(admin.getByRole('alert').filter({ hasText: 'sets no limit' })).toContainText(
+    'at least one of cluster, cpu, memory',
+  );
+
   await admin.getByLabel('Clusters').fill('0');
   await admin.getByLabel('CPU').fill('8');
   await admin.getByLabel('Memory (GB)').fill('16');
@@ -109,6 +116,21 @@ test('the admin edits and deletes the quota; the user then has no quota', async 
   await admin.getByLabel('Clusters').fill('2');
   await admin.getByRole('button', { name: 'Save quota' }).click();
   await expect(row.getByRole('cell').nth(1)).toHaveText('1 / 2');
+
+  // A limit emptied is no limit on that resource; the user's line says so.
+  await admin.getByLabel('Clusters').fill('');
+  await admin.getByRole('button', { name: 'Save quota' }).click();
+  await expect(row.getByRole('cell')).toHaveText(['alice', '1 / no limit', '4 / 8', '8 / 16', /Edit/]);
+  await alice.goto(`${stack.consoleUrl}/clusters`);
+  await expect(alice.getByLabel('Your usage')).toHaveText(
+    'Your usage: Clusters 1 / no limit · CPU 4 / 8 · Memory 8 / 16 GB',
+  );
+  // Edited afresh, the quota shows the unlimited resource as an empty field.
+  await admin.getByRole('button', { name: 'Cancel' }).click();
+  await admin.getByRole('button', { name: 'Edit the quota of alice' }).click();
+  await expect(admin.getByLabel('CPU')).toHaveValue('8');
+  await expect(admin.getByLabel('Clusters')).toHaveValue('');
+  await admin.getByRole('button', { name: 'Cancel' }).click();
 
   admin.once('dialog', (dialog) => void dialog.accept());
   await admin.getByRole('button', { name: 'Delete the quota of alice' }).click();

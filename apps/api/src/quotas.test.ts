@@ -35,7 +35,7 @@ const RESIZE = `mutation($n:String!,$w:Int!){ resizeCluster(name:$n, numNodes:$w
 
 describe.each(testDatabaseBackends())('quotas and usage, on $name', (backend) => {
   let stack: TestStack;
-  const token = { admin: '', reader: '', alice: '', bob: '', carol: '' };
+  const token = { admin: '', reader: '', alice: '', bob: '', carol: '', erin: '' };
   const gql = (who: keyof typeof token, query: string, variables?: Record<string, unknown>) =>
     stack.api.query(token[who], query, variables);
   const codeOf = (r: { errors?: { extensions?: Record<string, unknown> }[] }) =>
@@ -63,6 +63,7 @@ describe.each(testDatabaseBackends())('quotas and usage, on $name', (backend) =>
     token.alice = await stack.signIn('alice', ['pks.clusters.manage']);
     token.bob = await stack.signIn('bob', ['pks.clusters.manage']);
     token.carol = await stack.signIn('carol', ['pks.clusters.manage']);
+    token.erin = await stack.signIn('erin', ['pks.clusters.manage']);
   }, 120_000);
 
   afterAll(async () => {
@@ -244,9 +245,13 @@ describe.each(testDatabaseBackends())('quotas and usage, on $name', (backend) =>
       ['limit.cpu', 'a whole number of CPUs, 0 or more (0 blocks creating clusters)'],
       ['limit.memory', 'a number of GB, 0 or more (0 blocks creating clusters)'],
     ]);
-    const missing = await gql('admin', SET, { o: 'alice', l: { cluster: 1, cpu: 1 } });
-    expect(missing.errors![0]!.extensions!.field).toBe('limit.memory');
-    expect(missing.errors![0]!.message).toContain('is required');
+    // A limit that limits nothing, absent or null, is refused as a whole (an absent field is no limit).
+    for (const l of [{}, { cluster: null, cpu: null, memory: null }]) {
+      const empty = await gql('admin', SET, { o: 'alice', l });
+      expect(codeOf(empty)).toBe('BAD_USER_INPUT');
+      expect(empty.errors![0]!.extensions!.field).toBe('limit');
+      expect(empty.errors![0]!.extensions!.allowed).toMatch(/^at least one of cluster, cpu, memory/);
+    }
     const owner = await gql('admin', SET, { o: 'no such user', l: { cluster: 1, cpu: 1, memory: -1 } });
     expect((owner.errors![0]!.extensions!.fields as { field: string }[]).map((f) => f.field)).toEqual([
       'owner',
@@ -302,4 +307,46 @@ describe.each(testDatabaseBackends())('quotas and usage, on $name', (backend) =>
       ['alice', 'deleteQuota', 'failed', 'FORBIDDEN', { owner: 'dave' }],
     ]);
   });
+
+  it('takes a quota with only some limits: an absent one is no limit, null removes one', async () => {
+    const CREATE_QUOTA = `mutation($o:String!,$l:QuotaLimitInput!){ createQuota(owner:$o, limit:$l){ owner limit { cluster cpu memory } } }`;
+    // PKS 1.5's quotas, and what PKS tooling posts: cpu and memory, no cluster count.
+    const created = await gql('admin', CREATE_QUOTA, { o: 'erin', l: { cpu: 3, memory: 100 } });
+    expect(created.data.createQuota).toEqual({
+      owner: 'erin',
+      limit: { cluster: null, cpu: 3, memory: 100 },
+    });
+    // A create never replaces: the limits stay.
+    const again = await gql('admin', CREATE_QUOTA, { o: 'erin', l: { cluster: 1 } });
+    expect(codeOf(again)).toBe('CONFLICT');
+
+    // tiny with 1 worker: 3 cpu, 3 GB. Only cpu holds erin back; the cluster count never does.
+    expect((await gql('erin', CREATE, { n: 'e-one', p: 'tiny', w: 1 })).errors).toBeUndefined();
+    const over = await gql('erin', CREATE, { n: 'e-two', p: 'tiny', w: 1 });
+    expect(codeOf(over)).toBe('QUOTA_EXCEEDED');
+    expect(over.errors![0]!.message).toBe('cpu: 3 of 3 used, this cluster needs 3');
+
+    // null removes the cpu limit, absent leaves memory as it is.
+    const lifted = await gql('admin', UPDATE, { o: 'erin', l: { cpu: null } });
+    expect(lifted.data.updateQuota.limit).toEqual({ cluster: null, cpu: null, memory: 100 });
+    for (const n of ['e-two', 'e-three']) {
+      expect((await gql('erin', CREATE, { n, p: 'tiny', w: 1 })).errors).toBeUndefined();
+    }
+    expect((await gql('erin', USAGE)).data.usage).toMatchObject({
+      totals: { cluster: 3, cpu: 9, memory: 9 },
+      limit: { cluster: null, cpu: null, memory: 100 },
+    });
+
+    // Removing the last limit would leave a quota limiting nothing: refused, deleting it is the way.
+    const last = await gql('admin', UPDATE, { o: 'erin', l: { memory: null } });
+    expect(codeOf(last)).toBe('BAD_USER_INPUT');
+    expect(last.errors![0]!.extensions!.field).toBe('limit');
+    expect(last.errors![0]!.message).toContain('would leave the quota limiting nothing');
+    // A replace (setQuota) with some fields leaves the others unlimited.
+    const replaced = await gql('admin', SET, { o: 'erin', l: { cluster: 3 } });
+    expect(replaced.data.setQuota.limit).toEqual({ cluster: 3, cpu: null, memory: null });
+    const fourth = await gql('erin', CREATE, { n: 'e-four', p: 'tiny', w: 1 });
+    expect(fourth.errors![0]!.message).toBe('clusters: 3 of 3 used, creating one more exceeds the limit');
+    for (const n of ['e-one', 'e-two', 'e-three']) expect(await settle(n)).toBe('succeeded');
+  }, 180_000);
 });

@@ -111,6 +111,17 @@ describe.each(testDatabaseBackends())('pks plans, plan and usage, on $name', (ba
     const over = await alice.pks(['create-cluster', 'q2', '-e', 'q2.example.test', '-p', 'small', '-n', '1']);
     expect(over.code).toBe(1);
     expect(over.stderr).toBe('Error: clusters: 1 of 1 used, creating one more exceeds the limit\n');
+
+    // The cluster limit removed (null): that resource shows as unlimited, and PKS's model leaves it out.
+    const lifted = await stack.api.query(
+      adminToken,
+      `mutation{ updateQuota(owner:"alice", limit:{cluster:null}){ limit { cluster cpu memory } } }`,
+    );
+    expect(lifted.errors).toBeUndefined();
+    expect(lifted.data).toEqual({ updateQuota: { limit: { cluster: null, cpu: 8, memory: 16 } } });
+    const unlimited = await alice.pks(['usage']);
+    expect(unlimited.stdout).toContain('Clusters:    1 (no limit)\nCPU:         4 of 8\n');
+    expect(JSON.parse((await alice.pks(['usage', '--json'])).stdout).limit).toEqual({ cpu: 8, memory: 16 });
   });
 
   it('shows another owner’s usage to admin.read only', async () => {

@@ -91,21 +91,27 @@ export function usageJson(u: UsageView): Record<string, unknown> {
     owner: u.owner,
     totals: { cpu: u.totals.cpu, memory: u.totals.memory, cluster: u.totals.cluster },
     clusters: u.clusters.map((c) => ({ name: c.name, cpu: c.cpu, memory: c.memory })),
-    limit: u.limit && { cpu: u.limit.cpu, memory: u.limit.memory, cluster: u.limit.cluster },
+    // As PKS's quota model: an unlimited field is left out, not null.
+    limit: u.limit && {
+      ...(u.limit.cpu !== null && { cpu: u.limit.cpu }),
+      ...(u.limit.memory !== null && { memory: u.limit.memory }),
+      ...(u.limit.cluster !== null && { cluster: u.limit.cluster }),
+    },
   };
 }
 
 /** `pks usage`: the totals against the limits, then each cluster's share. */
 export function usageBlock(u: UsageView): string {
-  const of = (used: string, limit: string | undefined) =>
-    limit === undefined ? used : `${used} of ${limit}`;
+  // Without a quota the usage alone; with one, a resource it leaves unlimited says so.
+  const of = (used: string, limit: number | null | undefined, show: (n: number) => string = String) =>
+    limit === undefined ? used : limit === null ? `${used} (no limit)` : `${used} of ${show(limit)}`;
   const l = u.limit ?? undefined;
   let out = labels([
     ['Owner', u.owner],
     ['Quota', u.limit ? 'set' : 'none (no limits)'],
-    ['Clusters', of(String(u.totals.cluster), l && String(l.cluster))],
-    ['CPU', of(String(u.totals.cpu), l && String(l.cpu))],
-    ['Memory (GB)', of(gb(u.totals.memory), l && gb(l.memory))],
+    ['Clusters', of(String(u.totals.cluster), l?.cluster)],
+    ['CPU', of(String(u.totals.cpu), l?.cpu)],
+    ['Memory (GB)', of(gb(u.totals.memory), l?.memory, gb)],
   ]);
   if (u.clusters.length > 0) {
     out += `

@@ -36,5 +36,14 @@ export {
 } from './drain.js';
 export type { DrainSettingKey, DrainRule, ValidateDrainOptions } from './drain.js';
 export type { Plan, MasterInstances, DrainSettings, InstanceGroupSizing, VmType } from './plan.js';
-export { QUOTA_RULES, validateQuotaLimit, validateQuotaOwner, footprintOf, quotaExceeded } from './quota.js';
+export {
+  QUOTA_LIMIT_FIELDS,
+  QUOTA_RULES,
+  SOME_LIMIT,
+  limitsAnything,
+  validateQuotaLimit,
+  validateQuotaOwner,
+  footprintOf,
+  quotaExceeded,
+} from './quota.js';
 export type { QuotaLimit, Footprint, QuotaRequest } from './quota.js';

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, InputErrors } from './errors.js';
 import type { Plan } from './plan.js';
-import { footprintOf, quotaExceeded, validateQuotaLimit, validateQuotaOwner } from './quota.js';
+import {
+  footprintOf,
+  limitsAnything,
+  quotaExceeded,
+  validateQuotaLimit,
+  validateQuotaOwner,
+} from './quota.js';
 
 const plan = {
   master: { instances: 3, cpu: 2, ramMb: 4096 },
@@ -68,9 +74,41 @@ describe('quota rules', () => {
     expect((error as InputErrors).errors.map((e) => [e.field, e.message])).toEqual([
       ['limit.cluster', '1.5 is not allowed'],
       ['limit.cpu', 'must be a number, got "4"'],
-      ['limit.memory', 'is required'],
     ]);
     expect(() => validateQuotaLimit({}, { partial: true })).toThrow(InputError);
+  });
+
+  it('takes an absent or null field as no limit, but a quota must limit something', () => {
+    // PKS 1.5's quotas, and PKS tooling's POSTs: cpu and memory only.
+    expect(validateQuotaLimit({ cpu: 8, memory: 32 })).toEqual({ cluster: null, cpu: 8, memory: 32 });
+    expect(validateQuotaLimit({ cluster: null, cpu: 0 })).toEqual({ cluster: null, cpu: 0, memory: null });
+    for (const empty of [{}, { cluster: null, cpu: null, memory: null }]) {
+      let error: unknown;
+      try {
+        validateQuotaLimit(empty);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as InputError).field).toBe('limit');
+      expect((error as InputError).allowed).toMatch(/at least one of cluster, cpu, memory/);
+    }
+    // A PATCH: null removes that limit, an absent field stays as it is.
+    expect(validateQuotaLimit({ cpu: null, memory: 4 }, { partial: true })).toEqual({ cpu: null, memory: 4 });
+    expect(limitsAnything({ cluster: null, cpu: null, memory: 0 })).toBe(true);
+    expect(limitsAnything({ cluster: null, cpu: null, memory: null })).toBe(false);
+  });
+
+  it('never refuses on a resource without a limit', () => {
+    const used = { cluster: 50, cpu: 400, memory: 1000 };
+    const big = { kind: 'create', clusters: 1, adds: { cpu: 100, memory: 500 } } as const;
+    expect(quotaExceeded({ cluster: null, cpu: null, memory: 2000 }, used, big)).toBe(undefined);
+    expect(quotaExceeded({ cluster: null, cpu: 450, memory: null }, used, big)?.message).toBe(
+      'cpu: 400 of 450 used, this cluster needs 100',
+    );
+    expect(quotaExceeded({ cluster: 50, cpu: null, memory: null }, used, big)?.message).toBe(
+      'clusters: 50 of 50 used, creating one more exceeds the limit',
+    );
   });
 
   it('takes UAA user names as owners', () => {

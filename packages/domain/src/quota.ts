@@ -1,13 +1,22 @@
 import { InputError, QuotaExceededError, throwInputErrors } from './errors.js';
 import type { Plan } from './plan.js';
 
-/** An owner's limits (PKS's quota `limit`): clusters, CPUs and memory in GB, over all their live clusters. */
+/**
+ * An owner's limits (PKS's quota `limit`): clusters, CPUs and memory in GB, over all their live clusters.
+ * Null is no limit on that resource: PKS's model has every field optional, and its tooling posts quotas
+ * with only some (PKS 1.5's had only cpu and memory). A quota limits at least one.
+ */
 export interface QuotaLimit {
-  cluster: number;
-  cpu: number;
+  cluster: number | null;
+  cpu: number | null;
   /** GB; a fraction is allowed (PKS's model has it as a float). */
-  memory: number;
+  memory: number | null;
 }
+
+export const QUOTA_LIMIT_FIELDS = ['cluster', 'cpu', 'memory'] as const;
+
+/** What an empty limit is told (and a PATCH that would leave a quota limiting nothing). */
+export const SOME_LIMIT = 'at least one of cluster, cpu, memory (an absent one is no limit)';
 
 /** What VMs take: CPUs and memory in GB. */
 export interface Footprint {
@@ -27,9 +36,6 @@ const MAX_LIMIT = 1_000_000_000;
 function checkLimitField(key: keyof QuotaLimit, value: unknown, field: string): number {
   const min = key === 'cluster' ? 1 : 0;
   const whole = key !== 'memory';
-  if (value === undefined || value === null) {
-    throw new InputError(field, 'is required', { allowed: QUOTA_RULES[key] });
-  }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new InputError(field, `must be a number, got ${JSON.stringify(value)}`, {
       allowed: QUOTA_RULES[key],
@@ -42,9 +48,18 @@ function checkLimitField(key: keyof QuotaLimit, value: unknown, field: string): 
 }
 
 /**
- * A limit as given (every field required, or with `partial` only those given: a PATCH), each bad field
- * reported at once under `prefix` (`limit.cpu`).
+ * A limit as given, each bad field reported at once under `prefix` (`limit.cpu`). A whole limit (a create
+ * or a replace) has every field, null where absent or null (no limit), and limits at least one. With
+ * `partial` (a PATCH) only the fields given: a number changes that limit, null removes it.
  */
+export function validateQuotaLimit(
+  input: Partial<Record<keyof QuotaLimit, unknown>>,
+  options: { partial: true; prefix?: string },
+): Partial<QuotaLimit>;
+export function validateQuotaLimit(
+  input: Partial<Record<keyof QuotaLimit, unknown>>,
+  options?: { partial?: false; prefix?: string },
+): QuotaLimit;
 export function validateQuotaLimit(
   input: Partial<Record<keyof QuotaLimit, unknown>>,
   options: { partial?: boolean; prefix?: string } = {},
@@ -52,9 +67,12 @@ export function validateQuotaLimit(
   const prefix = options.prefix ?? 'limit';
   const bad: InputError[] = [];
   const out: Partial<QuotaLimit> = {};
-  for (const key of ['cluster', 'cpu', 'memory'] as const) {
+  for (const key of QUOTA_LIMIT_FIELDS) {
     const value = input[key];
-    if ((value === undefined || value === null) && options.partial) continue;
+    if (value === undefined || value === null) {
+      if (value === null || !options.partial) out[key] = null;
+      continue;
+    }
     try {
       out[key] = checkLimitField(key, value, `${prefix}.${key}`);
     } catch (error) {
@@ -62,11 +80,20 @@ export function validateQuotaLimit(
       bad.push(error);
     }
   }
-  if (options.partial && bad.length === 0 && Object.keys(out).length === 0) {
-    bad.push(new InputError(prefix, 'changes nothing', { allowed: 'at least one of cluster, cpu, memory' }));
+  if (bad.length === 0) {
+    if (options.partial && Object.keys(out).length === 0) {
+      bad.push(new InputError(prefix, 'changes nothing', { allowed: SOME_LIMIT }));
+    } else if (!options.partial && !limitsAnything(out as QuotaLimit)) {
+      bad.push(new InputError(prefix, 'sets no limit', { allowed: SOME_LIMIT }));
+    }
   }
   throwInputErrors(bad);
   return out;
+}
+
+/** Whether a limit limits anything: a quota must, lifting every limit is deleting it. */
+export function limitsAnything(limit: QuotaLimit): boolean {
+  return QUOTA_LIMIT_FIELDS.some((key) => limit[key] !== null);
 }
 
 /**
@@ -123,20 +150,25 @@ export function quotaExceeded(
   request: QuotaRequest,
 ): QuotaExceededError | undefined {
   const details = { limit, usage: used, request: request.adds };
-  if (request.clusters > 0 && used.cluster + request.clusters > limit.cluster) {
+  // A null limit is no limit on that resource: it never refuses.
+  if (limit.cluster !== null && request.clusters > 0 && used.cluster + request.clusters > limit.cluster) {
     return new QuotaExceededError(
       `clusters: ${used.cluster} of ${limit.cluster} used, creating one more exceeds the limit`,
       { details: { ...details, resource: 'cluster' } },
     );
   }
   const what = request.kind === 'create' ? 'this cluster needs' : 'this resize adds';
-  if (request.adds.cpu > 0 && used.cpu + request.adds.cpu > limit.cpu) {
+  if (limit.cpu !== null && request.adds.cpu > 0 && used.cpu + request.adds.cpu > limit.cpu) {
     return new QuotaExceededError(`cpu: ${used.cpu} of ${limit.cpu} used, ${what} ${request.adds.cpu}`, {
       details: { ...details, resource: 'cpu' },
     });
   }
   // A tolerance of a thousandth of a GB: sums of MB over 1024 must not fail an exact fit on rounding.
-  if (request.adds.memory > 0 && used.memory + request.adds.memory > limit.memory + 0.001) {
+  if (
+    limit.memory !== null &&
+    request.adds.memory > 0 &&
+    used.memory + request.adds.memory > limit.memory + 0.001
+  ) {
     return new QuotaExceededError(
       `memory: ${gb(used.memory)} of ${gb(limit.memory)} GB used, ${what} ${gb(request.adds.memory)} GB`,
       { details: { ...details, resource: 'memory' } },

@@ -644,16 +644,37 @@ export class QuotaResolver {
   async setQuota(
     @Ctx() ctx: ApiContext,
     @Arg('owner', () => String, { description: 'A UAA user name' }) owner: string,
-    @Arg('limit', () => QuotaLimitInput, { description: 'All three limits' }) limit: QuotaLimitInput,
+    @Arg('limit', () => QuotaLimitInput, {
+      description: 'The limits, at least one; a field not given (or null) is no limit',
+    })
+    limit: QuotaLimitInput,
   ): Promise<Quota> {
     return ctx.services.quotas.set(requireCaller(ctx), owner, { ...limit });
+  }
+
+  @Mutation(() => Quota, {
+    description:
+      'Creates an owner’s quota (admin), as POST /v1/quotas: CONFLICT when they have one, never replaced',
+  })
+  async createQuota(
+    @Ctx() ctx: ApiContext,
+    @Arg('owner', () => String, { description: 'A UAA user name' }) owner: string,
+    @Arg('limit', () => QuotaLimitInput, {
+      description: 'The limits, at least one; a field not given (or null) is no limit',
+    })
+    limit: QuotaLimitInput,
+  ): Promise<Quota> {
+    return ctx.services.quotas.create(requireCaller(ctx), owner, { ...limit });
   }
 
   @Mutation(() => Quota, { description: 'Changes some limits of an owner’s existing quota (admin)' })
   async updateQuota(
     @Ctx() ctx: ApiContext,
     @Arg('owner', () => String, { description: 'A UAA user name' }) owner: string,
-    @Arg('limit', () => QuotaLimitInput, { description: 'The limits to change' }) limit: QuotaLimitInput,
+    @Arg('limit', () => QuotaLimitInput, {
+      description: 'The limits to change: a number sets it, null removes it (no limit), absent leaves it',
+    })
+    limit: QuotaLimitInput,
   ): Promise<Quota> {
     return ctx.services.quotas.update(requireCaller(ctx), owner, { ...limit });
   }

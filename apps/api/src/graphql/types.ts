@@ -482,13 +482,22 @@ export class UpgradeClustersInput {
   maxInFlight?: number | null;
 }
 
-@ObjectType({ description: 'An owner’s limits over all their live clusters' })
+@ObjectType({
+  description: 'An owner’s limits over all their live clusters; null is no limit on that resource',
+})
 export class QuotaLimit {
-  @Field(() => Int, { description: 'Clusters (at least 1)' }) cluster: number;
-  @Field(() => Int, { description: 'CPUs of all masters and workers (0 blocks creating clusters)' })
-  cpu: number;
-  @Field(() => Float, { description: 'Memory of all masters and workers in GB (0 blocks creating clusters)' })
-  memory: number;
+  @Field(() => Int, { nullable: true, description: 'Clusters (at least 1); null: no limit' })
+  cluster: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'CPUs of all masters and workers (0 blocks creating clusters); null: no limit',
+  })
+  cpu: number | null;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Memory of all masters and workers in GB (0 blocks creating clusters); null: no limit',
+  })
+  memory: number | null;
 }
 
 @ObjectType({ description: 'A quota: the limits of one owner’s clusters (admins are exempt from their own)' })
@@ -499,7 +508,11 @@ export class Quota {
   @Field(() => DateTimeResolver, { description: 'When it last changed' }) updatedAt: Date;
 }
 
-@InputType({ description: 'Limits to set; setQuota needs all three, updateQuota the ones to change' })
+@InputType({
+  description:
+    'Limits. setQuota and createQuota: at least one, an absent or null field is no limit. updateQuota: ' +
+    'the fields to change, null removing that limit (at least one must remain)',
+})
 export class QuotaLimitInput {
   @Field(() => Int, { nullable: true, description: 'Clusters, at least 1' }) cluster?: number | null;
   @Field(() => Int, { nullable: true, description: 'CPUs, 0 or more' }) cpu?: number | null;

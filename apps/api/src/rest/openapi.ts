@@ -170,11 +170,14 @@ const schemas: Record<string, Schema> = {
   QuotaLimit: {
     type: 'object',
     additionalProperties: false,
-    description: 'Every field on POST; on PATCH those to change. cpu or memory 0 blocks creating clusters',
+    description:
+      'Each field optional, an absent one no limit (POST: at least one). PATCH: a number changes that ' +
+      'limit, null removes it. cpu or memory 0 blocks creating clusters',
     properties: {
-      cluster: { ...int, minimum: 1 },
-      cpu: { ...int, minimum: 0 },
-      memory: { type: 'number', format: 'float', minimum: 0, description: 'GB' },
+      // Nullable for PATCH's removal; a response omits an unlimited field rather than sending null.
+      cluster: { ...int, minimum: 1, nullable: true },
+      cpu: { ...int, minimum: 0, nullable: true },
+      memory: { type: 'number', format: 'float', minimum: 0, nullable: true, description: 'GB' },
     },
   },
   Quota: {

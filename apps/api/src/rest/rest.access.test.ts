@@ -388,6 +388,56 @@ describe.each(testDatabaseBackends().map((backend, i) => ({ backend, name: backe
       expect(over.json).toEqual({ body: 'clusters: 1 of 1 used, creating one more exceeds the limit' });
       expect((await rest('admin', 'GET', '/v1/clusters/one-too-many')).status).toBe(404);
 
+      // PKS tooling's quota without a cluster count (PKS 1.5 had only cpu and memory): absent is no limit,
+      // and the answer leaves it out as PKS's model does. alice holds 8 CPU and 16 GB; the create needs as
+      // much again.
+      expect((await rest('admin', 'DELETE', '/v1/quotas/alice')).status).toBe(204);
+      const partial = await rest('admin', 'POST', '/v1/quotas', {
+        owner: 'alice',
+        limit: { cpu: 12, memory: 20 },
+      });
+      expect(partial.status).toBe(201);
+      expect(partial.json).toEqual({ owner: 'alice', limit: { cpu: 12, memory: 20 } });
+      expect(modelProblems(partial.json, 'Quota')).toEqual([]);
+      const second = {
+        name: 'second',
+        plan_name: 'small',
+        parameters: { kubernetes_master_host: 'second.example.test' },
+      };
+      // Refused on cpu, not on a cluster count (which the check would name first).
+      expect((await rest('manage', 'POST', '/v1/clusters', second)).json).toEqual({
+        body: 'cpu: 8 of 12 used, this cluster needs 8',
+      });
+      // null removes one limit; the fields not sent stay.
+      const lifted = await rest('admin', 'PATCH', '/v1/quotas/alice', { limit: { cpu: null } });
+      expect(lifted.status).toBe(200);
+      expect(lifted.json).toEqual({ owner: 'alice', limit: { memory: 20 } });
+      expect((await rest('manage', 'GET', '/v1/quotas/alice')).json).toEqual({
+        owner: 'alice',
+        limit: { memory: 20 },
+      });
+      expect((await rest('manage', 'POST', '/v1/clusters', second)).json).toEqual({
+        body: 'memory: 16 of 20 GB used, this cluster needs 16 GB',
+      });
+      // A quota must limit something: an empty limit on POST, or removing the last one on PATCH.
+      const empty = await rest('admin', 'POST', '/v1/quotas', { owner: 'dave', limit: {} });
+      expect(empty.status).toBe(400);
+      expect(empty.json.body).toMatch(
+        /^limit: sets no limit \(allowed: at least one of cluster, cpu, memory/,
+      );
+      const last = await rest('admin', 'PATCH', '/v1/quotas/alice', { limit: { memory: null } });
+      expect(last.status).toBe(400);
+      expect(last.json.body).toMatch(/^limit: would leave the quota limiting nothing/);
+      expect((await rest('admin', 'GET', '/v1/quotas/dave')).status).toBe(404);
+      expect((await rest('admin', 'GET', '/v1/quotas/alice')).json).toEqual({
+        owner: 'alice',
+        limit: { memory: 20 },
+      });
+      const restored = await rest('admin', 'PATCH', '/v1/quotas/alice', {
+        limit: { cluster: 10, cpu: 100, memory: 400 },
+      });
+      expect(restored.json).toEqual({ owner: 'alice', limit: { cluster: 10, cpu: 100, memory: 400 } });
+
       expect((await rest('admin', 'DELETE', '/v1/quotas/carol')).status).toBe(204);
       const gone = await rest('admin', 'GET', '/v1/quotas/carol');
       expect(gone.status).toBe(404);

@@ -6,8 +6,10 @@ import {
   footprintOf,
   invariant,
   throwInputErrors,
-  type InputError,
+  InputError,
+  limitsAnything,
   quotaExceeded,
+  SOME_LIMIT,
   validateQuotaLimit,
   validateQuotaOwner,
   type Footprint,
@@ -45,10 +47,10 @@ export type QuotaCheck =
   | { kind: 'create'; owner: string; plan: Plan; workers: number }
   | { kind: 'resize'; owner: string; plan: Plan; fromWorkers: number; toWorkers: number };
 
-/** PKS's quota model (`/v1/quotas`): what a REST route returns as is. */
+/** PKS's quota model (`/v1/quotas`): what a REST route returns as is. An absent limit field is no limit. */
 export interface PksQuota {
   owner: string;
-  limit: { cpu: number; memory: number; cluster: number };
+  limit: { cpu?: number; memory?: number; cluster?: number };
 }
 
 /** PKS's usage model (`/v1/usages`): what a REST route returns as is. */
@@ -59,10 +61,13 @@ export interface PksUsage {
 }
 
 export function pksQuotaOf(quota: QuotaRecord): PksQuota {
-  return {
-    owner: quota.owner,
-    limit: { cpu: quota.limit.cpu, memory: quota.limit.memory, cluster: quota.limit.cluster },
-  };
+  // PKS's generated clients read an absent field as None (no limit); a null would be sent back as one.
+  const limit: PksQuota['limit'] = {};
+  for (const key of ['cpu', 'memory', 'cluster'] as const) {
+    const value = quota.limit[key];
+    if (value !== null) limit[key] = value;
+  }
+  return { owner: quota.owner, limit };
 }
 
 export function pksUsageOf(usage: Usage): PksUsage {
@@ -74,17 +79,19 @@ export function pksUsageOf(usage: Usage): PksUsage {
 }
 
 /** The owner and the limit checked together, so one answer names every bad field. */
-function checked(
+function checked<P extends boolean>(
   owner: unknown,
   limit: Partial<Record<keyof QuotaLimit, unknown>>,
-  partial: boolean,
-): { whose: string; valid: Partial<QuotaLimit> } {
+  partial: P,
+): { whose: string; valid: P extends true ? Partial<QuotaLimit> : QuotaLimit } {
   const bad: InputError[] = [];
   const whose = collectInputErrors(bad, () => validateQuotaOwner(owner));
-  const valid = collectInputErrors(bad, () => validateQuotaLimit(limit, { partial }));
+  const valid = collectInputErrors(bad, () =>
+    partial ? validateQuotaLimit(limit, { partial: true }) : validateQuotaLimit(limit),
+  );
   throwInputErrors(bad);
   invariant(whose !== undefined && valid !== undefined, 'a quota that passed its checks has values');
-  return { whose, valid };
+  return { whose, valid: valid as P extends true ? Partial<QuotaLimit> : QuotaLimit };
 }
 
 function quotaNotFound(owner: string): NotFoundError {
@@ -124,7 +131,7 @@ export class QuotaService {
     return quota;
   }
 
-  /** Creates or replaces an owner's limit (admin). */
+  /** Creates or replaces an owner's limit (admin): a field not given is no limit. */
   set(
     caller: Caller,
     owner: string,
@@ -133,7 +140,7 @@ export class QuotaService {
     return this.#audit.audited(caller, 'setQuota', owner, { owner, limit }, async () => {
       access.requireAdmin(caller);
       const { whose, valid } = checked(owner, limit, false);
-      return quotaStore.put(this.#db, whose, valid as QuotaLimit);
+      return quotaStore.put(this.#db, whose, valid);
     });
   }
 
@@ -150,7 +157,7 @@ export class QuotaService {
     return this.#audit.audited(caller, 'createQuota', target, { owner, limit }, async () => {
       access.requireAdmin(caller);
       const { whose, valid } = checked(owner, limit, false);
-      const quota = await quotaStore.insert(this.#db, whose, valid as QuotaLimit);
+      const quota = await quotaStore.insert(this.#db, whose, valid);
       if (quota === undefined) {
         throw new ConflictError(`The quota owner named: "${whose}" already has a quota`, {
           details: { owner: whose },
@@ -160,7 +167,11 @@ export class QuotaService {
     });
   }
 
-  /** Changes the given fields of an owner's existing limit (admin; PATCH `/v1/quotas/{owner}`). */
+  /**
+   * Changes the given fields of an owner's existing limit (admin; PATCH `/v1/quotas/{owner}`), a null one
+   * to no limit. Removing the last limit is refused: the quota would limit nothing while still listed as
+   * one, and deleting it says so.
+   */
   update(
     caller: Caller,
     owner: string,
@@ -169,9 +180,18 @@ export class QuotaService {
     return this.#audit.audited(caller, 'updateQuota', owner, { owner, limit }, async () => {
       access.requireAdmin(caller);
       const { whose, valid } = checked(owner, limit, true);
-      const updated = await quotaStore.patch(this.#db, whose, valid);
-      if (updated === undefined) throw quotaNotFound(owner);
-      return updated;
+      return this.#db.transaction(async (tx) => {
+        const quota = await quotaStore.byOwner(tx, whose, true);
+        if (quota === undefined) throw quotaNotFound(whose);
+        if (!limitsAnything({ ...quota.limit, ...valid })) {
+          throw new InputError('limit', 'would leave the quota limiting nothing', {
+            allowed: `${SOME_LIMIT}; to lift every limit, delete the quota`,
+          });
+        }
+        const updated = await quotaStore.patch(tx, whose, valid);
+        invariant(updated !== undefined, 'a quota locked in this transaction is still there');
+        return updated;
+      });
     });
   }
 

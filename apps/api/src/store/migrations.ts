@@ -213,4 +213,17 @@ CREATE TABLE quotas (
 CREATE INDEX clusters_live_owner ON clusters (owner, plan_name) WHERE deleted_at IS NULL;
 `,
   },
+  {
+    // A quota's limits each optional, as in PKS's model: NULL is no limit on that resource. The range
+    // CHECKs of 0009 pass NULL as they are; a row must still limit something (lifting every limit is
+    // deleting the quota).
+    id: '0010_quota_limits_optional',
+    sql: `
+ALTER TABLE quotas ALTER COLUMN cluster DROP NOT NULL;
+ALTER TABLE quotas ALTER COLUMN cpu DROP NOT NULL;
+ALTER TABLE quotas ALTER COLUMN memory DROP NOT NULL;
+ALTER TABLE quotas ADD CONSTRAINT quotas_some_limit
+  CHECK (cluster IS NOT NULL OR cpu IS NOT NULL OR memory IS NOT NULL);
+`,
+  },
 ];

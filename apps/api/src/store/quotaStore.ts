@@ -1,5 +1,5 @@
 import type { Queryable } from '@openpks/db';
-import type { QuotaLimit } from '@openpks/domain';
+import { QUOTA_LIMIT_FIELDS, type QuotaLimit } from '@openpks/domain';
 
 export interface QuotaRecord {
   owner: string;
@@ -10,17 +10,26 @@ export interface QuotaRecord {
 
 interface QuotaRow {
   owner: string;
-  cluster: number;
-  cpu: number;
-  memory: number;
+  cluster: number | null;
+  cpu: number | null;
+  memory: number | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** A NULL column is no limit: kept null, never read as 0 (which would block every create). */
+function numberOrNull(value: number | null): number | null {
+  return value === null ? null : Number(value);
 }
 
 function quotaOf(row: QuotaRow): QuotaRecord {
   return {
     owner: row.owner,
-    limit: { cluster: Number(row.cluster), cpu: Number(row.cpu), memory: Number(row.memory) },
+    limit: {
+      cluster: numberOrNull(row.cluster),
+      cpu: numberOrNull(row.cpu),
+      memory: numberOrNull(row.memory),
+    },
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -59,13 +68,16 @@ export const quotaStore = {
     );
     return quotaOf(result.rows[0]!);
   },
-  /** Changes the given fields of an existing limit; undefined when the owner has none. */
+  /**
+   * Changes the given fields of an existing limit, a null one to no limit; undefined when the owner has
+   * none. The column names come from the fixed list, never from the input.
+   */
   async patch(db: Queryable, owner: string, limit: Partial<QuotaLimit>): Promise<QuotaRecord | undefined> {
+    const given = QUOTA_LIMIT_FIELDS.filter((key) => limit[key] !== undefined);
+    const sets = given.map((key, i) => `${key} = $${i + 2}`);
     const result = await db.query<QuotaRow>(
-      `UPDATE api.quotas SET cluster = coalesce($2, cluster), cpu = coalesce($3, cpu),
-         memory = coalesce($4, memory), updated_at = now()
-       WHERE owner = $1 RETURNING *`,
-      [owner, limit.cluster ?? null, limit.cpu ?? null, limit.memory ?? null],
+      `UPDATE api.quotas SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE owner = $1 RETURNING *`,
+      [owner, ...given.map((key) => limit[key] ?? null)],
     );
     return result.rows[0] && quotaOf(result.rows[0]);
   },

@@ -640,7 +640,7 @@ export type UsageQuery = {
     owner: string;
     totals: { cluster: number; cpu: number; memory: number };
     clusters: Array<{ name: string; planName: string; workerInstances: number; cpu: number; memory: number }>;
-    limit: { cluster: number; cpu: number; memory: number } | null;
+    limit: { cluster: number | null; cpu: number | null; memory: number | null } | null;
   };
 };
 

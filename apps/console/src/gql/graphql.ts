@@ -44,7 +44,7 @@ export type NetworkProfileInput = {
   parameters: Record<string, unknown>;
 };
 
-/** Limits to set; setQuota needs all three, updateQuota the ones to change */
+/** Limits. setQuota and createQuota: at least one, an absent or null field is no limit. updateQuota: the fields to change, null removing that limit (at least one must remain) */
 export type QuotaLimitInput = {
   /** Clusters, at least 1 */
   cluster?: number | null | undefined;
@@ -544,7 +544,10 @@ export type ConsoleClusterFeedSubscription = {
 export type ConsoleQuotasQueryVariables = Exact<{ [key: string]: never }>;
 
 export type ConsoleQuotasQuery = {
-  quotas: Array<{ owner: string; limit: { cluster: number; cpu: number; memory: number } }>;
+  quotas: Array<{
+    owner: string;
+    limit: { cluster: number | null; cpu: number | null; memory: number | null };
+  }>;
   usages: Array<{ owner: string; totals: { cluster: number; cpu: number; memory: number } }>;
 };
 
@@ -554,7 +557,7 @@ export type ConsoleSetQuotaMutationVariables = Exact<{
 }>;
 
 export type ConsoleSetQuotaMutation = {
-  setQuota: { owner: string; limit: { cluster: number; cpu: number; memory: number } };
+  setQuota: { owner: string; limit: { cluster: number | null; cpu: number | null; memory: number | null } };
 };
 
 export type ConsoleDeleteQuotaMutationVariables = Exact<{
@@ -569,7 +572,7 @@ export type ConsoleUsageQuery = {
   usage: {
     owner: string;
     totals: { cluster: number; cpu: number; memory: number };
-    limit: { cluster: number; cpu: number; memory: number } | null;
+    limit: { cluster: number | null; cpu: number | null; memory: number | null } | null;
   };
 };
 

@@ -5,6 +5,7 @@ import {
   ApiAdminClient,
   ApiRequestError,
   type ClusterOperation,
+  type OwnerQuota,
   type OwnerUsage,
   type QuotaLimit,
 } from './apiAdminClient.js';
@@ -575,9 +576,20 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
     .description('per-owner limits on the clusters, CPUs and memory (GB) of non-admin users’ clusters')
     .exitOverride();
   const gb = (value: number) => String(Math.round(value * 100) / 100);
-  const asNumber = (name: string) => (value: string) => {
+  // A null limit is none on that resource (PKS's model leaves the field out).
+  const ofLimit = (used: string, limit: string | null) =>
+    limit === null ? `${used} (no limit)` : `${used} of ${limit}`;
+  const limitOf = (q: OwnerQuota) => ({
+    ...(q.limit.cpu !== null && { cpu: q.limit.cpu }),
+    ...(q.limit.memory !== null && { memory: q.limit.memory }),
+    ...(q.limit.cluster !== null && { cluster: q.limit.cluster }),
+  });
+  // `none` removes that limit (the API's null): the resource is unlimited, the others stay. Kept as the
+  // word until the action: commander turns a parser's null into ''.
+  const asLimit = (name: string) => (value: string) => {
+    if (value.trim() === 'none') return 'none' as const;
     if (!/^\d+(\.\d+)?$/.test(value.trim())) {
-      throw new UsageError(`${name} must be a number, got ${JSON.stringify(value)}`);
+      throw new UsageError(`${name} must be a number or none, got ${JSON.stringify(value)}`);
     }
     return Number(value);
   };
@@ -589,39 +601,58 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
   quotas
     .command('set <owner>')
     .description(
-      'set an owner’s limits; all three create or replace the quota, fewer change only those of an existing one',
+      'set an owner’s limits; all three create or replace the quota, fewer change only those of an existing one (or create one limiting only those)',
     )
-    .option('--clusters <n>', 'clusters (at least 1)', asNumber('--clusters'))
-    .option('--cpu <n>', 'CPUs of all their VMs (0 blocks creating clusters)', asNumber('--cpu'))
+    .option('--clusters <n>', 'clusters (at least 1), or none for no limit', asLimit('--clusters'))
+    .option(
+      '--cpu <n>',
+      'CPUs of all their VMs (0 blocks creating clusters), or none for no limit',
+      asLimit('--cpu'),
+    )
     .option(
       '--memory <gb>',
-      'memory of all their VMs in GB (0 blocks creating clusters)',
-      asNumber('--memory'),
+      'memory of all their VMs in GB (0 blocks creating clusters), or none for no limit',
+      asLimit('--memory'),
     )
-    .action(async (owner: string, options: { clusters?: number; cpu?: number; memory?: number }) => {
-      const given = { cluster: options.clusters, cpu: options.cpu, memory: options.memory };
-      let limit: Partial<QuotaLimit>;
-      try {
-        limit = validateQuotaLimit(given, { partial: true });
-      } catch (error) {
-        if (!(error instanceof InputError || error instanceof InputErrors)) throw error;
-        const errors = error instanceof InputErrors ? error.errors : [error];
-        // The domain's rule, under the flag the operator typed.
-        throw new UsageError(
-          errors
-            .map((e) => {
-              const key = e.field?.split('.')[1] as keyof QuotaLimit | undefined;
-              const flag = key ? QUOTA_FLAGS[key] : 'give at least one of --clusters, --cpu, --memory';
-              return key ? `${flag}: ${e.message}; allowed: ${e.allowed}` : flag;
-            })
-            .join('\n'),
+    .action(
+      async (
+        owner: string,
+        options: { clusters?: number | 'none'; cpu?: number | 'none'; memory?: number | 'none' },
+      ) => {
+        const flag = (value: number | 'none' | undefined) => (value === 'none' ? null : value);
+        const given = {
+          cluster: flag(options.clusters),
+          cpu: flag(options.cpu),
+          memory: flag(options.memory),
+        };
+        let limit: Partial<QuotaLimit>;
+        try {
+          limit = validateQuotaLimit(given, { partial: true });
+        } catch (error) {
+          if (!(error instanceof InputError || error instanceof InputErrors)) throw error;
+          const errors = error instanceof InputErrors ? error.errors : [error];
+          // The domain's rule, under the flag the operator typed.
+          throw new UsageError(
+            errors
+              .map((e) => {
+                const key = e.field?.split('.')[1] as keyof QuotaLimit | undefined;
+                const flag = key ? QUOTA_FLAGS[key] : 'give at least one of --clusters, --cpu, --memory';
+                return key ? `${flag}: ${e.message}; allowed: ${e.allowed}` : flag;
+              })
+              .join('\n'),
+          );
+        }
+        const quota = await (await api()).setQuota(owner, limit);
+        const { cluster, cpu, memory } = quota.limit;
+        out(
+          `Quota of ${quota.owner}: ${[
+            cluster === null ? 'no limit on clusters' : `${cluster} clusters`,
+            cpu === null ? 'no limit on CPU' : `${cpu} CPU`,
+            memory === null ? 'no limit on memory' : `${gb(memory)} GB memory`,
+          ].join(', ')}\n`,
         );
-      }
-      const quota = await (await api()).setQuota(owner, limit);
-      out(
-        `Quota of ${quota.owner}: ${quota.limit.cluster} clusters, ${quota.limit.cpu} CPU, ${gb(quota.limit.memory)} GB memory\n`,
-      );
-    });
+      },
+    );
   quotas
     .command('list')
     .description('every quota, with each owner’s usage against it')
@@ -632,10 +663,7 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
       if (options.json) {
         return void out(
           `${JSON.stringify(
-            listed.quotas.map((q) => ({
-              owner: q.owner,
-              limit: { cpu: q.limit.cpu, memory: q.limit.memory, cluster: q.limit.cluster },
-            })),
+            listed.quotas.map((q) => ({ owner: q.owner, limit: limitOf(q) })),
             null,
             2,
           )}\n`,
@@ -650,9 +678,9 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
             const u = used.get(q.owner)?.totals ?? { cluster: 0, cpu: 0, memory: 0 };
             return [
               q.owner,
-              `${u.cluster} of ${q.limit.cluster}`,
-              `${u.cpu} of ${q.limit.cpu}`,
-              `${gb(u.memory)} of ${gb(q.limit.memory)}`,
+              ofLimit(String(u.cluster), q.limit.cluster === null ? null : String(q.limit.cluster)),
+              ofLimit(String(u.cpu), q.limit.cpu === null ? null : String(q.limit.cpu)),
+              ofLimit(gb(u.memory), q.limit.memory === null ? null : gb(q.limit.memory)),
             ];
           }),
         ]),

@@ -42,11 +42,11 @@ export interface ClusterState {
   lastActionDescription: string;
 }
 
-/** An owner's limits, in PKS's quota model's units (memory in GB). */
+/** An owner's limits, in PKS's quota model's units (memory in GB); null is no limit on that resource. */
 export interface QuotaLimit {
-  cluster: number;
-  cpu: number;
-  memory: number;
+  cluster: number | null;
+  cpu: number | null;
+  memory: number | null;
 }
 
 export interface OwnerQuota {
@@ -57,7 +57,7 @@ export interface OwnerQuota {
 /** An owner's totals over their live clusters. */
 export interface OwnerUsage {
   owner: string;
-  totals: QuotaLimit;
+  totals: { cluster: number; cpu: number; memory: number };
 }
 
 const QUOTA_FIELDS = 'owner limit { cluster cpu memory }';
@@ -136,10 +136,32 @@ export class ApiAdminClient {
     );
   }
 
-  /** All three limits: create or replace; some: change those of the existing quota. */
+  /**
+   * All three limits: create or replace. Some: change those of the existing quota, or create one with
+   * only those (the others no limit) when the owner has none. A create that finds a quota made meanwhile
+   * by someone else changes it instead: never replaces limits this call was not given.
+   */
   async setQuota(owner: string, limit: Partial<QuotaLimit>): Promise<OwnerQuota> {
     const whole = limit.cluster !== undefined && limit.cpu !== undefined && limit.memory !== undefined;
-    const field = whole ? 'setQuota' : 'updateQuota';
+    if (whole) return this.#quotaMutation('setQuota', owner, limit);
+    try {
+      return await this.#quotaMutation('updateQuota', owner, limit);
+    } catch (error) {
+      if (!(error instanceof ApiRequestError && error.code === 'NOT_FOUND')) throw error;
+    }
+    try {
+      return await this.#quotaMutation('createQuota', owner, limit);
+    } catch (error) {
+      if (!(error instanceof ApiRequestError && error.code === 'CONFLICT')) throw error;
+      return this.#quotaMutation('updateQuota', owner, limit);
+    }
+  }
+
+  async #quotaMutation(
+    field: 'setQuota' | 'createQuota' | 'updateQuota',
+    owner: string,
+    limit: Partial<QuotaLimit>,
+  ): Promise<OwnerQuota> {
     const answer = await this.graphql<Record<string, OwnerQuota>>(
       `mutation($owner: String!, $limit: QuotaLimitInput!) { ${field}(owner: $owner, limit: $limit) { ${QUOTA_FIELDS} } }`,
       { owner, limit },

@@ -97,13 +97,54 @@ describe.each(testDatabaseBackends())('pks-admin quotas, on $name', (backend) =>
     );
     const text = await run(['quotas', 'set', 'maria', '--memory', 'lots']);
     expect(text.code).toBe(2);
-    expect(text.stderr).toBe('pks-admin: --memory must be a number, got "lots"\n');
+    expect(text.stderr).toBe('pks-admin: --memory must be a number or none, got "lots"\n');
     const none = await run(['quotas', 'set', 'maria']);
     expect(none.code).toBe(2);
     expect(none.stderr).toBe('pks-admin: give at least one of --clusters, --cpu, --memory\n');
-    // Changing one limit of a quota that does not exist is the API's NOT_FOUND.
-    const missing = await run(['quotas', 'set', 'maria', '--cpu', '4']);
-    expect(missing.stderr).toBe('pks-admin: The quota owner named: "maria" not found. (NOT_FOUND)\n');
     expect((await run(['quotas', 'list'])).stdout).toBe('No quotas: no owner has limits\n');
+  });
+
+  it('creates a quota with only the limits given, the others no limit', async () => {
+    // maria still has m1 (4 CPU, 8 GB) from the first test.
+    expect(await run(['quotas', 'set', 'maria', '--cpu', '4'])).toEqual({
+      code: 0,
+      stdout: 'Quota of maria: no limit on clusters, 4 CPU, no limit on memory\n',
+      stderr: '',
+    });
+    expect((await run(['quotas', 'list'])).stdout).toBe(
+      [
+        'OWNER   CLUSTERS       CPU      MEMORY (GB)',
+        'maria   1 (no limit)   4 of 4   8 (no limit)',
+        '',
+      ].join('\n'),
+    );
+    // PKS's model: an unlimited field is left out.
+    expect(JSON.parse((await run(['quotas', 'list', '--json'])).stdout)).toEqual([
+      { owner: 'maria', limit: { cpu: 4 } },
+    ]);
+    // Fewer flags on the quota that now exists change only those.
+    expect((await run(['quotas', 'set', 'maria', '--memory', '16'])).stdout).toBe(
+      'Quota of maria: no limit on clusters, 4 CPU, 16 GB memory\n',
+    );
+    // The limit held: no CPU left for another cluster, however many clusters are allowed.
+    const refused = await stack.api.query(
+      maria,
+      `mutation{ createCluster(input:{name:"m2", planName:"small", externalHostname:"m2.example.test", numNodes:1}){ name } }`,
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
+    expect(refused.errors?.[0]?.message).toBe('cpu: 4 of 4 used, this cluster needs 4');
+    // none removes one limit; removing the last is the API's refusal (deleting the quota lifts them all).
+    expect((await run(['quotas', 'set', 'maria', '--memory', 'none'])).stdout).toBe(
+      'Quota of maria: no limit on clusters, 4 CPU, no limit on memory\n',
+    );
+    const last = await run(['quotas', 'set', 'maria', '--cpu', 'none']);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toMatch(
+      /^pks-admin: .*would leave the quota limiting nothing.*\(BAD_USER_INPUT\)\n$/,
+    );
+    expect(JSON.parse((await run(['quotas', 'list', '--json'])).stdout)).toEqual([
+      { owner: 'maria', limit: { cpu: 4 } },
+    ]);
+    expect((await run(['quotas', 'delete', 'maria'])).code).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import { useMutation, useQuery } from 'urql';
 import { describedBy, EmptyState, ErrorState, Field, Skeleton } from '@/components/ui';
 import { ConsoleDeleteQuotaDocument, ConsoleQuotasDocument, ConsoleSetQuotaDocument } from '@/gql/graphql';
 import { fieldErrorsOf, inputErrorLine, messageOf, type FieldErrors, type FormFields } from '@/lib/errors';
-import { gb } from '@/lib/quota';
+import { gb, ofLimit } from '@/lib/quota';
 import { capabilitiesOf } from '@/lib/scopes';
 
 /** The quota form's fields as the API names them, with their labels. */
@@ -40,8 +40,8 @@ export function QuotaList() {
     <section aria-labelledby="quotas-title">
       <h1 id="quotas-title">Quotas</h1>
       <p className="muted">
-        Limits on the clusters, CPUs and memory of each user’s clusters, counted from their plans’ VM types.
-        Admins are exempt from their own.
+        Limits on the clusters, CPUs and memory of each user’s clusters, counted from their plans’ VM types. A
+        limit left empty is no limit on that resource. Admins are exempt from their own.
       </p>
       {error && !data ? (
         <ErrorState title="Quotas could not be loaded" message={messageOf(error)} retry={() => refetch()} />
@@ -73,15 +73,9 @@ export function QuotaList() {
                 return (
                   <tr key={q.owner}>
                     <td>{q.owner}</td>
-                    <td>
-                      {u.cluster} / {q.limit.cluster}
-                    </td>
-                    <td>
-                      {u.cpu} / {q.limit.cpu}
-                    </td>
-                    <td>
-                      {gb(u.memory)} / {gb(q.limit.memory)}
-                    </td>
+                    <td>{ofLimit(String(u.cluster), q.limit.cluster)}</td>
+                    <td>{ofLimit(String(u.cpu), q.limit.cpu)}</td>
+                    <td>{ofLimit(gb(u.memory), q.limit.memory, gb)}</td>
                     {can.admin ? (
                       <td className="row-actions">
                         <button
@@ -91,9 +85,10 @@ export function QuotaList() {
                           onClick={() =>
                             setDraft({
                               owner: q.owner,
-                              cluster: String(q.limit.cluster),
-                              cpu: String(q.limit.cpu),
-                              memory: String(q.limit.memory),
+                              // An unlimited resource is an empty field, saved back as no limit.
+                              cluster: q.limit.cluster === null ? '' : String(q.limit.cluster),
+                              cpu: q.limit.cpu === null ? '' : String(q.limit.cpu),
+                              memory: q.limit.memory === null ? '' : String(q.limit.memory),
                             })
                           }
                         >
@@ -172,7 +167,8 @@ function QuotaForm({
     ] as const) {
       const raw = draft[key];
       const value = numberOf(raw);
-      // Left empty, the API says it is required; text that is no number never reaches it.
+      // Left empty, no limit on that resource (the API wants at least one); text that is no number never
+      // reaches it.
       if (raw.trim() !== '' && value === undefined) {
         local[field] = inputErrorLine(QUOTA_FORM, field, `"${raw}" is not a number`);
       }
