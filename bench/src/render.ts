@@ -8,8 +8,10 @@ import { renderSvg } from './svg.js';
 /** The figures in the order of the table. */
 export const FIGURE_ORDER = [
   'clusters-query',
+  'clusters-query-miss',
   'create-latency',
   'concurrent-creates',
+  'api-under-load',
   'upgrade-all',
   'subscription-fanout',
   'api-memory',

@@ -3,6 +3,8 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Figure, FigureResult } from './figure.js';
+import { apiUnderLoad } from './figures/apiUnderLoad.js';
+import { clustersMiss } from './figures/clustersMiss.js';
 import { clustersQuery } from './figures/clustersQuery.js';
 import { concurrentCreates } from './figures/concurrentCreates.js';
 import { createLatency } from './figures/createLatency.js';
@@ -21,8 +23,10 @@ export const RESULTS_DIR = join(BENCH_DIR, 'results');
 // The live-fleet figure runs last: it starts its own server and browser, and leaves the shared stack idle.
 const FIGURES: Figure[] = [
   clustersQuery,
+  clustersMiss,
   createLatency,
   concurrentCreates,
+  apiUnderLoad,
   fanout,
   memory,
   upgradeAll,
