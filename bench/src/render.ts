@@ -58,7 +58,9 @@ export async function renderPerformance(resultsDir: string, docsDir: string): Pr
     '',
     'Each figure is measured against a baseline taken in the same run, on the real stack on loopback (UAA,',
     'PKS API, broker, embedded Director with the sim CPI), so the ratios carry over between machines better',
-    'than the absolute numbers. `npm run bench -- --quick` runs smaller sizes; see `bench/README.md`.',
+    'than the absolute numbers. `npm run bench -- --quick` runs smaller sizes; see `bench/README.md`. Rows',
+    'titled "on PostgreSQL" come from a run with `DATABASE_URL` (every stack on a PostgreSQL server, a',
+    'database of its own each); the others from the embedded PGlite.',
     '',
     ...machines.map(
       (m) =>
