@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Figure } from '../figure.js';
 import { CpuProfiler } from '../profile.js';
+import { threadCpu, threadCpuSince } from '../threadCpu.js';
 import { quantile, round, sleep } from '../stats.js';
 import type { BurstMessage, BurstRequest, CreateOutcome } from './burstWorker.js';
 
@@ -54,6 +55,7 @@ export const apiUnderLoad: Figure = {
       stack.queries.start();
       if (ctx.profile) await profiler.start();
       const cpuBefore = process.cpuUsage();
+      const threadsBefore = threadCpu();
       const answered = await next('burst-answered');
       // Every accepted create runs to its end: wait for each cluster's last action to finish.
       const deadline = Date.now() + (ctx.quick ? 120_000 : 900_000);
@@ -68,6 +70,7 @@ export const apiUnderLoad: Figure = {
       }
       const allDoneAt = Date.now();
       const cpu = process.cpuUsage(cpuBefore);
+      const byThread = threadCpuSince(threadsBefore, count);
       if (ctx.profile) profile = await profiler.stop();
       const statements = stack.queries.total.count;
       const topQueries = stack.queries.stop(8);
@@ -146,6 +149,7 @@ export const apiUnderLoad: Figure = {
           succeeded,
           burstToAllFinishedSeconds: round(burstSeconds, 1),
           cpuMsPerCreate: round(cpuMsPerCreate, 1),
+          cpuMsPerCreateByThread: byThread,
           cpuHow:
             'process.cpuUsage() of the process hosting the stack (every thread, the client worker included) from the burst to the last create finishing, ÷ creates',
           statementsPerCreate: Math.round(statements / count),

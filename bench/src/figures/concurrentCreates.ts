@@ -1,6 +1,7 @@
 import { DEFAULT_DIRECTOR_WORKERS } from '@openpks/bosh';
 import type { Figure } from '../figure.js';
 import { CpuProfiler } from '../profile.js';
+import { threadCpu, threadCpuSince } from '../threadCpu.js';
 import { nowMs, round } from '../stats.js';
 import { CPU_HOW, createAndWatch } from './createLatency.js';
 
@@ -33,6 +34,7 @@ export const concurrentCreates: Figure = {
       stack.queries.start();
       if (ctx.profile) await profiler.start();
       const cpuBefore = process.cpuUsage();
+      const threadsBefore = threadCpu();
       const started = nowMs();
       const outcomes = await Promise.allSettled(
         Array.from({ length: count }, (_, i) =>
@@ -41,6 +43,7 @@ export const concurrentCreates: Figure = {
       );
       const makespan = nowMs() - started;
       const cpu = process.cpuUsage(cpuBefore);
+      const byThread = threadCpuSince(threadsBefore, count);
       const cpuMsPerCreate = (cpu.user + cpu.system) / 1000 / count;
       const profile = ctx.profile ? await profiler.stop() : undefined;
       const statements = stack.queries.total.count;
@@ -90,6 +93,7 @@ export const concurrentCreates: Figure = {
           cpiBusyMsInRun: round(trace.busyMs(), 1),
           statementsPerCreate: Math.round(statements / count),
           cpuMsPerCreate: round(cpuMsPerCreate, 1),
+          cpuMsPerCreateByThread: byThread,
           cpuHow: CPU_HOW,
           topQueries,
         },

@@ -3,6 +3,7 @@ import type { Figure } from '../figure.js';
 import { CpuProfiler, type ProfileSummary } from '../profile.js';
 import type { Stack } from '../stack.js';
 import { mean, nowMs, quantile, round } from '../stats.js';
+import { threadCpu, threadCpuSince } from '../threadCpu.js';
 
 const CREATE = `mutation($input: CreateClusterInput!) { createCluster(input: $input) { name lastActionState } }`;
 const EVENTS = `subscription($n: String!) { clusterEvents(name: $n) { kind lastActionState description } }`;
@@ -92,12 +93,14 @@ export const createLatency: Figure = {
     let topQueries: ReturnType<Stack['queries']['stop']> | undefined;
     let statements: number | undefined;
     let cpuMsPerCreate: number | undefined;
+    let cpuMsPerCreateByThread: Record<string, number> | undefined;
     try {
       for (let i = 0; i < warmup; i++) await createAndWatch(stack, ws, `warmup-${i}`);
       const profiler = new CpuProfiler();
       stack.queries.start();
       if (ctx.profile) await profiler.start();
       const cpuBefore = process.cpuUsage();
+      const threadsBefore = threadCpu();
       for (let i = 0; i < count; i++) {
         trace.clear();
         const { ms, start, end } = await createAndWatch(stack, ws, `seq-${i}`);
@@ -108,6 +111,7 @@ export const createLatency: Figure = {
       }
       const cpu = process.cpuUsage(cpuBefore);
       cpuMsPerCreate = (cpu.user + cpu.system) / 1000 / count;
+      cpuMsPerCreateByThread = threadCpuSince(threadsBefore, count);
       if (ctx.profile) profile = await profiler.stop();
       statements = stack.queries.total.count;
       topQueries = stack.queries.stop(Number(process.env.BENCH_TOP_QUERIES ?? 8));
@@ -145,6 +149,7 @@ export const createLatency: Figure = {
         cpiCallsPerCreate: trace.count(),
         statementsPerCreate: Math.round((statements ?? 0) / count),
         cpuMsPerCreate: round(cpuMsPerCreate ?? NaN, 1),
+        cpuMsPerCreateByThread: cpuMsPerCreateByThread ?? {},
         cpuHow: CPU_HOW,
         topQueries: topQueries ?? [],
       },

@@ -1,5 +1,6 @@
 import type { Figure } from '../figure.js';
 import { CpuProfiler } from '../profile.js';
+import { threadCpu, threadCpuSince } from '../threadCpu.js';
 import { UPGRADE_DIRECTOR_WORKERS, type Stack } from '../stack.js';
 import { nowMs, round, sleep } from '../stats.js';
 import { CPU_HOW, createAndWatch } from './createLatency.js';
@@ -97,10 +98,12 @@ export const upgradeAll: Figure = {
       stack.queries.start();
       if (ctx.profile) await profiler.start();
       const cpuBefore = process.cpuUsage();
+      const threadsBefore = threadCpu();
       const started = nowMs();
       const run = await upgradeRun(stack, { ...common, max_in_flight: maxInFlight });
       const makespan = nowMs() - started;
       const cpu = process.cpuUsage(cpuBefore);
+      const byThread = threadCpuSince(threadsBefore, count);
       const profile = ctx.profile ? await profiler.stop() : undefined;
       const statements = stack.queries.total.count;
       const topQueries = stack.queries.stop(8);
@@ -144,6 +147,7 @@ export const upgradeAll: Figure = {
           pollingIntervalMs: common.polling_interval_ms,
           statementsPerCluster: Math.round(statements / count),
           cpuMsPerUpgradedCluster: round(cpuMsPerCluster, 1),
+          cpuMsPerUpgradedClusterByThread: byThread,
           cpuHow: CPU_HOW,
           topQueries,
         },
