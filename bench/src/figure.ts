@@ -1,3 +1,4 @@
+import type { Backend } from './backend.js';
 import type { CpiTrace } from './cpiTrace.js';
 import type { Stack } from './stack.js';
 import type { ProfileSummary } from './profile.js';
@@ -30,6 +31,8 @@ export interface FigureResult {
   name: string;
   title: string;
   mode: 'quick' | 'full';
+  /** The database every stack of the run used (results before this field were all on PGlite). */
+  backend?: Backend;
   measured: Quantity;
   baseline: Quantity;
   /** measured ÷ baseline, or the figure's own comparison (see `ratioLabel`). */
@@ -75,5 +78,7 @@ export interface Figure {
   standalone?: boolean;
   run(
     ctx: FigureContext,
-  ): Promise<Omit<FigureResult, 'name' | 'title' | 'mode' | 'startedAt' | 'durationMs' | 'machine'>>;
+  ): Promise<
+    Omit<FigureResult, 'name' | 'title' | 'mode' | 'backend' | 'startedAt' | 'durationMs' | 'machine'>
+  >;
 }

@@ -38,7 +38,21 @@ export class QueryStats {
       .map((s) => ({ ...s, totalMs: Math.round(s.totalMs) }));
   }
 
-  #record(sql: string, ms: number): void {
+  #captured: { sql: string; params: unknown[] | undefined }[] | undefined;
+
+  /** Keeps every statement's text and parameters from now until `endCapture` (to replay them elsewhere). */
+  capture(): void {
+    this.#captured = [];
+  }
+
+  endCapture(): { sql: string; params: unknown[] | undefined }[] {
+    const captured = this.#captured ?? [];
+    this.#captured = undefined;
+    return captured;
+  }
+
+  #record(sql: string, ms: number, params?: unknown[]): void {
+    this.#captured?.push({ sql, params });
     if (!this.#on) return;
     const key = sql.replace(/\s+/g, ' ').trim().slice(0, 140);
     const stat = this.#stats.get(key) ?? { sql: key, count: 0, totalMs: 0 };
@@ -56,7 +70,7 @@ export class QueryStats {
             try {
               return await t.query(sql, params);
             } finally {
-              this.#record(sql, performance.now() - started);
+              this.#record(sql, performance.now() - started, params);
             }
           };
         }

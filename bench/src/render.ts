@@ -1,19 +1,32 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as prettier from 'prettier';
+import type { Backend } from './backend.js';
 import type { FigureResult } from './figure.js';
 import { renderSvg } from './svg.js';
 
 /** The figures in the order of the issue's table. */
 export const FIGURE_ORDER = [
   'clusters-query',
+  'clusters-query-miss',
   'create-latency',
   'concurrent-creates',
+  'api-under-load',
   'upgrade-all',
   'subscription-fanout',
   'api-memory',
   'live-fleet',
 ];
+
+/** bench/results/<name>.json on PGlite, <name>.postgres.json on PostgreSQL: a run on one keeps the other's. */
+export function resultFile(name: string, backend: Backend): string {
+  return backend === 'postgres' ? `${name}.postgres.json` : `${name}.json`;
+}
+
+const backendOf = (r: FigureResult): Backend => r.backend ?? 'pglite';
+/** The figure's title, naming the database when it is not the embedded default. */
+const titleOf = (r: FigureResult) => (backendOf(r) === 'postgres' ? `${r.title} — on PostgreSQL` : r.title);
+const fileStem = (r: FigureResult) => resultFile(r.name, backendOf(r)).replace(/\.json$/, '');
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 const quantity = (q: { value: number; unit: string; label: string }) => `${q.value} ${q.unit} — ${q.label}`;
@@ -25,7 +38,11 @@ export async function renderPerformance(resultsDir: string, docsDir: string): Pr
     await Promise.all(
       names.map(async (f) => JSON.parse(await readFile(join(resultsDir, f), 'utf8')) as FigureResult),
     )
-  ).sort((a, b) => FIGURE_ORDER.indexOf(a.name) - FIGURE_ORDER.indexOf(b.name));
+  ).sort(
+    (a, b) =>
+      FIGURE_ORDER.indexOf(a.name) - FIGURE_ORDER.indexOf(b.name) ||
+      Number(backendOf(a) === 'postgres') - Number(backendOf(b) === 'postgres'),
+  );
   const plotsDir = join(docsDir, 'performance');
   await mkdir(plotsDir, { recursive: true });
   const machineOf = (r: FigureResult) => JSON.stringify({ ...r.machine, loadAverage: undefined });
@@ -41,24 +58,26 @@ export async function renderPerformance(resultsDir: string, docsDir: string): Pr
     '',
     'Each figure is measured against a baseline taken in the same run, on the real stack on loopback (UAA,',
     'PKS API, broker, embedded Director with the sim CPI), so the ratios carry over between machines better',
-    'than the absolute numbers. `npm run bench -- --quick` runs smaller sizes; see `bench/README.md`.',
+    'than the absolute numbers. `npm run bench -- --quick` runs smaller sizes; see `bench/README.md`. Rows',
+    'titled "on PostgreSQL" come from a run with `DATABASE_URL` (every stack on a PostgreSQL server, a',
+    'database of its own each); the others from the embedded PGlite.',
     '',
     ...machines.map(
       (m) =>
-        `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB memory, Node ${m.node} on ${m.platform}; shared with other work while measuring (1-minute load average per figure, start → end: ${m.measured.map((r) => `${r.name} ${r.machine.loadAverage?.join(' → ') ?? '?'}`).join(', ')}).`,
+        `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB memory, Node ${m.node} on ${m.platform}; shared with other work while measuring (1-minute load average per figure, start → end: ${m.measured.map((r) => `${fileStem(r)} ${r.machine.loadAverage?.join(' → ') ?? '?'}`).join(', ')}).`,
     ),
-    `Results: ${results.map((r) => `${r.name} ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC (${r.mode})`).join('; ')}.`,
+    `Results: ${results.map((r) => `${fileStem(r)} ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC (${r.mode})`).join('; ')}.`,
     '',
     '| figure | measured | baseline in the same run | ratio | target | met |',
     '|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${cell(r.title)} | ${cell(quantity(r.measured))} | ${cell(quantity(r.baseline))} | ${r.ratio === null ? '–' : `${r.ratio} (${cell(r.ratioLabel)})`} | ${cell(r.target.text)} | ${r.target.met ? 'yes' : '**no**'} |`,
+        `| ${cell(titleOf(r))} | ${cell(quantity(r.measured))} | ${cell(quantity(r.baseline))} | ${r.ratio === null ? '–' : `${r.ratio} (${cell(r.ratioLabel)})`} | ${cell(r.target.text)} | ${r.target.met ? 'yes' : '**no**'} |`,
     ),
     '',
   ];
   for (const r of results) {
-    lines.push(`## ${r.title}`, '');
+    lines.push(`## ${titleOf(r)}`, '');
     lines.push(
       `Measured ${quantity(r.measured)}; baseline ${quantity(r.baseline)}${r.ratio === null ? '' : `; ratio ${r.ratio} (${r.ratioLabel})`}. Target ${r.target.text}: ${r.target.met ? 'met' : '**missed**'}. Run: ${r.mode}, ${Math.round(r.durationMs / 1000)} s.`,
       '',
@@ -66,8 +85,8 @@ export async function renderPerformance(resultsDir: string, docsDir: string): Pr
     for (const note of r.notes) lines.push(`- ${note}`);
     if (r.notes.length) lines.push('');
     if (r.plot) {
-      await writeFile(join(plotsDir, `${r.name}.svg`), renderSvg(r.plot));
-      lines.push(`![${r.plot.title}](performance/${r.name}.svg)`, '');
+      await writeFile(join(plotsDir, `${fileStem(r)}.svg`), renderSvg(r.plot));
+      lines.push(`![${r.plot.title}](performance/${fileStem(r)}.svg)`, '');
     }
     lines.push(
       '<details><summary>details</summary>',

@@ -3,6 +3,8 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Figure, FigureResult } from './figure.js';
+import { apiUnderLoad } from './figures/apiUnderLoad.js';
+import { clustersMiss } from './figures/clustersMiss.js';
 import { clustersQuery } from './figures/clustersQuery.js';
 import { concurrentCreates } from './figures/concurrentCreates.js';
 import { createLatency } from './figures/createLatency.js';
@@ -10,7 +12,8 @@ import { fanout } from './figures/fanout.js';
 import { liveFleet } from './figures/liveFleet.js';
 import { memory } from './figures/memory.js';
 import { upgradeAll } from './figures/upgradeAll.js';
-import { renderPerformance } from './render.js';
+import { renderPerformance, resultFile } from './render.js';
+import { BACKEND } from './backend.js';
 import { CpiTrace } from './cpiTrace.js';
 import { UPGRADE_DIRECTOR_WORKERS, startStack, type Stack } from './stack.js';
 
@@ -20,8 +23,10 @@ export const RESULTS_DIR = join(BENCH_DIR, 'results');
 // The live-fleet figure runs last: it starts its own server and browser, and leaves the shared stack idle.
 const FIGURES: Figure[] = [
   clustersQuery,
+  clustersMiss,
   createLatency,
   concurrentCreates,
+  apiUnderLoad,
   fanout,
   memory,
   upgradeAll,
@@ -48,8 +53,14 @@ async function main(): Promise<void> {
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length).split(',');
     else usage();
   }
-  const figures = only ? FIGURES.filter((f) => only.includes(f.name)) : FIGURES;
-  if (only && figures.length !== only.length) usage();
+  const chosen = only ? FIGURES.filter((f) => only.includes(f.name)) : FIGURES;
+  if (only && chosen.length !== only.length) usage();
+  // A standalone figure runs the built pks-server on its own PGlite whatever DATABASE_URL says: on a
+  // PostgreSQL run its result would be labelled with a database it never used.
+  const figures = BACKEND === 'postgres' ? chosen.filter((f) => !f.standalone) : chosen;
+  for (const f of chosen.filter((c) => !figures.includes(c))) {
+    console.log(`${f.name}: skipped on PostgreSQL (it runs pks-server on its own PGlite)`);
+  }
   await mkdir(RESULTS_DIR, { recursive: true });
   const began = Date.now();
   let failed = 0;
@@ -57,7 +68,9 @@ async function main(): Promise<void> {
   // sim CPI latency it needs and uses names of its own. Figures that run their own server do not need it.
   let shared: { stack: Stack; trace: CpiTrace } | undefined;
   if (figures.some((f) => !f.standalone)) {
-    console.log('starting the stack (UAA, Director, broker, API) on loopback');
+    console.log(
+      `starting the stack (UAA, Director, broker, API) on loopback, on ${BACKEND === 'postgres' ? 'PostgreSQL (a database of its own per stack on the DATABASE_URL server)' : 'PGlite'}`,
+    );
     const stack = await startStack();
     shared = { stack, trace: new CpiTrace(stack.bosh.director.cpi) };
     console.log(`stack up in ${((Date.now() - began) / 1000).toFixed(1)} s`);
@@ -108,6 +121,7 @@ async function main(): Promise<void> {
         name: figure.name,
         title: figure.title,
         mode: quick ? 'quick' : 'full',
+        backend: BACKEND,
         ...outcome,
         startedAt: startedAt.toISOString(),
         durationMs: Date.now() - startedAt.getTime(),
@@ -121,7 +135,10 @@ async function main(): Promise<void> {
           loadAverage: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0]! * 100) / 100],
         },
       };
-      await writeFile(join(RESULTS_DIR, `${figure.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+      await writeFile(
+        join(RESULTS_DIR, resultFile(figure.name, BACKEND)),
+        `${JSON.stringify(result, null, 2)}\n`,
+      );
       log(
         `${result.measured.value} ${result.measured.unit} vs baseline ${result.baseline.value} ${result.baseline.unit}` +
           `${result.ratio === null ? '' : ` (ratio ${result.ratio})`}: target ${result.target.met ? 'met' : 'MISSED'} (${result.target.text})`,

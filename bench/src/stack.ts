@@ -2,8 +2,9 @@ import { startTestApi, type TestApi } from '@openpks/api/testing';
 import { startTestDirector, type TestDirector } from '@openpks/bosh/testing';
 import { startTestBroker, type TestBroker } from '@openpks/broker/testing';
 import type { SimOptions } from '@openpks/bosh';
-import { openDatabase, type Database } from '@openpks/db';
+import type { Database } from '@openpks/db';
 import { startTestUaa, type TestUaa } from '@openpks/uaa/testing';
+import { openBenchDatabase } from './backend.js';
 import { QueryStats } from './queryStats.js';
 
 /** The whole control plane on loopback, as the tests start it: UAA, embedded Director (sim CPI), broker, API. */
@@ -42,10 +43,18 @@ let stackCount = 0;
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   stackCount += 1;
-  // DATABASE_URL runs the figures on a PostgreSQL server; by default each stack has its own PGlite.
-  const raw = await openDatabase(
-    process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : { dataDir: 'memory://' },
-  );
+  // Each stack is one installation: its own PGlite, or its own database on the DATABASE_URL server.
+  const own = await openBenchDatabase(`stack${stackCount}`);
+  try {
+    return await startOn(own.db, own.close, options);
+  } catch (error) {
+    // A stack that did not come up leaves no database behind on a shared server.
+    await own.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startOn(raw: Database, closeDb: () => Promise<void>, options: StackOptions): Promise<Stack> {
   const queries = new QueryStats();
   const db = queries.wrap(raw);
   const uaa = await startTestUaa({ db });
@@ -90,7 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await broker.stop();
       await bosh.stop();
       await uaa.stop();
-      await raw.close();
+      await closeDb();
     },
   };
 }

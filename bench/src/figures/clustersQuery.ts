@@ -13,9 +13,9 @@ import type { LoadRequest, LoadResult } from './loadWorker.js';
 const CLUSTER_FIELDS = `name uuid planName owner lastAction lastActionState lastActionDescription
   kubernetesMasterHost kubernetesMasterPort kubernetesMasterIps workerInstances k8sVersion pksVersion
   networkProfileName`;
-const CLUSTERS = `query Clusters { clusters { ${CLUSTER_FIELDS} } }`;
+export const CLUSTERS = `query Clusters { clusters { ${CLUSTER_FIELDS} } }`;
 
-function load(job: LoadRequest): Promise<LoadResult> {
+export function load(job: LoadRequest): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./loadWorker.js', import.meta.url), { workerData: job });
     worker.once('message', (result: LoadResult) => resolve(result));

@@ -1,8 +1,9 @@
 import { DEFAULT_DIRECTOR_WORKERS } from '@openpks/bosh';
 import type { Figure } from '../figure.js';
 import { CpuProfiler } from '../profile.js';
+import { threadCpu, threadCpuSince } from '../threadCpu.js';
 import { nowMs, round } from '../stats.js';
-import { createAndWatch } from './createLatency.js';
+import { CPU_HOW, createAndWatch } from './createLatency.js';
 
 /** 200 creates at once with the sim CPI at 50 ms a call: makespan against the ideal schedule. */
 export const concurrentCreates: Figure = {
@@ -32,6 +33,8 @@ export const concurrentCreates: Figure = {
       const profiler = new CpuProfiler();
       stack.queries.start();
       if (ctx.profile) await profiler.start();
+      const cpuBefore = process.cpuUsage();
+      const threadsBefore = threadCpu();
       const started = nowMs();
       const outcomes = await Promise.allSettled(
         Array.from({ length: count }, (_, i) =>
@@ -39,6 +42,9 @@ export const concurrentCreates: Figure = {
         ),
       );
       const makespan = nowMs() - started;
+      const cpu = process.cpuUsage(cpuBefore);
+      const byThread = threadCpuSince(threadsBefore, count);
+      const cpuMsPerCreate = (cpu.user + cpu.system) / 1000 / count;
       const profile = ctx.profile ? await profiler.stop() : undefined;
       const statements = stack.queries.total.count;
       const topQueries = stack.queries.stop(8);
@@ -59,7 +65,11 @@ export const concurrentCreates: Figure = {
         .sort((a, b) => a - b)
         .map((ms, i) => [round(ms / 1000, 2), i + 1] as [number, number]);
       return {
-        measured: { value: round(makespan / 1000, 2), unit: 's', label: `makespan of ${count} creates` },
+        measured: {
+          value: round(makespan / 1000, 2),
+          unit: 's',
+          label: `makespan of ${count} creates (${round(cpuMsPerCreate, 1)} CPU ms per create)`,
+        },
         baseline: {
           value: round(ideal / 1000, 2),
           unit: 's',
@@ -82,6 +92,9 @@ export const concurrentCreates: Figure = {
           cpiCallsInRun: trace.count(),
           cpiBusyMsInRun: round(trace.busyMs(), 1),
           statementsPerCreate: Math.round(statements / count),
+          cpuMsPerCreate: round(cpuMsPerCreate, 1),
+          cpuMsPerCreateByThread: byThread,
+          cpuHow: CPU_HOW,
           topQueries,
         },
         notes: [

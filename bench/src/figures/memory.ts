@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Figure } from '../figure.js';
+import { BACKEND, openBenchDatabase } from '../backend.js';
 import { round } from '../stats.js';
 
 interface ChildReport {
@@ -16,10 +17,10 @@ interface ChildReport {
 
 const MB = 1024 * 1024;
 
-async function measure(job: Record<string, unknown>, db: 'pglite' | 'postgres'): Promise<ChildReport> {
+async function measure(job: Record<string, unknown>): Promise<ChildReport> {
   const child = fork(new URL('./memoryChild.js', import.meta.url), [], {
     execArgv: ['--expose-gc'],
-    env: { ...process.env, BENCH_MEMORY_JOB: JSON.stringify(job), BENCH_MEMORY_DB: db },
+    env: { ...process.env, BENCH_MEMORY_JOB: JSON.stringify(job) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const report = await new Promise<ChildReport>((resolve, reject) => {
@@ -63,18 +64,33 @@ export const memory: Figure = {
       let report: ChildReport;
       let inMemory: ChildReport;
       try {
-        await measure({ ...job, dataDir, clusters: 0 }, 'pglite');
-        report = await measure({ ...job, dataDir }, 'pglite');
-        inMemory = await measure(job, 'pglite');
+        await measure({ ...job, dataDir, clusters: 0 });
+        report = await measure({ ...job, dataDir });
+        inMemory = await measure(job);
       } finally {
         await rm(dataDir, { recursive: true, force: true });
       }
       // The API's own share, without an embedded database engine in its process: the same on PostgreSQL.
-      const pgUrl = process.env.PKS_TEST_DATABASE_URL;
-      const onPostgres = pgUrl ? await measure(job, 'postgres').catch(() => undefined) : undefined;
-      const idleMb = report.idle.rss / MB;
-      const loadedMb = report.loaded.rss / MB;
-      const peakMb = report.peakRss / MB;
+      // A database of its own on the run's server (DATABASE_URL), or on the tests' server, dropped after.
+      // On a PostgreSQL run this is the figure's subject, and its failure fails the figure.
+      const serverUrl = process.env.DATABASE_URL || process.env.PKS_TEST_DATABASE_URL;
+      let onPostgres: ChildReport | undefined;
+      if (serverUrl) {
+        const own = await openBenchDatabase('memory', serverUrl);
+        try {
+          onPostgres = await measure({ ...job, databaseUrl: own.url });
+        } catch (error) {
+          if (BACKEND === 'postgres') throw error;
+          ctx.log(`the API on PostgreSQL was not measured: ${(error as Error).message}`);
+        } finally {
+          await own.close();
+        }
+      }
+      // The figure's subject is the run's backend: the embedded database, or the API on PostgreSQL.
+      const subject = BACKEND === 'postgres' ? onPostgres! : report;
+      const idleMb = subject.idle.rss / MB;
+      const loadedMb = subject.loaded.rss / MB;
+      const peakMb = subject.peakRss / MB;
       const met = loadedMb <= 300 && peakMb <= 300;
       ctx.log(`idle ${round(idleMb, 1)} MB, loaded ${round(loadedMb, 1)} MB, peak ${round(peakMb, 1)} MB`);
       return {
@@ -82,10 +98,12 @@ export const memory: Figure = {
           value: round(loadedMb, 1),
           unit: 'MB',
           label:
-            `RSS after loading ${clusters} clusters, embedded PGlite (data directory) in the process` +
-            (onPostgres
-              ? ` (API on PostgreSQL: ${round(onPostgres.loaded.rss / MB, 1)} MB, peak ${round(onPostgres.peakRss / MB, 1)} MB)`
-              : ''),
+            BACKEND === 'postgres'
+              ? `RSS after loading ${clusters} clusters, the API on PostgreSQL (embedded PGlite in a data directory: ${round(report.loaded.rss / MB, 1)} MB, peak ${round(report.peakRss / MB, 1)} MB)`
+              : `RSS after loading ${clusters} clusters, embedded PGlite (data directory) in the process` +
+                (onPostgres
+                  ? ` (API on PostgreSQL: ${round(onPostgres.loaded.rss / MB, 1)} MB, peak ${round(onPostgres.peakRss / MB, 1)} MB)`
+                  : ''),
         },
         baseline: { value: round(idleMb, 1), unit: 'MB', label: 'the same process idle with 0 clusters' },
         ratio: round(loadedMb / idleMb, 3),
@@ -96,12 +114,18 @@ export const memory: Figure = {
           idleRssMb: round(idleMb, 1),
           loadedRssMb: round(loadedMb, 1),
           peakRssMb: round(peakMb, 1),
-          idleHeapUsedMb: round(report.idle.heapUsed / MB, 1),
-          loadedHeapUsedMb: round(report.loaded.heapUsed / MB, 1),
-          loadedExternalMb: round(report.loaded.external / MB, 1),
-          loadedArrayBuffersMb: round(report.loaded.arrayBuffers / MB, 1),
-          loadSeconds: round(report.loadMs / 1000, 2),
-          how: 'API role alone in a child process with its embedded PGlite in a data directory a first start had created; clusters read through clustersConnection (pages of 500) and one full `clusters` list',
+          idleHeapUsedMb: round(subject.idle.heapUsed / MB, 1),
+          loadedHeapUsedMb: round(subject.loaded.heapUsed / MB, 1),
+          loadedExternalMb: round(subject.loaded.external / MB, 1),
+          loadedArrayBuffersMb: round(subject.loaded.arrayBuffers / MB, 1),
+          loadSeconds: round(subject.loadMs / 1000, 2),
+          embeddedDataDirectoryLoadedRssMb: round(report.loaded.rss / MB, 1),
+          embeddedDataDirectoryPeakRssMb: round(report.peakRss / MB, 1),
+          how:
+            (BACKEND === 'postgres'
+              ? 'API role alone in a child process on a PostgreSQL database of its own (the headline); beside it, with its embedded PGlite in a data directory a first start had created'
+              : 'API role alone in a child process with its embedded PGlite in a data directory a first start had created') +
+            '; clusters read through clustersConnection (pages of 500) and one full `clusters` list',
           newInMemoryDatabaseIdleRssMb: round(inMemory.idle.rss / MB, 1),
           newInMemoryDatabaseLoadedRssMb: round(inMemory.loaded.rss / MB, 1),
           newInMemoryDatabasePeakRssMb: round(inMemory.peakRss / MB, 1),

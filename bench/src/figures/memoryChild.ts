@@ -1,6 +1,5 @@
 import { startTestApi } from '@openpks/api/testing';
 import { openDatabase } from '@openpks/db';
-import { testDatabaseBackends } from '@openpks/db/testing';
 import { seedClusters } from '../seed.js';
 import { sleep } from '../stats.js';
 
@@ -16,6 +15,8 @@ interface ChildJob {
   clusters: number;
   /** The data directory of the embedded database (`memory://` for one in this process's memory). */
   dataDir?: string;
+  /** A PostgreSQL database made for this measurement (instead of the embedded one). */
+  databaseUrl?: string;
 }
 
 const job = JSON.parse(process.env.BENCH_MEMORY_JOB!) as ChildJob;
@@ -32,12 +33,9 @@ const FIELDS = `name uuid planName owner lastAction lastActionState lastActionDe
 
 // The embedded default (PGlite in this process, in a data directory as `npm start` runs it, or in
 // memory), or a database of its own on a PostgreSQL server.
-const db =
-  process.env.BENCH_MEMORY_DB === 'postgres'
-    ? await testDatabaseBackends()
-        .find((b) => b.kind === 'postgres')!
-        .open()
-    : await openDatabase({ dataDir: job.dataDir ?? 'memory://' });
+const db = job.databaseUrl
+  ? await openDatabase({ url: job.databaseUrl })
+  : await openDatabase({ dataDir: job.dataDir ?? 'memory://' });
 const api = await startTestApi({ uaa: job.uaa, db, broker: job.broker });
 const ask = async (query: string, variables?: Record<string, unknown>) => {
   const result = await api.query(job.token, query, variables);

@@ -1,8 +1,9 @@
 import type { Figure } from '../figure.js';
 import { CpuProfiler } from '../profile.js';
+import { threadCpu, threadCpuSince } from '../threadCpu.js';
 import { UPGRADE_DIRECTOR_WORKERS, type Stack } from '../stack.js';
 import { nowMs, round, sleep } from '../stats.js';
-import { createAndWatch } from './createLatency.js';
+import { CPU_HOW, createAndWatch } from './createLatency.js';
 
 interface UpgradeRun {
   id: string;
@@ -96,13 +97,18 @@ export const upgradeAll: Figure = {
       const profiler = new CpuProfiler();
       stack.queries.start();
       if (ctx.profile) await profiler.start();
+      const cpuBefore = process.cpuUsage();
+      const threadsBefore = threadCpu();
       const started = nowMs();
       const run = await upgradeRun(stack, { ...common, max_in_flight: maxInFlight });
       const makespan = nowMs() - started;
+      const cpu = process.cpuUsage(cpuBefore);
+      const byThread = threadCpuSince(threadsBefore, count);
       const profile = ctx.profile ? await profiler.stop() : undefined;
       const statements = stack.queries.total.count;
       const topQueries = stack.queries.stop(8);
       const succeeded = run.instances.filter((i) => i.state === 'succeeded').length;
+      const cpuMsPerCluster = (cpu.user + cpu.system) / 1000 / count;
       const ideal = Math.ceil(count / maxInFlight) * perClusterCpiMs;
       const idealEndToEnd = Math.ceil(count / maxInFlight) * soloMs;
       const ratio = makespan / ideal;
@@ -115,7 +121,7 @@ export const upgradeAll: Figure = {
         measured: {
           value: round(makespan / 1000, 2),
           unit: 's',
-          label: `upgrade run over ${count} clusters`,
+          label: `upgrade run over ${count} clusters (${round(cpuMsPerCluster, 1)} CPU ms per upgraded cluster)`,
         },
         baseline: {
           value: round(ideal / 1000, 2),
@@ -140,6 +146,9 @@ export const upgradeAll: Figure = {
           createdForThisFigure: count - existing,
           pollingIntervalMs: common.polling_interval_ms,
           statementsPerCluster: Math.round(statements / count),
+          cpuMsPerUpgradedCluster: round(cpuMsPerCluster, 1),
+          cpuMsPerUpgradedClusterByThread: byThread,
+          cpuHow: CPU_HOW,
           topQueries,
         },
         notes: [
