@@ -203,6 +203,17 @@ describe.each(testDatabaseBackends())('durable operations on $name', (backend) =
     const api = await newPksVersion('xlarge');
     const uuids = (await db.query<{ uuid: string }>(`SELECT uuid FROM api.clusters WHERE deleted_at IS NULL`))
       .rows;
+    // The API learns of an operator's run while it is under way (it lists active runs): wait until this
+    // replica follows runs, since the replica killed earlier in this file may still hold the follower
+    // lease, and at 0 ms sim latency the run can start and end before that lease runs out.
+    for (let i = 0; ; i++) {
+      const { rows } = await db.query<{ holder: string }>(
+        `SELECT holder FROM api.leases WHERE name = 'task-follower' AND expires_at > now()`,
+      );
+      if (rows[0]?.holder === 'replica-xlarge') break;
+      if (i === 400) throw new Error(`the new replica never followed runs (lease: ${rows[0]?.holder})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const started = await broker.osb('POST', '/mgmt/upgrade_runs', {
       body: { canaries: 1, max_in_flight: 2 },
       headers: {
@@ -243,6 +254,43 @@ describe.each(testDatabaseBackends())('durable operations on $name', (backend) =
       expect(rows[0]?.broker_operation).toBe(
         adoptedOperationStringOf(instance.operation_id, OperationType.UPGRADE),
       );
+    }
+  }, 90_000);
+
+  it("records an operator's run that started and ended while no replica followed runs", async () => {
+    const stale = await newPksVersion('large');
+    await stale.stop();
+    apis.splice(apis.indexOf(stale), 1);
+    const started = await broker.osb('POST', '/mgmt/upgrade_runs', {
+      body: { canaries: 1, max_in_flight: 2 },
+      headers: {
+        'X-Broker-API-Originating-Identity': `pks ${Buffer.from('{"user_id":"night-shift"}').toString('base64')}`,
+      },
+    });
+    expect(started.status).toBe(202);
+    const runId = (started.body as { id: string }).id;
+    for (let i = 0; ; i++) {
+      const run = await broker.osb('GET', `/mgmt/upgrade_runs/${runId}`);
+      if ((run.body as { state: string }).state === 'succeeded') break;
+      if (i === 300) throw new Error(`the run did not end: ${JSON.stringify(run.body)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Only now does a replica start: the run is over, and still becomes a task with its clusters' upgrades.
+    const api = await start('replica-late');
+    let task: { owner: string; status: string; clusters: { clusterName: string }[] } | undefined;
+    for (let i = 0; i < 200 && task?.status !== 'done'; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      const { data, errors } = await api.query(admin, '{ tasks { owner status clusters { clusterName } } }');
+      expect(errors).toBeUndefined();
+      task = data.tasks.find((t: { owner: string }) => t.owner === 'night-shift');
+    }
+    expect(task).toMatchObject({ owner: 'night-shift', status: 'done' });
+    expect(task!.clusters.map((c) => c.clusterName).sort()).toEqual(['restart', 'shared']);
+    for (const name of ['restart', 'shared']) {
+      expect(await waitFor(api, name, (c) => c?.lastActionState !== 'in progress')).toMatchObject({
+        lastAction: 'UPGRADE',
+        lastActionState: 'succeeded',
+      });
     }
   }, 90_000);
 

@@ -59,6 +59,8 @@ const INSTANCE_STATE: Record<BrokerUpgradeInstanceState, TaskClusterState> = {
 };
 
 const FOLLOWER_LEASE = 'task-follower';
+/** How far back an ended run the API never saw is still adopted (well past a lease taken over). */
+const RECENTLY_ENDED_MS = 10 * 60_000;
 
 /**
  * Upgrade runs (`pks upgrade-clusters`) run on the broker's durable upgrade-all: canaries one at a time,
@@ -335,9 +337,17 @@ export class TaskService {
     return this.#delay;
   }
 
-  /** Runs on the broker the API has no task for: an operator's upgrade-all. */
+  /**
+   * Runs on the broker the API has no task for: an operator's upgrade-all. Those under way, and those that
+   * ended lately: a short run can start and end between two looks, or while no replica follows (the one
+   * holding the lease died), and its clusters' upgrades must still be recorded. Older ended runs are the
+   * broker's history from before, not ours to replay onto the clusters.
+   */
   async #discover(): Promise<void> {
-    const runs = await this.#o.broker.activeUpgradeRuns();
+    const endedSince = Date.now() - RECENTLY_ENDED_MS;
+    const runs = (await this.#o.broker.recentUpgradeRuns()).filter(
+      (run) => run.finished_at === null || Date.parse(run.finished_at) >= endedSince,
+    );
     if (runs.length === 0) return;
     const known = await taskStore.knownRuns(
       this.#o.db,

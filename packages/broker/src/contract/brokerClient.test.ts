@@ -185,6 +185,10 @@ describe('BrokerClient', () => {
     expect(current.instances).toEqual([expect.objectContaining({ instance_id: id, state: 'skipped' })]);
     expect((await client.upgradeRuns()).map((r) => r.id)).toContain(run.id);
     expect((await client.activeUpgradeRuns()).map((r) => r.id)).not.toContain(run.id);
+    // Ended, it is still among the recent ones, as a summary with when it finished.
+    const recent = (await client.recentUpgradeRuns()).find((r) => r.id === run.id);
+    expect(recent).toMatchObject({ state: 'succeeded', finished_at: expect.any(String) });
+    expect(recent).not.toHaveProperty('instances');
     expect((await client.cancelUpgradeRun(run.id, 'operator')).state).toBe('succeeded');
   }, 120_000);
 

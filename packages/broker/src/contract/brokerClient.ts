@@ -188,6 +188,15 @@ export class BrokerClient {
       .body as unknown as UpgradeRunSummary[];
   }
 
+  /**
+   * The newest runs (at most 100), under way or ended, without their instances: a run that started and
+   * ended between two looks at the active ones is still seen.
+   */
+  async recentUpgradeRuns(): Promise<UpgradeRunSummary[]> {
+    return (await this.#call('GET', '/mgmt/upgrade_runs?instances=false', { ok: [200] }))
+      .body as unknown as UpgradeRunSummary[];
+  }
+
   /** Cancels the run's pending instances; those upgrading finish. */
   async cancelUpgradeRun(id: string, user: string): Promise<UpgradeRun> {
     return (await this.#call('DELETE', runPath(id), { user, ok: [200] })).body as unknown as UpgradeRun;
