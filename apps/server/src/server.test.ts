@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type PksConfig, type Role } from '@openpks/config';
@@ -306,4 +307,45 @@ describe('pks-server command', () => {
     expect(await runServerCli(['start'], [failingRole('uaa')], cliIo)).toBe(1);
     expect(output().err).toContain('pks-server: uaa could not reach its upstream');
   });
+});
+
+describe('the pks-server binary', () => {
+  const BIN = resolve(import.meta.dirname, '../dist/bin/pks-server.js');
+
+  it('drains instead of dying when Ctrl-C comes during start-up', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pks-sigint-'));
+    const child = spawn(process.execPath, [BIN, 'start', '--roles', 'uaa'], {
+      env: { PATH: process.env.PATH, PKS_DATA_DIR: dataDir, PKS_UAA_PORT: '0', PKS_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
+      child.once('exit', (code, signal) => ok({ code, signal })),
+    );
+    // The first log line comes before the roles start; a new data directory's database then takes seconds.
+    await new Promise<void>((ok, fail) => {
+      const look = () => {
+        if (err.includes('starting pks-server')) ok();
+        else if (child.exitCode !== null) fail(new Error(`pks-server exited early:\n${out}\n${err}`));
+        else setTimeout(look, 10);
+      };
+      look();
+    });
+    const bannerBeforeSignal = out.includes('openpks is running');
+    child.kill('SIGINT');
+    const { code, signal } = await exited;
+    expect(bannerBeforeSignal).toBe(false);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(err).toContain('SIGINT received during start-up: stopping once the roles are up');
+    const messages = err
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual(
+      expect.arrayContaining(['role started', 'stopping pks-server', 'pks-server stopped']),
+    );
+  }, 60_000);
 });
