@@ -27,7 +27,7 @@ export interface StackOptions {
   workers?: number;
   /**
    * The sim VM address range: big figures need more than a /24, and each stack its own (sim masters bind
-   * :8443 on their IPs). Default: a /16 per stack from 127.5.0.0, away from the tests' 127.1.0.0/16.
+   * :8443 on their IPs). Default: `benchIpRange`, a /16 per stack that differs between processes.
    */
   ipRange?: string;
   /** Upgrade-run driver of the broker. */
@@ -40,6 +40,16 @@ export interface StackOptions {
 export const UPGRADE_DIRECTOR_WORKERS = 50;
 
 let stackCount = 0;
+
+/**
+ * The sim IP range of this process's n-th stack (0: live-fleet's pks-server). Sim masters listen on
+ * :8443 of their IPs, so two bench runs at once (two worktrees) on one range fail with EADDRINUSE: the
+ * second octet comes from the pid, three /16s per process, from 127.50.0.0 up, away from the tests'
+ * 127.1.0.0/16 and 127.42.0.0/24.
+ */
+export function benchIpRange(n: number): string {
+  return `127.${50 + (process.pid % 65) * 3 + n}.0.0/16`;
+}
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   stackCount += 1;
@@ -61,7 +71,7 @@ async function startOn(raw: Database, closeDb: () => Promise<void>, options: Sta
   const bosh = await startTestDirector({
     uaa,
     db,
-    ipRange: options.ipRange ?? `127.${4 + stackCount}.0.0/16`,
+    ipRange: options.ipRange ?? benchIpRange(stackCount),
     ...(options.sim ? { sim: options.sim } : {}),
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
     // pks-server's Director settings (the testing door's defaults poll faster, for short tests).

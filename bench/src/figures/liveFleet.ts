@@ -16,6 +16,7 @@ import {
   type RunningPksServer,
 } from '../pksServer.js';
 import { seedClusters } from '../seed.js';
+import { benchIpRange } from '../stack.js';
 import { mean, nowMs, quantile, quantileWithMisses, round, sleep, waitUntil } from '../stats.js';
 import { SubscriptionLedger } from '../wsLedger.js';
 
@@ -23,7 +24,6 @@ import { SubscriptionLedger } from '../wsLedger.js';
 const SEED_PREFIX = 'seeded';
 const TARGET_MS = 2_000;
 /** Sim masters bind :8443 on their loopback addresses: a range no other stack of the bench or tests uses. */
-const IP_RANGE = '127.4.0.0/16';
 
 const FEED = `subscription {
   clusterFeed { type clusterName cluster { name lastActionState } }
@@ -255,7 +255,7 @@ export const liveFleet: Figure = {
     let feed: FeedWatcher | undefined;
     const pksHome = await mkdtemp(join(tmpdir(), 'openpks-bench-pks-home-'));
     try {
-      home = await createPksServerHome(IP_RANGE);
+      home = await createPksServerHome(benchIpRange(0));
       // A first start creates the database (migrations), the CA and the admin user; the fleet is then
       // written straight into the stopped server's PGlite (creating it through the Director is what other
       // figures measure) and the server starts again on it.
