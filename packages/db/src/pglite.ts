@@ -7,7 +7,6 @@ import { quoteIdentifier, validateChannel, validatePayload } from './names.js';
 import { abortedTransactionError, closedError, guardTransaction } from './support.js';
 import { PreparedStatements, runScript, runStatement } from './pgliteWire.js';
 import { pgliteParsers } from './types.js';
-import { openWorkerDatabase } from './workerDatabase.js';
 
 export const MEMORY_DATA_DIR = 'memory://';
 
@@ -44,16 +43,12 @@ export const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024;
 const WAL_CHECK_INTERVAL_MS = 30_000;
 
 /**
- * Opens PGlite in `<dataDir>/pgdata`, or in memory, in a worker thread (see `workerDatabase.ts`): what
- * `openDatabase` and so pks-server use. PGlite is one PostgreSQL backend: statements and transactions
- * run one at a time, so inside `transaction()` use only `tx` (a query on the database itself waits for
- * the transaction to end, and the transaction waits for it: a deadlock).
+ * Opens PGlite in `<dataDir>/pgdata`, or in memory, on this thread: what the worker thread
+ * (`pgliteWorker.ts`) runs; `openDatabase` opens it through `openPGlite` (workerDatabase.ts). PGlite is
+ * one PostgreSQL backend: statements and transactions run one at a time, so inside `transaction()` use
+ * only `tx` (a query on the database itself waits for the transaction to end, and the transaction waits
+ * for it: a deadlock).
  */
-export async function openPGlite(dataDir: string | undefined, logger: DatabaseLogger): Promise<Database> {
-  return openWorkerDatabase({ dataDir }, logger);
-}
-
-/** Opens PGlite as `openPGlite` does, on this thread: what the worker thread runs. */
 export async function openPGliteInProcess(
   dataDir: string | undefined,
   logger: DatabaseLogger,

@@ -5,7 +5,7 @@ import { InternalError } from '@openpks/domain';
 import { ChannelListeners } from './channels.js';
 import type { Database, DatabaseLogger, QueryResult, Queryable, Transaction, Unlisten } from './database.js';
 import { validateChannel, validatePayload } from './names.js';
-import { textParameter } from './pgliteWire.js';
+import { textParameter } from './parameters.js';
 import { closedError, guardTransaction } from './support.js';
 import {
   deserializeError,
@@ -54,6 +54,11 @@ type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<
  * connections accepted within 1 s). In the worker that work runs beside the event loop; what stays is
  * preparing parameters and cloning messages.
  */
+export async function openPGlite(dataDir: string | undefined, logger: DatabaseLogger): Promise<Database> {
+  return openWorkerDatabase({ dataDir }, logger);
+}
+
+/** `openPGlite`, with the worker's module given (tests) and the worker's handle kept. */
 export async function openWorkerDatabase(
   options: WorkerOptions,
   logger: DatabaseLogger,
