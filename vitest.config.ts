@@ -25,5 +25,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The PGlite worker thread cannot run TypeScript: bundle it from the sources first.
+    globalSetup: ['packages/db/vitest.globalSetup.ts'],
   },
 });

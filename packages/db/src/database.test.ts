@@ -9,7 +9,7 @@ import { MAX_NOTIFY_PAYLOAD_BYTES, SqlState, openDatabase, sqlStateOf } from './
 import type { TestDatabase } from './testing/index.js';
 import { EventCollector, flushEvents, testDatabaseBackends } from './testing/index.js';
 
-describe.each(testDatabaseBackends())('Database on $name', (backend) => {
+describe.each(testDatabaseBackends(process.env, { pgliteWorker: true }))('Database on $name', (backend) => {
   let db: TestDatabase;
   const logged: string[] = [];
   beforeAll(async () => {
@@ -293,16 +293,19 @@ describe.each(testDatabaseBackends())('Database on $name', (backend) => {
   );
 });
 
-describe.each(testDatabaseBackends())('closing a database on $name', (backend) => {
-  it('is idempotent and refuses queries afterwards', async () => {
-    const db = await backend.open();
-    await db.listen('db_closing', () => {});
-    await Promise.all([db.close(), db.close()]);
-    await db.close();
-    await expect(db.query('SELECT 1')).rejects.toThrow(/database connection is closed/);
-    await expect(db.listen('db_closing', () => {})).rejects.toBeInstanceOf(InternalError);
-  });
-});
+describe.each(testDatabaseBackends(process.env, { pgliteWorker: true }))(
+  'closing a database on $name',
+  (backend) => {
+    it('is idempotent and refuses queries afterwards', async () => {
+      const db = await backend.open();
+      await db.listen('db_closing', () => {});
+      await Promise.all([db.close(), db.close()]);
+      await db.close();
+      await expect(db.query('SELECT 1')).rejects.toThrow(/database connection is closed/);
+      await expect(db.listen('db_closing', () => {})).rejects.toBeInstanceOf(InternalError);
+    });
+  },
+);
 
 describe('openDatabase', () => {
   it('keeps PGlite data in <dataDir>/pgdata across restarts', async () => {

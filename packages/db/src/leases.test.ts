@@ -11,7 +11,7 @@ interface Job {
   holder: string | null;
 }
 
-describe.each(testDatabaseBackends())('leases on $name', (backend) => {
+describe.each(testDatabaseBackends(process.env, { pgliteWorker: true }))('leases on $name', (backend) => {
   let db: TestDatabase;
   let leases: Leases;
   beforeAll(async () => {

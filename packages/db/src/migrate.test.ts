@@ -25,7 +25,7 @@ async function tableExists(db: Database, qualified: string): Promise<boolean> {
   return rows[0]?.found !== null;
 }
 
-describe.each(testDatabaseBackends())('migrate on $name', (backend) => {
+describe.each(testDatabaseBackends(process.env, { pgliteWorker: true }))('migrate on $name', (backend) => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await backend.open();

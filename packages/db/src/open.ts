@@ -1,6 +1,6 @@
 import { InputError } from '@openpks/domain';
 import type { Database, OpenDatabaseOptions } from './database.js';
-import { openPGlite } from './pglite.js';
+import { openPGlite } from './workerDatabase.js';
 import { DEFAULT_MAX_CONNECTIONS, openPostgres } from './postgres.js';
 import { consoleLogger } from './support.js';
 

@@ -43,11 +43,16 @@ export const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024;
 const WAL_CHECK_INTERVAL_MS = 30_000;
 
 /**
- * Opens PGlite in `<dataDir>/pgdata`, or in memory. PGlite is one PostgreSQL backend in this process:
- * statements and transactions run one at a time, so inside `transaction()` use only `tx` (a query on the
- * database itself waits for the transaction to end, and the transaction waits for it: a deadlock).
+ * Opens PGlite in `<dataDir>/pgdata`, or in memory, on this thread: what the worker thread
+ * (`pgliteWorker.ts`) runs; `openDatabase` opens it through `openPGlite` (workerDatabase.ts). PGlite is
+ * one PostgreSQL backend: statements and transactions run one at a time, so inside `transaction()` use
+ * only `tx` (a query on the database itself waits for the transaction to end, and the transaction waits
+ * for it: a deadlock).
  */
-export async function openPGlite(dataDir: string | undefined, logger: DatabaseLogger): Promise<Database> {
+export async function openPGliteInProcess(
+  dataDir: string | undefined,
+  logger: DatabaseLogger,
+): Promise<Database> {
   let directory: string | undefined;
   if (dataDir !== undefined && dataDir !== MEMORY_DATA_DIR) {
     directory = path.join(dataDir, 'pgdata');

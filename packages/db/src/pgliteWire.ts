@@ -1,5 +1,7 @@
-import { createRequire } from 'node:module';
 import { parse, protocol, type PGlite, type Results } from '@electric-sql/pglite';
+import { textParameter } from './parameters.js';
+
+export { textParameter };
 
 interface DatabaseError extends Error {
   name: 'error';
@@ -118,14 +120,3 @@ function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
-
-/**
- * A parameter exactly as node-postgres prepares it for the PostgreSQL backend (its own `prepareValue`):
- * null for null and undefined, buffers as they are (sent in binary), dates as timestamps with their
- * offset, arrays as array literals, other objects as JSON, anything else as its string.
- */
-export const textParameter = (
-  createRequire(import.meta.url)('pg/lib/utils.js') as {
-    prepareValue: (value: unknown) => string | Buffer | null;
-  }
-).prepareValue;

@@ -10,7 +10,7 @@ interface ClusterEvent {
   state: string;
 }
 
-describe.each(testDatabaseBackends())('PubSub on $name', (backend) => {
+describe.each(testDatabaseBackends(process.env, { pgliteWorker: true }))('PubSub on $name', (backend) => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await backend.open();

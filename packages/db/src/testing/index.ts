@@ -51,14 +51,26 @@ export interface TestDatabase extends Database {
 }
 
 export interface TestDatabaseBackend {
-  /** `pglite` or `postgres`: reads well in `describe.each(...)('… on $name')`. */
-  readonly name: DatabaseKind;
+  /**
+   * `pglite`, `postgres`, or `pglite-worker` (PGlite in its worker thread, as `openDatabase` opens it):
+   * reads well in `describe.each(...)('… on $name')`.
+   */
+  readonly name: DatabaseKind | 'pglite-worker';
   readonly kind: DatabaseKind;
   open(options?: { logger?: DatabaseLogger }): Promise<TestDatabase>;
 }
 
-export function testDatabaseBackends(env: NodeJS.ProcessEnv = process.env): TestDatabaseBackend[] {
+/**
+ * PGlite runs in process here, since a test's PGlite starts several times faster from a template than
+ * a worker's initdb. With `pgliteWorker`, also PGlite in a worker thread as pks-server runs it: for the
+ * database contract's own tests, which must hold for what the product opens.
+ */
+export function testDatabaseBackends(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { pgliteWorker?: boolean } = {},
+): TestDatabaseBackend[] {
   const backends: TestDatabaseBackend[] = [pgliteBackend];
+  if (options.pgliteWorker === true) backends.push(pgliteWorkerBackend);
   const adminUrl = env[TEST_DATABASE_URL_VARIABLE];
   if (adminUrl !== undefined && adminUrl !== '') backends.push(postgresBackend(adminUrl));
   return backends;
@@ -69,6 +81,15 @@ const pgliteBackend: TestDatabaseBackend = {
   kind: 'pglite',
   async open(options = {}) {
     const db = pgliteDatabase(await freshPGlite(), options.logger ?? quietLogger);
+    return withReplica(db, db.close.bind(db), async () => sharedView(db));
+  },
+};
+
+const pgliteWorkerBackend: TestDatabaseBackend = {
+  name: 'pglite-worker',
+  kind: 'pglite',
+  async open(options = {}) {
+    const db = await openDatabase({ dataDir: 'memory://', logger: options.logger ?? quietLogger });
     return withReplica(db, db.close.bind(db), async () => sharedView(db));
   },
 };

@@ -1,0 +1,277 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { InternalError } from '@openpks/domain';
+import { ChannelListeners } from './channels.js';
+import type { Database, DatabaseLogger, QueryResult, Queryable, Transaction, Unlisten } from './database.js';
+import { validateChannel, validatePayload } from './names.js';
+import { textParameter } from './parameters.js';
+import { closedError, guardTransaction } from './support.js';
+import {
+  deserializeError,
+  type WorkerMessage,
+  type WorkerOptions,
+  type WorkerRequest,
+} from './workerProtocol.js';
+
+/**
+ * Where the worker's module is when this module runs from sources rather than from `dist/` (vitest,
+ * which runs TypeScript through aliases, while a worker thread is plain Node and cannot load `.ts`):
+ * the root vitest.config.ts bundles `pgliteWorker.ts` from the current sources before the tests start
+ * and names the bundle here. Also an operator's override, which nobody needs.
+ */
+export const WORKER_ENTRY_VARIABLE = 'OPENPKS_PGLITE_WORKER';
+
+/**
+ * The built worker beside this module (`dist/pgliteWorker.js`: pks-server, the bench), else the bundle
+ * the variable names (tests from sources). Built code never looks at the variable, so a test run's
+ * bundle cannot stand in for a build.
+ */
+export function workerEntry(env: NodeJS.ProcessEnv = process.env): URL {
+  const built = new URL('./pgliteWorker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  const bundled = env[WORKER_ENTRY_VARIABLE];
+  if (bundled !== undefined && bundled !== '') return pathToFileURL(bundled);
+  throw new InternalError(
+    `the PGlite database worker is missing: no ${fileURLToPath(built)} (build @openpks/db: npm run build) ` +
+      `and no ${WORKER_ENTRY_VARIABLE}`,
+  );
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** Request shapes without the id the client assigns. */
+type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/**
+ * Opens PGlite in a worker thread and returns the `Database` that talks to it. In pks-server every role
+ * shares one event loop, and PGlite's statements ran on it: WebAssembly execution, the wire protocol and
+ * result decoding were 28-52% of the main thread's profile, so under a burst of creates the API's reads
+ * waited behind them and TLS handshakes queued (bench `api-under-load`: p99 489 ms, 20 of 200
+ * connections accepted within 1 s). In the worker that work runs beside the event loop; what stays is
+ * preparing parameters and cloning messages.
+ */
+export async function openPGlite(dataDir: string | undefined, logger: DatabaseLogger): Promise<Database> {
+  return openWorkerDatabase({ dataDir }, logger);
+}
+
+/** `openPGlite`, with the worker's module given (tests) and the worker's handle kept. */
+export async function openWorkerDatabase(
+  options: WorkerOptions,
+  logger: DatabaseLogger,
+  entry: URL = workerEntry(),
+): Promise<WorkerDatabase> {
+  const worker = new Worker(entry, { workerData: options });
+  const listeners = {
+    message: (_message: WorkerMessage): void => {},
+    error: (_error: unknown): void => {},
+    exit: (_code: number): void => {},
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      listeners.message = (message) => {
+        if (message.type === 'ready') resolve();
+        else if (message.type === 'failed') reject(deserializeError(message.error));
+        else if (message.type === 'log') logger[message.level](message.message, message.fields);
+      };
+      listeners.error = (error) => reject(workerFailure(error));
+      listeners.exit = (code) => reject(workerExited(code));
+      worker.on('message', listeners.message);
+      worker.on('error', listeners.error);
+      worker.on('exit', listeners.exit);
+    }).finally(() => {
+      // Only ours: the Worker's own listeners (its port's ref counting) must stay.
+      worker.off('message', listeners.message);
+      worker.off('error', listeners.error);
+      worker.off('exit', listeners.exit);
+    });
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+  return new WorkerDatabase(worker, logger);
+}
+
+function workerFailure(error: unknown): InternalError {
+  return new InternalError(
+    `the PGlite database worker failed: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
+}
+
+function workerExited(code: number): InternalError {
+  return new InternalError(`the PGlite database worker exited unexpectedly (exit code ${code})`);
+}
+
+/**
+ * The `Database` contract over the worker: statements, scripts, transactions and LISTEN are requests the
+ * worker answers in order of arrival. A transaction's callback runs here; the worker holds the
+ * transaction (and with it PGlite's transaction lock) until `end`. Parameters are prepared here exactly
+ * as the in-process database prepares them (node-postgres' `prepareValue`), because structured clone
+ * would drop a value's prototype (`toJSON`, `toPostgres`) before the worker could.
+ */
+export class WorkerDatabase implements Database {
+  readonly kind = 'pglite' as const;
+  readonly #worker: Worker;
+  readonly #logger: DatabaseLogger;
+  readonly #pending = new Map<number, Pending>();
+  readonly #listeners: ChannelListeners;
+  #nextId = 0;
+  #nextTransaction = 0;
+  /** Set once the worker died: every call fails with it. */
+  #failure: InternalError | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(worker: Worker, logger: DatabaseLogger) {
+    this.#worker = worker;
+    this.#logger = logger;
+    // An idle database does not keep the process alive (as PGlite in process did not); a call does.
+    worker.unref();
+    worker.on('message', (message: WorkerMessage) => this.#receive(message));
+    worker.on('error', (error) => this.#fail(workerFailure(error)));
+    worker.on('exit', (code) => {
+      if (this.#closing === undefined) this.#fail(workerExited(code));
+    });
+    this.#listeners = new ChannelListeners(
+      {
+        start: (channel) => this.#request({ op: 'listen', channel }).then(() => undefined),
+        stop: async (channel) => {
+          if (this.#closing !== undefined || this.#failure !== undefined) return;
+          await this.#request({ op: 'unlisten', channel });
+        },
+      },
+      logger,
+    );
+  }
+
+  /** The worker thread (tests: to make it die). */
+  get worker(): Worker {
+    return this.#worker;
+  }
+
+  #receive(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'reply': {
+        const pending = this.#pending.get(message.id);
+        if (pending === undefined) return;
+        this.#pending.delete(message.id);
+        if (this.#pending.size === 0) this.#worker.unref();
+        if (message.ok) pending.resolve(message.value);
+        else pending.reject(deserializeError(message.error));
+        return;
+      }
+      case 'notification':
+        this.#listeners.dispatch(message.channel, message.payload);
+        return;
+      case 'log':
+        this.#logger[message.level](message.message, message.fields);
+        return;
+      case 'ready':
+      case 'failed':
+        return;
+    }
+  }
+
+  #fail(failure: InternalError): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = failure;
+    this.#logger.error(failure.message, { err: failure });
+    this.#rejectAll(failure);
+  }
+
+  #rejectAll(error: Error): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const { reject } of pending) reject(error);
+  }
+
+  /** Sends a request; `during close` lets a held transaction finish and `close` itself be sent. */
+  #request(request: Request, duringClose = false): Promise<unknown> {
+    if (this.#closing !== undefined && !duringClose) return Promise.reject(closedError());
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.#pending.size === 0) this.#worker.ref();
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...request, id } as WorkerRequest);
+    });
+  }
+
+  async query<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<R>> {
+    return (await this.#request({ op: 'query', sql, params: prepare(params) })) as QueryResult<R>;
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.#request({ op: 'exec', sql });
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const txId = this.#nextTransaction++;
+    await this.#request({ op: 'begin', tx: txId });
+    // Statements of a transaction that began before close() still run: close waits for it in the
+    // worker, as PGlite's close waits for its transaction lock.
+    const guard = guardTransaction({
+      query: async <R extends object>(sql: string, params?: readonly unknown[]) =>
+        (await this.#request(
+          { op: 'query', sql, params: prepare(params), tx: txId },
+          true,
+        )) as QueryResult<R>,
+      exec: async (sql: string) => {
+        await this.#request({ op: 'exec', sql, tx: txId }, true);
+      },
+    });
+    let result: T;
+    try {
+      result = await fn(guard.tx);
+    } catch (error) {
+      guard.end();
+      // The callback's error is the one to report; a rollback that fails (a dead worker) adds nothing.
+      await this.#request({ op: 'end', tx: txId, commit: false }, true).catch(() => undefined);
+      throw error;
+    }
+    guard.end();
+    await this.#request({ op: 'end', tx: txId, commit: true }, true);
+    return result;
+  }
+
+  async listen(channel: string, handler: (payload: string) => void): Promise<Unlisten> {
+    validateChannel(channel);
+    if (this.#closing !== undefined) throw closedError();
+    if (this.#failure !== undefined) throw this.#failure;
+    return this.#listeners.add(channel, handler);
+  }
+
+  async notify(channel: string, payload: string, tx?: Queryable): Promise<void> {
+    validateChannel(channel);
+    validatePayload(payload);
+    await (tx ?? this).query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
+  /**
+   * Lets the statements already sent finish (the worker closes PGlite behind them), then ends the
+   * thread. Calls made afterwards fail with the closed error.
+   */
+  async close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#listeners.clear();
+      if (this.#failure === undefined) {
+        await this.#request({ op: 'close' }, true).catch((error: unknown) =>
+          this.#logger.warn('closing the PGlite database worker failed', { err: error }),
+        );
+      }
+      await this.#worker.terminate();
+      this.#rejectAll(closedError());
+    })();
+    return this.#closing;
+  }
+}
+
+function prepare(params: readonly unknown[] | undefined): unknown[] {
+  return params === undefined ? [] : params.map((value) => textParameter(value));
+}
