@@ -215,12 +215,23 @@ export class TaskRunner {
 
   async #run(task: TaskRow, recovered: boolean): Promise<void> {
     const { id } = task;
-    const events = new EventLog((text) => this.store.append(id, OutputType.EVENT, text));
+    // Each writer's rows name the row it wrote before (unknown for its first: a resumed task's earlier rows
+    // are another run's), so a stream that read that row takes the next from its notification.
+    const sink = (type: OutputType) => {
+      let last: number | null = null;
+      return async (text: string) => {
+        const after = last;
+        // A failed write may still have landed: the next row cannot vouch for what precedes it.
+        last = null;
+        last = await this.store.append(id, type, text, undefined, after);
+      };
+    };
+    const events = new EventLog(sink(OutputType.EVENT));
     // Debug and result lines of steps running at once share rows too (each batch is tried on its own,
     // as each line was).
-    const debug = new OutputWriter((text) => this.store.append(id, OutputType.DEBUG, text), false);
-    const results = new OutputWriter((text) => this.store.append(id, OutputType.RESULT, text), false);
-    const cpi = new OutputWriter((text) => this.store.append(id, OutputType.CPI, text), false);
+    const debug = new OutputWriter(sink(OutputType.DEBUG), false);
+    const results = new OutputWriter(sink(OutputType.RESULT), false);
+    const cpi = new OutputWriter(sink(OutputType.CPI), false);
     // Losing the lease (it expired, another director took the task over) stops this run at its next step.
     let lost = false;
     /** A renewal saw the task `cancelling`. */

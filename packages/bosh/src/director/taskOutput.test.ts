@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase, type Database } from '@openpks/db';
 import { directorMigrations } from './migrations.js';
 import { TaskStore } from './store/taskStore.js';
-import { OutputType, TaskType } from './tasks.js';
+import { testDatabaseBackends } from '@openpks/db/testing';
+import { NOTICE_TEXT_LIMIT, OutputType, TASK_EVENTS_CHANNEL, TaskType, type TaskNotice } from './tasks.js';
 
 describe('task output as rows', () => {
   let db: Database | undefined;
@@ -56,5 +57,39 @@ describe('task output as rows', () => {
     expect(await store.output(id, OutputType.RESULT)).toBe('');
     await store.append(id, OutputType.EVENT, '{"time":2}\n');
     expect(await store.output(id, OutputType.EVENT)).toBe(`${event}{"time":2}\n`);
+  });
+});
+
+describe.each(testDatabaseBackends())('output notifications on $name', (backend) => {
+  let db: Database | undefined;
+  afterEach(async () => db?.close());
+
+  it("carry the row's id, the row the writer wrote before, and the text unless it is too long", async () => {
+    db = await backend.open();
+    await migrate(db, { schema: 'director', migrations: directorMigrations });
+    const store = new TaskStore(db);
+    const task = await store.create({ type: TaskType.VMS, description: 'notices' });
+    const heard: TaskNotice[] = [];
+    const unlisten = await db.listen(TASK_EVENTS_CHANNEL, (payload) => {
+      const notice = JSON.parse(payload) as TaskNotice;
+      if (notice.id === task.id && notice.kind !== 'state') heard.push(notice);
+    });
+    try {
+      const first = await store.append(task.id, OutputType.EVENT, '{"n":"✓"}\n');
+      const second = await store.append(task.id, OutputType.EVENT, 'x\n', undefined, first);
+      const long = `${'"'.repeat(NOTICE_TEXT_LIMIT)}\n`;
+      const third = await store.append(task.id, OutputType.EVENT, long, undefined, second);
+      expect(second).toBeGreaterThan(first);
+      expect(third).toBeGreaterThan(second);
+      for (let i = 0; i < 100 && heard.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(heard).toEqual([
+        { id: task.id, kind: 'event', row: first, after: null, text: '{"n":"✓"}\n' },
+        { id: task.id, kind: 'event', row: second, after: first, text: 'x\n' },
+        { id: task.id, kind: 'event', row: third, after: second, text: null },
+      ]);
+      expect(await store.output(task.id, OutputType.EVENT)).toBe(`{"n":"✓"}\nx\n${long}`);
+    } finally {
+      await unlisten();
+    }
   });
 });

@@ -1,11 +1,11 @@
 import type { Database, Queryable } from '@openpks/db';
 import { TaskState } from '../../protocol/types.js';
 import {
+  NOTICE_TEXT_LIMIT,
   TASK_EVENTS_CHANNEL,
   taskNotFound,
   taskNotice,
   type OutputType,
-  type TaskNotice,
   type TaskRow,
   type TaskSummary,
   type TaskType,
@@ -172,15 +172,27 @@ export class TaskStore {
   /**
    * Adds one piece of output (whole lines) as its own row: the cost does not grow with the output. The row
    * and its notification are one statement (they were two): the notification still goes out only once
-   * the row is committed, which is when `db.notify` after the insert sent it too.
+   * the row is committed, which is when `db.notify` after the insert sent it too. The notification carries
+   * the row's id, `after` (the row this writer wrote before, when it knows it) and the text when short,
+   * so event streams follow without reading the table; returns the new row's id.
    */
-  async append(id: number, type: OutputType, text: string, db: Queryable = this.db): Promise<void> {
-    const notice: TaskNotice = { id, kind: type };
-    await db.query(
+  async append(
+    id: number,
+    type: OutputType,
+    text: string,
+    db: Queryable = this.db,
+    after: number | null = null,
+  ): Promise<number> {
+    const carried = Buffer.byteLength(JSON.stringify(text)) <= NOTICE_TEXT_LIMIT ? text : null;
+    const { rows } = await db.query<{ id: string | number; notified: unknown }>(
       `WITH written AS (INSERT INTO director.task_output (task_id, type, text) VALUES ($1, $2, $3) RETURNING id)
-       SELECT pg_notify($4, $5) FROM written`,
-      [id, type, text, TASK_EVENTS_CHANNEL, JSON.stringify(notice)],
+       SELECT written.id, pg_notify($4, json_build_object('id', $1::bigint, 'kind', $2::text, 'row', written.id,
+                'after', $5::bigint, 'text', $6::text)::text) AS notified
+       FROM written`,
+      [id, type, text, TASK_EVENTS_CHANNEL, after, carried],
     );
+    // bigserial comes back as a string from node-postgres; row ids stay far below 2^53.
+    return Number(rows[0]!.id);
   }
 
   /** Records a task's progress; returns its state as of the update (a step's cancel check needs it). */
