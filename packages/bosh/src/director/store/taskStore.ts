@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '@openpks/db';
+import type { DirectorEventInput } from './eventStore.js';
 import { TaskState } from '../../protocol/types.js';
 import {
   NOTICE_TEXT_LIMIT,
@@ -193,6 +194,75 @@ export class TaskStore {
     );
     // bigserial comes back as a string from node-postgres; row ids stay far below 2^53.
     return Number(rows[0]!.id);
+  }
+
+  /**
+   * What a task wrote since its last write, in one statement: one output row per type (its pieces
+   * concatenated in write order, notified as `append` does) and the Director events, inserted in the order
+   * given so their ids ascend in it. Returns the output row id per type and the event ids in order.
+   */
+  async writeBatch(
+    id: number,
+    outputs: readonly { type: OutputType; text: string; after: number | null }[],
+    events: readonly { event: DirectorEventInput; at: Date }[],
+  ): Promise<{ rows: Map<OutputType, number>; events: number[] }> {
+    const { rows } = await this.db.query<{ kind: string; id: string | number; type: OutputType | null }>(
+      `WITH o AS (
+         INSERT INTO director.task_output (task_id, type, text)
+         SELECT $1::integer, u.type, u.text FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u (type, text, n)
+         ORDER BY u.n
+         RETURNING id, type),
+       n AS (
+         SELECT pg_notify($4, json_build_object('id', $1::bigint, 'kind', o.type, 'row', o.id,
+                  'after', a.after, 'text', a.carried)::text) AS notified
+         FROM o JOIN unnest($2::text[], $5::bigint[], $6::text[]) AS a (type, after, carried) ON a.type = o.type),
+       e AS (
+         INSERT INTO director.events
+           (timestamp, parent_id, username, action, object_type, object_name, task, deployment, instance, error, context)
+         SELECT r.at, r.parent_id, r.username, r.action, r.object_type, r.object_name, r.task, r.deployment,
+                r.instance, r.error, COALESCE(r.context, '{}')
+         FROM jsonb_to_recordset($7::jsonb) AS r (n integer, at timestamptz, parent_id bigint, username text,
+                action text, object_type text, object_name text, task text, deployment text, instance text,
+                error text, context jsonb)
+         ORDER BY r.n
+         RETURNING id)
+       SELECT 'output' AS kind, o.id, o.type FROM o
+       UNION ALL SELECT 'event', e.id, NULL FROM e
+       UNION ALL SELECT 'notified', count(*), NULL FROM n`,
+      [
+        id,
+        outputs.map((o) => o.type),
+        outputs.map((o) => o.text),
+        TASK_EVENTS_CHANNEL,
+        outputs.map((o) => o.after),
+        outputs.map((o) => (Buffer.byteLength(JSON.stringify(o.text)) <= NOTICE_TEXT_LIMIT ? o.text : null)),
+        JSON.stringify(
+          events.map(({ event, at }, n) => ({
+            n,
+            at: at.toISOString(),
+            parent_id: event.parentId ?? null,
+            username: event.user,
+            action: event.action,
+            object_type: event.objectType,
+            object_name: event.objectName ?? null,
+            task: event.task === undefined || event.task === null ? null : String(event.task),
+            deployment: event.deployment ?? null,
+            instance: event.instance ?? null,
+            error: event.error ?? null,
+            context: event.context ?? {},
+          })),
+        ),
+      ],
+    );
+    const written = new Map<OutputType, number>();
+    const eventIds: number[] = [];
+    for (const row of rows) {
+      if (row.kind === 'output') written.set(row.type!, Number(row.id));
+      else if (row.kind === 'event') eventIds.push(Number(row.id));
+    }
+    // Ids were drawn in insertion order, which is the order given.
+    eventIds.sort((a, b) => a - b);
+    return { rows: written, events: eventIds };
   }
 
   /** Records a task's progress; returns its state as of the update (a step's cancel check needs it). */
