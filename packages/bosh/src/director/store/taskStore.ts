@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '@openpks/db';
+import type { Database } from '@openpks/db';
 import type { DirectorEventInput } from './eventStore.js';
 import { TaskState } from '../../protocol/types.js';
 import {
@@ -171,35 +171,20 @@ export class TaskStore {
   }
 
   /**
-   * Adds one piece of output (whole lines) as its own row: the cost does not grow with the output. The row
-   * and its notification are one statement (they were two): the notification still goes out only once
-   * the row is committed, which is when `db.notify` after the insert sent it too. The notification carries
-   * the row's id, `after` (the row this writer wrote before, when it knows it) and the text when short,
-   * so event streams follow without reading the table; returns the new row's id.
+   * Adds one piece of output (whole lines) as its own row, notified as `writeBatch` does (a running task
+   * writes through its journal, which batches); returns the new row's id.
    */
-  async append(
-    id: number,
-    type: OutputType,
-    text: string,
-    db: Queryable = this.db,
-    after: number | null = null,
-  ): Promise<number> {
-    const carried = Buffer.byteLength(JSON.stringify(text)) <= NOTICE_TEXT_LIMIT ? text : null;
-    const { rows } = await db.query<{ id: string | number; notified: unknown }>(
-      `WITH written AS (INSERT INTO director.task_output (task_id, type, text) VALUES ($1, $2, $3) RETURNING id)
-       SELECT written.id, pg_notify($4, json_build_object('id', $1::bigint, 'kind', $2::text, 'row', written.id,
-                'after', $5::bigint, 'text', $6::text)::text) AS notified
-       FROM written`,
-      [id, type, text, TASK_EVENTS_CHANNEL, after, carried],
-    );
-    // bigserial comes back as a string from node-postgres; row ids stay far below 2^53.
-    return Number(rows[0]!.id);
+  async append(id: number, type: OutputType, text: string, after: number | null = null): Promise<number> {
+    const { rows } = await this.writeBatch(id, [{ type, text, after }], []);
+    return rows.get(type)!;
   }
 
   /**
    * What a task wrote since its last write, in one statement: one output row per type (its pieces
-   * concatenated in write order, notified as `append` does) and the Director events, inserted in the order
-   * given so their ids ascend in it. Returns the output row id per type and the event ids in order.
+   * concatenated in write order) and the Director events, inserted in the order given so their ids ascend
+   * in it. Each output row is notified once committed, with its id, `after` (the row its writer wrote
+   * before, when it knows it) and its text when short, so event streams follow without reading the table.
+   * Returns the output row id per type and the event ids in order.
    */
   async writeBatch(
     id: number,
