@@ -21,7 +21,17 @@ describe('the event log', () => {
     await log.flush();
     expect(flushes).toBe(1);
     // Stage lines are not waited for; a warning is.
-    expect(writes.map((w) => w.urgent)).toEqual([false, false, false, false, false, false, false, false, true]);
+    expect(writes.map((w) => w.urgent)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+    ]);
     const events = writes.map(
       (w) => JSON.parse(w.text) as { task?: string; state?: string; index?: number; message?: string },
     );
@@ -36,6 +46,8 @@ describe('the event log', () => {
       'd:failed',
       'careful',
     ]);
-    expect(writes.every((w) => w.text.endsWith('\n') && w.text.indexOf('\n') === w.text.length - 1)).toBe(true);
+    expect(writes.every((w) => w.text.endsWith('\n') && w.text.indexOf('\n') === w.text.length - 1)).toBe(
+      true,
+    );
   });
 });

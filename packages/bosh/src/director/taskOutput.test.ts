@@ -122,7 +122,9 @@ describe.each(testDatabaseBackends())('output notifications on $name', (backend)
     );
     expect(written.events).toEqual([...written.events].sort((a, b) => a - b));
     const listed = (await events.list({ task: String(task.id) })).reverse();
-    expect(listed.map((e) => [Number(e.id), e.object_name, e.timestamp, e.parent_id ?? null, e.error])).toEqual(
+    expect(
+      listed.map((e) => [Number(e.id), e.object_name, e.timestamp, e.parent_id ?? null, e.error]),
+    ).toEqual(
       names.map((name, i) => [
         written.events[i],
         name,

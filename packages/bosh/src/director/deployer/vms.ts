@@ -89,7 +89,9 @@ export class Vms {
     };
     await this.deployments.saveInstance(updated);
     // Not waited for: it goes with the task's next write.
-    context.debug(`created VM ${vmCid} (${ips.join(', ')}) for ${instanceName(row)}`, false).catch(() => undefined);
+    context
+      .debug(`created VM ${vmCid} (${ips.join(', ')}) for ${instanceName(row)}`, false)
+      .catch(() => undefined);
     if (group.persistentDisk > 0) {
       const diskCid = row.disk_cid ?? (await this.disks.create(context, row, group.persistentDisk, vmCid));
       updated = {
