@@ -77,6 +77,9 @@ describe('a task event stream', () => {
     const port = await serve(tasks, watchers);
     const lines = await read(port, async () => {
       await tick();
+      // The task's claim says nothing the stream shows.
+      watchers.notice(JSON.stringify({ id: 7, kind: 'state', state: TaskState.PROCESSING }));
+      await tick();
       let after = 3;
       for (const [row, n] of [
         [10, 2],

@@ -73,6 +73,9 @@ export async function streamTaskEvents(
   let heard: TaskNotice[] | undefined = [];
   let closed = false;
   const unwatch = watchers.watch(id, (notice) => {
+    // A task claimed, or asked to cancel, is still running: the stream shows event rows and the end only.
+    if (notice?.kind === 'state' && notice.state !== undefined && ACTIVE_TASK_STATES.includes(notice.state))
+      return;
     if (notice === undefined || notice.kind === 'state' || typeof notice.row !== 'number') heard = undefined;
     else heard?.push(notice);
     wake();
