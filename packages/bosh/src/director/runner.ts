@@ -31,9 +31,10 @@ export interface TaskContext {
   cpi(line: string): Promise<void>;
   /**
    * Records a Director event of this task; resolves with its id. `urgent` false when the caller needs
-   * neither the id nor the row at once (an end event): it goes with the next write.
+   * neither the id nor the row at once (a step's start and end): it goes with the next write. `parent`:
+   * the promise of the event this one ends, whose id may not be known yet.
    */
-  event(event: DirectorEventInput, urgent?: boolean): Promise<number>;
+  event(event: DirectorEventInput, urgent?: boolean, parent?: Promise<number>): Promise<number>;
 }
 
 /**
@@ -292,7 +293,7 @@ export class TaskRunner {
       debug: (line, urgent = true) =>
         journal.output(OutputType.DEBUG, `${new Date().toISOString()} ${line}\n`, urgent),
       cpi: (line) => journal.output(OutputType.CPI, `${new Date().toISOString()} ${line}\n`, false),
-      event: (event, urgent = true) => journal.event(event, urgent),
+      event: (event, urgent = true, parent) => journal.event(event, urgent, parent),
     };
     try {
       const entry = this.handlers[task.type];
@@ -312,7 +313,8 @@ export class TaskRunner {
         await events.warning('Director restarted; resuming the task from its recorded progress');
         await context.debug(`resuming task ${id} (attempt ${resumes})`);
       }
-      await context.debug(`task ${id} (${task.type}) started by ${this.#holder}`);
+      // Not waited for: it goes with the task's first write.
+      context.debug(`task ${id} (${task.type}) started by ${this.#holder}`, false).catch(() => undefined);
       const result = await entry.run(context);
       await events.flush();
       await this.store.finish(id, TaskState.DONE, result);

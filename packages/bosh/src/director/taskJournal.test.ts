@@ -7,7 +7,7 @@ type Outputs = { type: OutputType; text: string; after: number | null }[];
 
 /** A store whose statements are recorded and complete when told (or fail). */
 function slowStore() {
-  const statements: { outputs: Outputs; events: string[] }[] = [];
+  const statements: { outputs: Outputs; events: string[]; parents: (string | number | null)[] }[] = [];
   const pending: { resolve: () => void; reject: (error: Error) => void }[] = [];
   let nextRow = 100;
   let nextEvent = 1;
@@ -15,10 +15,16 @@ function slowStore() {
     writeBatch: (
       _id: number,
       outputs: Outputs,
-      events: readonly { event: DirectorEventInput; at: Date }[],
+      events: readonly { event: DirectorEventInput; at: Date; parentIndex?: number | undefined }[],
     ): Promise<{ rows: Map<OutputType, number>; events: number[] }> =>
       new Promise((resolve, reject) => {
-        statements.push({ outputs: [...outputs], events: events.map((e) => e.event.action) });
+        statements.push({
+          outputs: [...outputs],
+          events: events.map((e) => e.event.action),
+          parents: events.map((e) =>
+            e.parentIndex !== undefined ? `#${e.parentIndex}` : (e.event.parentId ?? null),
+          ),
+        });
         pending.push({
           resolve: () =>
             resolve({
@@ -59,6 +65,7 @@ describe('a task journal', () => {
           { type: OutputType.CPI, text: 'cpi\n', after: null },
         ],
         events: ['end', 'start'],
+        parents: [null, null],
       },
     ]);
     await settle();
@@ -128,5 +135,34 @@ describe('a task journal', () => {
       [1, []],
       [0, ['end']],
     ]);
+  });
+
+  it('names a parent whose id is not known yet by its place in the batch, or by its id once written', async () => {
+    const { store, statements, settle } = slowStore();
+    const journal = new TaskJournal(store, 1, 60_000);
+    const start = journal.event(event('start'), false);
+    journal.event(event('inner'), false).catch(() => undefined);
+    const end = journal.event(event('end'), false, start);
+    const flushed = journal.flush();
+    await turn();
+    expect(statements[0]!.parents).toEqual([null, null, '#0']);
+    await settle();
+    await flushed;
+    expect([await start, await end]).toEqual([1, 3]);
+    // Written before: its id.
+    journal.event(event('again'), true, start).catch(() => undefined);
+    await turn();
+    expect(statements[1]!.parents).toEqual([1]);
+    await settle();
+    // Lost with a failed statement: the end is recorded without a parent.
+    const lost = journal.event(event('lost'));
+    await turn();
+    const lostFailed = expect(lost).rejects.toThrow('down');
+    await settle(new Error('down'));
+    await lostFailed;
+    journal.event(event('orphan'), true, lost).catch(() => undefined);
+    await turn();
+    expect(statements[3]!.parents).toEqual([null]);
+    await settle();
   });
 });

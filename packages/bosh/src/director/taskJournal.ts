@@ -12,7 +12,14 @@ class Batch {
   /** The pieces of each output type, in write order (a Map keeps the order types first came in). */
   readonly outputs = new Map<OutputType, string[]>();
   readonly outputWaiters: { type: OutputType; waiter: Waiter<void> }[] = [];
-  readonly events: { event: DirectorEventInput; at: Date; waiter: Waiter<number> }[] = [];
+  readonly events: {
+    event: DirectorEventInput;
+    at: Date;
+    waiter: Waiter<number>;
+    /** The event's own promise (what a child names as its parent). */
+    done: Promise<number>;
+    parent: Promise<number> | undefined;
+  }[] = [];
   /** Someone waits for it to continue: it goes out at once rather than at the end of the window. */
   urgent = false;
 }
@@ -37,6 +44,8 @@ export class TaskJournal {
   /** The last row written of each output type, for notices (null: unknown, as for a resumed task's first). */
   readonly #last = new Map<OutputType, number | null>();
   #eventLinesFailure: { error: unknown } | undefined;
+  /** The ids of events written, by their promise, for children that name them as parents. */
+  readonly #eventIds = new WeakMap<Promise<number>, number>();
 
   constructor(
     private readonly store: Pick<TaskStore, 'writeBatch'>,
@@ -60,12 +69,16 @@ export class TaskJournal {
     return done;
   }
 
-  /** Records a Director event; resolves with its id once written (`urgent` when the id is needed now). */
-  event(event: DirectorEventInput, urgent = true): Promise<number> {
+  /**
+   * Records a Director event; resolves with its id once written (`urgent` when the id is needed now).
+   * `parent`: another event's promise from here, when its id may not be known yet (the start of a step
+   * whose end this is, both waiting for a write): the row names it all the same.
+   */
+  event(event: DirectorEventInput, urgent = true, parent?: Promise<number>): Promise<number> {
     const batch = this.#batch();
-    const done = new Promise<number>((resolve, reject) =>
-      batch.events.push({ event, at: new Date(), waiter: { resolve, reject } }),
-    );
+    let waiter: Waiter<number> | undefined;
+    const done = new Promise<number>((resolve, reject) => (waiter = { resolve, reject }));
+    batch.events.push({ event, at: new Date(), waiter: waiter!, done, parent });
     this.#schedule(batch, urgent);
     return done;
   }
@@ -136,9 +149,19 @@ export class TaskJournal {
     }));
     // A statement that fails may still have landed: the next row cannot vouch for what precedes it.
     for (const { type } of outputs) this.#last.set(type, null);
+    // A parent written by an earlier statement is known by its id; one in this batch by its place.
+    const events = batch.events.map((entry) => {
+      if (entry.parent === undefined) return entry;
+      const id = this.#eventIds.get(entry.parent);
+      if (id !== undefined) return { ...entry, event: { ...entry.event, parentId: id } };
+      const index = batch.events.findIndex((other) => other.done === entry.parent);
+      // Not found: the parent was lost with a failed statement; the end is still worth recording.
+      return index >= 0 ? { ...entry, parentIndex: index } : entry;
+    });
     try {
-      const written = await this.store.writeBatch(this.taskId, outputs, batch.events);
+      const written = await this.store.writeBatch(this.taskId, outputs, events);
       for (const [type, row] of written.rows) this.#last.set(type, row);
+      batch.events.forEach(({ done }, i) => this.#eventIds.set(done, written.events[i]!));
       for (const { waiter } of waiters) waiter.resolve();
       batch.events.forEach(({ waiter }, i) => waiter.resolve(written.events[i]!));
     } catch (error) {

@@ -115,9 +115,12 @@ describe.each(testDatabaseBackends())('output notifications on $name', (backend)
           objectType: 'vm',
           objectName: name,
           task: task.id,
-          ...(i > 0 ? { parentId: 7, error: i === 4 ? 'boom' : null, context: { i } } : {}),
+          ...(i > 0 && i < 3 ? { parentId: 7 } : {}),
+          ...(i > 0 ? { error: i === 4 ? 'boom' : null, context: { i } } : {}),
         },
         at: new Date(at.getTime() + i * 1000),
+        // The last two name events of the same batch as their parents.
+        ...(i >= 3 ? { parentIndex: i - 3 } : {}),
       })),
     );
     expect(written.events).toEqual([...written.events].sort((a, b) => a - b));
@@ -129,7 +132,7 @@ describe.each(testDatabaseBackends())('output notifications on $name', (backend)
         written.events[i],
         name,
         at.getTime() / 1000 + i,
-        i > 0 ? '7' : null,
+        i >= 3 ? String(written.events[i - 3]) : i > 0 ? '7' : null,
         i === 4 ? 'boom' : null,
       ]),
     );

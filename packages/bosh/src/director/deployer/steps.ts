@@ -45,10 +45,11 @@ async function unrecorded(
   context: TaskContext,
   event: { action: string; objectType: string },
   failure: unknown,
+  which: 'start' | 'end' = 'end',
 ): Promise<void> {
   const reason = failure instanceof Error ? failure.message : String(failure);
   await context
-    .debug(`could not record the end event of ${event.action} ${event.objectType}: ${reason}`)
+    .debug(`could not record the ${which} event of ${event.action} ${event.objectType}: ${reason}`)
     .catch(() => undefined);
 }
 
@@ -117,22 +118,24 @@ export class Steps {
       objectType: event.objectType,
       objectName: event.objectName ?? null,
     };
-    const parentId = await context.event(base);
+    // Neither event is waited for: they go with the task's next write, the end naming the start by its
+    // promise (both may share a statement). A lost start is said in the debug log, as a lost end is.
+    const start = context.event(base, false);
+    start.catch((failure: unknown) => unrecorded(context, base, failure, 'start'));
     let value: T;
     try {
       value = await run();
     } catch (error) {
       if (!isInterruption(error)) {
-        // The end events are not waited for (nobody needs their id): they go with the task's next write.
         context
-          .event({ ...base, parentId, error: (error as Error).message }, false)
+          .event({ ...base, error: (error as Error).message }, false, start)
           .catch((failure: unknown) => unrecorded(context, base, failure));
       }
       throw error;
     }
     // The work is done (a VM made is a VM to record on its instance): a lost end event must not undo it.
     context
-      .event({ ...base, parentId, objectName: nameOf(value) }, false)
+      .event({ ...base, objectName: nameOf(value) }, false, start)
       .catch((failure: unknown) => unrecorded(context, base, failure));
     return value;
   }

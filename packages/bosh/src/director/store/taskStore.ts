@@ -189,7 +189,8 @@ export class TaskStore {
   async writeBatch(
     id: number,
     outputs: readonly { type: OutputType; text: string; after: number | null }[],
-    events: readonly { event: DirectorEventInput; at: Date }[],
+    /** `parentIndex`: the parent is the event at that index of this batch (its id is not known yet). */
+    events: readonly { event: DirectorEventInput; at: Date; parentIndex?: number | undefined }[],
   ): Promise<{ rows: Map<OutputType, number>; events: number[] }> {
     const { rows } = await this.db.query<{ kind: string; id: string | number; type: OutputType | null }>(
       `WITH o AS (
@@ -201,14 +202,21 @@ export class TaskStore {
          SELECT pg_notify($4, json_build_object('id', $1::bigint, 'kind', o.type, 'row', o.id,
                   'after', a.after, 'text', a.carried)::text) AS notified
          FROM o JOIN unnest($2::text[], $5::bigint[], $6::text[]) AS a (type, after, carried) ON a.type = o.type),
+       r AS (
+         SELECT * FROM jsonb_to_recordset($7::jsonb) AS r (n integer, parent_n integer, at timestamptz,
+                parent_id bigint, username text, action text, object_type text, object_name text, task text,
+                deployment text, instance text, error text, context jsonb)),
+       -- Ids drawn in the order given (the subquery keeps the sequence's calls in that order), so an event
+       -- can name another of the same batch as its parent.
+       ids AS (SELECT n, nextval(pg_get_serial_sequence('director.events', 'id')) AS id
+               FROM (SELECT n FROM r ORDER BY n OFFSET 0) ordered),
        e AS (
          INSERT INTO director.events
-           (timestamp, parent_id, username, action, object_type, object_name, task, deployment, instance, error, context)
-         SELECT r.at, r.parent_id, r.username, r.action, r.object_type, r.object_name, r.task, r.deployment,
-                r.instance, r.error, COALESCE(r.context, '{}')
-         FROM jsonb_to_recordset($7::jsonb) AS r (n integer, at timestamptz, parent_id bigint, username text,
-                action text, object_type text, object_name text, task text, deployment text, instance text,
-                error text, context jsonb)
+           (id, timestamp, parent_id, username, action, object_type, object_name, task, deployment, instance,
+            error, context)
+         SELECT i.id, r.at, COALESCE(r.parent_id, p.id), r.username, r.action, r.object_type, r.object_name,
+                r.task, r.deployment, r.instance, r.error, COALESCE(r.context, '{}')
+         FROM r JOIN ids i ON i.n = r.n LEFT JOIN ids p ON p.n = r.parent_n
          ORDER BY r.n
          RETURNING id)
        SELECT 'output' AS kind, o.id, o.type FROM o
@@ -222,8 +230,9 @@ export class TaskStore {
         outputs.map((o) => o.after),
         outputs.map((o) => (Buffer.byteLength(JSON.stringify(o.text)) <= NOTICE_TEXT_LIMIT ? o.text : null)),
         JSON.stringify(
-          events.map(({ event, at }, n) => ({
+          events.map(({ event, at, parentIndex }, n) => ({
             n,
+            parent_n: parentIndex ?? null,
             at: at.toISOString(),
             parent_id: event.parentId ?? null,
             username: event.user,
