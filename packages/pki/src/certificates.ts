@@ -127,6 +127,52 @@ export async function createCertificateAuthority({
   };
 }
 
+interface ParsedCa {
+  privateKeyPem: string;
+  certificate: x509.X509Certificate;
+  key: CryptoKey;
+  authorityKeyId: x509.AuthorityKeyIdentifierExtension;
+}
+
+/** How many CAs' parsed forms are kept: a deployment has a few, and a fleet's deploys come in bursts. */
+const PARSED_CA_LIMIT = 64;
+const parsedCas = new Map<string, Promise<ParsedCa>>();
+
+/**
+ * The CA's certificate parsed, its key imported and its authority key identifier built, kept per CA
+ * certificate (the most recently used `PARSED_CA_LIMIT`): a deployment's leaves share a CA, and parsing it
+ * again for each leaf was a quarter of issuing one. The key is kept only beside the PEM it was read from
+ * (a CA given with another key is read again).
+ */
+function parsedCa(ca: CertificateAndKey): Promise<ParsedCa> {
+  const cached = parsedCas.get(ca.certificatePem);
+  if (cached !== undefined) {
+    parsedCas.delete(ca.certificatePem);
+    parsedCas.set(ca.certificatePem, cached);
+    return cached.then((parsed) => (parsed.privateKeyPem === ca.privateKeyPem ? parsed : parse()));
+  }
+  return parse();
+
+  function parse(): Promise<ParsedCa> {
+    const parsing = (async () => {
+      const certificate = new x509.X509Certificate(ca.certificatePem);
+      return {
+        privateKeyPem: ca.privateKeyPem,
+        certificate,
+        key: await importPrivateKey(ca.privateKeyPem),
+        authorityKeyId: await x509.AuthorityKeyIdentifierExtension.create(certificate),
+      };
+    })();
+    parsedCas.set(ca.certificatePem, parsing);
+    // A CA that cannot be read is not kept: the error is the caller's, and the next call tries again.
+    parsing.catch(() => {
+      if (parsedCas.get(ca.certificatePem) === parsing) parsedCas.delete(ca.certificatePem);
+    });
+    while (parsedCas.size > PARSED_CA_LIMIT) parsedCas.delete(parsedCas.keys().next().value!);
+    return parsing;
+  }
+}
+
 /** Issues a leaf certificate signed by `ca`. */
 export async function issueCertificate(
   ca: CertificateAndKey,
@@ -139,8 +185,7 @@ export async function issueCertificate(
     validityDays = 825,
     keyAlgorithm = 'ecdsa-p256',
   } = options;
-  const caCertificate = new x509.X509Certificate(ca.certificatePem);
-  const caKey = await importPrivateKey(ca.privateKeyPem);
+  const { certificate: caCertificate, key: caKey, authorityKeyId } = await parsedCa(ca);
   const keys = await generateKeys(keyAlgorithm);
   const now = Date.now();
   const caNotAfter = caCertificate.notAfter.getTime();
@@ -158,7 +203,7 @@ export async function issueCertificate(
     ),
     new x509.ExtendedKeyUsageExtension(extendedUsages, false),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    await x509.AuthorityKeyIdentifierExtension.create(caCertificate),
+    authorityKeyId,
   ];
   const names = [...new Set(hostnames)].map((name) =>
     isIP(name) ? { type: 'ip' as const, value: name } : { type: 'dns' as const, value: name },

@@ -56,6 +56,18 @@ describe.each(testDatabaseBackends())('the sim CPI on $name', (backend) => {
     // Another agent gets a VM of its own.
     const [other] = await resumed.create_vm('agent-2', 's', {}, { n: { type: 'manual' } }, [], env('w'));
     expect(other).not.toBe(cid);
+    // With every address taken, and asked with its reserved address, the agent still gets its VM.
+    for (let i = 3; i <= 5; i++) await resumed.create_vm(`agent-${i}`, 's', {}, {}, [], env('w'));
+    await expect(resumed.create_vm('agent-6', 's', {}, {}, [], env('w'))).rejects.toThrow(/no free IP/);
+    expect(await resumed.create_vm('agent-1', 's', {}, { n: { type: 'manual' } }, [], env('w'))).toEqual([
+      cid,
+      nets,
+    ]);
+    expect(
+      (
+        await resumed.create_vm('agent-1', 's', {}, { n: { type: 'manual', ip: nets.n!.ip } }, [], env('w'))
+      )[0],
+    ).toBe(cid);
   });
 
   it('gives the lowest free address, across lookup batches and after a delete on the same CPI', async () => {

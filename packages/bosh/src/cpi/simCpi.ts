@@ -184,26 +184,47 @@ export class SimCpi implements Cpi {
     const deployment = groups[1] ?? null;
     const instanceGroup = groups[2] ?? null;
     await this.#call('create_vm', instanceGroup);
-    // The Director asks again for an agent it already asked a VM for when it died before recording the
-    // answer (its task resumed): that VM, not a second one.
-    const made = await this.#db.query<{ cid: string; ip: string }>(
-      'SELECT cid, ip FROM director.sim_vms WHERE agent_id = $1',
-      [agentId],
-    );
-    if (made.rows[0] !== undefined) return [made.rows[0].cid, this.#assigned(networks, made.rows[0].ip)];
     const cid = `sim-vm-${randomUUID()}`;
-    const ip = await this.#db.transaction(async (tx) => {
+    const vm = await this.#db.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(hashtext('director.sim_ips'))");
+      // One statement per look at a batch of candidate addresses (it was a read, then two inserts): the VM
+      // the Director already asked for with this agent id when it died before recording the answer (its
+      // task resumed), else the first free candidate, taken for a new VM. The lock, taken by an earlier
+      // statement, makes the statement's snapshot see every address taken before it.
+      const claim = async (candidates: string[]) => {
+        const { rows } = await tx.query<{ cid: string; ip: string; made: boolean }>(
+          `WITH made AS (SELECT cid, ip FROM director.sim_vms WHERE agent_id = $3),
+           pick AS (
+             SELECT c.ip FROM unnest($1::text[]) WITH ORDINALITY AS c (ip, n)
+             WHERE NOT EXISTS (SELECT 1 FROM made)
+               AND NOT EXISTS (SELECT 1 FROM director.sim_ips s WHERE s.ip = c.ip)
+             ORDER BY c.n LIMIT 1),
+           taken AS (INSERT INTO director.sim_ips (ip, vm_cid) SELECT ip, $2 FROM pick RETURNING ip),
+           created AS (
+             INSERT INTO director.sim_vms
+               (cid, agent_id, ip, deployment, instance_group, stemcell_cid, cloud_properties, env)
+             SELECT $2, $3, ip, $4, $5, $6, $7, $8 FROM taken RETURNING cid, ip)
+           SELECT cid, ip, true AS made FROM made UNION ALL SELECT cid, ip, false FROM created`,
+          [
+            candidates,
+            cid,
+            agentId,
+            deployment,
+            instanceGroup,
+            stemcellCid,
+            JSON.stringify(cloudProperties),
+            JSON.stringify(env),
+          ],
+        );
+        return rows[0];
+      };
       // A manual network's reserved IP (an instance keeps its address across recreates), when still free.
       const requested = Object.values(networks)
         .map((n) => n.ip)
         .find((ip): ip is string => typeof ip === 'string');
       if (requested !== undefined && this.#inRange(requested)) {
-        const held = await tx.query('SELECT 1 FROM director.sim_ips WHERE ip = $1', [requested]);
-        if (held.rowCount === 0) {
-          await tx.query('INSERT INTO director.sim_ips (ip, vm_cid) VALUES ($1, $2)', [requested, cid]);
-          return requested;
-        }
+        const found = await claim([requested]);
+        if (found !== undefined) return found;
       }
       // The lowest free address, as BOSH gives out a manual network's: looked up from the lowest that may
       // be free, a batch at a time. Reading every taken address per VM made a 5,000-VM fleet's upgrade
@@ -211,38 +232,22 @@ export class SimCpi implements Cpi {
       for (let from = Math.max(this.#lowestFree, this.#range.first); from <= this.#range.last; from += 64) {
         const batch: string[] = [];
         for (let n = from; n < from + 64 && n <= this.#range.last; n++) batch.push(toIp(n));
-        const { rows } = await tx.query<{ ip: string }>(
-          'SELECT ip FROM director.sim_ips WHERE ip = ANY($1::text[])',
-          [batch],
-        );
-        const taken = new Set(rows.map((row) => row.ip));
-        const candidate = batch.find((ip) => !taken.has(ip));
-        if (candidate === undefined) continue;
-        await tx.query('INSERT INTO director.sim_ips (ip, vm_cid) VALUES ($1, $2)', [candidate, cid]);
-        this.#lowestFree = fromIp(candidate) + 1;
-        return candidate;
+        const found = await claim(batch);
+        if (found === undefined) continue;
+        if (!found.made) this.#lowestFree = fromIp(found.ip) + 1;
+        return found;
       }
+      // No address left: unless this agent already has its VM, which the first look would have found.
+      const found = await claim([]);
+      if (found !== undefined) return found;
       throw new CpiError(
         'create_vm',
         'Bosh::Clouds::VMCreationFailed',
         `sim CPI: no free IP address left in ${this.#range.cidr}`,
       );
     });
-    await this.#db.query(
-      `INSERT INTO director.sim_vms (cid, agent_id, ip, deployment, instance_group, stemcell_cid, cloud_properties, env)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        cid,
-        agentId,
-        ip,
-        deployment,
-        instanceGroup,
-        stemcellCid,
-        JSON.stringify(cloudProperties),
-        JSON.stringify(env),
-      ],
-    );
-    return [cid, this.#assigned(networks, ip)];
+    const ip = vm.ip;
+    return [vm.cid, this.#assigned(networks, ip)];
   }
 
   /** The networks as the IaaS assigned them: each with the VM's address. */
@@ -273,15 +278,14 @@ export class SimCpi implements Cpi {
 
   async delete_vm(vmCid: string): Promise<void> {
     await this.#call('delete_vm', () => this.#groupOf(vmCid));
-    await this.#db.transaction(async (tx) => {
-      await tx.query('DELETE FROM director.sim_vms WHERE cid = $1', [vmCid]);
-      const freed = await tx.query<{ ip: string }>(
-        'DELETE FROM director.sim_ips WHERE vm_cid = $1 RETURNING ip',
-        [vmCid],
-      );
-      for (const { ip } of freed.rows) this.#lowestFree = Math.min(this.#lowestFree, fromIp(ip));
-      await tx.query('UPDATE director.sim_disks SET vm_cid = NULL WHERE vm_cid = $1', [vmCid]);
-    });
+    // The VM, its address and its disks' attachment in one statement (it was a transaction of three).
+    const freed = await this.#db.query<{ ip: string }>(
+      `WITH vm AS (DELETE FROM director.sim_vms WHERE cid = $1),
+       detached AS (UPDATE director.sim_disks SET vm_cid = NULL WHERE vm_cid = $1)
+       DELETE FROM director.sim_ips WHERE vm_cid = $1 RETURNING ip`,
+      [vmCid],
+    );
+    for (const { ip } of freed.rows) this.#lowestFree = Math.min(this.#lowestFree, fromIp(ip));
   }
 
   async has_vm(vmCid: string): Promise<boolean> {

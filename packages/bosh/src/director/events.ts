@@ -1,4 +1,4 @@
-import type { DirectorEventInput, EventStore } from './store/eventStore.js';
+import type { DirectorEventInput } from './store/eventStore.js';
 import { isInterruption, TaskCancelled } from './interruptions.js';
 import type { TaskContext } from './runner.js';
 
@@ -9,7 +9,6 @@ import type { TaskContext } from './runner.js';
  * (the director that resumes it does).
  */
 export async function withEvents<T>(
-  events: EventStore,
   context: TaskContext,
   start: Omit<DirectorEventInput, 'user' | 'task' | 'parentId' | 'error'>,
   run: () => Promise<T>,
@@ -25,7 +24,7 @@ export async function withEvents<T>(
       ? task.checkpoint.startEventAction
       : start.action;
   const base = { ...start, action, user: task.username, task: task.id };
-  const parentId = resumed ? known : await events.record(base);
+  const parentId = resumed ? known : await context.event(base);
   // An end event that cannot be written is said in the debug log: it must not turn done work into a failure.
   const unrecorded = (failure: unknown) =>
     context
@@ -38,12 +37,13 @@ export async function withEvents<T>(
   } catch (error) {
     if (!isInterruption(error) || error instanceof TaskCancelled) {
       const message = error instanceof Error ? error.message : String(error);
-      await events.record({ ...base, parentId, error: message }).catch(unrecorded);
+      // Not waited for: the task's end writes it, before the task's state.
+      context.event({ ...base, parentId, error: message }, false).catch(unrecorded);
     }
     throw error;
   }
-  await events
-    .record({ ...base, parentId, ...(endContext ? { context: endContext } : {}) })
+  context
+    .event({ ...base, parentId, ...(endContext ? { context: endContext } : {}) }, false)
     .catch(unrecorded);
   return value;
 }

@@ -42,7 +42,6 @@ export function directorJobs(deps: {
         if (params.dryRun === true) return deploy();
         const before = await currentManifest(context.task.deployment!);
         return withEvents(
-          events,
           context,
           deploymentEvent(context, before === undefined ? 'create' : 'update'),
           deploy,
@@ -53,7 +52,7 @@ export function directorJobs(deps: {
     [TaskType.DELETE_DEPLOYMENT]: {
       resumable: true,
       run: (context) =>
-        withEvents(events, context, deploymentEvent(context, 'delete'), () =>
+        withEvents(context, deploymentEvent(context, 'delete'), () =>
           deployer.delete(context, context.task.deployment!, context.task.params.force === true),
         ),
     },
@@ -61,7 +60,6 @@ export function directorJobs(deps: {
       resumable: false,
       run: (context) =>
         withEvents(
-          events,
           context,
           {
             action: 'run',

@@ -3,7 +3,9 @@ import type { Database, Unlisten } from '@openpks/db';
 import { InputError, isPksError } from '@openpks/domain';
 import type { Logger } from '@openpks/role';
 import { CpiError, CpiTimeoutError } from '../cpi/cpi.js';
-import { EventLog, OutputWriter } from './eventLog.js';
+import { EventLog } from './eventLog.js';
+import type { DirectorEventInput } from './store/eventStore.js';
+import { TaskJournal } from './taskJournal.js';
 import { Interrupted, LeaseLost, TaskCancelled } from './interruptions.js';
 import { TaskState } from '../protocol/types.js';
 import type { TaskStore } from './store/taskStore.js';
@@ -20,10 +22,26 @@ export interface TaskContext {
   /** Throws TaskCancelled when someone cancelled the task, Interrupted when the director is stopping. */
   checkpoint(progress?: Record<string, unknown>): Promise<void>;
   result(line: unknown): Promise<void>;
-  debug(line: string): Promise<void>;
-  /** A line of the CPI log (`bosh task N --cpi`): one per CPI call the task made, with its outcome. */
+  /** A debug line; `urgent` false when the caller goes on without it (it goes with the next write). */
+  debug(line: string, urgent?: boolean): Promise<void>;
+  /**
+   * A line of the CPI log (`bosh task N --cpi`): one per CPI call the task made, with its outcome. Not
+   * urgent: it goes out with the task's next write (the task's end flushes it).
+   */
   cpi(line: string): Promise<void>;
+  /**
+   * Records a Director event of this task; resolves with its id. `urgent` false when the caller needs
+   * neither the id nor the row at once (a step's start and end): it goes with the next write. `parent`:
+   * the promise of the event this one ends, whose id may not be known yet.
+   */
+  event(event: DirectorEventInput, urgent?: boolean, parent?: Promise<number>): Promise<number>;
 }
+
+/**
+ * How long a task's writes nobody waits for (stage lines, CPI log lines, end events) may wait for a
+ * statement to share: a follower sees a line at most this much later; a task's end writes all at once.
+ */
+const OUTPUT_WINDOW_MS = 50;
 
 /**
  * The notice, when it may mean a task can be claimed now: a new queued task, or a task that ended (its
@@ -215,12 +233,12 @@ export class TaskRunner {
 
   async #run(task: TaskRow, recovered: boolean): Promise<void> {
     const { id } = task;
-    const events = new EventLog((text) => this.store.append(id, OutputType.EVENT, text));
-    // Debug and result lines of steps running at once share rows too (each batch is tried on its own,
-    // as each line was).
-    const debug = new OutputWriter((text) => this.store.append(id, OutputType.DEBUG, text), false);
-    const results = new OutputWriter((text) => this.store.append(id, OutputType.RESULT, text), false);
-    const cpi = new OutputWriter((text) => this.store.append(id, OutputType.CPI, text), false);
+    // One journal for all the task writes: lines nobody waits for share the next statement.
+    const journal = new TaskJournal(this.store, id, OUTPUT_WINDOW_MS);
+    const events = new EventLog(
+      (text, urgent) => journal.output(OutputType.EVENT, text, urgent),
+      () => journal.flush(),
+    );
     // Losing the lease (it expired, another director took the task over) stops this run at its next step.
     let lost = false;
     /** A renewal saw the task `cancelling`. */
@@ -271,9 +289,11 @@ export class TaskRunner {
         if (state === TaskState.CANCELLING || cancelSeen) throw new TaskCancelled();
         if (signal.aborted) throw new Interrupted();
       },
-      result: (line) => results.write(`${JSON.stringify(line)}\n`),
-      debug: (line) => debug.write(`${new Date().toISOString()} ${line}\n`),
-      cpi: (line) => cpi.write(`${new Date().toISOString()} ${line}\n`),
+      result: (line) => journal.output(OutputType.RESULT, `${JSON.stringify(line)}\n`, true),
+      debug: (line, urgent = true) =>
+        journal.output(OutputType.DEBUG, `${new Date().toISOString()} ${line}\n`, urgent),
+      cpi: (line) => journal.output(OutputType.CPI, `${new Date().toISOString()} ${line}\n`, false),
+      event: (event, urgent = true, parent) => journal.event(event, urgent, parent),
     };
     try {
       const entry = this.handlers[task.type];
@@ -293,7 +313,8 @@ export class TaskRunner {
         await events.warning('Director restarted; resuming the task from its recorded progress');
         await context.debug(`resuming task ${id} (attempt ${resumes})`);
       }
-      await context.debug(`task ${id} (${task.type}) started by ${this.#holder}`);
+      // Not waited for: it goes with the task's first write.
+      context.debug(`task ${id} (${task.type}) started by ${this.#holder}`, false).catch(() => undefined);
       const result = await entry.run(context);
       await events.flush();
       await this.store.finish(id, TaskState.DONE, result);
@@ -311,6 +332,7 @@ export class TaskRunner {
         (await this.store.state(id).catch(() => undefined)) === TaskState.CANCELLING
       ) {
         // A step that fails while a cancel is pending ends the task as the user asked: cancelled.
+        await journal.flush().catch(() => undefined);
         await this.store.finish(id, TaskState.CANCELLED, 'Task was cancelled');
       } else {
         const message = error instanceof Error ? error.message : String(error);
@@ -330,6 +352,8 @@ export class TaskRunner {
         } catch {
           // the outcome below matters more than the log line
         }
+        // Lines nobody waited for (an end event, a CPI log line) go before the end, as on success.
+        await journal.flush().catch(() => undefined);
         await this.store.finish(
           id,
           error instanceof CpiTimeoutError ? TaskState.TIMEOUT : TaskState.ERROR,

@@ -91,7 +91,22 @@ export interface TaskNotice {
   kind: 'state' | OutputType;
   /** The new state of a `state` notice; absent when it is unknown (a cancel, an older director). */
   state?: TaskState;
+  /** An output notice's row id (absent from older directors). */
+  row?: number;
+  /**
+   * The row the same writer wrote before this one for the task and type (null when it does not know: its
+   * first row, a task it resumed), and the row's `text` (null when too long for a notification). A reader
+   * whose last row is `after` takes the text as read, without a look at the table.
+   */
+  after?: number | null;
+  text?: string | null;
 }
+
+/**
+ * How long (in bytes of its JSON) an output row's text may be and still ride in its notification:
+ * PostgreSQL refuses payloads of 8000 bytes and more, and the notice's other fields need the rest.
+ */
+export const NOTICE_TEXT_LIMIT = 7000;
 
 /** The JSON of a `state` notice (no state: anything may have changed, as after a cancel). */
 export function taskNotice(id: number, state?: TaskState): string {

@@ -50,3 +50,28 @@ describe('maxInFlightOf', () => {
     expect(maxInFlightOf({ ...policy, maxInFlight: '100%' }, 7)).toBe(7);
   });
 });
+
+describe('parsed manifests kept by text', () => {
+  it('hands the same frozen manifest to every reader of the same text, and a failure afresh each time', () => {
+    const text = kuboManifest({ name: 'kept', masters: 1, workers: 2 });
+    const first = parseManifest(text);
+    expect(parseManifest(text)).toBe(first);
+    expect(Object.isFrozen(first.instanceGroups[0]!.jobs[0])).toBe(true);
+    expect(() => {
+      (first.raw as { name: string }).name = 'changed';
+    }).toThrow(TypeError);
+    expect(parseManifest(text).name).toBe('kept');
+    expect(parseManifest(kuboManifest({ name: 'other' })).name).toBe('other');
+    const broken = 'name: x\ninstance_groups: 3\n';
+    const errors = [0, 1].map(() => {
+      try {
+        parseManifest(broken);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    });
+    expect(errors[0]).toBeInstanceOf(Error);
+    expect(errors[1]).not.toBe(errors[0]);
+  });
+});

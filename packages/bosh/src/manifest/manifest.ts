@@ -161,6 +161,39 @@ function parseUpdate(value: unknown, field: string, base?: UpdatePolicy): Update
  * with the Director's wording, so the task that rejects a manifest reads like BOSH's.
  */
 export function parseManifest(text: string): Manifest {
+  const cached = parsedManifests.get(text);
+  if (cached !== undefined) {
+    // Most recently used last: the oldest goes first when the cache is full.
+    parsedManifests.delete(text);
+    parsedManifests.set(text, cached);
+    return cached;
+  }
+  // A manifest that fails is not kept: its error is thrown afresh each time.
+  const parsed = deepFreeze(readManifest(text));
+  parsedManifests.set(text, parsed);
+  while (parsedManifests.size > PARSED_MANIFEST_LIMIT) {
+    parsedManifests.delete(parsedManifests.keys().next().value!);
+  }
+  return parsed;
+}
+
+/**
+ * How many manifests' parsed forms are kept, by text: one deploy reads its manifest several times (the
+ * request, the task's events, the deployer, the errand after it), each a YAML parse and validation.
+ */
+const PARSED_MANIFEST_LIMIT = 32;
+const parsedManifests = new Map<string, Manifest>();
+
+/** Frozen all the way down: a parsed manifest is shared by whoever parses the same text. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function readManifest(text: string): Manifest {
   const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length > 0) {
     throw fault(

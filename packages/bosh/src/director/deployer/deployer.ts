@@ -53,7 +53,7 @@ export class Deployer {
     private readonly options: DeployerOptions,
   ) {
     this.#stores = stores;
-    this.#steps = new Steps(cpi, stores.events, options.cpiTimeoutMs);
+    this.#steps = new Steps(cpi, options.cpiTimeoutMs);
     const disks = new Disks(this.#steps, stores.deployments);
     this.#vms = new Vms(this.#steps, stores.deployments, disks, agent, options.directorName);
     this.#updates = new InstanceUpdates(this.#steps, stores.deployments, this.#vms, disks, agent);

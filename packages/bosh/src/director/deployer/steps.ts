@@ -3,7 +3,6 @@ import { CpiError, CpiTimeoutError } from '../../cpi/cpi.js';
 import { Interrupted, isInterruption } from '../interruptions.js';
 import type { TaskContext } from '../runner.js';
 import type { InstanceRow } from '../store/deploymentStore.js';
-import type { EventStore } from '../store/eventStore.js';
 
 /** Runs `fn` over `items` with at most `limit` at once; every item runs, the first failure is rethrown after. */
 export async function inParallel<T>(
@@ -46,10 +45,11 @@ async function unrecorded(
   context: TaskContext,
   event: { action: string; objectType: string },
   failure: unknown,
+  which: 'start' | 'end' = 'end',
 ): Promise<void> {
   const reason = failure instanceof Error ? failure.message : String(failure);
   await context
-    .debug(`could not record the end event of ${event.action} ${event.objectType}: ${reason}`)
+    .debug(`could not record the ${which} event of ${event.action} ${event.objectType}: ${reason}`)
     .catch(() => undefined);
 }
 
@@ -60,7 +60,6 @@ async function unrecorded(
 export class Steps {
   constructor(
     private readonly cpiImpl: Cpi,
-    private readonly events: EventStore,
     private readonly cpiTimeoutMs: number,
   ) {}
 
@@ -79,7 +78,8 @@ export class Steps {
           timer = setTimeout(() => reject(new CpiTimeoutError(method, this.cpiTimeoutMs)), this.cpiTimeoutMs);
         }),
       ]);
-      await context
+      // Not waited for: the line goes out with the task's next write.
+      context
         .cpi(`[sim-cpi] ${method} ok in ${Date.now() - started} ms${cpiAnswer(value)}`)
         .catch(() => undefined);
       return value;
@@ -88,7 +88,7 @@ export class Steps {
         error instanceof CpiError
           ? error
           : new CpiError(method, 'Bosh::Clouds::CloudError', (error as Error).message);
-      await context
+      context
         .cpi(`[sim-cpi] ${method} failed in ${Date.now() - started} ms: ${failure.message}`)
         .catch(() => undefined);
       throw failure;
@@ -118,21 +118,24 @@ export class Steps {
       objectType: event.objectType,
       objectName: event.objectName ?? null,
     };
-    const parentId = await this.events.record(base);
+    // Neither event is waited for: they go with the task's next write, the end naming the start by its
+    // promise (both may share a statement). A lost start is said in the debug log, as a lost end is.
+    const start = context.event(base, false);
+    start.catch((failure: unknown) => unrecorded(context, base, failure, 'start'));
     let value: T;
     try {
       value = await run();
     } catch (error) {
       if (!isInterruption(error)) {
-        await this.events
-          .record({ ...base, parentId, error: (error as Error).message })
+        context
+          .event({ ...base, error: (error as Error).message }, false, start)
           .catch((failure: unknown) => unrecorded(context, base, failure));
       }
       throw error;
     }
     // The work is done (a VM made is a VM to record on its instance): a lost end event must not undo it.
-    await this.events
-      .record({ ...base, parentId, objectName: nameOf(value) })
+    context
+      .event({ ...base, objectName: nameOf(value) }, false, start)
       .catch((failure: unknown) => unrecorded(context, base, failure));
     return value;
   }

@@ -88,7 +88,10 @@ export class Vms {
       vm_hash: vmHash(group, stemcell),
     };
     await this.deployments.saveInstance(updated);
-    await context.debug(`created VM ${vmCid} (${ips.join(', ')}) for ${instanceName(row)}`);
+    // Not waited for: it goes with the task's next write.
+    context
+      .debug(`created VM ${vmCid} (${ips.join(', ')}) for ${instanceName(row)}`, false)
+      .catch(() => undefined);
     if (group.persistentDisk > 0) {
       const diskCid = row.disk_cid ?? (await this.disks.create(context, row, group.persistentDisk, vmCid));
       updated = {
@@ -127,7 +130,7 @@ export class Vms {
     );
     const updated = { ...row, vm_cid: null, agent_id: null, ips: [], vm_created_at: null, vm_hash: null };
     await this.deployments.saveInstance(updated);
-    await context.debug(`deleted VM ${vmCid} of ${instanceName(row)}`);
+    context.debug(`deleted VM ${vmCid} of ${instanceName(row)}`, false).catch(() => undefined);
     return updated;
   }
 

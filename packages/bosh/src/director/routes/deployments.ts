@@ -96,10 +96,16 @@ export function deploymentRoutes(r: Router, context: RouteContext): void {
     const text = await readBody(req);
     let name: string;
     try {
-      const parsed: unknown = parseDocument(text).toJS();
-      name = String((parsed as { name?: unknown } | null)?.name ?? '');
+      // Parsed as the task will parse it (and cached by text, so the task does not parse it again).
+      name = parseManifest(text).name;
     } catch {
-      name = '';
+      // An invalid manifest still makes a task, which fails with BOSH's wording; only its name is needed.
+      try {
+        const parsed: unknown = parseDocument(text).toJS();
+        name = String((parsed as { name?: unknown } | null)?.name ?? '');
+      } catch {
+        name = '';
+      }
     }
     if (name === '') throw new InputError('manifest', 'Manifest should contain a deployment name');
     const flag = (key: string) => query.get(key) === 'true';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ACTIVE_TASK_STATES } from '../../protocol/types.js';
+import { ACTIVE_TASK_STATES, TaskState } from '../../protocol/types.js';
 import type { TaskStore } from '../store/taskStore.js';
 import { OutputType, taskJson, taskNotFound, type TaskNotice } from '../tasks.js';
 
@@ -8,10 +8,10 @@ import { OutputType, taskJson, taskNotFound, type TaskNotice } from '../tasks.js
  * Director hears (`TASK_EVENTS_CHANNEL`) wake the streams of their task.
  */
 export class TaskWatchers {
-  readonly #byTask = new Map<number, Set<() => void>>();
+  readonly #byTask = new Map<number, Set<(notice: TaskNotice | undefined) => void>>();
 
-  /** Wakes `wake` on each notice about task `id`; returns the way to stop. */
-  watch(id: number, wake: () => void): () => void {
+  /** Calls `wake` with each notice about task `id` (undefined: the Director is stopping); returns the way to stop. */
+  watch(id: number, wake: (notice: TaskNotice | undefined) => void): () => void {
     const watchers = this.#byTask.get(id) ?? new Set();
     this.#byTask.set(id, watchers);
     watchers.add(wake);
@@ -23,19 +23,20 @@ export class TaskWatchers {
 
   /** A task notification: its task's streams look again when it is an event line or a state change. */
   notice(payload: string): void {
+    let notice: TaskNotice;
     try {
-      const { id, kind } = JSON.parse(payload) as TaskNotice;
-      // Event streams show event lines and the end state; debug and result output is not theirs.
-      if (kind !== OutputType.EVENT && kind !== 'state') return;
-      for (const wake of this.#byTask.get(id) ?? []) wake();
+      notice = JSON.parse(payload) as TaskNotice;
     } catch {
-      // a malformed notification wakes nobody
+      return; // a malformed notification wakes nobody
     }
+    // Event streams show event lines and the end state; debug and result output is not theirs.
+    if (notice.kind !== OutputType.EVENT && notice.kind !== 'state') return;
+    for (const wake of this.#byTask.get(notice.id) ?? []) wake(notice);
   }
 
   /** Wakes every stream (the Director is stopping: they end). */
   wakeAll(): void {
-    for (const watchers of this.#byTask.values()) for (const wake of watchers) wake();
+    for (const watchers of this.#byTask.values()) for (const wake of watchers) wake(undefined);
   }
 }
 
@@ -66,8 +67,19 @@ export async function streamTaskEvents(
       setTimeout(resolve, 5_000).unref();
     });
   };
+  // The notices heard since the last look, in the order they came; undefined once one of them needs a look
+  // (a state change, a row whose predecessor this stream has not read, a text too long to carry, the
+  // Director stopping, the 5 s timer).
+  let heard: TaskNotice[] | undefined = [];
   let closed = false;
-  const unwatch = watchers.watch(id, () => wake());
+  const unwatch = watchers.watch(id, (notice) => {
+    // A task claimed, or asked to cancel, is still running: the stream shows event rows and the end only.
+    if (notice?.kind === 'state' && notice.state !== undefined && ACTIVE_TASK_STATES.includes(notice.state))
+      return;
+    if (notice === undefined || notice.kind === 'state' || typeof notice.row !== 'number') heard = undefined;
+    else heard?.push(notice);
+    wake();
+  });
   req.on('close', () => {
     closed = true;
     wake();
@@ -76,9 +88,30 @@ export async function streamTaskEvents(
   // whole task row, once per event line). The first look doubles as the 404 check, before the headers.
   const look = async () => {
     arm();
+    heard = [];
     const seen = await tasks.outputSinceWithState(id, OutputType.EVENT, cursor);
     if (seen === undefined) throw taskNotFound(id);
     return seen;
+  };
+  /**
+   * The event rows the notices heard since the last look carry, when they follow on from the last row read
+   * with nothing between: what a look would read then, without the statement (one per event line before).
+   * The task is still running: its end is a state notice, which asks for a look.
+   */
+  const fromNotices = (): Awaited<ReturnType<typeof look>> | undefined => {
+    if (heard === undefined || heard.length === 0) return undefined;
+    const rows: { id: number; text: string }[] = [];
+    let last = cursor;
+    for (const notice of heard) {
+      const row = notice.row!;
+      if (row <= last) continue; // a look already read it
+      if (notice.after !== last || typeof notice.text !== 'string') return undefined;
+      rows.push({ id: row, text: notice.text });
+      last = row;
+    }
+    arm();
+    heard = [];
+    return { state: TaskState.PROCESSING, rows };
   };
   let seen: Awaited<ReturnType<typeof look>> | undefined;
   try {
@@ -132,7 +165,7 @@ export async function streamTaskEvents(
       }
       res.write(': keep-alive\n\n');
       await pending;
-      seen = undefined;
+      seen = fromNotices();
     }
   } finally {
     unwatch();

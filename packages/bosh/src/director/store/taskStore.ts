@@ -1,11 +1,12 @@
-import type { Database, Queryable } from '@openpks/db';
+import type { Database } from '@openpks/db';
+import type { DirectorEventInput } from './eventStore.js';
 import { TaskState } from '../../protocol/types.js';
 import {
+  NOTICE_TEXT_LIMIT,
   TASK_EVENTS_CHANNEL,
   taskNotFound,
   taskNotice,
   type OutputType,
-  type TaskNotice,
   type TaskRow,
   type TaskSummary,
   type TaskType,
@@ -170,17 +171,92 @@ export class TaskStore {
   }
 
   /**
-   * Adds one piece of output (whole lines) as its own row: the cost does not grow with the output. The row
-   * and its notification are one statement (they were two): the notification still goes out only once
-   * the row is committed, which is when `db.notify` after the insert sent it too.
+   * Adds one piece of output (whole lines) as its own row, notified as `writeBatch` does (a running task
+   * writes through its journal, which batches); returns the new row's id.
    */
-  async append(id: number, type: OutputType, text: string, db: Queryable = this.db): Promise<void> {
-    const notice: TaskNotice = { id, kind: type };
-    await db.query(
-      `WITH written AS (INSERT INTO director.task_output (task_id, type, text) VALUES ($1, $2, $3) RETURNING id)
-       SELECT pg_notify($4, $5) FROM written`,
-      [id, type, text, TASK_EVENTS_CHANNEL, JSON.stringify(notice)],
+  async append(id: number, type: OutputType, text: string, after: number | null = null): Promise<number> {
+    const { rows } = await this.writeBatch(id, [{ type, text, after }], []);
+    return rows.get(type)!;
+  }
+
+  /**
+   * What a task wrote since its last write, in one statement: one output row per type (its pieces
+   * concatenated in write order) and the Director events, inserted in the order given so their ids ascend
+   * in it. Each output row is notified once committed, with its id, `after` (the row its writer wrote
+   * before, when it knows it) and its text when short, so event streams follow without reading the table.
+   * Returns the output row id per type and the event ids in order.
+   */
+  async writeBatch(
+    id: number,
+    outputs: readonly { type: OutputType; text: string; after: number | null }[],
+    /** `parentIndex`: the parent is the event at that index of this batch (its id is not known yet). */
+    events: readonly { event: DirectorEventInput; at: Date; parentIndex?: number | undefined }[],
+  ): Promise<{ rows: Map<OutputType, number>; events: number[] }> {
+    const { rows } = await this.db.query<{ kind: string; id: string | number; type: OutputType | null }>(
+      `WITH o AS (
+         INSERT INTO director.task_output (task_id, type, text)
+         SELECT $1::integer, u.type, u.text FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u (type, text, n)
+         ORDER BY u.n
+         RETURNING id, type),
+       n AS (
+         SELECT pg_notify($4, json_build_object('id', $1::bigint, 'kind', o.type, 'row', o.id,
+                  'after', a.after, 'text', a.carried)::text) AS notified
+         FROM o JOIN unnest($2::text[], $5::bigint[], $6::text[]) AS a (type, after, carried) ON a.type = o.type),
+       r AS (
+         SELECT * FROM jsonb_to_recordset($7::jsonb) AS r (n integer, parent_n integer, at timestamptz,
+                parent_id bigint, username text, action text, object_type text, object_name text, task text,
+                deployment text, instance text, error text, context jsonb)),
+       -- Ids drawn in the order given (the subquery keeps the sequence's calls in that order), so an event
+       -- can name another of the same batch as its parent.
+       ids AS (SELECT n, nextval(pg_get_serial_sequence('director.events', 'id')) AS id
+               FROM (SELECT n FROM r ORDER BY n OFFSET 0) ordered),
+       e AS (
+         INSERT INTO director.events
+           (id, timestamp, parent_id, username, action, object_type, object_name, task, deployment, instance,
+            error, context)
+         SELECT i.id, r.at, COALESCE(r.parent_id, p.id), r.username, r.action, r.object_type, r.object_name,
+                r.task, r.deployment, r.instance, r.error, COALESCE(r.context, '{}')
+         FROM r JOIN ids i ON i.n = r.n LEFT JOIN ids p ON p.n = r.parent_n
+         ORDER BY r.n
+         RETURNING id)
+       SELECT 'output' AS kind, o.id, o.type FROM o
+       UNION ALL SELECT 'event', e.id, NULL FROM e
+       UNION ALL SELECT 'notified', count(*), NULL FROM n`,
+      [
+        id,
+        outputs.map((o) => o.type),
+        outputs.map((o) => o.text),
+        TASK_EVENTS_CHANNEL,
+        outputs.map((o) => o.after),
+        outputs.map((o) => (Buffer.byteLength(JSON.stringify(o.text)) <= NOTICE_TEXT_LIMIT ? o.text : null)),
+        JSON.stringify(
+          events.map(({ event, at, parentIndex }, n) => ({
+            n,
+            parent_n: parentIndex ?? null,
+            at: at.toISOString(),
+            parent_id: event.parentId ?? null,
+            username: event.user,
+            action: event.action,
+            object_type: event.objectType,
+            object_name: event.objectName ?? null,
+            task: event.task === undefined || event.task === null ? null : String(event.task),
+            deployment: event.deployment ?? null,
+            instance: event.instance ?? null,
+            error: event.error ?? null,
+            context: event.context ?? {},
+          })),
+        ),
+      ],
     );
+    const written = new Map<OutputType, number>();
+    const eventIds: number[] = [];
+    for (const row of rows) {
+      if (row.kind === 'output') written.set(row.type!, Number(row.id));
+      else if (row.kind === 'event') eventIds.push(Number(row.id));
+    }
+    // Ids were drawn in insertion order, which is the order given.
+    eventIds.sort((a, b) => a - b);
+    return { rows: written, events: eventIds };
   }
 
   /** Records a task's progress; returns its state as of the update (a step's cancel check needs it). */
