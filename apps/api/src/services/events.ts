@@ -1,4 +1,4 @@
-import type { Database, PubSub, Queryable } from '@openpks/db';
+import type { Queryable } from '@openpks/db';
 import type { LastAction, LastActionState } from '@openpks/domain';
 import { clusterEventStore } from '../store/clusterEventStore.js';
 
@@ -39,20 +39,20 @@ export interface TaskEventMessage {
   at: string;
 }
 
-/** Records an event (recent history lives in the table) and announces it once `db`'s transaction commits. */
-export async function recordClusterEvent(
-  db: Queryable | Database,
-  pubsub: PubSub,
-  event: ClusterEventMessage,
+/**
+ * Records events (recent history lives in the table) and announces them, in order, once `db`'s
+ * transaction commits (at once on a bare database: the statement is its own transaction).
+ */
+export async function recordClusterEvents(
+  db: Queryable,
+  events: readonly ClusterEventMessage[],
 ): Promise<void> {
-  // The event and its announcement commit together. Written as two statements, a replica that died
-  // between them left an event in the journal that no live feed was ever told of (found by the scale-out
-  // test's kill -9): a resume from a cursor replays it, a live subscriber skipped it for good.
-  if (isDatabase(db)) return db.transaction((tx) => recordClusterEvent(tx, pubsub, event));
-  const id = await clusterEventStore.insert(db, event);
-  await pubsub.publish(CLUSTER_EVENTS_CHANNEL, { ...event, id }, db);
+  // The events and their announcements commit together, in one statement. Written apart, a replica that
+  // died between them left an event in the journal that no live feed was ever told of (found by the
+  // scale-out test's kill -9): a resume from a cursor replays it, a live subscriber skipped it for good.
+  await clusterEventStore.insertAndNotify(db, events, CLUSTER_EVENTS_CHANNEL);
 }
 
-function isDatabase(db: Queryable | Database): db is Database {
-  return 'transaction' in db && typeof db.transaction === 'function';
+export function recordClusterEvent(db: Queryable, event: ClusterEventMessage): Promise<void> {
+  return recordClusterEvents(db, [event]);
 }
