@@ -454,12 +454,18 @@ export class BrokerService {
    */
   async lastOperation(instanceId: string, operation: string | undefined): Promise<LastOperation> {
     let row: OperationRow | undefined;
+    let fresh: OperationRow | undefined;
     let data: Partial<OperationData> = {};
     if (operation !== undefined && operation !== '') {
       const parsed = parseOperationData(operation);
       if (parsed === undefined) throw new InputError('operation', 'operation is not one this broker issued');
       data = parsed;
-      if (data.BoshContextID !== undefined) row = await operationStore.get(this.#db, data.BoshContextID);
+      if (data.BoshContextID !== undefined) {
+        // An operation this replica drives is looked at now, and the look's row is the answer: one
+        // fresh look, no reads of the record around it (a poll read it three times).
+        fresh = await this.#driver.refresh(data.BoshContextID);
+        row = fresh ?? (await operationStore.get(this.#db, data.BoshContextID));
+      }
       if (row !== undefined && row.instance_id !== instanceId) row = undefined;
     } else {
       row = await operationStore.latest(this.#db, instanceId);
@@ -471,7 +477,7 @@ export class BrokerService {
       }
       throw new NotFoundError(`no such operation for service instance ${instanceId}`);
     }
-    const current = await this.#fresh(row);
+    const current = fresh ?? (await this.#fresh(row));
     const result: LastOperation = { state: current.state, description: current.description };
     if (current.state === OperationState.FAILED && current.type !== OperationType.CREATE) {
       result.instanceUsable = true;
@@ -482,7 +488,8 @@ export class BrokerService {
 
   /** An operation's outcome as recorded (the upgrade runner follows its upgrades with this). */
   async operationState(operationId: string): Promise<LastOperation | undefined> {
-    const row = await operationStore.get(this.#db, operationId);
+    // One this replica drives is as its driver last left it (nobody else changes it meanwhile).
+    const row = this.#driver.known(operationId) ?? (await operationStore.get(this.#db, operationId));
     if (row === undefined) return undefined;
     return { state: row.state, description: row.description };
   }
@@ -554,8 +561,9 @@ export class BrokerService {
   /** The record after the driver's fresh look, when the operation was still running. */
   async #fresh(row: OperationRow): Promise<OperationRow> {
     if (row.state !== OperationState.IN_PROGRESS) return row;
-    await this.#driver.nudge(row.id);
-    return (await operationStore.get(this.#db, row.id)) ?? row;
+    return (
+      (await this.#driver.nudge(row.id)) ?? (await operationStore.get(this.#db, row.id)) ?? row
+    );
   }
 
   #dashboard(instanceId: string, planId: string, manifest: string): string | undefined {
