@@ -19,11 +19,7 @@ import {
   type OperationRecord,
 } from '../operations/operationStore.js';
 import type { Operations } from '../operations/operations.js';
-import {
-  ClusterEventKind,
-  recordClusterEvents,
-  type ClusterEventMessage,
-} from '../services/events.js';
+import { ClusterEventKind, recordClusterEvents, type ClusterEventMessage } from '../services/events.js';
 import { clusterStore } from '../store/clusterStore.js';
 import type { Database } from '@openpks/db';
 

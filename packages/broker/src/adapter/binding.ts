@@ -209,9 +209,7 @@ export function dashboardUrlOf(
   settings: Partial<Pick<ClusterSettings, 'masterHost' | 'masterPort'>>,
 ): string {
   if (settings.masterHost === undefined) {
-    throw new NotImplementedError(
-      `no dashboard for ${instanceId}: its manifest has no Kubernetes API`,
-    );
+    throw new NotImplementedError(`no dashboard for ${instanceId}: its manifest has no Kubernetes API`);
   }
   return `https://${settings.masterHost}:${settings.masterPort ?? DEFAULT_MASTER_PORT}/api/v1/namespaces/kube-system/services/https:kubernetes-dashboard:/proxy/`;
 }

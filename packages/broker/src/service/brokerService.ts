@@ -569,9 +569,7 @@ export class BrokerService {
   /** The record after the driver's fresh look, when the operation was still running. */
   async #fresh(row: OperationRow): Promise<OperationRow> {
     if (row.state !== OperationState.IN_PROGRESS) return row;
-    return (
-      (await this.#driver.nudge(row.id)) ?? (await operationStore.get(this.#db, row.id)) ?? row
-    );
+    return (await this.#driver.nudge(row.id)) ?? (await operationStore.get(this.#db, row.id)) ?? row;
   }
 
   #dashboard(instanceId: string, planId: string, manifest: string): string | undefined {
