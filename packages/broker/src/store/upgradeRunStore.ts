@@ -234,6 +234,24 @@ export const upgradeRunStore = {
     );
   },
 
+  /**
+   * Upgrades under way that ended, in one statement: they end together at a step (50 at once were 50
+   * statements, each waiting for the others on the connection).
+   */
+  async upgradesEnded(
+    db: Queryable,
+    runId: string,
+    ended: readonly { instanceId: string; state: UpgradeInstanceState; description: string }[],
+  ): Promise<void> {
+    if (ended.length === 0) return;
+    await db.query(
+      `UPDATE broker.upgrade_run_instances i SET state = e.state, description = e.description, finished_at = now()
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS e(instance_id, state, description)
+       WHERE i.run_id = $1 AND i.instance_id = e.instance_id`,
+      [runId, ended.map((e) => e.instanceId), ended.map((e) => e.state), ended.map((e) => e.description)],
+    );
+  },
+
   /** The instance's part ended; `starting` when it ended as it was being started (its start time is now too). */
   async instanceEnded(
     db: Queryable,

@@ -274,25 +274,39 @@ export class UpgradeRuns {
     const step = await upgradeRunStore.step(this.#db, run.id, run.max_in_flight);
     const tally = new Tally(step.tally);
     // Follow the upgrades under way, together: each is a Director task whose state may need an HTTP
-    // round trip, and one slow answer must not hold the others' next steps back.
-    await Promise.all(
-      step.rows
-        .filter((i) => i.state === UpgradeInstanceState.IN_PROGRESS)
-        .map(async (row) => {
-          const outcome =
-            row.operation_id === null ? undefined : await this.#service.operationState(row.operation_id);
-          if (outcome === undefined || outcome.state === 'failed') {
-            await this.#end(
-              tally,
-              row,
-              UpgradeInstanceState.FAILED,
-              outcome?.description ?? 'the operation was lost',
-            );
-          } else if (outcome.state === 'succeeded') {
-            await this.#end(tally, row, UpgradeInstanceState.SUCCEEDED, outcome.description);
-          }
-        }),
+    // round trip, and one slow answer must not hold the others' next steps back. Those that ended are
+    // recorded in one statement.
+    const ended = (
+      await Promise.all(
+        step.rows
+          .filter((i) => i.state === UpgradeInstanceState.IN_PROGRESS)
+          .map(async (row) => {
+            const outcome =
+              row.operation_id === null ? undefined : await this.#service.operationState(row.operation_id);
+            if (outcome === undefined || outcome.state === 'failed') {
+              return {
+                row,
+                state: UpgradeInstanceState.FAILED,
+                description: outcome?.description ?? 'the operation was lost',
+              };
+            }
+            if (outcome.state === 'succeeded') {
+              return { row, state: UpgradeInstanceState.SUCCEEDED, description: outcome.description };
+            }
+            return undefined;
+          }),
+      )
+    ).filter((e) => e !== undefined);
+    await upgradeRunStore.upgradesEnded(
+      this.#db,
+      run.id,
+      ended.map((e) => ({ instanceId: e.row.instance_id, state: e.state, description: e.description })),
     );
+    for (const { row, state, description } of ended) {
+      tally.move(row.state, state, row.is_canary);
+      row.state = state;
+      row.description = description;
+    }
     const canaryFailed = tally.count(UpgradeInstanceState.FAILED, true) > 0;
     const stopping = canaryFailed || run.cancel_requested;
     if (stopping) {
