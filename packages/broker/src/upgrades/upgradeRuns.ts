@@ -363,9 +363,10 @@ export class UpgradeRuns {
     // Whether more may be startable beyond the page read (instances that end at once free their slot).
     let more = candidates.length >= run.max_in_flight;
     let next = 0;
-    while (running < limit) {
-      if (next >= candidates.length) {
-        if (!more || candidates.length === 0) break;
+    /** The next instance that may start in this phase, reading on past the page; undefined when none. */
+    const nextCandidate = async (): Promise<RunInstanceRow | undefined> => {
+      while (next >= candidates.length) {
+        if (!more || candidates.length === 0) return undefined;
         candidates = await upgradeRunStore.startable(
           this.#db,
           run.id,
@@ -374,70 +375,82 @@ export class UpgradeRuns {
         );
         more = candidates.length >= run.max_in_flight;
         next = 0;
-        continue;
       }
-      const row = candidates[next++]!;
-      if (canariesLeft && !row.is_canary) break;
-      const attempts = row.attempts + 1;
-      try {
-        const result = await this.#service.upgrade(row.instance_id, run.operation_type, {});
-        if (result.outcome === 'current') {
-          await this.#end(tally, row, UpgradeInstanceState.SKIPPED, 'already up to date', attempts, true);
-          continue;
-        }
-        await upgradeRunStore.instanceStarted(
-          this.#db,
-          run.id,
-          row.instance_id,
-          attempts,
-          result.operation.BoshContextID,
-        );
-        tally.move(row.state, UpgradeInstanceState.IN_PROGRESS, row.is_canary);
-        Object.assign(row, {
-          state: UpgradeInstanceState.IN_PROGRESS,
-          attempts,
-          operation_id: result.operation.BoshContextID,
-        });
-        running += 1;
-      } catch (error) {
-        if (error instanceof ConcurrencyError) {
-          if (attempts >= run.attempt_limit) {
-            await this.#end(
-              tally,
-              row,
-              UpgradeInstanceState.FAILED,
-              `still busy after ${attempts} attempts`,
-              attempts,
-              true,
-            );
-          } else {
-            await upgradeRunStore.instanceBusy(
-              this.#db,
-              run.id,
-              row.instance_id,
-              attempts,
-              run.attempt_interval_ms,
-            );
-            tally.move(row.state, UpgradeInstanceState.BUSY, row.is_canary);
-            Object.assign(row, {
-              state: UpgradeInstanceState.BUSY,
-              attempts,
-              next_attempt_at: new Date(Date.now() + run.attempt_interval_ms),
-            });
-          }
-        } else if (error instanceof GoneError || error instanceof NotFoundError) {
+      const row = candidates[next]!;
+      if (canariesLeft && !row.is_canary) return undefined;
+      next += 1;
+      return row;
+    };
+    // As many as there is room for start together (one at a time, a wave of 50 took 50 starts' time,
+    // each a few Director round trips); those that end at once (current, orphaned, busy) make room again.
+    while (running < limit) {
+      const batch: RunInstanceRow[] = [];
+      while (batch.length < limit - running) {
+        const row = await nextCandidate();
+        if (row === undefined) break;
+        batch.push(row);
+      }
+      if (batch.length === 0) break;
+      const started = await Promise.all(batch.map((row) => this.#startOne(run, row, tally)));
+      running += started.filter(Boolean).length;
+    }
+  }
+
+  /** Starts one instance's upgrade; true when it is under way (false: it ended or is busy). */
+  async #startOne(run: RunRow, row: RunInstanceRow, tally: Tally): Promise<boolean> {
+    const attempts = row.attempts + 1;
+    try {
+      const result = await this.#service.upgrade(row.instance_id, run.operation_type, {});
+      if (result.outcome === 'current') {
+        await this.#end(tally, row, UpgradeInstanceState.SKIPPED, 'already up to date', attempts, true);
+        return false;
+      }
+      await upgradeRunStore.instanceStarted(
+        this.#db,
+        run.id,
+        row.instance_id,
+        attempts,
+        result.operation.BoshContextID,
+      );
+      tally.move(row.state, UpgradeInstanceState.IN_PROGRESS, row.is_canary);
+      Object.assign(row, {
+        state: UpgradeInstanceState.IN_PROGRESS,
+        attempts,
+        operation_id: result.operation.BoshContextID,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ConcurrencyError) {
+        if (attempts >= run.attempt_limit) {
           await this.#end(
             tally,
             row,
-            UpgradeInstanceState.ORPHANED,
-            (error as Error).message,
+            UpgradeInstanceState.FAILED,
+            `still busy after ${attempts} attempts`,
             attempts,
             true,
           );
         } else {
-          await this.#end(tally, row, UpgradeInstanceState.FAILED, (error as Error).message, attempts, true);
+          await upgradeRunStore.instanceBusy(
+            this.#db,
+            run.id,
+            row.instance_id,
+            attempts,
+            run.attempt_interval_ms,
+          );
+          tally.move(row.state, UpgradeInstanceState.BUSY, row.is_canary);
+          Object.assign(row, {
+            state: UpgradeInstanceState.BUSY,
+            attempts,
+            next_attempt_at: new Date(Date.now() + run.attempt_interval_ms),
+          });
         }
+      } else if (error instanceof GoneError || error instanceof NotFoundError) {
+        await this.#end(tally, row, UpgradeInstanceState.ORPHANED, (error as Error).message, attempts, true);
+      } else {
+        await this.#end(tally, row, UpgradeInstanceState.FAILED, (error as Error).message, attempts, true);
       }
+      return false;
     }
   }
 
