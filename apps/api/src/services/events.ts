@@ -1,4 +1,4 @@
-import type { Queryable } from '@openpks/db';
+import type { Database, Queryable } from '@openpks/db';
 import type { LastAction, LastActionState } from '@openpks/domain';
 import { clusterEventStore } from '../store/clusterEventStore.js';
 
@@ -44,15 +44,24 @@ export interface TaskEventMessage {
  * transaction commits (at once on a bare database: the statement is its own transaction).
  */
 export async function recordClusterEvents(
-  db: Queryable,
+  db: Queryable | Database,
   events: readonly ClusterEventMessage[],
 ): Promise<void> {
   // The events and their announcements commit together, in one statement. Written apart, a replica that
   // died between them left an event in the journal that no live feed was ever told of (found by the
   // scale-out test's kill -9): a resume from a cursor replays it, a live subscriber skipped it for good.
+  // In a transaction of its own, not autocommit: a replica killed while the statement runs never sends
+  // the COMMIT, so nothing of what it was recording is left (autocommit commits it without anyone).
+  if (isDatabase(db)) {
+    return db.transaction((tx) => recordClusterEvents(tx, events));
+  }
   await clusterEventStore.insertAndNotify(db, events, CLUSTER_EVENTS_CHANNEL);
 }
 
-export function recordClusterEvent(db: Queryable, event: ClusterEventMessage): Promise<void> {
+export function recordClusterEvent(db: Queryable | Database, event: ClusterEventMessage): Promise<void> {
   return recordClusterEvents(db, [event]);
+}
+
+function isDatabase(db: Queryable | Database): db is Database {
+  return 'transaction' in db && typeof db.transaction === 'function';
 }
