@@ -61,8 +61,7 @@ async function startOn(raw: Database, closeDb: () => Promise<void>, options: Sta
   const bosh = await startTestDirector({
     uaa,
     db,
-    // BENCH_IP_OCTET moves the stacks' /16s, so benches run side by side on one machine do not collide.
-    ipRange: options.ipRange ?? `127.${Number(process.env.BENCH_IP_OCTET ?? 4) + stackCount}.0.0/16`,
+    ipRange: options.ipRange ?? `127.${4 + stackCount}.0.0/16`,
     ...(options.sim ? { sim: options.sim } : {}),
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
     // pks-server's Director settings (the testing door's defaults poll faster, for short tests).
