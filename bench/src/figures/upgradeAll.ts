@@ -106,7 +106,7 @@ export const upgradeAll: Figure = {
       const byThread = threadCpuSince(threadsBefore, count);
       const profile = ctx.profile ? await profiler.stop() : undefined;
       const statements = stack.queries.total.count;
-      const topQueries = stack.queries.stop(8);
+      const topQueries = stack.queries.stop(Number(process.env.BENCH_TOP_QUERIES ?? 8));
       const succeeded = run.instances.filter((i) => i.state === 'succeeded').length;
       const cpuMsPerCluster = (cpu.user + cpu.system) / 1000 / count;
       const ideal = Math.ceil(count / maxInFlight) * perClusterCpiMs;

@@ -151,7 +151,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let wakeTrackers = () => {};
   const operations = new Operations({
     db,
-    pubsub,
     holder,
     leaseMs,
     logger,

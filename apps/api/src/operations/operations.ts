@@ -1,4 +1,4 @@
-import type { Database, PubSub, Queryable } from '@openpks/db';
+import type { Database, Queryable } from '@openpks/db';
 import { ConflictError, isPksError, LastActionState, type PksError } from '@openpks/domain';
 import type { NsxProxy } from '@openpks/nsx';
 import type { Logger } from '@openpks/role';
@@ -27,7 +27,6 @@ export const DEFAULT_POLLING_DEADLINE_MS = 24 * 60 * 60_000;
 
 export interface OperationsOptions {
   db: Database;
-  pubsub: PubSub;
   /** This replica's name, the holder of the leases it takes. */
   holder: string;
   leaseMs: number;
@@ -522,7 +521,7 @@ export class Operations {
     view: ReturnType<typeof lastActionOf>,
     { created = false }: { created?: boolean } = {},
   ): Promise<void> {
-    return recordClusterEvent(tx, this.#o.pubsub, {
+    return recordClusterEvent(tx, {
       ...(created ? { created } : {}),
       clusterUuid: cluster.uuid,
       clusterName: cluster.name,

@@ -1,4 +1,4 @@
-import type { Database, PubSub, Queryable } from '@openpks/db';
+import type { Database, Queryable } from '@openpks/db';
 import type { LastAction, LastActionState } from '@openpks/domain';
 import { clusterEventStore } from '../store/clusterEventStore.js';
 
@@ -39,18 +39,27 @@ export interface TaskEventMessage {
   at: string;
 }
 
-/** Records an event (recent history lives in the table) and announces it once `db`'s transaction commits. */
-export async function recordClusterEvent(
+/**
+ * Records events (recent history lives in the table) and announces them, in order, once `db`'s
+ * transaction commits (at once on a bare database: the statement is its own transaction).
+ */
+export async function recordClusterEvents(
   db: Queryable | Database,
-  pubsub: PubSub,
-  event: ClusterEventMessage,
+  events: readonly ClusterEventMessage[],
 ): Promise<void> {
-  // The event and its announcement commit together. Written as two statements, a replica that died
-  // between them left an event in the journal that no live feed was ever told of (found by the scale-out
-  // test's kill -9): a resume from a cursor replays it, a live subscriber skipped it for good.
-  if (isDatabase(db)) return db.transaction((tx) => recordClusterEvent(tx, pubsub, event));
-  const id = await clusterEventStore.insert(db, event);
-  await pubsub.publish(CLUSTER_EVENTS_CHANNEL, { ...event, id }, db);
+  // The events and their announcements commit together, in one statement. Written apart, a replica that
+  // died between them left an event in the journal that no live feed was ever told of (found by the
+  // scale-out test's kill -9): a resume from a cursor replays it, a live subscriber skipped it for good.
+  // In a transaction of its own, not autocommit: a replica killed while the statement runs never sends
+  // the COMMIT, so nothing of what it was recording is left (autocommit commits it without anyone).
+  if (isDatabase(db)) {
+    return db.transaction((tx) => recordClusterEvents(tx, events));
+  }
+  await clusterEventStore.insertAndNotify(db, events, CLUSTER_EVENTS_CHANNEL);
+}
+
+export function recordClusterEvent(db: Queryable | Database, event: ClusterEventMessage): Promise<void> {
+  return recordClusterEvents(db, [event]);
 }
 
 function isDatabase(db: Queryable | Database): db is Database {

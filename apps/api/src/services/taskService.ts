@@ -10,7 +10,13 @@ import {
 } from '@openpks/broker';
 import type { Operations } from '../operations/operations.js';
 import { clusterStore } from '../store/clusterStore.js';
-import { taskStore, TaskStatus, type TaskClusterState, type TaskRecord } from '../store/taskStore.js';
+import {
+  taskStore,
+  TaskStatus,
+  type TaskClusterRow,
+  type TaskClusterState,
+  type TaskRecord,
+} from '../store/taskStore.js';
 import { access, type Caller } from './access.js';
 import type { Audit } from './audit.js';
 import type { ClusterService } from './clusterService.js';
@@ -59,6 +65,11 @@ const INSTANCE_STATE: Record<BrokerUpgradeInstanceState, TaskClusterState> = {
 };
 
 const FOLLOWER_LEASE = 'task-follower';
+/**
+ * How long a task's record of what this process wrote stands in for reading every row of the task: after
+ * that a sync compares every cluster with its row again (another replica's write is never hidden longer).
+ */
+const FULL_SYNC_MS = 10_000;
 /** How far back an ended run the API never saw is still adopted (well past a lease taken over). */
 const RECENTLY_ENDED_MS = 10 * 60_000;
 
@@ -79,6 +90,12 @@ export class TaskService {
   #delay: number;
   #lastDiscovery = 0;
   #stopped = true;
+  /**
+   * Per task, each cluster's instance (state, description, operation, times) as this process last brought
+   * its row in line with it, and since when the record stands: a sync touches only the clusters whose
+   * instance changed since, not every row of a 1,000-cluster task each poll.
+   */
+  readonly #applied = new Map<string, { since: number; instances: Map<string, string> }>();
 
   constructor(options: TaskServiceOptions) {
     this.#o = options;
@@ -241,10 +258,27 @@ export class TaskService {
   async #sync(taskId: string, run: BrokerUpgradeRun): Promise<boolean> {
     const task = await taskStore.head(this.#o.db, taskId);
     if (task === undefined) return false;
-    const rows = await taskStore.clusterRows(this.#o.db, taskId);
+    const known = this.#applied.get(taskId);
+    const record = known !== undefined && Date.now() - known.since < FULL_SYNC_MS ? known : undefined;
+    const todo =
+      record === undefined
+        ? run.instances
+        : run.instances.filter((i) => record.instances.get(i.instance_id) !== fingerprint(i));
+    // By uuid: a search of the rows per instance was quadratic in the run (a million steps at 1,000).
+    const rows = new Map<string, TaskClusterRow>();
+    if (todo.length > 0) {
+      const read = await taskStore.clusterRows(
+        this.#o.db,
+        taskId,
+        record === undefined ? undefined : todo.map((i) => i.instance_id),
+      );
+      for (const r of read) {
+        if (r.clusterUuid !== null && !rows.has(r.clusterUuid)) rows.set(r.clusterUuid, r);
+      }
+    }
     let changed = false;
-    for (const instance of run.instances) {
-      const row = rows.find((r) => r.clusterUuid === instance.instance_id);
+    for (const instance of todo) {
+      const row = rows.get(instance.instance_id);
       if (row === undefined) continue;
       if (instance.operation_id !== null && row.brokerOperationId !== instance.operation_id) {
         await this.#o.clusterService.adoptRunUpgrade(
@@ -265,6 +299,10 @@ export class TaskService {
         finishedAt: instance.finished_at,
       });
     }
+    // Recorded only once every row is in line (a sync that failed half-way compares them all again).
+    const applied = record ?? { since: Date.now(), instances: new Map<string, string>() };
+    for (const instance of todo) applied.instances.set(instance.instance_id, fingerprint(instance));
+    this.#applied.set(taskId, applied);
     let status = RUN_STATUS[run.state];
     if (status === TaskStatus.DONE || status === TaskStatus.CANCELED) {
       // The broker is done; the task is only once every cluster it upgraded shows the outcome too.
@@ -318,6 +356,8 @@ export class TaskService {
       await this.#discover();
     }
     const open = await taskStore.open(this.#o.db);
+    const following = new Set(open.map((task) => task.id));
+    for (const id of this.#applied.keys()) if (!following.has(id)) this.#applied.delete(id);
     if (open.length === 0) return discoverMs;
     let changed = false;
     for (const task of open) {
@@ -375,4 +415,15 @@ export class TaskService {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
     return taskStore.byId(this.#o.db, id);
   }
+}
+
+/** What of an instance its task's row is made of: a row is brought in line when this changes. */
+function fingerprint(instance: BrokerUpgradeRun['instances'][number]): string {
+  return JSON.stringify([
+    instance.state,
+    instance.description,
+    instance.operation_id,
+    instance.started_at,
+    instance.finished_at,
+  ]);
 }

@@ -1,15 +1,43 @@
-import type { Queryable } from '@openpks/db';
+import { MAX_NOTIFY_PAYLOAD_BYTES, type Queryable } from '@openpks/db';
+import { InputError } from '@openpks/domain';
 import type { ClusterEventMessage } from '../services/events.js';
 
 /** `api.cluster_events`: each cluster's state changes and Director progress, in commit order (`id`). */
 export const clusterEventStore = {
-  /** Records an event; returns its id (decimal), the fleet feed's resume point. */
-  async insert(db: Queryable, event: ClusterEventMessage): Promise<string> {
+  /**
+   * Records events in the order given and announces each on `channel` (JSON, its id added) in the same
+   * statement, so row and announcement commit together (or neither does) without a transaction of their
+   * own: one round trip for a batch instead of BEGIN, INSERT, pg_notify and COMMIT per event. The
+   * payload is the stored jsonb as text (key order and spacing differ from `JSON.stringify`; readers parse
+   * it). Returns the ids (decimal), the fleet feed's resume points, in the same order.
+   */
+  async insertAndNotify(
+    db: Queryable,
+    events: readonly ClusterEventMessage[],
+    channel: string,
+  ): Promise<string[]> {
+    if (events.length === 0) return [];
+    const texts = events.map((event) => {
+      const text = JSON.stringify(event);
+      // jsonb's text adds a space after each ':' and ','; the id adds a key of its own.
+      const bytes = Buffer.byteLength(text, 'utf8') + 2 * (text.match(/[:,]/g)?.length ?? 0) + 48;
+      if (bytes > MAX_NOTIFY_PAYLOAD_BYTES) {
+        throw new InputError('event', `a cluster event of ${bytes} bytes is over the notification limit`, {
+          allowed: `at most ${MAX_NOTIFY_PAYLOAD_BYTES} bytes (UTF-8) once announced`,
+        });
+      }
+      return text;
+    });
+    // Rows are inserted (ids drawn) in ordinality order and RETURNING runs per row as it is inserted,
+    // so the announcements leave in id order, which the feeds rely on (they drop an id not above the last).
     const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO api.cluster_events (cluster_uuid, event) VALUES ($1, $2::jsonb) RETURNING id::text AS id`,
-      [event.clusterUuid, JSON.stringify(event)],
+      `INSERT INTO api.cluster_events (cluster_uuid, event)
+       SELECT (e.event->>'clusterUuid')::uuid, e.event
+       FROM unnest($1::jsonb[]) WITH ORDINALITY AS e(event, n) ORDER BY e.n
+       RETURNING id::text AS id, pg_notify($2, (event || jsonb_build_object('id', id::text))::text)`,
+      [texts, channel],
     );
-    return rows[0]!.id;
+    return rows.map((row) => row.id);
   },
 
   async recent(db: Queryable, clusterUuid: string, limit: number): Promise<ClusterEventMessage[]> {

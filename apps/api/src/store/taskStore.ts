@@ -139,7 +139,8 @@ export const taskStore = {
     return row && { owner: row.owner, status: row.status, brokerRunId: row.broker_run_id };
   },
 
-  async clusterRows(db: Queryable, taskId: string): Promise<TaskClusterRow[]> {
+  /** The task's cluster rows; with `uuids`, only those of these clusters. */
+  async clusterRows(db: Queryable, taskId: string, uuids?: readonly string[]): Promise<TaskClusterRow[]> {
     const { rows } = await db.query<{
       position: number;
       cluster_uuid: string | null;
@@ -147,8 +148,9 @@ export const taskStore = {
       description: string;
       broker_operation_id: string | null;
     }>(
-      `SELECT position, cluster_uuid, state, description, broker_operation_id FROM api.task_clusters WHERE task_id = $1`,
-      [taskId],
+      `SELECT position, cluster_uuid, state, description, broker_operation_id FROM api.task_clusters
+       WHERE task_id = $1 AND ($2::uuid[] IS NULL OR cluster_uuid = ANY($2::uuid[]))`,
+      [taskId, uuids === undefined ? null : [...uuids]],
     );
     return rows.map((r) => ({
       position: r.position,

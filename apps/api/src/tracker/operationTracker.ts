@@ -19,7 +19,7 @@ import {
   type OperationRecord,
 } from '../operations/operationStore.js';
 import type { Operations } from '../operations/operations.js';
-import { ClusterEventKind, recordClusterEvent } from '../services/events.js';
+import { ClusterEventKind, recordClusterEvents, type ClusterEventMessage } from '../services/events.js';
 import { clusterStore } from '../store/clusterStore.js';
 import type { Database } from '@openpks/db';
 
@@ -365,33 +365,44 @@ export class OperationTracker {
   async #tail(op: OperationRecord, taskId: number, signal: AbortSignal): Promise<void> {
     const cluster = await clusterStore.byUuid(this.#o.db, op.clusterUuid);
     if (cluster === undefined) return;
-    let queue = Promise.resolve();
+    // Events that arrive while a write is under way go together in the next one (one statement for a
+    // batch), in the order they came; a write at a time keeps the feed's order.
+    let pending: ClusterEventMessage[] = [];
+    let writing: Promise<void> | undefined;
+    const flush = async (): Promise<void> => {
+      while (pending.length > 0) {
+        const batch = pending;
+        pending = [];
+        await recordClusterEvents(this.#o.db, batch).catch((error: unknown) =>
+          this.#o.logger.warn({ err: error, events: batch.length }, 'could not record progress events'),
+        );
+      }
+      writing = undefined;
+    };
     await this.#o.director!.followTask(taskId, {
       signal,
       onEvent: (event: TaskEvent) => {
         if (event.stage === undefined) return;
-        queue = queue.then(() =>
-          recordClusterEvent(this.#o.db, this.#o.pubsub, {
-            clusterUuid: cluster.uuid,
-            clusterName: cluster.name,
-            owner: cluster.owner,
-            kind: ClusterEventKind.PROGRESS,
-            at: new Date(event.time * 1000).toISOString(),
-            lastAction: ACTION_OF[op.kind],
-            lastActionState: LastActionState.IN_PROGRESS,
-            description: `${event.stage}${event.task ? `: ${event.task}` : ''}`,
-            stage: event.stage,
-            task: event.task,
-            index: event.index,
-            total: event.total,
-            progress: event.progress,
-          }).catch((error: unknown) =>
-            this.#o.logger.warn({ err: error }, 'could not record a progress event'),
-          ),
-        );
+        pending.push({
+          clusterUuid: cluster.uuid,
+          clusterName: cluster.name,
+          owner: cluster.owner,
+          kind: ClusterEventKind.PROGRESS,
+          at: new Date(event.time * 1000).toISOString(),
+          lastAction: ACTION_OF[op.kind],
+          lastActionState: LastActionState.IN_PROGRESS,
+          description: `${event.stage}${event.task ? `: ${event.task}` : ''}`,
+          stage: event.stage,
+          task: event.task,
+          index: event.index,
+          total: event.total,
+          progress: event.progress,
+        });
+        // A microtask later, so that events handed over in one go (a replayed log) share the first write.
+        writing ??= Promise.resolve().then(flush);
       },
     });
-    await queue;
+    await writing;
   }
 }
 

@@ -8,7 +8,7 @@ import {
   BindingNotFoundError,
   NotImplementedError,
 } from './errors.js';
-import { DEFAULT_MASTER_PORT, settingsFromManifest } from './manifest.js';
+import { DEFAULT_MASTER_PORT, settingsFromManifest, type ClusterSettings } from './manifest.js';
 import type { Binding, CreateBindingParams, OdbPlan, RequestParameters } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -200,11 +200,16 @@ export async function deleteBinding(
  * hostname has nothing to point at: not implemented, and ODB then shows no dashboard.
  */
 export function dashboardUrl(params: { instanceId: string; plan: OdbPlan; manifest: string }): string {
-  const settings = settingsFromManifest((parse(params.manifest) ?? {}) as Obj);
+  return dashboardUrlOf(params.instanceId, settingsFromManifest((parse(params.manifest) ?? {}) as Obj));
+}
+
+/** The dashboard of a cluster with these settings (those its manifest was generated from). */
+export function dashboardUrlOf(
+  instanceId: string,
+  settings: Partial<Pick<ClusterSettings, 'masterHost' | 'masterPort'>>,
+): string {
   if (settings.masterHost === undefined) {
-    throw new NotImplementedError(
-      `no dashboard for ${params.instanceId}: its manifest has no Kubernetes API`,
-    );
+    throw new NotImplementedError(`no dashboard for ${instanceId}: its manifest has no Kubernetes API`);
   }
   return `https://${settings.masterHost}:${settings.masterPort ?? DEFAULT_MASTER_PORT}/api/v1/namespaces/kube-system/services/https:kubernetes-dashboard:/proxy/`;
 }

@@ -72,6 +72,19 @@ const AUTHORIZATION_MODES = ['rbac', 'abac'];
  * user) a worker count outside 1..plan maximum, a change of the master count and a change of plan.
  */
 export function generateManifest(params: GenerateManifestParams): GeneratedManifest {
+  return { manifest: generateCluster(params).manifest };
+}
+
+/** A generated manifest with what went into it, parsed once (the broker's answer needs the settings). */
+export interface GeneratedCluster {
+  manifest: string;
+  /** The previous manifest as parsed (undefined for a new cluster). */
+  previous: Obj | undefined;
+  settings: ClusterSettings;
+}
+
+/** `generateManifest`, keeping the parsed previous manifest and the settings for the caller. */
+export function generateCluster(params: GenerateManifestParams): GeneratedCluster {
   const { serviceDeployment, plan } = params;
   const props = plan.properties;
   const previous =
@@ -117,6 +130,8 @@ export function generateManifest(params: GenerateManifestParams): GeneratedManif
   validateWorkerCount(settings.workerInstances, props);
   return {
     manifest: stringify(renderManifest(serviceDeployment, plan, settings), { lineWidth: 0 }),
+    previous,
+    settings,
   };
 }
 

@@ -48,6 +48,18 @@ interface Driving {
   /** Cuts a pause short (someone asked for a look). */
   wake: () => void;
   done: Promise<void>;
+  /**
+   * The operation's row as the last turn left it, while this replica holds its lease: only the lease
+   * holder changes a row in progress, so the next turn (and a `last_operation` poll) starts from it rather
+   * than reading it again. Unset after anything that leaves the row uncertain (a claim refused, an error).
+   */
+  row: OperationRow | undefined;
+}
+
+/** What one look decided, and the row as it stands after it (unknown when the lease was lost). */
+interface Look {
+  move: Move;
+  row: OperationRow | undefined;
 }
 
 const FIRST_BACKOFF_MS = 100;
@@ -144,24 +156,47 @@ export class OperationDriver {
 
   /**
    * A fresh look at an operation, for an answer that is up to date (a `last_operation` poll): a look now
-   * if this replica drives it, a claim of it if nobody does. Progress never depends on this.
+   * if this replica drives it, a claim of it if nobody does. Progress never depends on this. Returns the
+   * operation's row after a look this replica made under its lease, undefined when it did not look (or
+   * the look lost the lease): then the record is what tells.
    */
-  async nudge(operationId: string): Promise<void> {
-    if (this.#stopped) return;
+  async nudge(operationId: string): Promise<OperationRow | undefined> {
+    if (this.#stopped) return undefined;
+    if (this.#driving.has(operationId)) return this.refresh(operationId);
     try {
-      const entry = this.#driving.get(operationId);
-      if (entry !== undefined) {
-        await this.#look(entry);
-        entry.wake();
-        return;
-      }
       // A request of this replica is starting it: it is driven as soon as the request is through.
-      if (this.#held.has(operationId)) return;
-      if (!(await operationStore.claim(this.#db, operationId, this.holder, this.leaseMs))) return;
+      if (this.#held.has(operationId)) return undefined;
+      if (!(await operationStore.claim(this.#db, operationId, this.holder, this.leaseMs))) return undefined;
       await this.#spawn(operationId)?.turns;
     } catch (error) {
       this.#logger.debug({ err: error, operation: operationId }, 'looking at an operation failed');
     }
+    return undefined;
+  }
+
+  /**
+   * A look now at an operation this replica drives, and its row after it; undefined when this replica
+   * does not drive it (nothing is claimed) or the look did not end knowing the row.
+   */
+  async refresh(operationId: string): Promise<OperationRow | undefined> {
+    const entry = this.#driving.get(operationId);
+    if (entry === undefined || this.#stopped) return undefined;
+    try {
+      const { row } = await this.#look(entry);
+      entry.wake();
+      return row;
+    } catch (error) {
+      this.#logger.debug({ err: error, operation: operationId }, 'looking at an operation failed');
+      return undefined;
+    }
+  }
+
+  /**
+   * The row of an operation this replica drives, as its last turn left it (authoritative while the lease
+   * is held: nobody else changes it); undefined when it does not drive it or a turn is making it uncertain.
+   */
+  known(operationId: string): OperationRow | undefined {
+    return this.#driving.get(operationId)?.row;
   }
 
   #scheduleScan(delayMs: number): void {
@@ -239,6 +274,7 @@ export class OperationDriver {
       turns: Promise.resolve(),
       wake: () => wakeNow(),
       done: Promise.resolve(),
+      row: undefined,
     };
     const pause = (ms: number) =>
       new Promise<void>((resolve) => {
@@ -265,7 +301,7 @@ export class OperationDriver {
     while (!entry.abort.signal.aborted) {
       let move: Move;
       try {
-        move = await this.#look(entry);
+        ({ move } = await this.#look(entry));
         backoff = FIRST_BACKOFF_MS;
       } catch (error) {
         // The Director or the database did not answer: the lease is kept (the heartbeat renews it) and the
@@ -304,10 +340,17 @@ export class OperationDriver {
   }
 
   /** One look at a time per operation: the driver's own and those a poll asks for. */
-  #look(entry: Driving): Promise<Move> {
-    const move = entry.turns.then(() => this.#turn(entry.id));
-    entry.turns = move.catch(() => undefined);
-    return move;
+  #look(entry: Driving): Promise<Look> {
+    const look = entry.turns.then(async () => {
+      // Uncertain until the turn says otherwise (it may fail half-way).
+      const known = entry.row;
+      entry.row = undefined;
+      const result = await this.#turn(entry.id, known);
+      entry.row = result.row;
+      return result;
+    });
+    entry.turns = look.catch(() => undefined);
+    return look;
   }
 
   /**
@@ -315,10 +358,14 @@ export class OperationDriver {
    * has ended `done` (and, for an errand, every instance exited 0) the next step is claimed and started,
    * or the operation ends when it was the last.
    */
-  async #turn(id: string): Promise<Move> {
-    const op = await operationStore.get(this.#db, id);
-    if (op === undefined || op.state !== OperationState.IN_PROGRESS) return { kind: 'ended' };
-    if (op.lease_holder !== this.holder) return { kind: 'lost' };
+  async #turn(id: string, known: OperationRow | undefined): Promise<Look> {
+    const read = known ?? (await operationStore.get(this.#db, id));
+    if (read === undefined || read.state !== OperationState.IN_PROGRESS) {
+      return { move: { kind: 'ended' }, row: read };
+    }
+    if (read.lease_holder !== this.holder) return { move: { kind: 'lost' }, row: undefined };
+    let op: OperationRow = read;
+    const as = (move: Move): Look => ({ move, row: op });
     const tasks = (
       await this.#director.tasks({
         deployment: deploymentNameOf(op.instance_id),
@@ -336,9 +383,9 @@ export class OperationDriver {
       if (waited > this.#stepRetryMs) {
         return this.#finish(op, OperationState.FAILED, `${words.failed}: the Director has no task for it`);
       }
-      return { kind: 'later', ms: Math.min(CLAIM_RECHECK_MS, this.#stepRetryMs - waited + 1) };
+      return as({ kind: 'later', ms: Math.min(CLAIM_RECHECK_MS, this.#stepRetryMs - waited + 1) });
     }
-    if (ACTIVE_TASK_STATES.includes(latest.state)) return { kind: 'follow', taskId: latest.id };
+    if (ACTIVE_TASK_STATES.includes(latest.state)) return as({ kind: 'follow', taskId: latest.id });
     if (latest.state !== 'done') {
       return this.#finish(
         op,
@@ -364,9 +411,15 @@ export class OperationDriver {
     if (!(await operationStore.claimStep(this.#db, op.id, next, this.holder, this.#stepRetryMs))) {
       // Claimed already (a moment ago, here or by the replica before) and its task not at the Director yet:
       // started again only once the claim is overdue (its starter died before the Director took it).
+      // The row is read again next time: the claim may have been refused for a lease lost.
       const waited = Date.now() - op.step_started_at.getTime();
-      return { kind: 'later', ms: Math.max(10, Math.min(CLAIM_RECHECK_MS, this.#stepRetryMs - waited + 1)) };
+      return {
+        move: { kind: 'later', ms: Math.max(10, Math.min(CLAIM_RECHECK_MS, this.#stepRetryMs - waited + 1)) },
+        row: undefined,
+      };
     }
+    // What the claim wrote (`now()` there; this clock only times a retry of a claim that never showed up).
+    op = { ...op, step: next + 1, step_started_at: new Date() };
     try {
       await this.#startStep(op, op.steps[next]!);
     } catch (error) {
@@ -378,7 +431,7 @@ export class OperationDriver {
       }
       throw error;
     }
-    return { kind: 'again' };
+    return as({ kind: 'again' });
   }
 
   #startStep(op: OperationRow, step: Step): Promise<unknown> {
@@ -395,11 +448,11 @@ export class OperationDriver {
     }
   }
 
-  async #finish(op: OperationRow, state: OperationState, description: string): Promise<Move> {
+  async #finish(op: OperationRow, state: OperationState, description: string): Promise<Look> {
     const ended = await operationStore.finish(this.#db, op.id, this.holder, state, description);
-    if (ended === undefined) return { kind: 'lost' };
+    if (ended === undefined) return { move: { kind: 'lost' }, row: undefined };
     this.#logger.info({ operation: op.id, state, description }, 'operation finished');
-    return { kind: 'ended' };
+    return { move: { kind: 'ended' }, row: ended };
   }
 }
 

@@ -8,8 +8,13 @@ import { SqlState, sqlStateOf, type Database } from '@openpks/db';
 import { ConflictError, InputError, NotFoundError, isPksError, type Plan } from '@openpks/domain';
 import type { SecretBox } from '@openpks/pki';
 import type { Logger } from '@openpks/role';
-import { dashboardUrl } from '../adapter/binding.js';
-import { generateManifest, settingsFromManifest } from '../adapter/manifest.js';
+import { dashboardUrl, dashboardUrlOf } from '../adapter/binding.js';
+import {
+  generateCluster,
+  settingsFromManifest,
+  type ClusterSettings,
+  type GeneratedCluster,
+} from '../adapter/manifest.js';
 import { PRE_DELETE_ERRAND, defaultServiceDeployment, odbPlanOf } from '../adapter/plan.js';
 import type { OdbPlan, OidcSettings, RequestParameters, ServiceDeployment } from '../adapter/types.js';
 import { DEPLOYMENT_PREFIX, deploymentNameOf } from '../contract/deployment.js';
@@ -149,11 +154,12 @@ export class BrokerService {
     const repeat = await this.#repeatedProvision(instanceId, requestHash);
     if (repeat !== undefined) return repeat;
 
-    const manifest = generateManifest({
+    const generated = generateCluster({
       serviceDeployment: this.#serviceDeployment(instanceId),
       plan: odbPlanOf(plan, this.#options.oidc, this.#options.clientCa),
       requestParams: body as RequestParameters,
-    }).manifest;
+    });
+    const { manifest } = generated;
     const deployment = deploymentNameOf(instanceId);
     if ((await this.#director.manifest(deployment)) !== undefined) {
       throw new ConflictError(`a deployment ${deployment} already exists at the Director`);
@@ -196,7 +202,8 @@ export class BrokerService {
     return {
       outcome: 'accepted',
       operation: this.#operationString(operationId, task.id, OperationType.CREATE, planId),
-      dashboardUrl: this.#dashboard(instanceId, planId, manifest),
+      // From the settings the manifest was made of, not by parsing it back.
+      dashboardUrl: dashboardOf(instanceId, generated.settings),
     };
   }
 
@@ -262,8 +269,9 @@ export class BrokerService {
     const previous = await this.#director.manifest(deployment);
     if (previous === undefined) throw new NotFoundError(`service instance ${instanceId} has no deployment`);
     const requestParams = { ...body, plan_id: planId } as RequestParameters;
-    const manifest = this.#render(instanceId, planId, requestParams, previous);
-    if (isDeepStrictEqual(parse(manifest), parse(previous))) return { outcome: 'unchanged' };
+    const generated = this.#render(instanceId, planId, requestParams, previous);
+    const { manifest } = generated;
+    if (unchanged(generated, previous)) return { outcome: 'unchanged' };
     const operationId = randomUUID();
     await this.#insertOperationOrBusy(
       this.#newOperation(
@@ -280,7 +288,7 @@ export class BrokerService {
     return {
       outcome: 'accepted',
       operation: this.#operationString(operationId, task.id, OperationType.UPDATE, planId),
-      dashboardUrl: this.#dashboard(instanceId, planId, manifest),
+      dashboardUrl: dashboardOf(instanceId, generated.settings),
     };
   }
 
@@ -320,9 +328,9 @@ export class BrokerService {
     }
     if (previous === undefined) throw new NotFoundError(`service instance ${instanceId} has no deployment`);
     await this.requireIdle(instanceId);
-    const manifest = this.#render(instanceId, instance.plan_id, null, previous);
-    if (type === 'upgrade' && isDeepStrictEqual(parse(manifest), parse(previous)))
-      return { outcome: 'current' };
+    const generated = this.#render(instanceId, instance.plan_id, null, previous);
+    const { manifest } = generated;
+    if (type === 'upgrade' && unchanged(generated, previous)) return { outcome: 'current' };
     const operationId = randomUUID();
     await this.#insertOperationOrBusy(
       this.#newOperation(operationId, instanceId, type, instance.plan_id, DEPLOY_STEPS, null, meta),
@@ -339,16 +347,16 @@ export class BrokerService {
     planId: string,
     requestParams: RequestParameters | null,
     previous: string,
-  ): string {
+  ): GeneratedCluster {
     const plan = this.#odbPlan(planId);
     try {
-      return generateManifest({
+      return generateCluster({
         serviceDeployment: this.#serviceDeployment(instanceId),
         plan,
         requestParams,
         previousManifest: previous,
         previousPlan: plan,
-      }).manifest;
+      });
     } catch (error) {
       if (
         error instanceof InputError &&
@@ -454,12 +462,18 @@ export class BrokerService {
    */
   async lastOperation(instanceId: string, operation: string | undefined): Promise<LastOperation> {
     let row: OperationRow | undefined;
+    let fresh: OperationRow | undefined;
     let data: Partial<OperationData> = {};
     if (operation !== undefined && operation !== '') {
       const parsed = parseOperationData(operation);
       if (parsed === undefined) throw new InputError('operation', 'operation is not one this broker issued');
       data = parsed;
-      if (data.BoshContextID !== undefined) row = await operationStore.get(this.#db, data.BoshContextID);
+      if (data.BoshContextID !== undefined) {
+        // An operation this replica drives is looked at now, and the look's row is the answer: one
+        // fresh look, no reads of the record around it (a poll read it three times).
+        fresh = await this.#driver.refresh(data.BoshContextID);
+        row = fresh ?? (await operationStore.get(this.#db, data.BoshContextID));
+      }
       if (row !== undefined && row.instance_id !== instanceId) row = undefined;
     } else {
       row = await operationStore.latest(this.#db, instanceId);
@@ -471,7 +485,7 @@ export class BrokerService {
       }
       throw new NotFoundError(`no such operation for service instance ${instanceId}`);
     }
-    const current = await this.#fresh(row);
+    const current = fresh ?? (await this.#fresh(row));
     const result: LastOperation = { state: current.state, description: current.description };
     if (current.state === OperationState.FAILED && current.type !== OperationType.CREATE) {
       result.instanceUsable = true;
@@ -482,7 +496,8 @@ export class BrokerService {
 
   /** An operation's outcome as recorded (the upgrade runner follows its upgrades with this). */
   async operationState(operationId: string): Promise<LastOperation | undefined> {
-    const row = await operationStore.get(this.#db, operationId);
+    // One this replica drives is as its driver last left it (nobody else changes it meanwhile).
+    const row = this.#driver.known(operationId) ?? (await operationStore.get(this.#db, operationId));
     if (row === undefined) return undefined;
     return { state: row.state, description: row.description };
   }
@@ -554,8 +569,7 @@ export class BrokerService {
   /** The record after the driver's fresh look, when the operation was still running. */
   async #fresh(row: OperationRow): Promise<OperationRow> {
     if (row.state !== OperationState.IN_PROGRESS) return row;
-    await this.#driver.nudge(row.id);
-    return (await operationStore.get(this.#db, row.id)) ?? row;
+    return (await this.#driver.nudge(row.id)) ?? (await operationStore.get(this.#db, row.id)) ?? row;
   }
 
   #dashboard(instanceId: string, planId: string, manifest: string): string | undefined {
@@ -651,5 +665,22 @@ export class BrokerService {
       if (sqlStateOf(error) === SqlState.UNIQUE_VIOLATION) throw new ConcurrencyError();
       throw error;
     }
+  }
+}
+
+/**
+ * Whether a re-rendered manifest deploys what is deployed: the same text (the common case, nothing parsed
+ * again), or the same document once parsed (the previous one was parsed by the render already).
+ */
+function unchanged(generated: GeneratedCluster, previous: string): boolean {
+  if (generated.manifest === previous) return true;
+  return isDeepStrictEqual(parse(generated.manifest), generated.previous);
+}
+
+function dashboardOf(instanceId: string, settings: ClusterSettings): string | undefined {
+  try {
+    return dashboardUrlOf(instanceId, settings);
+  } catch {
+    return undefined;
   }
 }

@@ -38,6 +38,35 @@ export interface NewRun {
   canaries: readonly string[];
 }
 
+/** How many instances of a run are in a state, canaries and the rest apart. */
+export interface StateTally {
+  state: UpgradeInstanceState;
+  is_canary: boolean;
+  n: number;
+}
+
+/** A run instance as `json_agg` returns it: timestamps as text. */
+type JsonRow = Omit<RunInstanceRow, 'started_at' | 'finished_at' | 'next_attempt_at'> & {
+  started_at: string | null;
+  finished_at: string | null;
+  next_attempt_at: string | null;
+};
+
+const dateOf = (value: string | null): Date | null => (value === null ? null : new Date(value));
+
+function rowOf(row: JsonRow): RunInstanceRow {
+  return {
+    ...row,
+    started_at: dateOf(row.started_at),
+    finished_at: dateOf(row.finished_at),
+    next_attempt_at: dateOf(row.next_attempt_at),
+  };
+}
+
+/** Instances of run $1 that may start now: pending or busy, and their next attempt due (the db's clock). */
+const STARTABLE = `SELECT * FROM broker.upgrade_run_instances
+  WHERE run_id = $1 AND state IN ('pending', 'busy') AND (next_attempt_at IS NULL OR next_attempt_at <= now())`;
+
 /** `broker.upgrade_runs` and `broker.upgrade_run_instances`: runs and each instance's progress in them. */
 export const upgradeRunStore = {
   async insert(db: Database, run: NewRun): Promise<void> {
@@ -93,6 +122,44 @@ export const upgradeRunStore = {
     const { rows } = await db.query<RunInstanceRow>(
       'SELECT * FROM broker.upgrade_run_instances WHERE run_id = $1 ORDER BY ordinal',
       [runId],
+    );
+    return rows;
+  },
+
+  /**
+   * What one step of a run needs, in one statement and without the whole fleet: the instances under way,
+   * the first `limit` that may start now (pending, or busy and due), in order, and how many instances are
+   * in each state, canaries apart. A run of 1,000 read every row each step.
+   */
+  async step(
+    db: Queryable,
+    runId: string,
+    limit: number,
+  ): Promise<{ rows: RunInstanceRow[]; tally: StateTally[] }> {
+    const { rows } = await db.query<{ tally: StateTally[]; rows: JsonRow[] }>(
+      `SELECT
+         (SELECT coalesce(json_agg(t), '[]') FROM (
+            SELECT state, is_canary, count(*)::int AS n FROM broker.upgrade_run_instances
+            WHERE run_id = $1 GROUP BY state, is_canary) t) AS tally,
+         (SELECT coalesce(json_agg(r ORDER BY r.ordinal), '[]') FROM (
+            SELECT * FROM broker.upgrade_run_instances WHERE run_id = $1 AND state = 'in progress'
+            UNION ALL
+            (${STARTABLE} ORDER BY ordinal LIMIT $2)) r) AS rows`,
+      [runId, limit],
+    );
+    return { rows: rows[0]!.rows.map(rowOf), tally: rows[0]!.tally };
+  },
+
+  /** The next `limit` instances that may start now after `afterOrdinal`, in order. */
+  async startable(
+    db: Queryable,
+    runId: string,
+    afterOrdinal: number,
+    limit: number,
+  ): Promise<RunInstanceRow[]> {
+    const { rows } = await db.query<RunInstanceRow>(
+      `${STARTABLE} AND ordinal > $3 ORDER BY ordinal LIMIT $2`,
+      [runId, limit, afterOrdinal],
     );
     return rows;
   },
@@ -164,6 +231,24 @@ export const upgradeRunStore = {
          next_attempt_at = now() + $4::float8 * interval '1 millisecond', description = 'busy: another operation is in progress'
        WHERE run_id = $1 AND instance_id = $2`,
       [runId, instanceId, attempts, retryInMs],
+    );
+  },
+
+  /**
+   * Upgrades under way that ended, in one statement: they end together at a step (50 at once were 50
+   * statements, each waiting for the others on the connection).
+   */
+  async upgradesEnded(
+    db: Queryable,
+    runId: string,
+    ended: readonly { instanceId: string; state: UpgradeInstanceState; description: string }[],
+  ): Promise<void> {
+    if (ended.length === 0) return;
+    await db.query(
+      `UPDATE broker.upgrade_run_instances i SET state = e.state, description = e.description, finished_at = now()
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS e(instance_id, state, description)
+       WHERE i.run_id = $1 AND i.instance_id = e.instance_id`,
+      [runId, ended.map((e) => e.instanceId), ended.map((e) => e.state), ended.map((e) => e.description)],
     );
   },
 

@@ -143,6 +143,20 @@ describe('the management API', () => {
   });
 });
 
+describe('upgrade-all over instances already current', () => {
+  it('skips them all in its first step, past max_in_flight, and ends succeeded', async () => {
+    // Skipped instances free their slot at once: the step reads on past its first page of max_in_flight.
+    const run = await broker.broker.upgrades.start({
+      instances: instances.slice(2, 12),
+      max_in_flight: 2,
+      operation_type: 'upgrade',
+    });
+    expect(run.state).toBe('succeeded');
+    expect(run.description).toBe('0 instances upgraded, 10 already up to date');
+    expect(run.instances.map((i) => i.state)).toEqual(Array(10).fill('skipped'));
+  });
+});
+
 describe('upgrade-all as a durable job', () => {
   it('upgrades 20 instances: canaries first and serially, then at most max_in_flight, surviving a broker crash', async () => {
     // One instance is busy with an update when the run starts: it is retried, not failed. The update's new

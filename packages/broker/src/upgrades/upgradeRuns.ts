@@ -11,7 +11,12 @@ import {
 } from '../contract/upgradeRuns.js';
 import { ConcurrencyError, GoneError } from '../service/errors.js';
 import type { BrokerService } from '../service/brokerService.js';
-import { upgradeRunStore, type RunInstanceRow, type RunRow } from '../store/upgradeRunStore.js';
+import {
+  upgradeRunStore,
+  type RunInstanceRow,
+  type RunRow,
+  type StateTally,
+} from '../store/upgradeRunStore.js';
 
 export interface UpgradeRunsOptions {
   db: Database;
@@ -262,29 +267,47 @@ export class UpgradeRuns {
   /** One step of a run; true when it has ended. */
   async #drive(run: RunRow): Promise<boolean> {
     if (run.state === UpgradeRunState.PENDING) await upgradeRunStore.markRunning(this.#db, run.id);
-    // Read once per step: this process holds the run's lease, so the rows change only through the
-    // updates below, which keep `instances` in step (a run of 1,000 was re-read three times a step).
-    const instances = await upgradeRunStore.instances(this.#db, run.id);
+    // Read once per step, and only what the step acts on (the upgrades under way and the next that may
+    // start) with counts for the rest: a run of 1,000 read all its rows every step, linear in the fleet.
+    // This process holds the run's lease, so the rows change only through the updates below, which keep
+    // `rows` and `tally` in step.
+    const step = await upgradeRunStore.step(this.#db, run.id, run.max_in_flight);
+    const tally = new Tally(step.tally);
     // Follow the upgrades under way, together: each is a Director task whose state may need an HTTP
-    // round trip, and one slow answer must not hold the others' next steps back.
-    await Promise.all(
-      instances
-        .filter((i) => i.state === UpgradeInstanceState.IN_PROGRESS)
-        .map(async (row) => {
-          const outcome =
-            row.operation_id === null ? undefined : await this.#service.operationState(row.operation_id);
-          if (outcome === undefined || outcome.state === 'failed') {
-            await this.#end(
-              row,
-              UpgradeInstanceState.FAILED,
-              outcome?.description ?? 'the operation was lost',
-            );
-          } else if (outcome.state === 'succeeded') {
-            await this.#end(row, UpgradeInstanceState.SUCCEEDED, outcome.description);
-          }
-        }),
+    // round trip, and one slow answer must not hold the others' next steps back. Those that ended are
+    // recorded in one statement.
+    const ended = (
+      await Promise.all(
+        step.rows
+          .filter((i) => i.state === UpgradeInstanceState.IN_PROGRESS)
+          .map(async (row) => {
+            const outcome =
+              row.operation_id === null ? undefined : await this.#service.operationState(row.operation_id);
+            if (outcome === undefined || outcome.state === 'failed') {
+              return {
+                row,
+                state: UpgradeInstanceState.FAILED,
+                description: outcome?.description ?? 'the operation was lost',
+              };
+            }
+            if (outcome.state === 'succeeded') {
+              return { row, state: UpgradeInstanceState.SUCCEEDED, description: outcome.description };
+            }
+            return undefined;
+          }),
+      )
+    ).filter((e) => e !== undefined);
+    await upgradeRunStore.upgradesEnded(
+      this.#db,
+      run.id,
+      ended.map((e) => ({ instanceId: e.row.instance_id, state: e.state, description: e.description })),
     );
-    const canaryFailed = instances.some((i) => i.is_canary && i.state === UpgradeInstanceState.FAILED);
+    for (const { row, state, description } of ended) {
+      tally.move(row.state, state, row.is_canary);
+      row.state = state;
+      row.description = description;
+    }
+    const canaryFailed = tally.count(UpgradeInstanceState.FAILED, true) > 0;
     const stopping = canaryFailed || run.cancel_requested;
     if (stopping) {
       await upgradeRunStore.cancelWaiting(
@@ -292,14 +315,17 @@ export class UpgradeRuns {
         run.id,
         canaryFailed ? 'not started: a canary failed' : 'cancelled before it started',
       );
-      for (const row of instances) {
-        if (row.state === UpgradeInstanceState.PENDING || row.state === UpgradeInstanceState.BUSY)
-          row.state = UpgradeInstanceState.CANCELLED;
+      for (const waiting of [UpgradeInstanceState.PENDING, UpgradeInstanceState.BUSY]) {
+        for (const canary of [true, false]) {
+          tally.move(waiting, UpgradeInstanceState.CANCELLED, canary, tally.count(waiting, canary));
+        }
       }
     } else {
-      await this.#startMore(run, instances);
+      await this.#startMore(run, step.rows, tally);
     }
-    if (instances.some((i) => ACTIVE.includes(i.state))) return false;
+    if (tally.active() > 0) return false;
+    // The run's end: its outcome is told from every instance, read once.
+    const instances = await upgradeRunStore.instances(this.#db, run.id);
     const failed = instances.filter((i) => i.state === UpgradeInstanceState.FAILED);
     const state =
       canaryFailed || failed.length > 0
@@ -322,73 +348,114 @@ export class UpgradeRuns {
     return true;
   }
 
-  async #startMore(run: RunRow, instances: RunInstanceRow[]): Promise<void> {
+  /** Starts upgrades up to the run's limit from `rows` (the startable ones in order), reading on if needed. */
+  async #startMore(run: RunRow, rows: RunInstanceRow[], tally: Tally): Promise<void> {
     // A canary that has ended lets the rest go: a failed one stopped the run before this, and an orphaned
     // one (its deployment is gone) says nothing about the upgrade, so it counts like a skipped one.
-    const canariesLeft = instances.filter((i) => i.is_canary && ACTIVE.includes(i.state));
-    // Canaries one at a time and before anything else; the rest up to max_in_flight.
-    const phase = canariesLeft.length > 0 ? canariesLeft : instances.filter((i) => !i.is_canary);
-    const limit = canariesLeft.length > 0 ? 1 : run.max_in_flight;
-    let running = instances.filter((i) => i.state === UpgradeInstanceState.IN_PROGRESS).length;
-    const now = Date.now();
-    for (const row of phase) {
-      if (running >= limit) break;
-      if (row.state !== UpgradeInstanceState.PENDING && row.state !== UpgradeInstanceState.BUSY) continue;
-      if (row.next_attempt_at !== null && row.next_attempt_at.getTime() > now) continue;
-      const attempts = row.attempts + 1;
-      try {
-        const result = await this.#service.upgrade(row.instance_id, run.operation_type, {});
-        if (result.outcome === 'current') {
-          await this.#end(row, UpgradeInstanceState.SKIPPED, 'already up to date', attempts, true);
-          continue;
-        }
-        await upgradeRunStore.instanceStarted(
+    // Canaries one at a time and before anything else (they come first in order); the rest up to
+    // max_in_flight.
+    const canariesLeft = tally.active(true) > 0;
+    const limit = canariesLeft ? 1 : run.max_in_flight;
+    let running = tally.count(UpgradeInstanceState.IN_PROGRESS);
+    const waiting = (r: RunInstanceRow) =>
+      r.state === UpgradeInstanceState.PENDING || r.state === UpgradeInstanceState.BUSY;
+    let candidates = rows.filter(waiting);
+    // Whether more may be startable beyond the page read (instances that end at once free their slot).
+    let more = candidates.length >= run.max_in_flight;
+    let next = 0;
+    /** The next instance that may start in this phase, reading on past the page; undefined when none. */
+    const nextCandidate = async (): Promise<RunInstanceRow | undefined> => {
+      while (next >= candidates.length) {
+        if (!more || candidates.length === 0) return undefined;
+        candidates = await upgradeRunStore.startable(
           this.#db,
           run.id,
-          row.instance_id,
-          attempts,
-          result.operation.BoshContextID,
+          candidates.at(-1)!.ordinal,
+          run.max_in_flight,
         );
-        Object.assign(row, {
-          state: UpgradeInstanceState.IN_PROGRESS,
-          attempts,
-          operation_id: result.operation.BoshContextID,
-        });
-        running += 1;
-      } catch (error) {
-        if (error instanceof ConcurrencyError) {
-          if (attempts >= run.attempt_limit) {
-            await this.#end(
-              row,
-              UpgradeInstanceState.FAILED,
-              `still busy after ${attempts} attempts`,
-              attempts,
-              true,
-            );
-          } else {
-            await upgradeRunStore.instanceBusy(
-              this.#db,
-              run.id,
-              row.instance_id,
-              attempts,
-              run.attempt_interval_ms,
-            );
-            Object.assign(row, {
-              state: UpgradeInstanceState.BUSY,
-              attempts,
-              next_attempt_at: new Date(Date.now() + run.attempt_interval_ms),
-            });
-          }
-        } else if (error instanceof GoneError || error instanceof NotFoundError) {
-          await this.#end(row, UpgradeInstanceState.ORPHANED, (error as Error).message, attempts, true);
-        } else {
-          await this.#end(row, UpgradeInstanceState.FAILED, (error as Error).message, attempts, true);
-        }
+        more = candidates.length >= run.max_in_flight;
+        next = 0;
       }
+      const row = candidates[next]!;
+      if (canariesLeft && !row.is_canary) return undefined;
+      next += 1;
+      return row;
+    };
+    // As many as there is room for start together (one at a time, a wave of 50 took 50 starts' time,
+    // each a few Director round trips); those that end at once (current, orphaned, busy) make room again.
+    while (running < limit) {
+      const batch: RunInstanceRow[] = [];
+      while (batch.length < limit - running) {
+        const row = await nextCandidate();
+        if (row === undefined) break;
+        batch.push(row);
+      }
+      if (batch.length === 0) break;
+      const started = await Promise.all(batch.map((row) => this.#startOne(run, row, tally)));
+      running += started.filter(Boolean).length;
+    }
+  }
+
+  /** Starts one instance's upgrade; true when it is under way (false: it ended or is busy). */
+  async #startOne(run: RunRow, row: RunInstanceRow, tally: Tally): Promise<boolean> {
+    const attempts = row.attempts + 1;
+    try {
+      const result = await this.#service.upgrade(row.instance_id, run.operation_type, {});
+      if (result.outcome === 'current') {
+        await this.#end(tally, row, UpgradeInstanceState.SKIPPED, 'already up to date', attempts, true);
+        return false;
+      }
+      await upgradeRunStore.instanceStarted(
+        this.#db,
+        run.id,
+        row.instance_id,
+        attempts,
+        result.operation.BoshContextID,
+      );
+      tally.move(row.state, UpgradeInstanceState.IN_PROGRESS, row.is_canary);
+      Object.assign(row, {
+        state: UpgradeInstanceState.IN_PROGRESS,
+        attempts,
+        operation_id: result.operation.BoshContextID,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ConcurrencyError) {
+        if (attempts >= run.attempt_limit) {
+          await this.#end(
+            tally,
+            row,
+            UpgradeInstanceState.FAILED,
+            `still busy after ${attempts} attempts`,
+            attempts,
+            true,
+          );
+        } else {
+          await upgradeRunStore.instanceBusy(
+            this.#db,
+            run.id,
+            row.instance_id,
+            attempts,
+            run.attempt_interval_ms,
+          );
+          tally.move(row.state, UpgradeInstanceState.BUSY, row.is_canary);
+          Object.assign(row, {
+            state: UpgradeInstanceState.BUSY,
+            attempts,
+            next_attempt_at: new Date(Date.now() + run.attempt_interval_ms),
+          });
+        }
+      } else if (error instanceof GoneError || error instanceof NotFoundError) {
+        await this.#end(tally, row, UpgradeInstanceState.ORPHANED, (error as Error).message, attempts, true);
+      } else {
+        await this.#end(tally, row, UpgradeInstanceState.FAILED, (error as Error).message, attempts, true);
+      }
+      return false;
     }
   }
 
   async #end(
+    tally: Tally,
     row: RunInstanceRow,
     state: UpgradeInstanceState,
     description: string,
@@ -401,11 +468,40 @@ export class UpgradeRuns {
       ...(attempts !== undefined ? { attempts } : {}),
       starting,
     });
+    tally.move(row.state, state, row.is_canary);
     row.state = state;
     row.description = description;
     if (attempts !== undefined) row.attempts = attempts;
   }
 }
+
+/** How many of a run's instances are in each state, canaries apart, kept in step with a step's updates. */
+class Tally {
+  readonly #n = new Map<string, number>();
+
+  constructor(counts: readonly StateTally[]) {
+    for (const c of counts) this.#n.set(key(c.state, c.is_canary), c.n);
+  }
+
+  /** Instances in `state` (canaries only, the rest only, or all). */
+  count(state: UpgradeInstanceState, canary?: boolean): number {
+    if (canary === undefined) return this.count(state, true) + this.count(state, false);
+    return this.#n.get(key(state, canary)) ?? 0;
+  }
+
+  /** Instances not ended yet. */
+  active(canary?: boolean): number {
+    return ACTIVE.reduce((sum, state) => sum + this.count(state as UpgradeInstanceState, canary), 0);
+  }
+
+  move(from: UpgradeInstanceState, to: UpgradeInstanceState, canary: boolean, n = 1): void {
+    if (from === to || n === 0) return;
+    this.#n.set(key(from, canary), this.count(from, canary) - n);
+    this.#n.set(key(to, canary), this.count(to, canary) + n);
+  }
+}
+
+const key = (state: UpgradeInstanceState, canary: boolean) => `${state}/${canary ? 'canary' : 'rest'}`;
 
 /** `3 instances upgraded, 1 already up to date, 1 orphaned`: what a run that did not fail did. */
 function outcomeSummary(instances: RunInstanceRow[]): string {
