@@ -3,8 +3,8 @@ import path from 'node:path';
 import { PGlite, TransactionAbortedError } from '@electric-sql/pglite';
 import { ChannelListeners } from './channels.js';
 import type { Database, DatabaseLogger, QueryResult, Queryable, Transaction, Unlisten } from './database.js';
-import { quoteIdentifier, validateChannel, validatePayload } from './names.js';
-import { abortedTransactionError, closedError, guardTransaction } from './support.js';
+import { quoteIdentifier, validateChannel } from './names.js';
+import { abortedTransactionError, closedError, guardTransaction, notifyThrough } from './support.js';
 import { PreparedStatements, runScript, runStatement } from './pgliteWire.js';
 import { pgliteParsers } from './types.js';
 
@@ -222,9 +222,7 @@ class PGliteDatabase implements Database {
   }
 
   async notify(channel: string, payload: string, tx?: Queryable): Promise<void> {
-    validateChannel(channel);
-    validatePayload(payload);
-    await (tx ?? this).query('SELECT pg_notify($1, $2)', [channel, payload]);
+    await notifyThrough(tx ?? this, channel, payload);
   }
 
   async close(): Promise<void> {

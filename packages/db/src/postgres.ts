@@ -2,8 +2,14 @@ import { InternalError } from '@openpks/domain';
 import pg from 'pg';
 import { ChannelListeners } from './channels.js';
 import type { Database, DatabaseLogger, QueryResult, Queryable, Transaction, Unlisten } from './database.js';
-import { quoteIdentifier, validateChannel, validatePayload } from './names.js';
-import { abortedTransactionError, closedError, describeUrl, guardTransaction } from './support.js';
+import { quoteIdentifier, validateChannel } from './names.js';
+import {
+  abortedTransactionError,
+  closedError,
+  describeUrl,
+  guardTransaction,
+  notifyThrough,
+} from './support.js';
 import { pgTypes } from './types.js';
 
 export const DEFAULT_MAX_CONNECTIONS = 10;
@@ -143,9 +149,7 @@ class PostgresDatabase implements Database {
   }
 
   async notify(channel: string, payload: string, tx?: Queryable): Promise<void> {
-    validateChannel(channel);
-    validatePayload(payload);
-    await (tx ?? this).query('SELECT pg_notify($1, $2)', [channel, payload]);
+    await notifyThrough(tx ?? this, channel, payload);
   }
 
   async close(): Promise<void> {

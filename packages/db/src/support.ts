@@ -1,5 +1,6 @@
 import { InternalError } from '@openpks/domain';
 import type { DatabaseLogger, QueryResult, Queryable, Transaction } from './database.js';
+import { validateChannel, validatePayload } from './names.js';
 
 /** Reports warnings and errors on stderr when the caller gave no logger; info stays quiet. */
 export const consoleLogger: DatabaseLogger = {
@@ -53,4 +54,11 @@ export function guardTransaction(inner: Queryable): { tx: Transaction; end(): vo
 /** Redacts a connection URL for messages: protocol, host, port and database, never the credentials. */
 export function describeUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/** `Database#notify` of every backend: `pg_notify` through `via` (a transaction, to send it on commit). */
+export async function notifyThrough(via: Queryable, channel: string, payload: string): Promise<void> {
+  validateChannel(channel);
+  validatePayload(payload);
+  await via.query('SELECT pg_notify($1, $2)', [channel, payload]);
 }

@@ -4,9 +4,9 @@ import { Worker } from 'node:worker_threads';
 import { InternalError } from '@openpks/domain';
 import { ChannelListeners } from './channels.js';
 import type { Database, DatabaseLogger, QueryResult, Queryable, Transaction, Unlisten } from './database.js';
-import { validateChannel, validatePayload } from './names.js';
+import { validateChannel } from './names.js';
 import { textParameter } from './parameters.js';
-import { closedError, guardTransaction } from './support.js';
+import { closedError, guardTransaction, notifyThrough } from './support.js';
 import {
   deserializeError,
   type WorkerMessage,
@@ -248,9 +248,7 @@ export class WorkerDatabase implements Database {
   }
 
   async notify(channel: string, payload: string, tx?: Queryable): Promise<void> {
-    validateChannel(channel);
-    validatePayload(payload);
-    await (tx ?? this).query('SELECT pg_notify($1, $2)', [channel, payload]);
+    await notifyThrough(tx ?? this, channel, payload);
   }
 
   /**
