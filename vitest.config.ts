@@ -27,5 +27,6 @@ export default defineConfig({
     pool: 'forks',
     // The PGlite worker thread cannot run TypeScript: bundle it from the sources first.
     globalSetup: ['packages/db/vitest.globalSetup.ts'],
+    setupFiles: ['packages/db/vitest.setup.ts'],
   },
 });

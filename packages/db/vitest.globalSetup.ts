@@ -3,7 +3,8 @@
  * tests start. Tests run TypeScript sources through vitest's aliases, but a worker thread is a plain
  * Node isolate that cannot load `.ts`; the bundle takes the same aliases (so `@openpks/domain` is its
  * sources too, never a stale build) and leaves node_modules packages external. It is written under
- * node_modules, so Node resolves `pg` and `@electric-sql/pglite` from it, and removed afterwards.
+ * node_modules, so Node resolves `pg` and `@electric-sql/pglite` from it, and removed afterwards. Its path
+ * reaches every test file through vitest's provide/inject (vitest.setup.ts), not through the environment.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -12,8 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import type { TestProject } from 'vitest/node';
 
-/** `WORKER_ENTRY_VARIABLE` of src/workerDatabase.ts (a test there checks that this run set it). */
-const WORKER_ENTRY_VARIABLE = 'OPENPKS_PGLITE_WORKER';
+/** The name under which the bundle's path is provided to the test files (vitest.setup.ts injects it). */
+export const PGLITE_WORKER_BUNDLE = 'pgliteWorkerBundle';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    [PGLITE_WORKER_BUNDLE]: string;
+  }
+}
 
 const packageDir = path.dirname(fileURLToPath(import.meta.url));
 
@@ -43,10 +50,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       rollupOptions: { output: { format: 'es', entryFileNames: 'pgliteWorker.mjs' } },
     },
   });
-  // Test processes are forked after global setup and inherit this.
-  process.env[WORKER_ENTRY_VARIABLE] = path.join(outDir, 'pgliteWorker.mjs');
+  project.provide(PGLITE_WORKER_BUNDLE, path.join(outDir, 'pgliteWorker.mjs'));
   return async () => {
-    delete process.env[WORKER_ENTRY_VARIABLE];
     await rm(outDir, { recursive: true, force: true });
   };
 }

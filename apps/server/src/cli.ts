@@ -100,11 +100,20 @@ async function start(
     return exitCodeOf(error);
   }
   io.stdout.write(formatBanner(server));
-  const reason = await io.waitForStop(server);
-  logger.info({ reason }, 'stopping pks-server');
+  const stop = await Promise.race([
+    io.waitForStop(server).then((reason) => ({ reason, lost: undefined })),
+    server.lost.then((lost) => ({ reason: 'database lost', lost })),
+  ]);
+  if (stop.lost !== undefined) {
+    io.stderr.write(
+      `pks-server: ${stop.lost.message}; every request would fail, so pks-server stops. ` +
+        'Start it again: the data directory holds every committed change.\n',
+    );
+  }
+  logger.info({ reason: stop.reason }, 'stopping pks-server');
   await server.stop();
   logger.info('pks-server stopped');
-  return ExitCode.OK;
+  return stop.lost === undefined ? ExitCode.OK : ExitCode.FAILURE;
 }
 
 function describeError(error: unknown): string {

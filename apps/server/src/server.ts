@@ -38,6 +38,12 @@ export interface RunningServer {
   dataDir: string;
   database: string;
   admin: { username: string; password: string; passwordSource: string };
+  /**
+   * Settles with the reason if something the roles cannot run without is lost for good while they run
+   * (embedded PGlite's worker thread died): every request would fail, so the caller stops the server
+   * and exits non-zero for a supervisor to restart it. Never settles otherwise.
+   */
+  lost: Promise<Error>;
   /** Stops the roles in reverse start order, then closes the database and releases the data directory. */
   stop(): Promise<void>;
 }
@@ -90,7 +96,14 @@ export async function startServer({
     const secrets = config.secrets.keyFile
       ? await SecretBox.fromKeyFile(config.secrets.keyFile)
       : await SecretBox.fromDataDirectory(dataDir);
-    db = await openDatabase({ url: config.database.url, dataDir: dataDir.root, logger });
+    let reportLost!: (error: Error) => void;
+    const lost = new Promise<Error>((resolve) => (reportLost = resolve));
+    db = await openDatabase({
+      url: config.database.url,
+      dataDir: dataDir.root,
+      logger,
+      onLost: (error) => reportLost(error),
+    });
     const sharedSecrets = new SharedSecrets(db, secrets, dataDir);
     // Shared, so that every machine's banner shows the password the UAA admin user really has.
     const adminPassword =
@@ -138,6 +151,7 @@ export async function startServer({
         password: adminPassword,
         passwordSource: config.uaa.adminPassword ? 'PKS_ADMIN_PASSWORD' : dataDir.path(ADMIN_PASSWORD_FILE),
       },
+      lost,
       stop: stopAll,
     };
   } catch (error) {

@@ -60,4 +60,10 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL only: the pool size (default 10). The LISTEN connection comes on top of it. */
   maxConnections?: number | undefined;
   logger?: DatabaseLogger | undefined;
+  /**
+   * Called once if the database is lost for good: embedded PGlite's worker thread died (a crash, out of
+   * memory), after which every call fails. A PostgreSQL pool reconnects on its own and never calls it.
+   * A server cannot serve without its database, so pks-server stops on it and a supervisor restarts it.
+   */
+  onLost?: ((error: Error) => void) | undefined;
 }

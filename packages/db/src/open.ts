@@ -17,7 +17,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       logger,
     });
   }
-  return openPGlite(options.dataDir, logger);
+  return openPGlite(options.dataDir, logger, options.onLost);
 }
 
 /** Parses `DATABASE_URL`; the error names the variable and never repeats a password. */

@@ -2,17 +2,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InternalError } from '@openpks/domain';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SqlState, sqlStateOf } from './index.js';
 import { EventCollector } from './testing/index.js';
-import {
-  WORKER_ENTRY_VARIABLE,
-  openWorkerDatabase,
-  workerEntry,
-  type WorkerDatabase,
-} from './workerDatabase.js';
+import { openWorkerDatabase, workerEntry, type WorkerDatabase } from './workerDatabase.js';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+// What vitest.globalSetup.ts provides (declared there too; that file is outside this package's program).
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgliteWorkerBundle: string;
+  }
+}
 
 describe('PGlite in a worker thread', () => {
   let db: WorkerDatabase;
@@ -152,7 +154,8 @@ describe('PGlite in a worker thread', () => {
 
 describe('the PGlite worker ending', () => {
   it('lets statements already sent finish when closed, and refuses later ones with the closed error', async () => {
-    const db = await openWorkerDatabase({ dataDir: 'memory://' }, quiet);
+    const lost: Error[] = [];
+    const db = await openWorkerDatabase({ dataDir: 'memory://' }, quiet, { onLost: (e) => lost.push(e) });
     const pending = db.query<{ v: number }>('SELECT 7 AS v FROM pg_sleep(0.3)');
     const closing = db.close();
     await expect(db.query('SELECT 1')).rejects.toThrow(/database connection is closed/);
@@ -161,6 +164,8 @@ describe('the PGlite worker ending', () => {
     await expect(db.query('SELECT 1')).rejects.toThrow(/database connection is closed/);
     await expect(db.transaction(async () => undefined)).rejects.toBeInstanceOf(InternalError);
     await expect(db.listen('w_closed', () => {})).rejects.toThrow(/database connection is closed/);
+    // A worker that ends because it was closed was not lost.
+    expect(lost).toEqual([]);
   });
 
   it('lets a transaction in progress finish when closed', async () => {
@@ -177,9 +182,11 @@ describe('the PGlite worker ending', () => {
 
   it('fails pending and later calls with an error naming the database worker when the thread dies', async () => {
     const errors: string[] = [];
+    const lost: Error[] = [];
     const db = await openWorkerDatabase(
       { dataDir: 'memory://' },
       { ...quiet, error: (message) => errors.push(message) },
+      { onLost: (error) => lost.push(error) },
     );
     try {
       const pending = db.query('SELECT pg_sleep(30)').catch((e: unknown) => e);
@@ -198,6 +205,8 @@ describe('the PGlite worker ending', () => {
       await expect(db.query('SELECT 1')).rejects.toThrow(/PGlite database worker exited unexpectedly/);
       await expect(db.listen('w_dead', () => {})).rejects.toThrow(/PGlite database worker/);
       expect(errors).toEqual([expect.stringMatching(/PGlite database worker exited/)]);
+      // Once, with the same error every call gets: the owner (pks-server) stops on it.
+      expect(lost.map((e) => e.message)).toEqual([expect.stringMatching(/PGlite database worker exited/)]);
     } finally {
       await db.close();
     }
@@ -220,12 +229,16 @@ describe('the PGlite worker ending', () => {
 
 describe('the worker entry', () => {
   it('is the bundle of the current sources under vitest (no dist beside the sources)', () => {
-    const bundled = process.env[WORKER_ENTRY_VARIABLE];
+    const bundled = inject('pgliteWorkerBundle');
     expect(bundled).toMatch(/pgliteWorker\.mjs$/);
     expect(workerEntry().pathname).toBe(new URL(`file://${bundled}`).pathname);
   });
 
+  it('is never read from the environment', () => {
+    expect(Object.keys(process.env).filter((name) => /PGLITE_WORKER/i.test(name))).toEqual([]);
+  });
+
   it('names what is missing when there is neither a build nor a bundle', () => {
-    expect(() => workerEntry({})).toThrow(/PGlite database worker is missing.*npm run build/);
+    expect(() => workerEntry(null)).toThrow(/PGlite database worker is missing.*npm run build/);
   });
 });

@@ -15,26 +15,29 @@ import {
 } from './workerProtocol.js';
 
 /**
- * Where the worker's module is when this module runs from sources rather than from `dist/` (vitest,
- * which runs TypeScript through aliases, while a worker thread is plain Node and cannot load `.ts`):
- * the root vitest.config.ts bundles `pgliteWorker.ts` from the current sources before the tests start
- * and names the bundle here. Also an operator's override, which nobody needs.
+ * The worker's module when this module runs from sources rather than from `dist/` (vitest runs
+ * TypeScript through aliases, while a worker thread is plain Node and cannot load `.ts`): vitest's
+ * global setup bundles `pgliteWorker.ts` from the current sources and a setup file registers the bundle
+ * through the testing door (`usePGliteWorkerBundle`). Nothing is read from the environment here.
  */
-export const WORKER_ENTRY_VARIABLE = 'OPENPKS_PGLITE_WORKER';
+let sourceBundle: URL | undefined;
+
+/** For the testing door only: the bundled worker to run when no built one sits beside this module. */
+export function useWorkerBundle(file: string | undefined): void {
+  sourceBundle = file === undefined || file === '' ? undefined : pathToFileURL(file);
+}
 
 /**
  * The built worker beside this module (`dist/pgliteWorker.js`: pks-server, the bench), else the bundle
- * the variable names (tests from sources). Built code never looks at the variable, so a test run's
- * bundle cannot stand in for a build.
+ * the tests registered. Built code never looks at the bundle, so a test run's bundle cannot stand in for
+ * a build.
  */
-export function workerEntry(env: NodeJS.ProcessEnv = process.env): URL {
+export function workerEntry(bundle: URL | null = sourceBundle ?? null): URL {
   const built = new URL('./pgliteWorker.js', import.meta.url);
   if (existsSync(fileURLToPath(built))) return built;
-  const bundled = env[WORKER_ENTRY_VARIABLE];
-  if (bundled !== undefined && bundled !== '') return pathToFileURL(bundled);
+  if (bundle !== null) return bundle;
   throw new InternalError(
-    `the PGlite database worker is missing: no ${fileURLToPath(built)} (build @openpks/db: npm run build) ` +
-      `and no ${WORKER_ENTRY_VARIABLE}`,
+    `the PGlite database worker is missing: no ${fileURLToPath(built)} (build @openpks/db: npm run build)`,
   );
 }
 
@@ -54,15 +57,26 @@ type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<
  * connections accepted within 1 s). In the worker that work runs beside the event loop; what stays is
  * preparing parameters and cloning messages.
  */
-export async function openPGlite(dataDir: string | undefined, logger: DatabaseLogger): Promise<Database> {
-  return openWorkerDatabase({ dataDir }, logger);
+export async function openPGlite(
+  dataDir: string | undefined,
+  logger: DatabaseLogger,
+  onLost?: (error: Error) => void,
+): Promise<Database> {
+  return openWorkerDatabase({ dataDir }, logger, { ...(onLost ? { onLost } : {}) });
+}
+
+export interface WorkerDatabaseHooks {
+  /** The worker's module (tests); by default the built one, or the tests' bundle. */
+  entry?: URL;
+  /** Called once if the worker dies: nothing can use this database again. */
+  onLost?: (error: Error) => void;
 }
 
 /** `openPGlite`, with the worker's module given (tests) and the worker's handle kept. */
 export async function openWorkerDatabase(
   options: WorkerOptions,
   logger: DatabaseLogger,
-  entry: URL = workerEntry(),
+  { entry = workerEntry(), onLost }: WorkerDatabaseHooks = {},
 ): Promise<WorkerDatabase> {
   const worker = new Worker(entry, { workerData: options });
   const listeners = {
@@ -92,7 +106,7 @@ export async function openWorkerDatabase(
     await worker.terminate();
     throw error;
   }
-  return new WorkerDatabase(worker, logger);
+  return new WorkerDatabase(worker, logger, onLost);
 }
 
 function workerFailure(error: unknown): InternalError {
@@ -124,10 +138,12 @@ export class WorkerDatabase implements Database {
   /** Set once the worker died: every call fails with it. */
   #failure: InternalError | undefined;
   #closing: Promise<void> | undefined;
+  readonly #onLost: ((error: Error) => void) | undefined;
 
-  constructor(worker: Worker, logger: DatabaseLogger) {
+  constructor(worker: Worker, logger: DatabaseLogger, onLost?: (error: Error) => void) {
     this.#worker = worker;
     this.#logger = logger;
+    this.#onLost = onLost;
     // An idle database does not keep the process alive (as PGlite in process did not); a call does.
     worker.unref();
     worker.on('message', (message: WorkerMessage) => this.#receive(message));
@@ -180,6 +196,7 @@ export class WorkerDatabase implements Database {
     this.#failure = failure;
     this.#logger.error(failure.message, { err: failure });
     this.#rejectAll(failure);
+    this.#onLost?.(failure);
   }
 
   #rejectAll(error: Error): void {

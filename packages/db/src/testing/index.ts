@@ -36,6 +36,8 @@ import { pgliteDatabase } from '../pglite.js';
 import { pgliteParsers } from '../types.js';
 
 export { EventCollector, flushEvents } from './events.js';
+/** Registers the PGlite worker bundled from sources (vitest's setup file; built code has its own). */
+export { useWorkerBundle as usePGliteWorkerBundle } from '../workerDatabase.js';
 
 export const TEST_DATABASE_URL_VARIABLE = 'PKS_TEST_DATABASE_URL';
 
