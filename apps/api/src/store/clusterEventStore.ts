@@ -1,5 +1,5 @@
 import { MAX_NOTIFY_PAYLOAD_BYTES, type Queryable } from '@openpks/db';
-import { InputError } from '@openpks/domain';
+import { InternalError } from '@openpks/domain';
 import type { ClusterEventMessage } from '../services/events.js';
 
 /** `api.cluster_events`: each cluster's state changes and Director progress, in commit order (`id`). */
@@ -21,10 +21,12 @@ export const clusterEventStore = {
       const text = JSON.stringify(event);
       // jsonb's text adds a space after each ':' and ','; the id adds a key of its own.
       const bytes = Buffer.byteLength(text, 'utf8') + 2 * (text.match(/[:,]/g)?.length ?? 0) + 48;
+      // Our own limit, not the user's input: an event is what the API recorded about a cluster.
       if (bytes > MAX_NOTIFY_PAYLOAD_BYTES) {
-        throw new InputError('event', `a cluster event of ${bytes} bytes is over the notification limit`, {
-          allowed: `at most ${MAX_NOTIFY_PAYLOAD_BYTES} bytes (UTF-8) once announced`,
-        });
+        throw new InternalError(
+          `the ${event.kind} event of cluster ${event.clusterUuid} is ${bytes} bytes once announced, over ` +
+            `PostgreSQL's notification limit of ${MAX_NOTIFY_PAYLOAD_BYTES} bytes`,
+        );
       }
       return text;
     });
