@@ -840,9 +840,14 @@ plans:
           const waiting = await waitFor(
             'the driving replica to insert its first progress event',
             async () => {
+              // The backend waiting for this test's lock (only the trigger asks for it), by the lock
+              // itself rather than the statement's text.
               const { rows } = await db.query<{ application_name: string }>(
-                `SELECT application_name FROM pg_stat_activity
-             WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE 'INSERT INTO api.cluster_events%'`,
+                `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                 WHERE l.locktype = 'advisory' AND NOT l.granted AND l.database = (
+                   SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND l.objid = $1`,
+                [HOLD],
               );
               return rows[0]?.application_name;
             },
