@@ -175,7 +175,7 @@ test('downloads a kubeconfig for the cluster', async () => {
   expect(kubeconfig).toContain('id-token');
 });
 
-test('shows the plans, network profiles and audit log to an admin', async () => {
+test('shows the plans, network profiles, quotas and audit log to an admin', async () => {
   await admin.getByRole('link', { name: 'Plans' }).click();
   await expect(admin.getByRole('heading', { name: 'large' })).toBeVisible();
   await shoot(admin, 'plans');
@@ -189,6 +189,22 @@ test('shows the plans, network profiles and audit log to an admin', async () => 
   await admin.getByRole('button', { name: 'Create network profile' }).click();
   await expect(admin.getByRole('link', { name: 'lb-small' })).toBeVisible();
   await shoot(admin, 'network-profiles');
+  await admin.getByRole('link', { name: 'Quotas' }).click();
+  await expect(admin.getByText('No user has limits.')).toBeVisible();
+  // A quota on a user with no clusters yet (alice signs in later and creates none): a row with its usage.
+  await admin.getByLabel('Owner').fill('alice');
+  await admin.getByLabel('Clusters').fill('3');
+  await admin.getByLabel('CPU').fill('16');
+  await admin.getByLabel('Memory (GB)').fill('64');
+  await admin.getByRole('button', { name: 'Save quota' }).click();
+  await expect(admin.getByRole('row', { name: /alice/ }).getByRole('cell')).toHaveText([
+    'alice',
+    '0 / 3',
+    '0 / 16',
+    '0 / 64',
+    /Edit/,
+  ]);
+  await shoot(admin, 'quotas');
   await admin.getByRole('link', { name: 'Audit log' }).click();
   await expect(admin.getByRole('cell', { name: 'createCluster' }).first()).toBeVisible();
   await shoot(admin, 'audit');
