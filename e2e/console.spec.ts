@@ -230,6 +230,19 @@ test('a manage-scope user does not see the admin’s cluster and is not offered 
   await context.close();
 });
 
+test('an admin deletes a network profile once they confirm it', async () => {
+  await admin.goto(`${stack.consoleUrl}/network-profiles`);
+  let asked = '';
+  admin.once('dialog', (dialog) => {
+    asked = dialog.message();
+    void dialog.accept();
+  });
+  await admin.getByRole('button', { name: 'Delete network profile lb-small' }).click();
+  await expect(admin.getByRole('heading', { name: 'No network profiles' })).toBeVisible();
+  expect(asked).toBe('Delete network profile lb-small?');
+  await expect(admin.getByRole('link', { name: 'lb-small' })).toHaveCount(0);
+});
+
 test('upgrades clusters as one run, canary first, on a live per-cluster board', async () => {
   await admin.goto(`${stack.consoleUrl}/upgrades`);
   await admin.getByRole('checkbox', { name: 'Upgrade demo' }).check();
