@@ -175,7 +175,7 @@ test('downloads a kubeconfig for the cluster', async () => {
   expect(kubeconfig).toContain('id-token');
 });
 
-test('shows the plans, network profiles and audit log to an admin', async () => {
+test('shows the plans, network profiles, quotas and audit log to an admin', async () => {
   await admin.getByRole('link', { name: 'Plans' }).click();
   await expect(admin.getByRole('heading', { name: 'large' })).toBeVisible();
   await shoot(admin, 'plans');
@@ -189,6 +189,22 @@ test('shows the plans, network profiles and audit log to an admin', async () => 
   await admin.getByRole('button', { name: 'Create network profile' }).click();
   await expect(admin.getByRole('link', { name: 'lb-small' })).toBeVisible();
   await shoot(admin, 'network-profiles');
+  await admin.getByRole('link', { name: 'Quotas' }).click();
+  await expect(admin.getByText('No user has limits.')).toBeVisible();
+  // A quota on a user with no clusters yet (alice signs in later and creates none): a row with its usage.
+  await admin.getByLabel('Owner').fill('alice');
+  await admin.getByLabel('Clusters').fill('3');
+  await admin.getByLabel('CPU').fill('16');
+  await admin.getByLabel('Memory (GB)').fill('64');
+  await admin.getByRole('button', { name: 'Save quota' }).click();
+  await expect(admin.getByRole('row', { name: /alice/ }).getByRole('cell')).toHaveText([
+    'alice',
+    '0 / 3',
+    '0 / 16',
+    '0 / 64',
+    /Edit/,
+  ]);
+  await shoot(admin, 'quotas');
   await admin.getByRole('link', { name: 'Audit log' }).click();
   await expect(admin.getByRole('cell', { name: 'createCluster' }).first()).toBeVisible();
   await shoot(admin, 'audit');
@@ -212,6 +228,19 @@ test('a manage-scope user does not see the admin’s cluster and is not offered 
   await alice.goto(`${stack.consoleUrl}/clusters/demo`);
   await expect(alice.getByRole('heading', { name: 'Cluster demo does not exist' })).toBeVisible();
   await context.close();
+});
+
+test('an admin deletes a network profile once they confirm it', async () => {
+  await admin.goto(`${stack.consoleUrl}/network-profiles`);
+  let asked = '';
+  admin.once('dialog', (dialog) => {
+    asked = dialog.message();
+    void dialog.accept();
+  });
+  await admin.getByRole('button', { name: 'Delete network profile lb-small' }).click();
+  await expect(admin.getByRole('heading', { name: 'No network profiles' })).toBeVisible();
+  expect(asked).toBe('Delete network profile lb-small?');
+  await expect(admin.getByRole('link', { name: 'lb-small' })).toHaveCount(0);
 });
 
 test('upgrades clusters as one run, canary first, on a live per-cluster board', async () => {

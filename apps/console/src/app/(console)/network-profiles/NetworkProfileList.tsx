@@ -1,17 +1,16 @@
 'use client';
 
 import Link from 'next/link';
-import { useSession } from 'next-auth/react';
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { describedBy, EmptyState, ErrorState, Field, formatTime, Skeleton } from '@/components/ui';
+import { AdminList } from '@/components/AdminList';
+import { describedBy, Field, formatTime } from '@/components/ui';
 import {
   ConsoleCreateNetworkProfileDocument,
   ConsoleDeleteNetworkProfileDocument,
   ConsoleNetworkProfilesDocument,
 } from '@/gql/graphql';
-import { fieldErrorsOf, inputErrorLine, messageOf, type FieldErrors, type FormFields } from '@/lib/errors';
-import { capabilitiesOf } from '@/lib/scopes';
+import { fieldErrorsOf, inputErrorLine, type FieldErrors, type FormFields } from '@/lib/errors';
 
 const EXAMPLE = `{
   "lb_size": "medium",
@@ -19,83 +18,38 @@ const EXAMPLE = `{
 }`;
 
 export function NetworkProfileList() {
-  const { data: session } = useSession();
-  const can = capabilitiesOf(session?.scopes ?? []);
   const [{ data, error }, refetch] = useQuery({ query: ConsoleNetworkProfilesDocument });
   const [, remove] = useMutation(ConsoleDeleteNetworkProfileDocument);
-  const [deleteError, setDeleteError] = useState<string>();
   return (
-    <section aria-labelledby="profiles-title">
-      <h1 id="profiles-title">Network profiles</h1>
-      <p className="muted">
-        NSX-T settings a cluster can be created with (load balancer size, routable pods, …).
-      </p>
-      {error && !data ? (
-        <ErrorState
-          title="Network profiles could not be loaded"
-          message={messageOf(error)}
-          retry={() => refetch()}
-        />
-      ) : !data ? (
-        <Skeleton lines={3} label="Loading network profiles" />
-      ) : data.networkProfiles.length === 0 ? (
-        <EmptyState title="No network profiles">
-          <p>Clusters use the installation’s NSX-T defaults.</p>
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Description</th>
-                <th scope="col">Created</th>
-                {can.admin ? (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
-            <tbody>
-              {data.networkProfiles.map((p) => (
-                <tr key={p.name}>
-                  <td>
-                    <Link href={`/network-profiles/${encodeURIComponent(p.name)}`}>{p.name}</Link>
-                  </td>
-                  <td>{p.description}</td>
-                  <td>{formatTime(p.createdAt)}</td>
-                  {can.admin ? (
-                    <td>
-                      <button
-                        type="button"
-                        className="button small danger"
-                        aria-label={`Delete network profile ${p.name}`}
-                        onClick={() => {
-                          if (!window.confirm(`Delete network profile ${p.name}?`)) return;
-                          void remove({ name: p.name }).then((r) => {
-                            setDeleteError(r.error ? messageOf(r.error) : undefined);
-                            refetch({ requestPolicy: 'network-only' });
-                          });
-                        }}
-                      >
-                        Delete
-                      </button>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <AdminList
+      titleId="profiles-title"
+      title="Network profiles"
+      intro="NSX-T settings a cluster can be created with (load balancer size, routable pods, …)."
+      errorTitle="Network profiles could not be loaded"
+      loadingLabel="Loading network profiles"
+      emptyTitle="No network profiles"
+      emptyText="Clusters use the installation’s NSX-T defaults."
+      rows={data?.networkProfiles}
+      error={error}
+      refetch={refetch}
+      columns={['Name', 'Description', 'Created']}
+      rowKey={(p) => p.name}
+      cells={(p) => (
+        <>
+          <td>
+            <Link href={`/network-profiles/${encodeURIComponent(p.name)}`}>{p.name}</Link>
+          </td>
+          <td>{p.description}</td>
+          <td>{formatTime(p.createdAt)}</td>
+        </>
       )}
-      {deleteError ? (
-        <p role="alert" className="form-error">
-          {deleteError}
-        </p>
-      ) : null}
-      {can.admin ? <CreateProfileForm onCreated={() => refetch({ requestPolicy: 'network-only' })} /> : null}
-    </section>
+      remove={{
+        label: (p) => `Delete network profile ${p.name}`,
+        confirm: (p) => `Delete network profile ${p.name}?`,
+        run: (p) => remove({ name: p.name }),
+      }}
+      form={(reload) => <CreateProfileForm onCreated={reload} />}
+    />
   );
 }
 

@@ -1,13 +1,12 @@
 'use client';
 
-import { useSession } from 'next-auth/react';
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { describedBy, EmptyState, ErrorState, Field, Skeleton } from '@/components/ui';
+import { AdminList } from '@/components/AdminList';
+import { describedBy, Field } from '@/components/ui';
 import { ConsoleDeleteQuotaDocument, ConsoleQuotasDocument, ConsoleSetQuotaDocument } from '@/gql/graphql';
-import { fieldErrorsOf, inputErrorLine, messageOf, type FieldErrors, type FormFields } from '@/lib/errors';
+import { fieldErrorsOf, inputErrorLine, type FieldErrors, type FormFields } from '@/lib/errors';
 import { gb, ofLimit } from '@/lib/quota';
-import { capabilitiesOf } from '@/lib/scopes';
 
 /** The quota form's fields as the API names them, with their labels. */
 const QUOTA_FORM: FormFields = {
@@ -28,105 +27,67 @@ const EMPTY: Draft = { owner: '', cluster: '', cpu: '', memory: '' };
 
 /** Admins set, edit and delete quotas; admin.read sees them. Each row shows the owner's usage against it. */
 export function QuotaList() {
-  const { data: session } = useSession();
-  const can = capabilitiesOf(session?.scopes ?? []);
   const [{ data, error }, refetch] = useQuery({ query: ConsoleQuotasDocument });
   const [, remove] = useMutation(ConsoleDeleteQuotaDocument);
-  const [deleteError, setDeleteError] = useState<string>();
   const [draft, setDraft] = useState<Draft>(EMPTY);
-  const reload = () => refetch({ requestPolicy: 'network-only' });
   const used = new Map((data?.usages ?? []).map((u) => [u.owner, u.totals]));
   return (
-    <section aria-labelledby="quotas-title">
-      <h1 id="quotas-title">Quotas</h1>
-      <p className="muted">
-        Limits on the clusters, CPUs and memory of each user’s clusters, counted from their plans’ VM types. A
-        limit left empty is no limit on that resource. Admins are exempt from their own.
-      </p>
-      {error && !data ? (
-        <ErrorState title="Quotas could not be loaded" message={messageOf(error)} retry={() => refetch()} />
-      ) : !data ? (
-        <Skeleton lines={3} label="Loading quotas" />
-      ) : data.quotas.length === 0 ? (
-        <EmptyState title="No quotas">
-          <p>No user has limits.</p>
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Owner</th>
-                <th scope="col">Clusters</th>
-                <th scope="col">CPU</th>
-                <th scope="col">Memory (GB)</th>
-                {can.admin ? (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
-            <tbody>
-              {data.quotas.map((q) => {
-                const u = used.get(q.owner) ?? { cluster: 0, cpu: 0, memory: 0 };
-                return (
-                  <tr key={q.owner}>
-                    <td>{q.owner}</td>
-                    <td>{ofLimit(String(u.cluster), q.limit.cluster)}</td>
-                    <td>{ofLimit(String(u.cpu), q.limit.cpu)}</td>
-                    <td>{ofLimit(gb(u.memory), q.limit.memory, gb)}</td>
-                    {can.admin ? (
-                      <td className="row-actions">
-                        <button
-                          type="button"
-                          className="button small"
-                          aria-label={`Edit the quota of ${q.owner}`}
-                          onClick={() =>
-                            setDraft({
-                              owner: q.owner,
-                              // An unlimited resource is an empty field, saved back as no limit.
-                              cluster: q.limit.cluster === null ? '' : String(q.limit.cluster),
-                              cpu: q.limit.cpu === null ? '' : String(q.limit.cpu),
-                              memory: q.limit.memory === null ? '' : String(q.limit.memory),
-                            })
-                          }
-                        >
-                          Edit
-                        </button>{' '}
-                        <button
-                          type="button"
-                          className="button small danger"
-                          aria-label={`Delete the quota of ${q.owner}`}
-                          onClick={() => {
-                            if (!window.confirm(`Delete the quota of ${q.owner}? They will have no limits.`))
-                              return;
-                            void remove({ owner: q.owner }).then((r) => {
-                              setDeleteError(r.error ? messageOf(r.error) : undefined);
-                              reload();
-                            });
-                          }}
-                        >
-                          Delete
-                        </button>
-                      </td>
-                    ) : null}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+    <AdminList
+      titleId="quotas-title"
+      title="Quotas"
+      intro={
+        <>
+          Limits on the clusters, CPUs and memory of each user’s clusters, counted from their plans’ VM types.
+          A limit left empty is no limit on that resource. Admins are exempt from their own.
+        </>
+      }
+      errorTitle="Quotas could not be loaded"
+      loadingLabel="Loading quotas"
+      emptyTitle="No quotas"
+      emptyText="No user has limits."
+      rows={data?.quotas}
+      error={error}
+      refetch={refetch}
+      columns={['Owner', 'Clusters', 'CPU', 'Memory (GB)']}
+      rowKey={(q) => q.owner}
+      cells={(q) => {
+        const u = used.get(q.owner) ?? { cluster: 0, cpu: 0, memory: 0 };
+        return (
+          <>
+            <td>{q.owner}</td>
+            <td>{ofLimit(String(u.cluster), q.limit.cluster)}</td>
+            <td>{ofLimit(String(u.cpu), q.limit.cpu)}</td>
+            <td>{ofLimit(gb(u.memory), q.limit.memory, gb)}</td>
+          </>
+        );
+      }}
+      rowActions={(q) => (
+        <button
+          type="button"
+          className="button small"
+          aria-label={`Edit the quota of ${q.owner}`}
+          onClick={() =>
+            setDraft({
+              owner: q.owner,
+              // An unlimited resource is an empty field, saved back as no limit.
+              cluster: q.limit.cluster === null ? '' : String(q.limit.cluster),
+              cpu: q.limit.cpu === null ? '' : String(q.limit.cpu),
+              memory: q.limit.memory === null ? '' : String(q.limit.memory),
+            })
+          }
+        >
+          Edit
+        </button>
       )}
-      {deleteError ? (
-        <p role="alert" className="form-error">
-          {deleteError}
-        </p>
-      ) : null}
-      {can.admin ? (
+      remove={{
+        label: (q) => `Delete the quota of ${q.owner}`,
+        confirm: (q) => `Delete the quota of ${q.owner}? They will have no limits.`,
+        run: (q) => remove({ owner: q.owner }),
+      }}
+      form={(reload) => (
         <QuotaForm key={draft.owner} initial={draft} onSaved={reload} onReset={() => setDraft(EMPTY)} />
-      ) : null}
-    </section>
+      )}
+    />
   );
 }
 
