@@ -162,6 +162,13 @@ port.on('message', (request: WorkerRequest) => {
     case 'unlisten':
       reply(request.id, unlisten(request.channel));
       return;
+    case 'collectGarbage': {
+      // Only with --expose-gc (measurements); the answer says whether it ran.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      send({ type: 'reply', id: request.id, ok: true, value: gc !== undefined });
+      return;
+    }
     case 'close':
       reply(
         request.id,

@@ -152,6 +152,19 @@ describe('PGlite in a worker thread', () => {
   });
 });
 
+describe('garbage collection in the worker', () => {
+  it('runs only where the process exposes gc (measurements), and says whether it ran', async () => {
+    const db = await openWorkerDatabase({ dataDir: 'memory://' }, quiet);
+    try {
+      // Test processes run without --expose-gc; the worker shares the process's V8 flags.
+      expect(await db.collectGarbage()).toBe(typeof (globalThis as { gc?: unknown }).gc === 'function');
+      expect((await db.query<{ v: number }>('SELECT 1 AS v')).rows).toEqual([{ v: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe('the PGlite worker ending', () => {
   it('lets statements already sent finish when closed, and refuses later ones with the closed error', async () => {
     const lost: Error[] = [];

@@ -272,6 +272,15 @@ export class WorkerDatabase implements Database {
    * Lets the statements already sent finish (the worker closes PGlite behind them), then ends the
    * thread. Calls made afterwards fail with the closed error.
    */
+  /**
+   * Runs a full garbage collection in the worker's isolate, where the process runs with --expose-gc
+   * (measurements: the caller's `gc()` reaches only its own isolate, and the worker's heap holds the
+   * garbage of every result it decoded). Answers whether it ran.
+   */
+  async collectGarbage(): Promise<boolean> {
+    return (await this.#request({ op: 'collectGarbage' })) as boolean;
+  }
+
   async close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#listeners.clear();

@@ -12,7 +12,9 @@ export type WorkerRequest =
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'listen'; channel: string }
   | { id: number; op: 'unlisten'; channel: string }
-  | { id: number; op: 'close' };
+  | { id: number; op: 'close' }
+  /** A full garbage collection in the worker's isolate, where the process runs with --expose-gc. */
+  | { id: number; op: 'collectGarbage' };
 
 export type WorkerMessage =
   | { type: 'ready' }

@@ -31,6 +31,7 @@ import type {
   Unlisten,
 } from '../database.js';
 import { openDatabase, parseDatabaseUrl } from '../open.js';
+import { WorkerDatabase } from '../workerDatabase.js';
 import { quoteIdentifier } from '../names.js';
 import { pgliteDatabase } from '../pglite.js';
 import { pgliteParsers } from '../types.js';
@@ -38,6 +39,18 @@ import { pgliteParsers } from '../types.js';
 export { EventCollector, flushEvents } from './events.js';
 /** Registers the PGlite worker bundled from sources (vitest's setup file; built code has its own). */
 export { useWorkerBundle as usePGliteWorkerBundle } from '../workerDatabase.js';
+
+/**
+ * For measurements in a process started with --expose-gc: a full garbage collection in this isolate and,
+ * for embedded PGlite, in its worker thread's isolate too, so resident memory is what is kept, not what
+ * waits to be collected. Answers whether every isolate collected.
+ */
+export async function collectGarbage(db: Database): Promise<boolean> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const worker = db instanceof WorkerDatabase ? await db.collectGarbage() : true;
+  return gc !== undefined && worker;
+}
 
 export const TEST_DATABASE_URL_VARIABLE = 'PKS_TEST_DATABASE_URL';
 
