@@ -17,7 +17,6 @@ import { InputError, InternalError, NotFoundError, type Plan as DomainPlan } fro
 import { access, clusterNotFound } from '../services/access.js';
 import type { ClusterFeedItem } from '../services/clusterFeed.js';
 import { instanceGroupsOf, masterIpsOf, runningIn } from '../clusters/status.js';
-import { PKS_VERSION } from '../clusters/versions.js';
 import { MAX_CLUSTER_PAGE } from '../services/clusterQueries.js';
 import { MAX_LISTED_OPERATIONS } from '../services/operationService.js';
 import {
@@ -231,8 +230,7 @@ export class PlanResolver {
       'The PKS version this installation runs; clusters whose pksVersion differs can be upgraded to it',
   })
   pksVersion(@Ctx() ctx: ApiContext): string {
-    access.requireAnyPksScope(requireCaller(ctx));
-    return PKS_VERSION;
+    return ctx.services.changes.pksVersion(requireCaller(ctx));
   }
 
   @Query(() => [Plan], { description: 'The plans you may create clusters from' })

@@ -111,7 +111,7 @@ const WS_UNAUTHORIZED = 4401;
  * id for every token of PKS's own clients (a signed-in user without PKS scopes is then FORBIDDEN, not
  * a stranger). A token UAA minted for something else, e.g. its admin client, is refused as such.
  */
-const PKS_API_AUDIENCES = ['pks', 'pks_cli', 'pks_console', 'pks_cluster_client'] as const;
+export const PKS_API_AUDIENCES = ['pks', 'pks_cli', 'pks_console', 'pks_cluster_client'] as const;
 
 /** What an HTTP request's operation turned out to be, for the answer cache. */
 interface RequestOutcome {

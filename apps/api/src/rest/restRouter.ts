@@ -6,14 +6,12 @@ import {
   InputError,
   InputErrors,
   isPksError,
-  NotFoundError,
   UnauthenticatedError,
   type ErrorCode,
 } from '@openpks/domain';
 import type { Logger } from '@openpks/role';
-import { PKS_VERSION } from '../clusters/versions.js';
 import { readBody } from '../http/readBody.js';
-import { access, type Caller } from '../services/access.js';
+import type { Caller } from '../services/access.js';
 import type { ClusterQueries } from '../services/clusterQueries.js';
 import type { ClusterService } from '../services/clusterService.js';
 import type { ComputeProfileService } from '../services/computeProfileService.js';
@@ -135,17 +133,11 @@ export function pksRoutes(s: RestServices): RestRoute[] {
       method: 'GET',
       path: '/v1/clusterdetails/{name}',
       handle: async (r) => {
-        const record = await s.clusters.details(r.caller, r.params.name!);
-        const network = await s.clusters.network(r.caller, record.name);
-        const profile =
-          record.networkProfileName === null
-            ? undefined
-            : await s.networkProfiles.get(r.caller, record.networkProfileName).catch((error: unknown) => {
-                if (error instanceof NotFoundError) return undefined;
-                throw error;
-              });
-        const plan = s.clusters.plans(r.caller).find((p) => p.name === record.planName);
-        return ok(pksCluster(record, { plan, network, ...(profile ? { profile } : {}) }));
+        const { cluster, network, profile, plan } = await s.clusters.detailsWithNetwork(
+          r.caller,
+          r.params.name!,
+        );
+        return ok(pksCluster(cluster, { plan, network, ...(profile ? { profile } : {}) }));
       },
     },
     {
@@ -153,25 +145,21 @@ export function pksRoutes(s: RestServices): RestRoute[] {
       path: '/v1/clusters/{name}/binds',
       handle: async (r) => {
         const { password } = bindInput(r.body);
-        return created(await kubeconfigOf(s, r.caller, r.params.name!, password ?? passwordHeader(r)));
+        return created(
+          kubeconfigOf(await s.changes.credentials(r.caller, r.params.name!, password ?? passwordHeader(r))),
+        );
       },
     },
     {
-      // The named user's kubeconfig: its OIDC tokens are that user's, so only the caller's own.
+      // The named user's kubeconfig: the service answers the caller's own only (its OIDC tokens are theirs).
       method: 'GET',
       path: '/v1/clusters/{name}/binds/{user}',
-      handle: async (r) => {
-        // Scopes first, as every route's service checks them first: admin.read is refused, not misdirected.
-        access.requireChange(r.caller);
-        if (r.params.user !== r.caller.name) {
-          throw new InputError(
-            'user',
-            `"${r.params.user}" is not you: a kubeconfig carries the OIDC tokens of the user who asks for it`,
-            { allowed: r.caller.name },
-          );
-        }
-        return ok(await kubeconfigOf(s, r.caller, r.params.name!, passwordHeader(r)));
-      },
+      handle: async (r) =>
+        ok(
+          kubeconfigOf(
+            await s.changes.credentialsOf(r.caller, r.params.name!, r.params.user!, passwordHeader(r)),
+          ),
+        ),
     },
     {
       method: 'GET',
@@ -287,10 +275,7 @@ export function pksRoutes(s: RestServices): RestRoute[] {
       // The PKS version clusters can be upgraded to (a cluster whose pks_version differs is upgradable).
       method: 'GET',
       path: '/v1/upgradable',
-      handle: async (r) => {
-        access.requireAnyPksScope(r.caller);
-        return ok(PKS_VERSION);
-      },
+      handle: async (r) => ok(s.changes.pksVersion(r.caller)),
     },
   ];
 }
@@ -306,13 +291,7 @@ function passwordHeader(r: RestRequest): string | undefined {
 }
 
 /** The kubeconfig as a JSON object, as PKS's `/binds` answers (the service's credentials, unchanged). */
-async function kubeconfigOf(
-  s: RestServices,
-  caller: Caller,
-  name: string,
-  password: string | undefined,
-): Promise<unknown> {
-  const credentials = await s.changes.credentials(caller, name, password);
+function kubeconfigOf(credentials: Record<string, unknown>): unknown {
   return credentials.kubeconfig;
 }
 

@@ -4,6 +4,7 @@ import type { ClusterObserver } from '../clusters/observer.js';
 import { clusterEventStore } from '../store/clusterEventStore.js';
 import { clusterNetworks, type ClusterNetworkRecord } from '../store/clusterNetworks.js';
 import { clusterStore, type ClusterRecord } from '../store/clusterStore.js';
+import { networkProfileStore, type NetworkProfileRecord } from '../store/networkProfileStore.js';
 import { access, clusterNotFound, type Caller } from './access.js';
 import type { ClusterEventMessage } from './events.js';
 
@@ -15,6 +16,17 @@ export interface ClusterQueriesOptions {
   plans: readonly Plan[];
   /** Reads a cluster's status from the Director when its details are asked for. */
   observer: ClusterObserver;
+}
+
+/** A cluster's details with what PKS's `clusterdetails` shows beside it. */
+export interface ClusterDetails {
+  cluster: ClusterRecord;
+  /** Its NSX-T networking; undefined before the proxy step recorded any (or without NSX-T). */
+  network: ClusterNetworkRecord | undefined;
+  /** Its network profile as defined now; undefined without one, or when the profile was deleted since. */
+  profile: NetworkProfileRecord | undefined;
+  /** Its plan; undefined when the plan is no longer offered. */
+  plan: Plan | undefined;
 }
 
 /** What a caller may read of plans and clusters (PKS-REFERENCE §3: managers see only their own). */
@@ -106,6 +118,23 @@ export class ClusterQueries {
   }
 
   /**
+   * A cluster's details (as `details`) with its network, network profile and plan: PKS's `clusterdetails`.
+   * A profile deleted since the cluster was created is left out, not an error: the cluster still runs
+   * with the parameters its network recorded.
+   */
+  async detailsWithNetwork(caller: Caller, name: string): Promise<ClusterDetails> {
+    const cluster = await this.details(caller, name);
+    const [network, profile] = await Promise.all([
+      clusterNetworks.get(this.#o.db, cluster.uuid),
+      cluster.networkProfileName === null
+        ? undefined
+        : networkProfileStore.byName(this.#o.db, cluster.networkProfileName),
+    ]);
+    const plan = this.plans(caller).find((p) => p.name === cluster.planName);
+    return { cluster, network, profile, plan };
+  }
+
+  /**
    * What a `clusterEvents` subscriber may see. Another's cluster is not found, as everywhere; a name not
    * in use yet may be watched (subscribe, then create), and every event is still checked against its owner.
    */
@@ -119,11 +148,5 @@ export class ClusterQueries {
 
   events(cluster: ClusterRecord, limit = 50): Promise<ClusterEventMessage[]> {
     return clusterEventStore.recent(this.#o.db, cluster.uuid, limit);
-  }
-
-  /** The cluster's NSX-T networking: the profile parameters it runs with and what the proxy step allocated. */
-  async network(caller: Caller, name: string): Promise<ClusterNetworkRecord | undefined> {
-    const cluster = await this.get(caller, name);
-    return clusterNetworks.get(this.#o.db, cluster.uuid);
   }
 }

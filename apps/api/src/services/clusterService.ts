@@ -363,6 +363,15 @@ export class ClusterService {
     });
   }
 
+  /**
+   * The PKS version this installation runs: what `upgrade` brings a cluster to, so a cluster whose
+   * pksVersion differs is upgradable (PKS's `/v1/upgradable`). Any PKS scope may ask.
+   */
+  pksVersion(caller: Caller): string {
+    access.requireAnyPksScope(caller);
+    return PKS_VERSION;
+  }
+
   /** Whether the caller may upgrade this cluster now (an upgrade run checks every cluster before it starts). */
   async checkUpgradable(caller: Caller, name: string): Promise<ClusterRecord> {
     return this.#changeable(caller, name);
@@ -465,6 +474,28 @@ export class ClusterService {
           throw domainErrorOf(error);
         });
     });
+  }
+
+  /**
+   * The kubeconfig of the named user (PKS's GET `/binds/{user}`). Its OIDC tokens are that user's, issued
+   * with their password, so a caller may ask for their own only: an admin is no exception.
+   */
+  async credentialsOf(
+    caller: Caller,
+    name: string,
+    user: string,
+    password: string | undefined,
+  ): Promise<Record<string, unknown>> {
+    // Scopes first, as every change checks them first: admin.read is refused, not misdirected.
+    access.requireChange(caller);
+    if (user !== caller.name) {
+      throw new InputError(
+        'user',
+        `"${user}" is not you: a kubeconfig carries the OIDC tokens of the user who asks for it`,
+        { allowed: caller.name },
+      );
+    }
+    return this.credentials(caller, name, password);
   }
 
   /**

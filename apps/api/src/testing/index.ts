@@ -11,6 +11,7 @@
 import { request } from 'node:https';
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
+import { UaaTokenVerifier } from '@openpks/auth';
 import type { DirectorClient } from '@openpks/bosh';
 import type { NsxProxy, NsxTopology } from '@openpks/nsx';
 import { parseConfig } from '@openpks/config';
@@ -18,9 +19,10 @@ import type { Database } from '@openpks/db';
 import type { Plan } from '@openpks/domain';
 import { DataDirectory, TlsAuthority } from '@openpks/pki';
 import { createLogger, type Logger } from '@openpks/role';
-import { startApiServer, type ApiServer } from '../http/apiServer.js';
+import { PKS_API_AUDIENCES, startApiServer, type ApiServer } from '../http/apiServer.js';
 import type { AnswerCacheOptions } from '../http/answerCache.js';
 import type { QueryLimits } from '../http/guards.js';
+import { callerOf, type Caller } from '../services/access.js';
 
 export interface TestUaaLike {
   url: string;
@@ -247,4 +249,22 @@ export function recordingStatements(db: Database, statements: string[]): Databas
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   }) as Database;
+}
+
+/**
+ * Callers for tests of the services themselves: each a real UAA token verified as the API verifies it
+ * (issuer, keys, PKS audiences), so scopes and names are UAA's, never made up.
+ */
+export async function verifiedCallers<Who extends string>(
+  uaa: Pick<TestUaaLike, 'issuer' | 'caPem'>,
+  tokens: Record<Who, string>,
+): Promise<Record<Who, Caller>> {
+  const verifier = new UaaTokenVerifier({
+    issuer: uaa.issuer,
+    ca: uaa.caPem,
+    audience: [...PKS_API_AUDIENCES],
+  });
+  const callers = {} as Record<Who, Caller>;
+  for (const who of Object.keys(tokens) as Who[]) callers[who] = callerOf(await verifier.verify(tokens[who]));
+  return callers;
 }

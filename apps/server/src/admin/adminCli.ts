@@ -315,8 +315,14 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
     });
 
   let runFailed = false;
-  const broker = async () =>
-    new BrokerClient(await resolveBrokerTarget(program.opts<TargetOptions>(), io.env, cwd));
+  // The broker client keeps its connections alive between calls (a followed run polls); every one made is
+  // closed when the command ends, however it ends, so no socket outlives it (tests run it in-process).
+  const brokerClients: BrokerClient[] = [];
+  const broker = async () => {
+    const made = new BrokerClient(await resolveBrokerTarget(program.opts<TargetOptions>(), io.env, cwd));
+    brokerClients.push(made);
+    return made;
+  };
   /** The runs an operator starts (and cancels) are theirs: the API shows them as the operator's tasks. */
   const OPERATOR = 'operator';
   const whole = (name: string, min: number) => (value: string) => {
@@ -723,6 +729,8 @@ export async function runAdminCli(argv: readonly string[], io: AdminCliIo): Prom
     }
     io.stderr.write(`pks-admin: ${(error as Error).message ?? String(error)}\n`);
     return ExitCode.FAILURE;
+  } finally {
+    for (const made of brokerClients) made.close();
   }
 }
 

@@ -137,6 +137,31 @@ describe('pks-admin upgrade-all-clusters', () => {
     expect(cancelled.stdout).toMatch(/0 service instances cancelled/);
   }, 120_000);
 
+  it('leaves no connection to the broker open when a command ends, succeeded or failed', async () => {
+    const server = broker.broker.listener.server;
+    const open = () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      );
+    /** The broker's open connections once closed ones are seen closed (or `withinMs` has passed). */
+    const openAfter = async (withinMs: number) => {
+      for (const end = Date.now() + withinMs; Date.now() < end;) {
+        if ((await open()) === 0) return 0;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return open();
+    };
+    // Another client's idle keep-alive connection ends at the server's keep-alive timeout (5 s).
+    expect(await openAfter(7_000)).toBe(0);
+    // A connection left open would stay open as long (the client had kept it alive).
+    const listed = await run('upgrade-runs');
+    expect(listed.code).toBe(0);
+    expect(await openAfter(1_000)).toBe(0);
+    const unknown = await run('upgrade-run', randomUUID());
+    expect(unknown.code).toBe(1);
+    expect(await openAfter(1_000)).toBe(0);
+  }, 30_000);
+
   it('refuses bad flags as usage errors and says where the broker is missing', async () => {
     const bad = await run('upgrade-all-clusters', '--max-in-flight', '0');
     expect(bad.code).toBe(2);
