@@ -8,7 +8,7 @@ import { ClusterObserver } from '../clusters/observer.js';
 import { clusterNetworks } from '../store/clusterNetworks.js';
 import { apiMigrations } from '../store/migrations.js';
 import { networkProfileStore } from '../store/networkProfileStore.js';
-import { seedCluster, verifiedCallers } from '../testing/index.js';
+import { seedCluster, scopedCallers } from '../testing/index.js';
 import type { Caller } from './access.js';
 import { ClusterQueries } from './clusterQueries.js';
 
@@ -31,24 +31,7 @@ describe.each(testDatabaseBackends())('ClusterQueries.detailsWithNetwork on $nam
     db = await backend.open();
     uaa = await startTestUaa({ db });
     await migrate(db, { schema: 'api', migrations: apiMigrations });
-    const signIn = async (name: string, groups: string[]) => {
-      await uaa.createUser(name, `${name}-password-1`, groups);
-      return (await uaa.tokenFor({ username: name, password: `${name}-password-1` })).access_token;
-    };
-    await uaa.createUser('nobody', 'nobody-password-1', []);
-    callers = await verifiedCallers(uaa, {
-      alice: await signIn('alice', ['pks.clusters.manage']),
-      root: await signIn('root', ['pks.clusters.admin']),
-      auditor: await signIn('auditor', ['pks.clusters.admin.read']),
-      nobody: (
-        await uaa.tokenFor({
-          username: 'nobody',
-          password: 'nobody-password-1',
-          clientId: 'pks_cluster_client',
-          scope: 'openid',
-        })
-      ).access_token,
-    });
+    callers = await scopedCallers(uaa);
     queries = new ClusterQueries({
       db,
       plans,

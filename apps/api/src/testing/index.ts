@@ -251,6 +251,41 @@ export function recordingStatements(db: Database, statements: string[]): Databas
   }) as Database;
 }
 
+/** What `scopedCallers` needs of a test UAA (`@openpks/uaa/testing`'s `TestUaa`). */
+export interface UsersUaa extends Pick<TestUaaLike, 'issuer' | 'caPem'> {
+  createUser(username: string, password: string, groups?: readonly string[]): Promise<string>;
+  tokenFor(request: {
+    username: string;
+    password: string;
+    clientId?: string;
+    scope?: string;
+  }): Promise<{ access_token: string }>;
+}
+
+/**
+ * The four callers the services' rules tell apart, made as users in the test UAA and signed in:
+ * alice (pks.clusters.manage), root (pks.clusters.admin), auditor (pks.clusters.admin.read) and
+ * nobody (signed in with no PKS scope).
+ */
+export async function scopedCallers(
+  uaa: UsersUaa,
+): Promise<Record<'alice' | 'root' | 'auditor' | 'nobody', Caller>> {
+  const signIn = async (name: string, groups: string[], scope?: string) => {
+    await uaa.createUser(name, `${name}-password-1`, groups);
+    const request = { username: name, password: `${name}-password-1` };
+    const token = await uaa.tokenFor(
+      scope === undefined ? request : { ...request, clientId: 'pks_cluster_client', scope },
+    );
+    return token.access_token;
+  };
+  return verifiedCallers(uaa, {
+    alice: await signIn('alice', ['pks.clusters.manage']),
+    root: await signIn('root', ['pks.clusters.admin']),
+    auditor: await signIn('auditor', ['pks.clusters.admin.read']),
+    nobody: await signIn('nobody', [], 'openid'),
+  });
+}
+
 /**
  * Callers for tests of the services themselves: each a real UAA token verified as the API verifies it
  * (issuer, keys, PKS audiences), so scopes and names are UAA's, never made up.
