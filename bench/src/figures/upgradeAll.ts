@@ -142,6 +142,17 @@ export const upgradeAll: Figure = {
           runState: run.state,
           runDescription: run.description,
           succeeded,
+          // Why any instance did not succeed, as the broker recorded it (the figure must say, not only count).
+          notSucceeded: run.instances
+            .filter((i) => i.state !== 'succeeded')
+            .slice(0, 20)
+            .map((i) => ({
+              instance: i.instance_id,
+              state: i.state,
+              attempts: i.attempts,
+              operation: i.operation_id,
+              description: i.description,
+            })),
           setupSeconds: round(setupMs / 1000, 1),
           createdForThisFigure: count - existing,
           pollingIntervalMs: common.polling_interval_ms,
@@ -159,6 +170,12 @@ export const upgradeAll: Figure = {
             : []),
           ...(ratio > 1.1
             ? [`missed by ${round(ratio - 1.1, 2)} × ideal (${round((makespan - 1.1 * ideal) / 1000, 1)} s)`]
+            : []),
+          ...(succeeded < count
+            ? [
+                `${count - succeeded} of ${count} instances did not succeed; the first: ` +
+                  (run.instances.find((i) => i.state !== 'succeeded')?.description ?? '?'),
+              ]
             : []),
         ],
         plot: {
