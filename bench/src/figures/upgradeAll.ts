@@ -9,7 +9,15 @@ interface UpgradeRun {
   id: string;
   state: string;
   description: string;
-  instances: { instance_id: string; state: string; started_at: string | null; finished_at: string | null }[];
+  instances: {
+    instance_id: string;
+    state: string;
+    attempts: number;
+    operation_id: string | null;
+    description: string;
+    started_at: string | null;
+    finished_at: string | null;
+  }[];
 }
 
 const DONE = ['succeeded', 'failed', 'cancelled'];
