@@ -50,7 +50,17 @@ function openFeed(client: Client, after?: string) {
         () =>
           reject(
             new Error(
-              `no such feed message in ${timeoutMs} ms; got ${JSON.stringify(items.map((i) => [i.type, i.clusterName]))} errors ${JSON.stringify(errors)}`,
+              // Each message with the cluster's state it carried and its event's kind and state, so a
+              // wait that never ends says whether the event never came or came with a stale cluster.
+              `no such feed message in ${timeoutMs} ms; got ${JSON.stringify(
+                items.map((i) => [
+                  i.type,
+                  i.clusterName,
+                  i.cluster?.lastActionState ?? null,
+                  i.event?.kind ?? null,
+                  i.event?.lastActionState ?? null,
+                ]),
+              )} errors ${JSON.stringify(errors)}`,
             ),
           ),
         timeoutMs,

@@ -6,8 +6,9 @@ import type { ClusterEventMessage } from '../services/events.js';
 export const clusterEventStore = {
   /**
    * Records events in the order given and announces each on `channel` (JSON, its id added) in the same
-   * statement, so row and announcement commit together (or neither does) without a transaction of their
-   * own: one round trip for a batch instead of BEGIN, INSERT, pg_notify and COMMIT per event. The
+   * statement, so row and announcement commit together (or neither does): one statement for a batch
+   * instead of an INSERT and a pg_notify per event. `db` must be a transaction (`recordClusterEvents`
+   * opens one): the lock that orders writers lasts until it ends. The
    * payload is the stored jsonb as text (key order and spacing differ from `JSON.stringify`; readers parse
    * it). Returns the ids (decimal), the fleet feed's resume points, in the same order.
    */
@@ -30,8 +31,15 @@ export const clusterEventStore = {
       }
       return text;
     });
+    // Ids must commit in the order they are drawn: a live feed drops an id not above the last it
+    // delivered, and a resume reads after a cursor. Two writers (a tracker's progress batch, an
+    // operation's final state in a transaction of several statements) could draw n and n+1 and commit
+    // n+1 first; every feed that heard n+1 then dropped n for good (CI: an admin's feed never saw a
+    // cluster's `succeeded`). This lock, held to the end of the writer's transaction, makes the next
+    // writer draw its ids after this one commits. Callers write events last in their transactions.
+    await db.query("SELECT pg_advisory_xact_lock(hashtext('api.cluster_events'))");
     // Rows are inserted (ids drawn) in ordinality order and RETURNING runs per row as it is inserted,
-    // so the announcements leave in id order, which the feeds rely on (they drop an id not above the last).
+    // so the announcements of one batch leave in id order.
     const { rows } = await db.query<{ id: string }>(
       `INSERT INTO api.cluster_events (cluster_uuid, event)
        SELECT (e.event->>'clusterUuid')::uuid, e.event
