@@ -17,12 +17,12 @@ import {
 /**
  * The worker's module when this module runs from sources rather than from `dist/` (vitest runs
  * TypeScript through aliases, while a worker thread is plain Node and cannot load `.ts`): vitest's
- * global setup bundles `pgliteWorker.ts` from the current sources and a setup file registers the bundle
- * through the testing door (`usePGliteWorkerBundle`). Nothing is read from the environment here.
+ * global setup bundles `pgliteWorker.ts` from the current sources and its setup file (vitest.setup.ts)
+ * registers the bundle here. Nothing is read from the environment here.
  */
 let sourceBundle: URL | undefined;
 
-/** For the testing door only: the bundled worker to run when no built one sits beside this module. */
+/** For vitest's setup file only: the bundled worker to run when no built one sits beside this module. */
 export function useWorkerBundle(file: string | undefined): void {
   sourceBundle = file === undefined || file === '' ? undefined : pathToFileURL(file);
 }

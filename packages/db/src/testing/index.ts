@@ -37,8 +37,6 @@ import { pgliteDatabase } from '../pglite.js';
 import { pgliteParsers } from '../types.js';
 
 export { EventCollector, flushEvents } from './events.js';
-/** Registers the PGlite worker bundled from sources (vitest's setup file; built code has its own). */
-export { useWorkerBundle as usePGliteWorkerBundle } from '../workerDatabase.js';
 
 /**
  * For measurements in a process started with --expose-gc: a full garbage collection in this isolate and,
