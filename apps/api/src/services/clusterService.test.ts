@@ -117,6 +117,47 @@ describe.each(testDatabaseBackends())('ClusterService kubeconfig and version rul
     });
   });
 
+  it('audits every refusal once, with who asked for whose kubeconfig and why it was refused', async () => {
+    await db.query(`DELETE FROM api.audit_events`);
+    await service.credentialsOf(callers.alice, 'alices', 'bob', 'alice-password-1').catch(() => undefined);
+    await service.credentialsOf(callers.auditor, 'roots', 'auditor', undefined).catch(() => undefined);
+    await service.credentialsOf(callers.alice, 'alices', 'alice', undefined).catch(() => undefined);
+    const { rows } = await db.query<{
+      actor: string;
+      action: string;
+      target: string;
+      outcome: string;
+      error_code: string;
+      parameters: unknown;
+    }>(`SELECT actor, action, target, outcome, error_code, parameters FROM api.audit_events ORDER BY id`);
+    expect(rows).toEqual([
+      {
+        actor: 'alice',
+        action: 'clusterCredentials',
+        target: 'alices',
+        outcome: 'failed',
+        error_code: 'BAD_USER_INPUT',
+        parameters: { user: 'bob' },
+      },
+      {
+        actor: 'auditor',
+        action: 'clusterCredentials',
+        target: 'roots',
+        outcome: 'failed',
+        error_code: 'FORBIDDEN',
+        parameters: { user: 'auditor' },
+      },
+      {
+        actor: 'alice',
+        action: 'clusterCredentials',
+        target: 'alices',
+        outcome: 'failed',
+        error_code: 'BAD_USER_INPUT',
+        parameters: { user: 'alice' },
+      },
+    ]);
+  });
+
   it('tells every PKS scope the version clusters upgrade to, and no one else', () => {
     for (const who of ['alice', 'root', 'auditor'] as const) {
       expect(service.pksVersion(callers[who])).toBe(PKS_VERSION);

@@ -439,63 +439,70 @@ export class ClusterService {
 
   /** A kubeconfig through an OSB binding: admins for any cluster, managers for their own. */
   credentials(caller: Caller, name: string, password: string | undefined): Promise<Record<string, unknown>> {
-    return this.#o.audit.audited(caller, 'clusterCredentials', name, {}, async () => {
-      access.requireChange(caller);
-      const cluster = await this.#o.queries.get(caller, name);
-      access.requireChangeOf(caller, cluster);
-      if (cluster.lastActionState !== LastActionState.SUCCEEDED && cluster.lastAction === LastAction.CREATE) {
-        throw new ConflictError(
-          `Cluster ${name} is not ready: ${cluster.lastAction} ${cluster.lastActionState}`,
-        );
-      }
-      if (password === undefined || password === '') {
-        throw new InputError('password', "is required: UAA issues the kubeconfig's OIDC tokens with it");
-      }
-      const tokens = await this.#o.clusterTokens(caller.name, password);
-      const { serviceId, planId } = await this.#o.catalog.ids(cluster.planName);
-      return this.#o.broker
-        .bind(
-          cluster.uuid,
-          randomUUID(),
-          {
-            service_id: serviceId,
-            plan_id: planId,
-            context: { platform: 'pks' },
-            parameters: {
-              user_name: caller.name,
-              id_token: tokens.idToken,
-              refresh_token: tokens.refreshToken,
-              cluster_name: cluster.name,
-            },
-          },
-          caller.name,
-        )
-        .catch((error: unknown) => {
-          throw domainErrorOf(error);
-        });
-    });
+    return this.#o.audit.audited(caller, 'clusterCredentials', name, {}, () =>
+      this.#bind(caller, name, password),
+    );
   }
 
   /**
    * The kubeconfig of the named user (PKS's GET `/binds/{user}`). Its OIDC tokens are that user's, issued
-   * with their password, so a caller may ask for their own only: an admin is no exception.
+   * with their password, so a caller may ask for their own only: an admin is no exception. Refusals are
+   * audited like those of `credentials`: asking for someone else's kubeconfig is what an audit is for.
    */
-  async credentialsOf(
+  credentialsOf(
     caller: Caller,
     name: string,
     user: string,
     password: string | undefined,
   ): Promise<Record<string, unknown>> {
-    // Scopes first, as every change checks them first: admin.read is refused, not misdirected.
+    return this.#o.audit.audited(caller, 'clusterCredentials', name, { user }, async () => {
+      // Scopes first, as every change checks them first: admin.read is refused, not misdirected.
+      access.requireChange(caller);
+      if (user !== caller.name) {
+        throw new InputError(
+          'user',
+          `"${user}" is not you: a kubeconfig carries the OIDC tokens of the user who asks for it`,
+          { allowed: caller.name },
+        );
+      }
+      return this.#bind(caller, name, password);
+    });
+  }
+
+  async #bind(caller: Caller, name: string, password: string | undefined): Promise<Record<string, unknown>> {
     access.requireChange(caller);
-    if (user !== caller.name) {
-      throw new InputError(
-        'user',
-        `"${user}" is not you: a kubeconfig carries the OIDC tokens of the user who asks for it`,
-        { allowed: caller.name },
+    const cluster = await this.#o.queries.get(caller, name);
+    access.requireChangeOf(caller, cluster);
+    if (cluster.lastActionState !== LastActionState.SUCCEEDED && cluster.lastAction === LastAction.CREATE) {
+      throw new ConflictError(
+        `Cluster ${name} is not ready: ${cluster.lastAction} ${cluster.lastActionState}`,
       );
     }
-    return this.credentials(caller, name, password);
+    if (password === undefined || password === '') {
+      throw new InputError('password', "is required: UAA issues the kubeconfig's OIDC tokens with it");
+    }
+    const tokens = await this.#o.clusterTokens(caller.name, password);
+    const { serviceId, planId } = await this.#o.catalog.ids(cluster.planName);
+    return this.#o.broker
+      .bind(
+        cluster.uuid,
+        randomUUID(),
+        {
+          service_id: serviceId,
+          plan_id: planId,
+          context: { platform: 'pks' },
+          parameters: {
+            user_name: caller.name,
+            id_token: tokens.idToken,
+            refresh_token: tokens.refreshToken,
+            cluster_name: cluster.name,
+          },
+        },
+        caller.name,
+      )
+      .catch((error: unknown) => {
+        throw domainErrorOf(error);
+      });
   }
 
   /**
