@@ -8,6 +8,7 @@
  * here while the callback runs in the caller's thread: its statements arrive with the transaction's id,
  * and an `end` message commits (or, after a throwing callback, rolls back).
  */
+import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Database, DatabaseLogger, Transaction, Unlisten } from './database.js';
 import { openPGliteInProcess } from './pglite.js';
@@ -60,6 +61,13 @@ interface HeldTransaction {
 }
 
 const options = workerData as WorkerOptions;
+// PostgreSQL's WebAssembly compiled by V8's baseline compiler (Liftoff) only. By default V8 also tiers hot
+// functions up to TurboFan in the background and keeps both codes and the compilers' freed memory: 70-80 MB
+// of the API process (bench api-memory on PGlite, idle 277-299 against 207-216 MB). A control plane's
+// statements are small: creates and upgrades cost no more CPU without TurboFan, and only the 1,000-cluster
+// uncached list is slower (about 15 %; bench/ANALYSIS.md has the A/B). The flag is the process's: set
+// before this thread compiles PGlite's module, it holds for any WebAssembly the process compiles after.
+setFlagsFromString('--liftoff-only');
 let db: Database;
 try {
   db = await openPGliteInProcess(options.dataDir, logger);
