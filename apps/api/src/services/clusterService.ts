@@ -439,9 +439,10 @@ export class ClusterService {
 
   /** A kubeconfig through an OSB binding: admins for any cluster, managers for their own. */
   credentials(caller: Caller, name: string, password: string | undefined): Promise<Record<string, unknown>> {
-    return this.#o.audit.audited(caller, 'clusterCredentials', name, {}, () =>
-      this.#bind(caller, name, password),
-    );
+    return this.#o.audit.audited(caller, 'clusterCredentials', name, {}, () => {
+      access.requireChange(caller);
+      return this.#bind(caller, name, password);
+    });
   }
 
   /**
@@ -469,8 +470,8 @@ export class ClusterService {
     });
   }
 
+  /** The binding itself, for a caller whose change scope is already checked. */
   async #bind(caller: Caller, name: string, password: string | undefined): Promise<Record<string, unknown>> {
-    access.requireChange(caller);
     const cluster = await this.#o.queries.get(caller, name);
     access.requireChangeOf(caller, cluster);
     if (cluster.lastActionState !== LastActionState.SUCCEEDED && cluster.lastAction === LastAction.CREATE) {
