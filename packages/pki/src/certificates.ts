@@ -1,14 +1,35 @@
-// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPair,
+  randomBytes,
+  sign,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { isIP } from 'node:net';
+import { promisify } from 'node:util';
 import { InputError } from '@openpks/domain';
-
-x509.cryptoProvider.set(webcrypto as never);
+import {
+  bitString,
+  boolean,
+  children,
+  explicit,
+  implicitPrimitive,
+  namedBits,
+  nullValue,
+  objectIdentifier,
+  octetString,
+  readObjectIdentifier,
+  readTime,
+  sequence,
+  set,
+  smallInteger,
+  time,
+  unsignedInteger,
+  utf8String,
+  type Element,
+} from './der.js';
 
 export type KeyAlgorithm = 'ecdsa-p256' | 'rsa-2048';
 
@@ -31,66 +52,165 @@ export interface IssueOptions {
   organizations?: readonly string[];
 }
 
-const ALGORITHMS: Record<KeyAlgorithm, webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams> = {
-  'ecdsa-p256': { name: 'ECDSA', namedCurve: 'P-256' },
-  'rsa-2048': {
-    name: 'RSASSA-PKCS1-v1_5',
-    modulusLength: 2048,
-    publicExponent: new Uint8Array([1, 0, 1]),
-    hash: 'SHA-256',
-  },
-};
-
 const DAY_MS = 86_400_000;
 
-function signingAlgorithm(key: CryptoKey): webcrypto.Algorithm | webcrypto.EcdsaParams {
-  return key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
+const OID = {
+  commonName: '2.5.4.3',
+  organizationName: '2.5.4.10',
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  sha256WithRsaEncryption: '1.2.840.113549.1.1.11',
+} as const;
+
+/** RFC 5280 §4.2.1.3's bit numbers. */
+const KeyUsageBit = {
+  digitalSignature: 0,
+  keyEncipherment: 2,
+  keyAgreement: 4,
+  keyCertSign: 5,
+  cRLSign: 6,
+} as const;
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+interface KeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
 }
 
-async function generateKeys(algorithm: KeyAlgorithm): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALGORITHMS[algorithm], true, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair;
+// Off the loop (libuv's pool): RSA-2048 takes 50-500 ms to find its primes.
+function generateKeys(algorithm: KeyAlgorithm): Promise<KeyPair> {
+  return algorithm === 'ecdsa-p256'
+    ? generateKeyPairAsync('ec', { namedCurve: 'P-256' })
+    : generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
 }
 
-async function exportPrivateKey(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+function exportPrivateKey(key: KeyObject): string {
+  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-async function importPrivateKey(pem: string): Promise<CryptoKey> {
-  let keyObject;
+function readPrivateKey(pem: string): KeyObject {
   try {
-    keyObject = createPrivateKey(pem);
+    return createPrivateKey(pem);
   } catch (error) {
     throw new InputError('private key', `cannot read the private key: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  const der = keyObject.export({ type: 'pkcs8', format: 'der' });
-  const algorithm =
-    keyObject.asymmetricKeyType === 'ec'
-      ? {
-          name: 'ECDSA',
-          namedCurve: keyObject.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256',
-        }
-      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  return webcrypto.subtle.importKey('pkcs8', der, algorithm, true, ['sign']);
 }
 
-function serialNumber(): string {
+/** ECDSA keys of any curve sign with SHA-256, as they always have here; RSA with PKCS#1 v1.5. */
+function signatureAlgorithm(key: KeyObject): Buffer {
+  return key.asymmetricKeyType === 'ec'
+    ? sequence(objectIdentifier(OID.ecdsaWithSha256))
+    : sequence(objectIdentifier(OID.sha256WithRsaEncryption), nullValue());
+}
+
+function serialNumber(): Buffer {
   const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f; // positive INTEGER
-  return bytes.toString('hex');
+  // Positive, and its first byte not zero, so the INTEGER keeps all 16 bytes (126 random bits).
+  bytes[0] = (bytes[0]! & 0x7f) | 0x40;
+  return unsignedInteger(bytes);
 }
 
-function distinguishedName(commonName: string, organizations: readonly string[] = []): string {
-  const escape = (value: string) => value.replace(/([,+"\\<>;=])/g, '\\$1');
-  return [`CN=${escape(commonName)}`, ...organizations.map((o) => `O=${escape(o)}`)].join(', ');
+/** A Name of one attribute per RDN, the common name first, each value a UTF8String (RFC 5280 §4.1.2.6). */
+function distinguishedName(commonName: string, organizations: readonly string[] = []): Buffer {
+  const rdn = (oid: string, value: string) => set(sequence(objectIdentifier(oid), utf8String(value)));
+  return sequence(
+    rdn(OID.commonName, commonName),
+    ...organizations.map((organization) => rdn(OID.organizationName, organization)),
+  );
+}
+
+function extension(oid: string, critical: boolean, value: Buffer): Buffer {
+  // DER leaves out a BOOLEAN that has its DEFAULT (critical FALSE).
+  return critical
+    ? sequence(objectIdentifier(oid), boolean(true), octetString(value))
+    : sequence(objectIdentifier(oid), octetString(value));
+}
+
+/** RFC 5280 §4.2.1.2's method (1): SHA-1 of the subjectPublicKey BIT STRING's bits. */
+function keyIdentifier(spkiDer: Buffer): Buffer {
+  const [, subjectPublicKey] = children(children(spkiDer)[0]!.content);
+  return createHash('sha1').update(subjectPublicKey!.content.subarray(1)).digest();
+}
+
+function ipAddressBytes(address: string): Buffer {
+  if (isIP(address) === 4) return Buffer.from(address.split('.').map(Number));
+  // IPv6: a zone is not part of the address; an IPv4 tail (::ffff:10.0.0.1) is its last two groups; `::`
+  // stands for the groups of zeros that are missing.
+  const text = address
+    .split('%')[0]!
+    .replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a: string, b: string, c: string, d: string) =>
+      [(Number(a) << 8) | Number(b), (Number(c) << 8) | Number(d)].map((word) => word.toString(16)).join(':'),
+    );
+  const [head, tail] = text.split('::');
+  const groups = (part: string | undefined) =>
+    part ? part.split(':').map((group) => parseInt(group, 16)) : [];
+  const before = groups(head);
+  const after = groups(tail);
+  const words =
+    tail === undefined
+      ? before
+      : [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
+  const bytes = Buffer.alloc(16);
+  words.forEach((word, i) => bytes.writeUInt16BE(word, 2 * i));
+  return bytes;
+}
+
+function subjectAltName(hostnames: readonly string[]): Buffer {
+  return sequence(
+    ...[...new Set(hostnames)].map((name) => {
+      if (isIP(name) !== 0) return implicitPrimitive(7, ipAddressBytes(name));
+      // dNSName is an IA5String: an internationalised name must come in its ASCII (punycode) form.
+      if (!/^[\x20-\x7e]*$/.test(name))
+        throw new InputError(
+          'hostnames',
+          `'${name}' is not an ASCII host name; give an internationalised name in its punycode (xn--) form`,
+        );
+      return implicitPrimitive(2, Buffer.from(name, 'ascii'));
+    }),
+  );
+}
+
+function pem(der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----`;
+}
+
+interface CertificateFields {
+  issuer: Buffer;
+  subject: Buffer;
+  notBefore: Date;
+  notAfter: Date;
+  /** The subject's public key, DER SubjectPublicKeyInfo. */
+  spki: Buffer;
+  signingKey: KeyObject;
+  extensions: Buffer[];
+}
+
+function signCertificate(fields: CertificateFields): string {
+  const algorithm = signatureAlgorithm(fields.signingKey);
+  const tbs = sequence(
+    explicit(0, smallInteger(2)), // v3
+    serialNumber(),
+    algorithm,
+    fields.issuer,
+    sequence(time(fields.notBefore), time(fields.notAfter)),
+    fields.subject,
+    fields.spki,
+    explicit(3, sequence(...fields.extensions)),
+  );
+  // node:crypto's ECDSA signatures are DER Ecdsa-Sig-Value already, as X.509 wants them.
+  const signature = sign('sha256', tbs, fields.signingKey);
+  return pem(sequence(tbs, algorithm, bitString(signature)));
 }
 
 /** Creates a self-signed CA able to sign server and client certificates. */
@@ -104,73 +224,87 @@ export async function createCertificateAuthority({
   keyAlgorithm?: KeyAlgorithm;
 }): Promise<CertificateAndKey> {
   const keys = await generateKeys(keyAlgorithm);
+  const spki = keys.publicKey.export({ type: 'spki', format: 'der' });
   const now = Date.now();
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serialNumber(),
-    name: distinguishedName(commonName),
+  const name = distinguishedName(commonName);
+  const certificatePem = signCertificate({
+    issuer: name,
+    subject: name,
     notBefore: new Date(now - 5 * 60_000),
     notAfter: new Date(now + validityDays * DAY_MS),
-    keys,
-    signingAlgorithm: signingAlgorithm(keys.privateKey),
+    spki,
+    signingKey: keys.privateKey,
     extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+      extension(OID.basicConstraints, true, sequence(boolean(true))),
+      extension(
+        OID.keyUsage,
         true,
+        namedBits([KeyUsageBit.digitalSignature, KeyUsageBit.keyCertSign, KeyUsageBit.cRLSign]),
       ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(spki))),
     ],
   });
-  return {
-    certificatePem: certificate.toString('pem'),
-    privateKeyPem: await exportPrivateKey(keys.privateKey),
-  };
+  return { certificatePem, privateKeyPem: exportPrivateKey(keys.privateKey) };
 }
 
 interface ParsedCa {
-  privateKeyPem: string;
-  certificate: x509.X509Certificate;
-  key: CryptoKey;
-  authorityKeyId: x509.AuthorityKeyIdentifierExtension;
+  subject: Buffer;
+  notAfter: Date;
+  key: KeyObject;
+  /** The CA's subject key identifier, which its leaves name as their authority key identifier. */
+  keyId: Buffer;
+}
+
+/**
+ * What a leaf needs of its CA: the subject exactly as the CA encodes it (verifiers match the leaf's issuer
+ * to it byte for byte), its expiry, its key and its key identifier (the CA's own extension when it has
+ * one, as a CA made elsewhere may compute it another way).
+ */
+function parseCa(ca: CertificateAndKey): ParsedCa {
+  let raw: Buffer;
+  try {
+    raw = new X509Certificate(ca.certificatePem).raw;
+  } catch (error) {
+    throw new InputError('certificate', `cannot read the CA certificate: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const key = readPrivateKey(ca.privateKeyPem);
+  const [tbs] = children(children(raw)[0]!.content);
+  // version [0], serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, ... [3]
+  const fields = children(tbs!.content);
+  const rest = fields[0]!.tag === 0xa0 ? fields.slice(1) : fields;
+  const [, , , validity, subject, spki] = rest as [Element, Element, Element, Element, Element, Element];
+  const extensions = rest.find((field) => field.tag === 0xa3);
+  const ski = extensions
+    ? children(children(extensions.content)[0]!.content)
+        .map((ext) => children(ext.content))
+        .find(([oid]) => readObjectIdentifier(oid!.content) === OID.subjectKeyIdentifier)
+    : undefined;
+  return {
+    subject: Buffer.from(subject.raw),
+    notAfter: readTime(children(validity.content)[1]!),
+    key,
+    keyId: ski ? children(ski[ski.length - 1]!.content)[0]!.content : keyIdentifier(spki.raw),
+  };
 }
 
 /** How many CAs' parsed forms are kept: a deployment has a few, and a fleet's deploys come in bursts. */
 const PARSED_CA_LIMIT = 64;
-const parsedCas = new Map<string, Promise<ParsedCa>>();
+const parsedCas = new Map<string, ParsedCa>();
 
 /**
- * The CA's certificate parsed, its key imported and its authority key identifier built, kept per CA
- * certificate (the most recently used `PARSED_CA_LIMIT`): a deployment's leaves share a CA, and parsing it
- * again for each leaf was a quarter of issuing one. The key is kept only beside the PEM it was read from
- * (a CA given with another key is read again).
+ * `parseCa`, kept for the most recently used CAs: a deployment's leaves share one, and reading its PEM
+ * key (OpenSSL's decoders, ~0.4 ms) was a third of issuing a leaf. Keyed by certificate and key together,
+ * so a CA given with another key is read again, and one that cannot be read is never kept.
  */
-function parsedCa(ca: CertificateAndKey): Promise<ParsedCa> {
-  const cached = parsedCas.get(ca.certificatePem);
-  if (cached !== undefined) {
-    parsedCas.delete(ca.certificatePem);
-    parsedCas.set(ca.certificatePem, cached);
-    return cached.then((parsed) => (parsed.privateKeyPem === ca.privateKeyPem ? parsed : parse()));
-  }
-  return parse();
-
-  function parse(): Promise<ParsedCa> {
-    const parsing = (async () => {
-      const certificate = new x509.X509Certificate(ca.certificatePem);
-      return {
-        privateKeyPem: ca.privateKeyPem,
-        certificate,
-        key: await importPrivateKey(ca.privateKeyPem),
-        authorityKeyId: await x509.AuthorityKeyIdentifierExtension.create(certificate),
-      };
-    })();
-    parsedCas.set(ca.certificatePem, parsing);
-    // A CA that cannot be read is not kept: the error is the caller's, and the next call tries again.
-    parsing.catch(() => {
-      if (parsedCas.get(ca.certificatePem) === parsing) parsedCas.delete(ca.certificatePem);
-    });
-    while (parsedCas.size > PARSED_CA_LIMIT) parsedCas.delete(parsedCas.keys().next().value!);
-    return parsing;
-  }
+function parsedCa(ca: CertificateAndKey): ParsedCa {
+  const key = `${ca.certificatePem}\n${ca.privateKeyPem}`;
+  const parsed = parsedCas.get(key) ?? parseCa(ca);
+  parsedCas.delete(key);
+  parsedCas.set(key, parsed);
+  if (parsedCas.size > PARSED_CA_LIMIT) parsedCas.delete(parsedCas.keys().next().value!);
+  return parsed;
 }
 
 /** Issues a leaf certificate signed by `ca`. */
@@ -185,46 +319,41 @@ export async function issueCertificate(
     validityDays = 825,
     keyAlgorithm = 'ecdsa-p256',
   } = options;
-  const { certificate: caCertificate, key: caKey, authorityKeyId } = await parsedCa(ca);
+  const parsed = parsedCa(ca);
   const keys = await generateKeys(keyAlgorithm);
+  const spki = keys.publicKey.export({ type: 'spki', format: 'der' });
   const now = Date.now();
-  const caNotAfter = caCertificate.notAfter.getTime();
   const extendedUsages = {
-    server: [x509.ExtendedKeyUsage.serverAuth],
-    client: [x509.ExtendedKeyUsage.clientAuth],
-    'server-and-client': [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+    server: [OID.serverAuth],
+    client: [OID.clientAuth],
+    'server-and-client': [OID.serverAuth, OID.clientAuth],
   }[usage];
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(
-      x509.KeyUsageFlags.digitalSignature |
-        (keyAlgorithm === 'rsa-2048' ? x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.keyAgreement),
+  const extensions = [
+    extension(OID.basicConstraints, true, sequence()),
+    extension(
+      OID.keyUsage,
       true,
+      namedBits([
+        KeyUsageBit.digitalSignature,
+        keyAlgorithm === 'rsa-2048' ? KeyUsageBit.keyEncipherment : KeyUsageBit.keyAgreement,
+      ]),
     ),
-    new x509.ExtendedKeyUsageExtension(extendedUsages, false),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    authorityKeyId,
+    extension(OID.extKeyUsage, false, sequence(...extendedUsages.map((oid) => objectIdentifier(oid)))),
+    extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(spki))),
+    extension(OID.authorityKeyIdentifier, false, sequence(implicitPrimitive(0, parsed.keyId))),
   ];
-  const names = [...new Set(hostnames)].map((name) =>
-    isIP(name) ? { type: 'ip' as const, value: name } : { type: 'dns' as const, value: name },
-  );
-  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
+  if (hostnames.length > 0) extensions.push(extension(OID.subjectAltName, false, subjectAltName(hostnames)));
+  const certificatePem = signCertificate({
+    issuer: parsed.subject,
     subject: distinguishedName(commonName, options.organizations),
-    issuer: caCertificate.subject,
     notBefore: new Date(now - 5 * 60_000),
     // A leaf never outlives its CA: clients would reject the chain at the CA's expiry anyway.
-    notAfter: new Date(Math.min(now + validityDays * DAY_MS, caNotAfter)),
-    publicKey: keys.publicKey,
-    signingKey: caKey,
-    signingAlgorithm: signingAlgorithm(caKey),
+    notAfter: new Date(Math.min(now + validityDays * DAY_MS, parsed.notAfter.getTime())),
+    spki,
+    signingKey: parsed.key,
     extensions,
   });
-  return {
-    certificatePem: certificate.toString('pem'),
-    privateKeyPem: await exportPrivateKey(keys.privateKey),
-  };
+  return { certificatePem, privateKeyPem: exportPrivateKey(keys.privateKey) };
 }
 
 export interface CertificateSummary {
