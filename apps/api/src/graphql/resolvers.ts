@@ -1,3 +1,5 @@
+// type-graphql's decorators need the Reflect metadata API before they run, whoever imports this first.
+import 'reflect-metadata';
 import {
   Arg,
   Ctx,

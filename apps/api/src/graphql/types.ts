@@ -1,3 +1,5 @@
+// type-graphql's decorators need the Reflect metadata API before they run, whoever imports this first.
+import 'reflect-metadata';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ClusterFeedEventType } from '../services/clusterFeed.js';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
