@@ -1,5 +1,3 @@
-import 'reflect-metadata';
-
 export { apiRole, createApiRole, API_URL_FILE } from './role.js';
 export type { ApiRoleOptions } from './role.js';
 export { startApiServer } from './http/apiServer.js';

@@ -4,7 +4,7 @@
  * cluster's deploy issues about nine, and that was a seventh of a create's CPU on the shared loop.
  */
 
-const UNIVERSAL = {
+const Tag = {
   BOOLEAN: 0x01,
   INTEGER: 0x02,
   BIT_STRING: 0x03,
@@ -18,8 +18,6 @@ const UNIVERSAL = {
   SEQUENCE: 0x30,
   SET: 0x31,
 } as const;
-
-export const Tag = UNIVERSAL;
 
 function lengthBytes(length: number): Buffer {
   if (length < 0x80) return Buffer.from([length]);
